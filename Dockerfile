@@ -1,0 +1,11 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN DEBUG=0 ALLOWED_HOSTS=build SECRET_KEY="$(python -c "import secrets; print(secrets.token_urlsafe(50))")" \
+    python manage.py collectstatic --noinput -v0
+RUN useradd --system --no-create-home catalogue
+USER catalogue
+EXPOSE 8000

@@ -1,0 +1,79 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 3
+
+.PHONY: help run serve test venv venv-dev db db-stop migrate sample chromium superuser check-deploy clean
+
+help:
+	@echo "make run    set everything up and serve the catalogue at http://$(HOST):$(PORT)/"
+	@echo "make test   set everything up and run the whole test suite"
+	@echo "make db / make db-stop   start / stop the project's own PostgreSQL (.pgdata/)"
+
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); \
+	  else echo "python3 -m venv failed: install python3-venv (sudo apt-get install python3-venv)"; exit 1; fi; }
+	@$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+
+$(VENV)/.installed: $(BIN)/python requirements.txt
+	$(BIN)/pip install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import django, django_filters, psycopg, bs4, lxml, gunicorn, whitenoise" || { echo "package install failed"; exit 1; }
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import pytest, pytest_django, playwright, hypothesis" || { echo "test package install failed"; exit 1; }
+	@touch $@
+
+venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
+
+# The project's own PostgreSQL, unless DATABASE_URL points at a server.
+db:
+	@if [ -n "$$DATABASE_URL" ]; then echo "db: using DATABASE_URL"; else scripts/db.sh start; fi
+
+db-stop:
+	@scripts/db.sh stop
+
+migrate: venv db
+	$(BIN)/python manage.py migrate --noinput -v0
+
+sample: migrate
+	$(BIN)/python manage.py ingest samples/
+
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "the browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+run: sample serve
+
+serve: venv
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	@echo ""
+	@echo "  The CAR-T trials catalogue is served at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo ""
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --error-logfile -
+
+test: venv-dev db chromium
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+superuser: migrate
+	$(BIN)/python manage.py createsuperuser
+
+check-deploy: venv
+	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=catalogue.example.org \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf staticfiles .pytest_cache tests/artifacts

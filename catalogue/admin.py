@@ -1,0 +1,305 @@
+"""The curators' admin. Staff only (Django's admin requires is_staff).
+
+Change-form field names equal model field names, so tests can drive it with
+plain POSTs. A curator's change to a normalized field makes it *curated*:
+listed in `curated_fields`, recorded in the history, never overwritten by ingest.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from catalogue.models import Antigen, Disease, DoseLevel, Site, SourceDocument, Trial, TrialChange
+from ingest.importer import CURATABLE_FIELDS, current_value, refresh_denormalized
+
+# Which raw registry key explains each normalized field.
+RAW_KEYS: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "phase": ("phase",),
+    "study_type": ("study_type",),
+    "min_age_years": ("min_age", "age_text"),
+    "max_age_years": ("max_age", "age_text"),
+    "sex": ("sex",),
+    "enrollment": ("enrollment", "enrollment_type"),
+    "start_date": ("start_date",),
+    "completion_date": ("completion_date",),
+    "registration_date": ("registration_date",),
+    "sponsor": ("sponsor",),
+    "countries": ("countries",),
+    "dose_min_cells_per_kg": ("doses",),
+    "dose_max_cells_per_kg": ("doses",),
+}
+
+
+class DoseLevelInline(admin.TabularInline):
+    model = DoseLevel
+    extra = 0
+    fields = ("arm", "low", "high", "unit", "basis", "raw")
+
+
+class SiteInline(admin.TabularInline):
+    model = Site
+    extra = 0
+    fields = ("institution", "city", "country")
+
+
+class AntigenFilter(admin.SimpleListFilter):
+    title = "antigen"
+    parameter_name = "antigen"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(name, name) for name in Antigen.objects.values_list("name", flat=True)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(antigen_names__contains=[self.value()]) if self.value() else queryset
+
+
+class DiseaseCategoryFilter(admin.SimpleListFilter):
+    title = "disease category"
+    parameter_name = "disease_category"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(Disease._meta.get_field("category").choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(disease_categories__contains=[self.value()]) if self.value() else queryset
+
+
+def _raw_display(field: str):
+    def show(self: TrialAdmin, obj: Trial) -> str:
+        raw = obj.raw or {}
+        parts = [(key, raw.get(key)) for key in RAW_KEYS[field] if raw.get(key) not in (None, "", [])]
+        if not parts:
+            return "—"
+        return format_html_join(
+            "; ", "{}", ((json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v,) for _, v in parts)
+        )
+
+    show.short_description = f"registry value ({field.replace('_', ' ')})"
+    return show
+
+
+@admin.register(Trial)
+class TrialAdmin(admin.ModelAdmin):
+    list_display = ("registry_id", "short_title", "registry", "status", "phase", "antigen_list", "curated", "updated_at")
+    list_filter = ("registry", "status", "phase", AntigenFilter, DiseaseCategoryFilter, "cell_source")
+    search_fields = ("registry_id", "title", "official_title", "title_zh", "sponsor")
+    list_per_page = 50
+    inlines = [DoseLevelInline, SiteInline]
+    filter_horizontal = ("antigens", "diseases")
+    readonly_fields = (
+        "registry",
+        "registry_id",
+        "source_link",
+        "provenance",
+        "curated_fields",
+        "conflicts",
+        *[f"raw_{f}" for f in RAW_KEYS],
+        "history",
+    )
+    fieldsets = (
+        (None, {"fields": ("registry", "registry_id", "source_link", "secondary_ids", "merged_into")}),
+        ("Titles", {"fields": ("title", "official_title", "title_zh", "brief_summary")}),
+        (
+            "Design",
+            {"fields": (("status", "raw_status"), ("phase", "raw_phase"), ("study_type", "raw_study_type"), "cell_source")},
+        ),
+        (
+            "Eligibility",
+            {
+                "fields": (
+                    ("min_age_years", "raw_min_age_years"),
+                    ("max_age_years", "raw_max_age_years"),
+                    ("sex", "raw_sex"),
+                    "inclusion_criteria",
+                    "exclusion_criteria",
+                )
+            },
+        ),
+        (
+            "Targets, diseases and dose",
+            {
+                "fields": (
+                    "antigens",
+                    "diseases",
+                    "conditions",
+                    "interventions",
+                    ("dose_min_cells_per_kg", "raw_dose_min_cells_per_kg"),
+                    ("dose_max_cells_per_kg", "raw_dose_max_cells_per_kg"),
+                )
+            },
+        ),
+        (
+            "Dates, size and places",
+            {
+                "fields": (
+                    ("enrollment", "raw_enrollment"),
+                    ("start_date", "raw_start_date"),
+                    ("completion_date", "raw_completion_date"),
+                    ("registration_date", "raw_registration_date"),
+                    ("sponsor", "raw_sponsor"),
+                    ("countries", "raw_countries"),
+                    "source_url",
+                )
+            },
+        ),
+        ("Curation and provenance", {"fields": ("curated_fields", "conflicts", "provenance", "history")}),
+    )
+
+    for _field in RAW_KEYS:
+        locals()[f"raw_{_field}"] = _raw_display(_field)
+    del _field
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("source_document")
+
+    @admin.display(description="title")
+    def short_title(self, obj: Trial) -> str:
+        return obj.title[:90]
+
+    @admin.display(description="antigens")
+    def antigen_list(self, obj: Trial) -> str:
+        return ", ".join(obj.antigen_names)
+
+    @admin.display(description="curated", boolean=True)
+    def curated(self, obj: Trial) -> bool:
+        return bool(obj.curated_fields)
+
+    @admin.display(description="registry page")
+    def source_link(self, obj: Trial) -> str:
+        return format_html('<a href="{}" rel="noopener noreferrer">{}</a>', obj.source_url, obj.source_url) if obj.source_url else "—"
+
+    @admin.display(description="source document")
+    def provenance(self, obj: Trial) -> str:
+        doc = obj.source_document
+        if doc is None:
+            return "—"
+        return format_html(
+            "{} · format {} · parser v{} · sha256 {}… · ingested {}",
+            doc.filename or "(unnamed)", obj.source_format, obj.parser_version, doc.sha256[:12], obj.ingested_at,
+        )
+
+    @admin.display(description="registry changed under a curated field")
+    def conflicts(self, obj: Trial) -> str:
+        if not obj.curation_conflicts:
+            return "—"
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong>: curated value {} — registry now says {}</p>",
+            (
+                (field, json.dumps(c.get("curated"), ensure_ascii=False), json.dumps(c.get("registry_now"), ensure_ascii=False))
+                for field, c in obj.curation_conflicts.items()
+            ),
+        )
+
+    @admin.display(description="history")
+    def history(self, obj: Trial) -> str:
+        rows = obj.changes.select_related("user", "source_document")[:50]
+        if not rows:
+            return "—"
+        return format_html_join(
+            "",
+            "<p>{} · {} · {}: {}</p>",
+            (
+                (
+                    timezone.localtime(c.changed_at).strftime("%Y-%m-%d %H:%M"),
+                    c.actor,
+                    c.user.get_username() if c.user else (c.source_document.filename if c.source_document else ""),
+                    "; ".join(
+                        f"{f}: {json.dumps(v[0], ensure_ascii=False)[:80]} → {json.dumps(v[1], ensure_ascii=False)[:80]}"
+                        for f, v in c.changes.items()
+                    ),
+                )
+                for c in rows
+            ),
+        )
+
+    def save_model(self, request: HttpRequest, obj: Trial, form: Any, change: bool) -> None:
+        if change:
+            before = Trial.objects.get(pk=obj.pk)
+            request._curation_changes = {
+                field: [current_value(before, field), current_value(obj, field)]
+                for field in form.changed_data
+                if field in CURATABLE_FIELDS and field not in ("antigens", "diseases")
+            }
+            request._curation_before_m2m = {f: current_value(before, f) for f in ("antigens", "diseases")}
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        obj: Trial = form.instance
+        if not change:
+            refresh_denormalized(obj)
+            return
+        changes: dict[str, list[Any]] = dict(getattr(request, "_curation_changes", {}))
+        for field, before in getattr(request, "_curation_before_m2m", {}).items():
+            after = current_value(obj, field)
+            if sorted(before) != sorted(after):
+                changes[field] = [before, after]
+        for formset in formsets:
+            if formset.model is DoseLevel and formset.has_changed():
+                changes["dose_levels"] = [None, current_value(obj, "dose_levels")]
+        if changes:
+            obj.curated_fields = sorted(set(obj.curated_fields) | set(changes))
+            obj.curation_conflicts = {k: v for k, v in (obj.curation_conflicts or {}).items() if k not in changes}
+            obj.updated_at = timezone.now()
+            obj.save(update_fields=["curated_fields", "curation_conflicts", "updated_at"])
+            TrialChange.objects.create(
+                trial=obj, actor="curator", user=request.user, changes=changes, reason=request.POST.get("_reason", "")
+            )
+        refresh_denormalized(obj)
+
+
+@admin.register(Antigen)
+class AntigenAdmin(admin.ModelAdmin):
+    list_display = ("name", "gene_symbol", "synonym_list")
+    search_fields = ("name", "gene_symbol", "synonyms")
+
+    @admin.display(description="synonyms")
+    def synonym_list(self, obj: Antigen) -> str:
+        return ", ".join(obj.synonyms)
+
+
+@admin.register(Disease)
+class DiseaseAdmin(admin.ModelAdmin):
+    list_display = ("name", "category")
+    list_filter = ("category",)
+    search_fields = ("name", "synonyms")
+
+
+@admin.register(SourceDocument)
+class SourceDocumentAdmin(admin.ModelAdmin):
+    list_display = ("filename", "format", "parser_version", "size", "ingested_at")
+    list_filter = ("format",)
+    search_fields = ("filename", "sha256")
+    exclude = ("content",)
+    readonly_fields = ("sha256", "format", "parser_version", "filename", "size", "ingested_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(TrialChange)
+class TrialChangeAdmin(admin.ModelAdmin):
+    list_display = ("trial", "changed_at", "actor", "user", "fields_changed")
+    list_filter = ("actor",)
+    search_fields = ("trial__registry_id",)
+    list_select_related = ("trial", "user")
+    readonly_fields = ("trial", "changed_at", "actor", "user", "source_document", "changes", "reason")
+
+    @admin.display(description="fields")
+    def fields_changed(self, obj: TrialChange) -> str:
+        return ", ".join(obj.changes)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,262 @@
+"""The catalogue's data model.
+
+A `Trial` holds normalized, indexed values for filtering, and beside them:
+- `raw`: the registry's own string for each normalized field;
+- `parsed`: the values the last ingest derived from the registry, so a curated
+  field can be reverted, and a registry change under it detected;
+- `curated_fields`: the fields a curator owns, which ingest never overwrites;
+- `source_document`: the exact bytes the values came from.
+
+Facet fields are denormalized into array columns (`antigen_names`,
+`disease_names`, `disease_categories`, `countries`) with GIN indexes, so a
+facet count is one GROUP BY over `unnest()` with no joins.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+
+from ingest.normalize.enums import (
+    CELL_SOURCE_CHOICES,
+    DISEASE_CATEGORY_CHOICES,
+    PHASE_CHOICES,
+    SEX_CHOICES,
+    STATUS_CHOICES,
+    STUDY_TYPE_CHOICES,
+)
+
+REGISTRY_CHOICES = (
+    ("ctgov", "ClinicalTrials.gov"),
+    ("chictr", "ChiCTR"),
+    ("synthetic", "Synthetic (benchmark data)"),
+)
+DOSE_BASIS_CHOICES = (("per_kg", "per kg"), ("per_m2", "per m²"), ("flat", "flat"))
+
+
+def lookup_key(text: str) -> str:
+    """Case-, space- and punctuation-insensitive key: 'B7-H3', 'b7h3' → 'b7h3'."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+class VocabularyTerm(models.Model):
+    """Shared shape of the curated vocabularies: a canonical name and synonyms."""
+
+    name = models.CharField(max_length=100, unique=True)
+    synonyms = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    lookup_keys = ArrayField(models.CharField(max_length=100), default=list, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def save(self, *args, **kwargs) -> None:
+        self.lookup_keys = sorted({lookup_key(t) for t in [self.name, *self.synonyms] if lookup_key(t)})
+        super().save(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Antigen(VocabularyTerm):
+    """A CAR target, e.g. B7-H3 with synonyms CD276 and B7H3."""
+
+    gene_symbol = models.CharField(max_length=40, blank=True)
+
+    class Meta(VocabularyTerm.Meta):
+        indexes = [GinIndex(fields=["lookup_keys"], name="antigen_lookup_gin")]
+
+
+class Disease(VocabularyTerm):
+    """A condition in the catalogue's vocabulary, with its category."""
+
+    category = models.CharField(max_length=32, choices=DISEASE_CATEGORY_CHOICES, default="other")
+
+    class Meta(VocabularyTerm.Meta):
+        indexes = [GinIndex(fields=["lookup_keys"], name="disease_lookup_gin")]
+
+
+class SourceDocument(models.Model):
+    """The exact bytes an ingest read. One bulk page can feed many trials."""
+
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64, unique=True)
+    format = models.CharField(max_length=40)
+    parser_version = models.CharField(max_length=20)
+    filename = models.CharField(max_length=500, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    ingested_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.filename or self.sha256[:12]} ({self.format})"
+
+
+class Trial(models.Model):
+    """One registered CAR-T trial, normalized, with provenance for every value."""
+
+    registry = models.CharField(max_length=16, choices=REGISTRY_CHOICES)
+    registry_id = models.CharField(max_length=64)
+    secondary_ids = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+
+    title = models.TextField()
+    official_title = models.TextField(blank=True)
+    title_zh = models.TextField(blank=True)
+    brief_summary = models.TextField(blank=True)
+
+    status = models.CharField(max_length=32, choices=STATUS_CHOICES, default="unknown")
+    phase = models.CharField(max_length=32, choices=PHASE_CHOICES, default="not_applicable")
+    study_type = models.CharField(max_length=32, choices=STUDY_TYPE_CHOICES, blank=True)
+
+    min_age_years = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    max_age_years = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    sex = models.CharField(max_length=8, choices=SEX_CHOICES, default="all")
+
+    dose_min_cells_per_kg = models.FloatField(null=True, blank=True)
+    dose_max_cells_per_kg = models.FloatField(null=True, blank=True)
+
+    enrollment = models.PositiveIntegerField(null=True, blank=True)
+    enrollment_type = models.CharField(max_length=16, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    completion_date = models.DateField(null=True, blank=True)
+    registration_date = models.DateField(null=True, blank=True)
+
+    sponsor = models.CharField(max_length=500, blank=True)
+    countries = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    cell_source = models.CharField(max_length=16, choices=CELL_SOURCE_CHOICES, default="unknown")
+    conditions = ArrayField(models.TextField(), default=list, blank=True)
+    interventions = ArrayField(models.TextField(), default=list, blank=True)
+    inclusion_criteria = models.TextField(blank=True)
+    exclusion_criteria = models.TextField(blank=True)
+
+    antigens = models.ManyToManyField(Antigen, related_name="trials", blank=True)
+    diseases = models.ManyToManyField(Disease, related_name="trials", blank=True)
+
+    source_url = models.URLField(max_length=500, blank=True)
+    source_format = models.CharField(max_length=40, blank=True)
+    source_document = models.ForeignKey(
+        SourceDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="trials"
+    )
+    parser_version = models.CharField(max_length=20, blank=True)
+    ingested_at = models.DateTimeField(null=True, blank=True)
+
+    raw = models.JSONField(default=dict, blank=True)
+    parsed = models.JSONField(default=dict, blank=True, editable=False)
+    curated_fields = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    curation_conflicts = models.JSONField(default=dict, blank=True)
+
+    # The other registration of the same study; the catalogue shows the pair as one entry.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_records"
+    )
+
+    # Denormalized for filters and facets (kept in step by ingest and curation).
+    antigen_names = ArrayField(models.CharField(max_length=100), default=list, blank=True, editable=False)
+    disease_names = ArrayField(models.CharField(max_length=100), default=list, blank=True, editable=False)
+    disease_categories = ArrayField(models.CharField(max_length=32), default=list, blank=True, editable=False)
+    search_document = models.TextField(blank=True, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by ingest/curation only when a value really changes (not auto_now).
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["registry_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["registry", "registry_id"], name="trial_registry_id_unique"),
+            models.CheckConstraint(
+                condition=models.Q(min_age_years__isnull=True)
+                | models.Q(max_age_years__isnull=True)
+                | models.Q(min_age_years__lte=models.F("max_age_years")),
+                name="trial_age_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dose_min_cells_per_kg__isnull=True)
+                | models.Q(dose_max_cells_per_kg__isnull=True)
+                | models.Q(dose_min_cells_per_kg__lte=models.F("dose_max_cells_per_kg")),
+                name="trial_dose_range_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["registry_id"], name="trial_registry_id_idx"),
+            models.Index(fields=["status"], name="trial_status_idx"),
+            models.Index(fields=["phase"], name="trial_phase_idx"),
+            models.Index(fields=["cell_source"], name="trial_cell_source_idx"),
+            models.Index(fields=["min_age_years", "max_age_years"], name="trial_age_idx"),
+            models.Index(fields=["dose_min_cells_per_kg", "dose_max_cells_per_kg"], name="trial_dose_idx"),
+            models.Index(fields=["-start_date"], name="trial_start_idx"),
+            models.Index(fields=["-updated_at"], name="trial_updated_idx"),
+            GinIndex(fields=["antigen_names"], name="trial_antigen_names_gin"),
+            GinIndex(fields=["disease_names"], name="trial_disease_names_gin"),
+            GinIndex(fields=["disease_categories"], name="trial_disease_cat_gin"),
+            GinIndex(fields=["countries"], name="trial_countries_gin"),
+            GinIndex(fields=["secondary_ids"], name="trial_secondary_ids_gin"),
+            GinIndex(fields=["search_vector"], name="trial_search_vector_gin"),
+            GinIndex(fields=["search_document"], name="trial_search_trgm", opclasses=["gin_trgm_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registry_id}: {self.title[:80]}"
+
+    @property
+    def age_limits_stated(self) -> bool:
+        return self.min_age_years is not None or self.max_age_years is not None
+
+
+class DoseLevel(models.Model):
+    """One dose level of a trial or arm, in cells (per kg, per m², or flat)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="dose_levels")
+    position = models.PositiveSmallIntegerField(default=0)
+    arm = models.CharField(max_length=500, blank=True)
+    low = models.FloatField()
+    high = models.FloatField()
+    unit = models.CharField(max_length=20)
+    basis = models.CharField(max_length=8, choices=DOSE_BASIS_CHOICES)
+    raw = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["trial", "position"]
+        constraints = [models.CheckConstraint(condition=models.Q(low__lte=models.F("high")), name="dose_low_le_high")]
+
+    def __str__(self) -> str:
+        return self.raw or f"{self.low:g}–{self.high:g} {self.unit}"
+
+
+class Site(models.Model):
+    """A recruiting site."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="sites")
+    position = models.PositiveSmallIntegerField(default=0)
+    institution = models.CharField(max_length=500, blank=True)
+    city = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["trial", "position"]
+
+    def __str__(self) -> str:
+        return ", ".join(p for p in (self.institution, self.city, self.country) if p)
+
+
+class TrialChange(models.Model):
+    """History: one change to a trial, by ingest (with its source document) or by a curator."""
+
+    ACTOR_CHOICES = (("ingest", "ingest"), ("curator", "curator"), ("renormalize", "renormalize"), ("system", "system"))
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="changes")
+    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.CharField(max_length=16, choices=ACTOR_CHOICES)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    source_document = models.ForeignKey(SourceDocument, null=True, blank=True, on_delete=models.SET_NULL)
+    changes = models.JSONField(default=dict)  # {field: [old, new]}
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.trial_id} {self.actor} {', '.join(self.changes)}"

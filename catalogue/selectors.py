@@ -1,0 +1,306 @@
+"""Reads of the catalogue. The list page, the API, the export and the tests all
+come through `trial_list(*, filters)`.
+
+`parse_filters()` validates GET parameters once: invalid values are dropped
+with a plain-English notice (the pages show it, the API answers 400).
+`facet_counts()` counts each facet under all the *other* active filters, all
+facets in one UNION ALL query over the denormalized columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.http import QueryDict
+
+from catalogue.filters import FACETS, SORTS, TrialFilterSet
+from catalogue.models import REGISTRY_CHOICES, Trial
+from ingest.normalize.enums import CELL_SOURCE_CHOICES, DISEASE_CATEGORY_CHOICES, PHASE_CHOICES, STATUS_CHOICES
+
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "phase": dict(PHASE_CHOICES),
+    "status": dict(STATUS_CHOICES),
+    "registry": dict(REGISTRY_CHOICES),
+    "cell_source": dict(CELL_SOURCE_CHOICES),
+    "disease_category": dict(DISEASE_CATEGORY_CHOICES),
+}
+# Facet -> (column, is_array)
+FACET_COLUMNS: dict[str, tuple[str, bool]] = {
+    "antigen": ("antigen_names", True),
+    "disease": ("disease_names", True),
+    "disease_category": ("disease_categories", True),
+    "phase": ("phase", False),
+    "status": ("status", False),
+    "country": ("countries", True),
+    "registry": ("registry", False),
+    "cell_source": ("cell_source", False),
+}
+SCALAR_FILTERS = ("age", "age_min", "age_max", "dose_min", "dose_max", "q")
+DEFAULT_PAGE_SIZE = 20
+
+
+@dataclass
+class TrialFilters:
+    """Validated filter state. `values` holds only the valid, active filters."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = ""
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    filterset: TrialFilterSet | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort:
+            return self.sort
+        return "relevance" if self.values.get("q") else "newest"
+
+    def query_items(self, *, without: tuple[str, Any] | None = None, with_: tuple[str, Any] | None = None,
+                    drop: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+        """The URL state as (name, value) pairs, optionally toggling one value."""
+        items: list[tuple[str, str]] = []
+        for name, value in self.values.items():
+            if name in drop:
+                continue
+            for v in value if isinstance(value, list) else [value]:
+                if without and without == (name, v):
+                    continue
+                items.append((name, _format_param(v)))
+        if with_ and with_ not in items:
+            items.append((with_[0], _format_param(with_[1])))
+        if self.sort and "sort" not in drop:
+            items.append(("sort", self.sort))
+        if self.page_size != DEFAULT_PAGE_SIZE and "page_size" not in drop:
+            items.append(("page_size", str(self.page_size)))
+        return items
+
+    def querystring(self, **kwargs: Any) -> str:
+        return urlencode(self.query_items(**kwargs))
+
+
+def _format_param(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
+    """Validate GET parameters. Never raises: bad values become notices/errors."""
+    if params is None:
+        params = QueryDict()
+    if not isinstance(params, QueryDict):
+        qd = QueryDict(mutable=True)
+        for key, value in params.items():
+            qd.setlist(key, [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])])
+        params = qd
+    state = TrialFilters()
+    data = QueryDict(mutable=True)
+    for name in TrialFilterSet.base_filters:
+        values = [v.replace("\x00", "") for v in params.getlist(name) if v.strip()]
+        if not values:
+            continue
+        if name in CHOICE_LABELS:
+            labels = {k.lower(): k for k in CHOICE_LABELS[name]}
+            good = [labels[v.strip().lower()] for v in values if v.strip().lower() in labels]
+            for bad in (v for v in values if v.strip().lower() not in labels):
+                _invalid(state, name, f"unknown {name.replace('_', ' ')} {bad[:40]!r} (ignored)")
+            values = list(dict.fromkeys(good))
+        elif name not in ("antigen", "disease", "country"):
+            values = values[-1:]
+        if values:
+            data.setlist(name, values)
+
+    filterset = TrialFilterSet(data=data, queryset=Trial.objects.none())
+    form = filterset.form
+    form.is_valid()
+    for name, errors in form.errors.items():
+        raw = data.get(name, "")
+        _invalid(state, name, f"{name}={raw[:40]!r}: {' '.join(errors)} (ignored)")
+    for name in filterset.filters:
+        if name in form.errors:
+            continue
+        value = form.cleaned_data.get(name)
+        if value not in (None, "", []):
+            state.values[name] = value
+    state.filterset = filterset
+
+    q = state.values.get("q")
+    if isinstance(q, str):
+        q = " ".join(q.split())
+        if q:
+            state.values["q"] = q
+        else:
+            state.values.pop("q")
+
+    sort = params.get("sort", "").strip()
+    if sort:
+        if sort in SORTS:
+            state.sort = sort
+        else:
+            _invalid(state, "sort", f"unknown sort {sort[:40]!r} (ignored)")
+    state.page_size = _int_param(state, params, "page_size", DEFAULT_PAGE_SIZE, 1, settings.CATALOGUE_MAX_PAGE_SIZE)
+    state.page = _int_param(state, params, "page", 1, 1, 10**6)
+    return state
+
+
+def _invalid(state: TrialFilters, name: str, message: str) -> None:
+    state.errors.setdefault(name, []).append(message)
+    state.notices.append(message[0].upper() + message[1:])
+
+
+def _int_param(state: TrialFilters, params: QueryDict, name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        _invalid(state, name, f"{name}={raw[:20]!r} is not a whole number (ignored)")
+        return default
+    if value > high and name == "page_size":
+        state.notices.append(f"Page size is capped at {high}.")
+        return high
+    if not low <= value <= high:
+        _invalid(state, name, f"{name}={value} is out of range (ignored)")
+        return default
+    return value
+
+
+def _as_filters(filters: TrialFilters | Mapping[str, Any] | None) -> TrialFilters:
+    return filters if isinstance(filters, TrialFilters) else parse_filters(filters)
+
+
+def base_queryset() -> QuerySet:
+    """Catalogue entries: a record merged into another registration is shown through it."""
+    return Trial.objects.filter(merged_into__isnull=True)
+
+
+def _apply(filters: TrialFilters, queryset: QuerySet, *, exclude: str | None = None) -> QuerySet:
+    assert filters.filterset is not None
+    for name, value in filters.values.items():
+        if name != exclude:
+            queryset = filters.filterset.filters[name].filter(queryset, value)
+    return queryset
+
+
+def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> QuerySet:
+    """The filtered, ordered catalogue entries. The one read path for lists."""
+    filters = _as_filters(filters)
+    queryset = _apply(filters, base_queryset())
+    sort = filters.effective_sort
+    q = filters.values.get("q")
+    if sort == "relevance" and q:
+        query = SearchQuery(q, search_type="websearch", config="english")
+        queryset = queryset.annotate(
+            relevance=SearchRank(F("search_vector"), query)
+            + Case(
+                When(Q(title__icontains=q) | Q(title_zh__icontains=q) | Q(registry_id__iexact=q), then=Value(1.0)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
+        ).order_by("-relevance", "registry_id")
+    elif sort == "updated":
+        queryset = queryset.order_by("-updated_at", "registry_id")
+    elif sort == "registry_id":
+        queryset = queryset.order_by("registry_id")
+    else:
+        queryset = queryset.order_by(F("start_date").desc(nulls_last=True), "registry_id")
+    return queryset
+
+
+def trial_page(filters: TrialFilters) -> Page:
+    """One page of `trial_list`. A page past the end gives the last page."""
+    paginator = Paginator(trial_list(filters=filters), filters.page_size)
+    return paginator.get_page(filters.page)
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    toggle_query: str
+
+
+def facet_counts(filters: TrialFilters | Mapping[str, Any] | None = None) -> dict[str, list[FacetValue]]:
+    """Each facet's values with their counts under all the other active filters.
+
+    One query: a UNION ALL of one GROUP BY per facet.
+    """
+    filters = _as_filters(filters)
+    parts: list[str] = []
+    params: list[Any] = []
+    for facet, (column, is_array) in FACET_COLUMNS.items():
+        queryset = _apply(filters, base_queryset(), exclude=facet).values(column)
+        sql, sql_params = queryset.query.sql_with_params()
+        value_expr = "v" if is_array else f"s.{column}"
+        source = f"({sql}) s" + (f", unnest(s.{column}) v" if is_array else "")
+        parts.append(
+            f"(SELECT %s AS facet, {value_expr}::text AS value, COUNT(*) AS n FROM {source} "
+            f"WHERE {value_expr} IS NOT NULL AND {value_expr}::text <> '' GROUP BY 2)"
+        )
+        params.extend([facet, *sql_params])
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+
+    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACET_COLUMNS}
+    for facet, value, n in rows:
+        counts[facet][value] = n
+    result: dict[str, list[FacetValue]] = {}
+    for facet in FACETS:
+        selected = [str(v) for v in filters.values.get(facet, [])]
+        resolved = _resolved_selection(filters, facet, selected)
+        values = dict(counts[facet])
+        for value in resolved:
+            values.setdefault(value, 0)
+        items = []
+        for value, n in sorted(values.items(), key=lambda kv: (-kv[1], kv[0].lower())):
+            is_selected = value in resolved
+            original = resolved.get(value, value)
+            items.append(
+                FacetValue(
+                    value=value,
+                    label=CHOICE_LABELS.get(facet, {}).get(value, value),
+                    count=n,
+                    selected=is_selected,
+                    toggle_query=filters.querystring(without=(facet, original))
+                    if is_selected
+                    else filters.querystring(with_=(facet, value)),
+                )
+            )
+        result[facet] = items
+    return result
+
+
+def _resolved_selection(filters: TrialFilters, facet: str, selected: list[str]) -> dict[str, str]:
+    """Canonical facet value -> the parameter value the user gave (synonyms resolve)."""
+    if not selected:
+        return {}
+    if facet in ("antigen", "disease") and filters.filterset is not None:
+        from catalogue.models import Antigen, Disease
+
+        mapping = filters.filterset.resolved(Antigen if facet == "antigen" else Disease, selected)
+        return {canonical: original for original, canonical in mapping.items()}
+    if facet == "country":
+        from ingest.normalize.countries import country_name
+
+        return {country_name(s) or s: s for s in selected}
+    return {s: s for s in selected}

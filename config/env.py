@@ -1,0 +1,83 @@
+"""Typed readers for environment variables that fail loudly on bad values."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class ConfigError(Exception):
+    """A setting read from the environment has a bad value."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_database_url(url: str) -> dict:
+    """Django DATABASES entry for a `postgres://user:pass@host:port/db?opt=v` URL.
+
+    A `host` query parameter (or a percent-encoded path as the host) names a
+    Unix-socket directory. Anything but PostgreSQL is refused.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        raise ConfigError(
+            f"DATABASE_URL must start with postgres:// (got scheme {parts.scheme!r}); "
+            "the catalogue runs on PostgreSQL only"
+        )
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise ConfigError("DATABASE_URL has no database name (postgres://user:pass@host:5432/NAME)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"DATABASE_URL has a bad port: {parts.netloc!r}") from None
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    host = options.pop("host", None) or unquote(parts.hostname or "")
+    config = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": host,
+        "PORT": str(port or ""),
+    }
+    if options:
+        config["OPTIONS"] = options
+    return config
+
+
+def local_database_url(base_dir: Path) -> str:
+    """The project's own cluster (scripts/db.sh): a socket under .pgdata/run."""
+    return f"postgres://postgres@/catalogue?host={base_dir / '.pgdata' / 'run'}"

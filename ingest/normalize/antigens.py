@@ -1,0 +1,613 @@
+"""The target antigen(s) of a CAR trial, as canonical names.
+
+The vocabulary (`AntigenSpec`, `BUILTIN_ANTIGENS`) lists each antigen with its
+synonyms, gene symbol and the product names that imply it; the database's
+Antigen table is seeded from it and curators extend it, so matching is always
+driven by a `Vocabulary` built from specs. On top of the vocabulary a few
+fixed rules read the way CAR constructs are written: "CART19", "19-28z",
+"CD19/22", ligand-based CARs (APRIL, NKG2D, BAFF, IL-13), CD numbers in a
+targeting context, and the contexts that make a mention *not* a target
+(prior therapy, "-negative", antibodies, tags such as EGFRt, T-cell markers,
+costimulatory domains).
+
+Only descriptive fields are read (titles, interventions, arms, summaries,
+keywords, objectives), never eligibility criteria.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Iterator
+
+from ingest.records import TrialRecord
+
+__all__ = [
+    "AntigenSpec",
+    "BUILTIN_ANTIGENS",
+    "Vocabulary",
+    "default_vocabulary",
+    "find_antigens",
+    "find_antigens_in_text",
+]
+
+
+@dataclass(frozen=True)
+class AntigenSpec:
+    """One target antigen: canonical name, synonyms (incl. product names), gene symbol.
+
+    A product aimed at several antigens (e.g. AUTO3, CD19 + CD22) is listed as a
+    synonym of each of them.
+    """
+
+    name: str
+    synonyms: tuple[str, ...]
+    gene_symbol: str = ""
+
+
+def _s(*names: str) -> tuple[str, ...]:
+    return tuple(names)
+
+
+BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
+    # --- B-cell / plasma-cell / myeloid / T-cell haematological targets -------
+    AntigenSpec("CD19", _s(
+        "B4", "tisagenlecleucel", "tisa-cel", "CTL019", "CTL119", "huCART19", "Kymriah",
+        "axicabtagene ciloleucel", "axicabtagene", "axi-cel", "KTE-C19", "Yescarta",
+        "brexucabtagene autoleucel", "brexucabtagene", "brexu-cel", "KTE-X19", "Tecartus",
+        "lisocabtagene maraleucel", "lisocabtagene", "liso-cel", "JCAR017", "Breyanzi",
+        "JCAR014", "JCAR015", "obecabtagene autoleucel", "obecabtagene", "obe-cel", "AUTO1",
+        "Aucatzyl", "relmacabtagene autoleucel", "relmacabtagene", "relma-cel", "JWCAR029",
+        "Carteyva", "inaticabtagene autoleucel", "inaticabtagene", "inati-cel", "CNCT19",
+        "rapcabtagene autoleucel", "rapcabtagene", "rapcab-cel", "YTB323",
+        "varnimcabtagene autoleucel", "varnimcabtagene", "varnim-cel", "ARI-0001",
+        "azercabtagene zapreleucel", "azercabtagene", "azer-cel", "PBCAR0191",
+        "zolacabtagene autoleucel", "zolacabtagene", "zola-cel", "BMS-986353", "CC-97540",
+        "resecabtagene autoleucel", "resecabtagene", "rese-cel", "CABA-201", "KYV-101",
+        "ALLO-501", "ALLO-501A", "UCART19", "CTX110", "CTX112", "CB-010", "FT819", "FT596",
+        "FT522", "NKX019", "IM19", "GC007g", "PCAR-119",
+        # CD19 + another target
+        "zamtocabtagene autoleucel", "zamtocabtagene", "zamto-cel", "MB-CART2019.1",
+        "rondecabtagene autoleucel", "rondecabtagene", "ronde-cel", "LYL314", "IMPT-314",
+        "IMPT-514", "prizloncabtagene autoleucel", "prizloncabtagene", "prizlon-cel",
+        "C-CAR039", "LV20.19", "AUTO3", "GC012F", "AZD0120", "AUTO8",
+    ), "CD19"),
+    AntigenSpec("CD20", _s(
+        "MS4A1", "C-CAR066", "zamtocabtagene autoleucel", "zamtocabtagene", "zamto-cel",
+        "MB-CART2019.1", "rondecabtagene autoleucel", "rondecabtagene", "ronde-cel", "LYL314",
+        "IMPT-314", "IMPT-514", "prizloncabtagene autoleucel", "prizloncabtagene",
+        "prizlon-cel", "C-CAR039", "LV20.19",
+    ), "MS4A1"),
+    AntigenSpec("CD22", _s(
+        "SIGLEC2", "firicabtagene autoleucel", "firicabtagene", "firi-cel", "CRG-022",
+        "JCAR018", "UCART22", "AUTO3",
+    ), "CD22"),
+    AntigenSpec("CD5", _s("MB-105"), "CD5"),
+    AntigenSpec("CD7", _s("GC027", "WU-CART-007", "RD13-01"), "CD7"),
+    AntigenSpec("CD30", _s("TNFRSF8", "ATLCAR.CD30", "TT11", "TT11X"), "TNFRSF8"),
+    AntigenSpec("CD33", _s("SIGLEC3", "VCAR33"), "CD33"),
+    AntigenSpec("CD38", _s(), "CD38"),
+    AntigenSpec("CD70", _s("CD27L", "CD27 ligand", "ALLO-316", "CTX130", "CTX131"), "CD70"),
+    AntigenSpec("CD123", _s("IL3RA", "IL-3Rα", "IL3Rα", "interleukin-3 receptor alpha", "UCART123",
+                            "MB-102"), "IL3RA"),
+    AntigenSpec("CD133", _s("PROM1", "prominin-1", "prominin 1"), "PROM1"),
+    AntigenSpec("CD117", _s("KIT", "c-Kit", "cKit"), "KIT"),
+    AntigenSpec("CD138", _s("SDC1", "syndecan-1", "syndecan 1"), "SDC1"),
+    AntigenSpec("CD171", _s("L1CAM", "L1-CAM", "L1 cell adhesion molecule", "JCAR023"), "L1CAM"),
+    AntigenSpec("CD37", _s(), "CD37"),
+    AntigenSpec("CD79b", _s("CD79B"), "CD79B"),
+    AntigenSpec("CD1a", _s("CD1A"), "CD1A"),
+    AntigenSpec("CD4", _s(), "CD4"),
+    AntigenSpec("CD10", _s("MME"), "MME"),
+    AntigenSpec("CD23", _s("FCER2"), "FCER2"),
+    AntigenSpec("CD44v6", _s("CD44 v6", "CD44 variant 6"), "CD44"),
+    AntigenSpec("CD147", _s("basigin", "EMMPRIN"), "BSG"),
+    AntigenSpec("CD56", _s("NCAM1", "NCAM"), "NCAM1"),
+    AntigenSpec("BCMA", _s(
+        "TNFRSF17", "CD269", "B-cell maturation antigen", "B cell maturation antigen",
+        "B-cell maturation protein", "idecabtagene vicleucel", "idecabtagene", "ide-cel",
+        "bb2121", "Abecma", "bb21217", "ciltacabtagene autoleucel", "ciltacabtagene",
+        "cilta-cel", "LCAR-B38M", "JNJ-68284528", "JNJ-4528", "Carvykti",
+        "equecabtagene autoleucel", "equecabtagene", "eque-cel", "CT103A", "Fucaso",
+        "zevorcabtagene autoleucel", "zevorcabtagene", "zevor-cel", "CT053",
+        "anitocabtagene autoleucel", "anitocabtagene", "anito-cel", "CART-ddBCMA", "ACLX-001",
+        "orvacabtagene autoleucel", "orvacabtagene", "orva-cel", "JCARH125",
+        "durcabtagene autoleucel", "durcabtagene", "PHE885", "cesnicabtagene autoleucel",
+        "cesnicabtagene", "ARI0002h", "P-BCMA-101", "P-BCMA-ALLO1", "ALLO-715", "ALLO-605",
+        "CTX120", "PBCAR269A", "CB-011", "NXC-201", "HBI0101", "CYAD-211", "MCARH171",
+        "C-CAR088", "CT0590", "FT576", "Descartes-08", "GC012F", "AZD0120", "AUTO8",
+        "AUTO2", "TriPRIL",
+    ), "TNFRSF17"),
+    AntigenSpec("TACI", _s("TNFRSF13B", "CD267", "AUTO2", "TriPRIL"), "TNFRSF13B"),
+    AntigenSpec("BAFF-R", _s("BAFFR", "BAFF receptor", "TNFRSF13C", "CD268", "BR3"), "TNFRSF13C"),
+    AntigenSpec("GPRC5D", _s(
+        "arlocabtagene autoleucel", "arlocabtagene", "arlo-cel", "BMS-986393", "CC-95266",
+        "MCARH109", "OriCAR-017", "CT071",
+    ), "GPRC5D"),
+    AntigenSpec("SLAMF7", _s("CS1", "CD319", "CRACC", "UCARTCS1"), "SLAMF7"),
+    AntigenSpec("CLL-1", _s("CLL1", "CLEC12A", "CLEC-12A", "CD371", "MICL", "CB-012"), "CLEC12A"),
+    AntigenSpec("FLT3", _s("CD135", "FLT-3"), "FLT3"),
+    AntigenSpec("Kappa light chain", _s(
+        "kappa", "kappa light chain", "κ light chain", "Igκ", "Ig kappa", "immunoglobulin kappa",
+    ), "IGKC"),
+    AntigenSpec("TRBC1", _s("AUTO4"), "TRBC1"),
+    AntigenSpec("TRBC2", _s("AUTO5"), "TRBC2"),
+    AntigenSpec("CCR4", _s(), "CCR4"),
+    AntigenSpec("IL1RAP", _s("IL-1RAP"), "IL1RAP"),
+    AntigenSpec("FcRH5", _s("FCRL5", "FcRL5", "FcRH5"), "FCRL5"),
+    AntigenSpec("NKG2D ligands", _s(
+        "NKG2D", "NKG2DL", "NKG2D ligand", "NKG2D-L", "NKG2D ligands", "MICA/B", "CYAD-01",
+        "CYAD-02", "CYAD-101", "NKR-2", "CM-CS1", "NKX101",
+    ), "KLRK1"),
+    AntigenSpec("HLA-A2", _s("HLA-A*02", "HLA-A*02:01", "HLA A2"), "HLA-A"),
+    # --- solid-tumour targets ---------------------------------------------------
+    AntigenSpec("B7-H3", _s("B7H3", "CD276", "B7 homolog 3", "SCRI-CARB7H3"), "CD276"),
+    AntigenSpec("GD2", _s("disialoganglioside", "disialoganglioside GD2", "dissialic ganglioside",
+                          "14G2a", "1RG-CART", "GINAKIT"), ""),
+    AntigenSpec("HER2", _s("ERBB2", "HER-2", "HER 2", "HER2/neu", "ErbB-2", "neu",
+                           "human epidermal growth factor receptor 2"), "ERBB2"),
+    AntigenSpec("EGFR", _s("ERBB1", "HER1", "EGFR806", "epidermal growth factor receptor"), "EGFR"),
+    AntigenSpec("EGFRvIII", _s("EGFR vIII", "EGFRv3", "EGFR variant III", "EGFR-VIII",
+                               "epidermal growth factor receptor variant III"), "EGFR"),
+    AntigenSpec("Mesothelin", _s("MSLN", "meso", "gavocabtagene autoleucel", "gavocabtagene",
+                                 "gavo-cel", "TC-210", "间皮素"), "MSLN"),
+    AntigenSpec("Claudin 18.2", _s(
+        "CLDN18.2", "Claudin18.2", "Claudin-18.2", "CLDN18A2", "Claudin18A2", "claudin 18 isoform 2",
+        "CLDN 18.2", "satricabtagene autoleucel", "satricabtagene", "satri-cel", "CT041",
+    ), "CLDN18"),
+    AntigenSpec("Claudin 6", _s("CLDN6", "Claudin6", "Claudin-6", "BNT211"), "CLDN6"),
+    AntigenSpec("GPC3", _s("glypican-3", "glypican 3", "glypican3", "C-CAR031", "ECT204"), "GPC3"),
+    AntigenSpec("GPC2", _s("glypican-2", "glypican 2"), "GPC2"),
+    AntigenSpec("MUC1", _s("mucin 1", "mucin-1", "mucin1", "MUC-1", "TnMUC1", "Tn-MUC1", "CD227"),
+                "MUC1"),
+    AntigenSpec("MUC1-C", _s("MUC1C", "P-MUC1C-ALLO1"), "MUC1"),
+    AntigenSpec("MUC16", _s("MUC-16", "MUC16ecto", "CA125", "CA-125", "4H11", "JCAR020"), "MUC16"),
+    AntigenSpec("CEA", _s("CEACAM5", "carcinoembryonic antigen", "CEACAM-5"), "CEACAM5"),
+    AntigenSpec("PSMA", _s("FOLH1", "prostate-specific membrane antigen",
+                           "prostate specific membrane antigen"), "FOLH1"),
+    AntigenSpec("PSCA", _s("prostate stem cell antigen"), "PSCA"),
+    AntigenSpec("ROR1", _s("JCAR024"), "ROR1"),
+    AntigenSpec("ROR2", _s("CCT301-59"), "ROR2"),
+    AntigenSpec("AXL", _s("CCT301-38"), "AXL"),
+    AntigenSpec("c-Met", _s("cMet", "c-MET", "MET", "HGFR", "hepatocyte growth factor receptor"), "MET"),
+    AntigenSpec("IL13Rα2", _s(
+        "IL13Ra2", "IL-13Rα2", "IL13Rα2", "IL13R alpha 2", "IL13Ralpha2", "IL-13Ralpha2",
+        "IL-13 receptor alpha 2", "IL13 receptor alpha 2", "interleukin-13 receptor alpha 2",
+        "interleukin 13 receptor alpha 2", "IL13RA2", "IL13-zetakine", "IL13 zetakine",
+        "IL13(EQ)", "IL13 mutein", "IL-13 mutein", "MB-101",
+    ), "IL13RA2"),
+    AntigenSpec("EpCAM", _s("EPCAM", "CD326", "TACSTD1", "epithelial cell adhesion molecule"), "EPCAM"),
+    AntigenSpec("DLL3", _s("delta-like ligand 3", "delta-like 3", "AMG 119", "AMG119"), "DLL3"),
+    AntigenSpec("GUCY2C", _s("GCC", "guanylyl cyclase C", "guanylate cyclase C",
+                             "guanylate cyclase 2C", "GCC19CART"), "GUCY2C"),
+    AntigenSpec("Lewis Y", _s("LeY", "Lewis-Y", "LewisY", "Le(Y)"), ""),
+    AntigenSpec("NY-ESO-1", _s("NYESO1", "NY ESO 1", "CTAG1B"), "CTAG1B"),
+    AntigenSpec("PD-L1", _s("PDL1", "PD-L1", "CD274", "B7-H1"), "CD274"),
+    AntigenSpec("FAP", _s("fibroblast activation protein"), "FAP"),
+    AntigenSpec("LMP1", _s("LMP-1", "latent membrane protein 1"), ""),
+    AntigenSpec("TROP2", _s("TROP-2", "TACSTD2"), "TACSTD2"),
+    AntigenSpec("ALPPL2", _s("ALPP2"), "ALPPL2"),
+    AntigenSpec("TSHR", _s("thyrotropin receptor", "thyroid stimulating hormone receptor"), "TSHR"),
+    AntigenSpec("Nectin-4", _s("NECTIN4", "Nectin 4", "PVRL4"), "NECTIN4"),
+    AntigenSpec("HLA-G", _s("HLAG"), "HLA-G"),
+    AntigenSpec("EphA2", _s("EPHA2", "Eph-A2"), "EPHA2"),
+    AntigenSpec("VEGFR2", _s("KDR", "VEGFR-2", "FLK1"), "KDR"),
+    AntigenSpec("Folate receptor alpha", _s("FRα", "FR-α", "FRalpha", "FR-alpha", "FOLR1",
+                                            "folate receptor α", "folate receptor 1",
+                                            "MOv-gamma", "MOv18"), "FOLR1"),
+    AntigenSpec("GPNMB", _s("glycoprotein non-metastatic B", "glycoprotein NMB", "GCAR1"), "GPNMB"),
+    AntigenSpec("TAG-72", _s("TAG72", "tumor-associated glycoprotein 72"), ""),
+    AntigenSpec("CAIX", _s("CA9", "CA IX", "carbonic anhydrase IX", "carbonic anhydrase 9"), "CA9"),
+    AntigenSpec("5T4", _s("TPBG", "trophoblast glycoprotein"), "TPBG"),
+    AntigenSpec("CDH17", _s("cadherin 17", "cadherin-17", "CHM-2101"), "CDH17"),
+    AntigenSpec("AFP", _s("alpha-fetoprotein", "alpha fetoprotein", "α-fetoprotein"), "AFP"),
+    AntigenSpec("FSHR", _s("follicle-stimulating hormone receptor", "FSH receptor"), "FSHR"),
+    AntigenSpec("SSTR2", _s("somatostatin receptor 2"), "SSTR2"),
+    AntigenSpec("PTK7", _s(), "PTK7"),
+    AntigenSpec("B7-H6", _s("B7H6", "NCR3LG1"), "NCR3LG1"),
+    AntigenSpec("ErbB family", _s("pan-ErbB", "T1E28z", "T4 immunotherapy"), ""),
+    AntigenSpec("CSPG4", _s("chondroitin sulfate proteoglycan 4", "HMW-MAA"), "CSPG4"),
+    AntigenSpec("uPAR", _s("PLAUR"), "PLAUR"),
+)
+
+# Keys (see `_key`) that are ambiguous on their own: they count only next to a
+# targeting word ("anti-", "targeting", "-specific", a CAR) — "weak" — or only
+# right next to a CAR ("car").  T-cell / NK markers are "marker": "anti-CD4",
+# "CD4-CAR", "CD4-targeted" count, "CD4+ CAR T cells" does not.
+_CONTEXT_ONLY: dict[str, str] = {
+    "kappa": "weak", "kit": "weak", "met": "weak", "meso": "weak", "gcc": "weak",
+    "afp": "weak", "neu": "weak", "b4": "weak", "ca125": "weak", "ca9": "weak", "kdr": "weak",
+    "pdl1": "car", "cd274": "car", "b7h1": "car",
+    "cd4": "marker", "cd56": "marker", "ncam": "marker", "ncam1": "marker", "cd10": "weak",
+    "cd23": "weak", "mme": "weak", "br3": "weak", "micl": "weak", "tt11": "weak",
+}
+
+# Ligand-based CARs: the CAR carries a ligand, the target is its receptor(s).
+# Each ligand counts only in a CAR context ("APRIL-based CAR", "BAFF CAR").
+_LIGANDS: dict[str, tuple[str, ...]] = {
+    "april": ("BCMA", "TACI"),
+    "aproliferationinducingligand": ("BCMA", "TACI"),
+    "baff": ("BAFF-R", "BCMA", "TACI"),
+    "baffligand": ("BAFF-R", "BCMA", "TACI"),
+    "il13": ("IL13Rα2",),
+    "interleukin13": ("IL13Rα2",),
+}
+_LIGAND_TERMS = ("APRIL", "a proliferation-inducing ligand", "BAFF", "BAFF ligand", "IL13", "IL-13",
+                 "interleukin-13")
+
+# CD molecules that are never a CAR's target in this catalogue: the CD3 complex
+# and CD8 (T-cell identity, CD3ζ signalling, CD8α hinge) and costimulatory
+# domains (CD28, 4-1BB/CD137, CD27, OX40/CD134, ICOS/CD278, CD40L/CD154).
+_NEVER_CD = {"3", "8", "28", "137", "27", "134", "278", "247", "154", "2", "45ra", "45ro", "62l",
+             "25", "127", "69", "57", "3e", "3z", "8a", "8b", "16", "14", "11b", "161", "95", "107a"}
+# CD molecules that are usually cell markers: they need a marker-strength context.
+_MARKER_CD = {"4", "34", "45", "56", "11c", "15", "66b"}
+
+_GREEK = str.maketrans({
+    "α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "h", "κ": "kappa",
+    "λ": "lambda", "ν": "v", "ξ": "x", "ι": "i", "μ": "u", "ω": "w",
+    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "−": "-", "﹣": "-", "－": "-",
+    "＋": "+", "／": "/", "，": ",", "、": ",",
+})
+
+_CJK = "\u3400-\u9fff"
+_ALNUM = f"a-z0-9{_CJK}"
+_SEP_EXPLICIT = r"[\s\-_./()*:]{0,3}"
+
+
+def _fold(text: str) -> str:
+    """Lower-case, NFKC, Greek letters spelled in Latin, dashes unified."""
+    return unicodedata.normalize("NFKC", text).translate(_GREEK).lower().translate(_GREEK)
+
+
+def _key(text: str) -> str:
+    """Lookup key: folded text without anything but ASCII letters, digits and CJK."""
+    return re.sub(f"[^{_ALNUM}]", "", _fold(text))
+
+
+def _term_pattern(term: str) -> str:
+    """A regex for one folded synonym, tolerant of hyphens/spaces/dots inside it."""
+    pieces = re.findall(f"[a-z]+|[0-9]+|[{_CJK}]+|[^{_ALNUM}]+", _fold(term))
+    out: list[str] = []
+    prev_alnum = ""
+    for piece in pieces:
+        if not re.match(f"[{_ALNUM}]", piece):
+            if out:
+                out.append(_SEP_EXPLICIT)
+            prev_alnum = ""
+            continue
+        if prev_alnum:
+            # letter/digit transition inside a token: "cd19" ~ "cd-19" ~ "cd 19"
+            out.append(r"[\s\-]?" if prev_alnum == "cd" else r"-?")
+        out.append(re.escape(piece))
+        prev_alnum = piece
+    while out and out[-1] == _SEP_EXPLICIT:
+        out.pop()
+    return "".join(out)
+
+
+# Leading boundary: not inside an ASCII word, except glued compounds
+# ("CD7CD19", "antiCD19", "CARTmeso", "huCD19").
+_LEAD = r"(?:(?<![a-z0-9])|(?<=[0-9])(?=[a-z])|(?<=anti)|(?<=car)|(?<=hu))"
+# Trailing boundary after a term ending in a digit: no more digits, and not a
+# truncated tag ("CD19t", "HER2tG"); after a letter: end of word or a glued CD/CAR.
+_TRAIL_DIGIT = r"(?![0-9])(?!\.[0-9])(?!tg?(?![a-z]))"
+_TRAIL_ALPHA = r"(?:(?![a-z0-9])|(?=cd[0-9])|(?=car))"
+
+_UNITS = r"(?:\s*(?:days?|d\b|weeks?|wks?|months?|mos?|years?|yrs?|hours?|h\b|hrs?|min|%|patients?|subjects?|participants?|cases?|mg|ml|kg|x\s*10|×))"
+
+_GENERIC_CD = r"cd[\s\-]?(?P<cdnum>[0-9]{1,3}(?:ra|ro|[a-e](?![a-z]))?)(?![0-9])"
+_CAR_NUMBER = (
+    r"(?<![a-z0-9])(?:u|4s|s)?car[\-.]?t?[\-.]?\s?(?P<carnum>[0-9]{1,3}(?:\s*/\s*[0-9]{1,3})*)"
+    r"(?![0-9])(?!" + _UNITS + r")"
+)
+_NUMBER_CAR = r"(?<![a-z0-9.])(?:[0-9]{1,2}r-)?(?P<numcar>[0-9]{1,3})[\-]?car(?![a-z])"
+_ZETA = r"(?<![a-z0-9.])(?P<zeta>[0-9]{1,3})-?(?:28|bb|41bb)-?(?:z|zeta)(?![a-z])"
+_SLASH_NUMBER = r"^(?:\s*[/&+,]\s*|-|\s+(?:and|or)\s+)(?P<num>[0-9]{1,3})(?![0-9]|\.[0-9]|-?(?:28|bb)?-?(?:z|zeta)\b)"
+
+_JOINER = re.compile(
+    r"^[\s+\-]*(?:[/+,&x×\\;]|and/or|and|or|plus|with|及|和|或|与|、)?[\s+\-]*(?:anti[\s\-]?)?$"
+)
+
+_TARGET_WORDS = r"(?:targeting|targeted|target|directed|redirected|specific|based|recogni[sz]ing|binding)"
+_CAR_WORDS = (
+    r"(?:u?car(?![a-z])|u?cart|car-?t|car-?nk|cars\b|chimeric antigen receptors?|chimeric receptors?|"
+    r"cir\b|zetakine|tancar|嵌合抗原受体)"
+)
+_CONSTRUCT = r"(?:-?(?:cd)?28-?z|-?(?:4-?1)?bb-?z|-?cd28\b|-?4-?1bb|-?41bb|-?(?:cd3)?zeta|ζ)"
+
+# car-adjacent after the mention: "CD19-CAR", "CD19CAR", "CD19 CAR-T", "CD19-targeted CAR"
+_AFTER_CAR = re.compile(
+    r"^(?:[\s+\-./]*(?:/?\s*(?:cd)?[0-9]{1,3}\s*)?(?:" + _TARGET_WORDS + r"|dual|bispecific|bivalent|tandem|"
+    r"directed|armed|armored|armoured|modified|engineered|double|multi)?[\s\-.]*"
+    r"(?:\(?[a-z0-9\-]{2,12}\)?\s+)?)?" + _CAR_WORDS
+)
+_AFTER_CAR_GLUED = re.compile(r"^[\-.]?(?:" + _CAR_WORDS + r"|" + _CONSTRUCT + r")")
+_AFTER_TARGETED = re.compile(r"^[\s\-]*" + _TARGET_WORDS + r"(?![a-z])")
+# before the mention: "CAR-CD19", "CART-meso", "CAR T cells targeting CD19", "anti-CD19"
+_BEFORE_CAR_GLUED = re.compile(r"(?:u?car|cart|car-?t|ucar-?t)[\-.]?$")
+_BEFORE_CAR = re.compile(
+    _CAR_WORDS + r"(?:[\s\-]*(?:t|nk)?[\s\-]*(?:cells?|lymphocytes?|therapy|products?|injection|细胞))?"
+    r"[\s,]*(?:that\s+|which\s+)?(?:targeting|targeted\s+(?:to|at|against)|target(?:s)?|directed\s+(?:to|at|against)|"
+    r"specific\s+(?:to|for)|against|redirected\s+(?:to|against)|recogni[sz]ing|recogni[sz]es|binding(?:\s+to)?|"
+    r"for)?\s*(?:the\s+)?(?:anti[\s\-]?)?$"
+)
+_BEFORE_WEAK = re.compile(
+    r"(?:anti[\s\-]?|(?:targeting|targeted\s+(?:to|at|against)|targets?|directed\s+(?:to|at|against)|"
+    r"specific\s+(?:to|for)|against|redirected\s+(?:to|against)|recogni[sz]ing|recogni[sz]es|"
+    r"binding(?:\s+to)?)\s+(?:the\s+|a\s+)?(?:anti[\s\-]?)?|靶向|抗)$"
+)
+
+_NEG_BEFORE = re.compile(
+    r"(?:prior(?!\s+to)|previous(?:ly)?(?:\s+(?:treated|received|exposed|failed))?|"
+    r"(?:after|following)\s+(?:failure\s+(?:of|to|on)|failing|progression\s+(?:on|after)|relapse\s+(?:on|after|from)|"
+    r"prior|previous)|failed|failure\s+(?:of|to|on|with)|failing|post-?|refractory\s+to|resistant\s+to|"
+    r"relaps(?:e|ed|ing)\s+(?:after|following|post|from|on)|progress(?:ed|ion|ing)?\s+(?:after|on|following)|"
+    r"history\s+of|exposed\s+to|exposure\s+to|intoleran(?:t|ce)\s+(?:to|of)|ineligible\s+for|"
+    r"既往|曾接受|曾经)"
+    r"(?:\s*(?:an?|the|any|one|other|prior|previous|commercial|approved|at\s+least\s+one|treatment|therapy|"
+    r"with|including|of|by|to|on|receiving|received|treated|an?)\b)*[\s\-]*(?:anti[\s\-]?)?$"
+)
+_NEG_AFTER = re.compile(
+    r"^(?:[\s/\-]*(?:and|or|x|×)?[\s/\-]*(?:cd[0-9]{1,3}[a-z]?|[0-9]{1,3}))*[\s\-]*(?:"
+    r"negative|neg\b|-ve\b|loss|lost|escape|exposed|pre-?treated|naive|naïve|refractory|resistant|"
+    r"knock-?out|knocked[\s\-]?out|ko\b|deleted|deletion|deficient|null\b|edited|disrupted|"
+    r"mutant|mutation|mutated|itd\b|tkd\b|inhibitors?|tkis?\b|"
+    r"(?:monoclonal\s+)?antibod|mabs?\b|monoclonal|bispecific|bite\b|adc\b|antibody-drug|drug\s+conjugate|"
+    r"t[\s\-]cell\s+engager|engager|immunotoxin|beads?|dynabeads|microbeads|magnetic|selected|selection|"
+    r"isolat|enrich|deplet|sorted|sorting|pet\b|imaging|scan\b|levels?\b|concentrations?|titers?|titres?|"
+    r"mimotope|tag\b|truncated|阴性|敲除)"
+)
+_NEG_AFTER_THERAPY = re.compile(
+    r"^[\s\-]*(?:(?:u?car(?![a-z])|u?cart|car-?t|car-?nk|chimeric antigen receptor|directed|targeted|targeting|"
+    r"based|specific|therapy|therapies|treatment|cells?|t[\s\-]cells?|immunotherapy|agents?|products?|"
+    r"infusion)[\s\-]*)+(?:failure|failed|relapse(?!d)|exposed|pre-?treated|naive|naïve|resistant|"
+    r"refractory|治疗失败|失败|复发)"
+)
+_NEG_BEFORE_TAG = re.compile(r"(?:truncated|serum|plasma|soluble|circulating)[\s\-]*$")
+_DESCRIPTOR_AFTER = re.compile(
+    r"^(?:\s*\+|[\s\-]*(?:or\s+other\s+)?(?:markers?\s+|antigens?\s+|proteins?\s+)?[\s\-]*(?:"
+    r"positive|pos\b|expressing|expression|expressed|overexpress|high|bright|dim\b|low\b|阳性|表达))"
+)
+_DESCRIPTOR_BEFORE = re.compile(
+    r"(?:expressing|expression\s+of|express(?:es)?|positive\s+for|overexpressing|overexpression\s+of)\s+(?:the\s+)?$"
+)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int
+    end: int
+    names: tuple[str, ...]
+    level: str  # "" (plain), "weak", "car", "marker"
+
+
+class Vocabulary:
+    """Canonical antigen names and their synonyms, with the matcher built once."""
+
+    def __init__(self, specs: Iterable[AntigenSpec]) -> None:
+        self.specs: tuple[AntigenSpec, ...] = tuple(specs)
+        self.names: tuple[str, ...] = tuple(dict.fromkeys(s.name for s in self.specs))
+        self._by_key: dict[str, tuple[str, ...]] = {}
+        self._name_by_key: dict[str, str] = {}
+        terms: dict[str, str] = {}
+        for spec in self.specs:
+            for term in (spec.name, spec.gene_symbol, *spec.synonyms):
+                key = _key(term)
+                if not key:
+                    continue
+                if term == spec.name:
+                    self._name_by_key.setdefault(key, spec.name)
+                names = self._by_key.get(key, ())
+                if spec.name not in names:
+                    self._by_key[key] = names + (spec.name,)
+                terms.setdefault(_fold(term), key)
+        name_keys = {_key(n): n for n in self.names}
+        self._ligands = {k: tuple(n for n in v if n in self.names) for k, v in _LIGANDS.items()}
+        ligand_terms = [t for t in _LIGAND_TERMS if self._ligands.get(_key(t))]
+        patterns = sorted(
+            {_term_pattern(t) + (_TRAIL_DIGIT if re.search(r"[0-9]$", t) else _TRAIL_ALPHA)
+             for t in list(terms) + ligand_terms if _key(t)},
+            key=len, reverse=True,
+        )
+        self._cd_names = {k[2:]: n for k, n in name_keys.items() if re.fullmatch(r"cd[0-9]+[a-z]*", k)}
+        self._regex = re.compile(
+            r"(?P<zetam>" + _ZETA + r")|(?P<carm>" + _CAR_NUMBER + r")|(?P<numcarm>" + _NUMBER_CAR + r")|"
+            + _LEAD + r"(?:(?P<term>" + "|".join(patterns) + r")|(?P<gcd>" + _GENERIC_CD + r"))"
+        )
+        self._slash = re.compile(_SLASH_NUMBER)
+
+    @classmethod
+    def from_specs(cls, specs: Iterable[AntigenSpec]) -> "Vocabulary":
+        """A vocabulary from antigen specs (built-in or curated)."""
+        return cls(specs)
+
+    def lookup(self, text: str) -> tuple[str, ...]:
+        """Every canonical name `text` stands for (two or more for dual-target products)."""
+        key = _key(text)
+        if key in self._name_by_key:
+            return (self._name_by_key[key],)
+        return self._by_key.get(key, ())
+
+    def canonical(self, text: str) -> str | None:
+        """The canonical name for a name, synonym or gene symbol; None when unknown."""
+        names = self.lookup(text)
+        return names[0] if names else None
+
+    def _cd(self, number: str) -> tuple[str, ...]:
+        number = number.replace(" ", "")
+        if number in self._cd_names:
+            return (self._cd_names[number],)
+        return ()
+
+    def mentions(self, folded: str) -> Iterator[_Mention]:
+        """Every antigen mention in already-folded text, in order."""
+        for m in self._regex.finditer(folded):
+            if m.group("term") is not None:
+                key = _key(m.group("term"))
+                names = self._ligands.get(key) or self.lookup(key)
+                if not names:
+                    continue
+                level = "car" if key in self._ligands else _CONTEXT_ONLY.get(key, "")
+                yield _Mention(m.start("term"), m.end("term"), names, level)
+                if re.fullmatch(r"cd[0-9]+", key):
+                    yield from self._slashed(folded, m.end("term"))
+            elif m.group("gcd") is not None:
+                number = m.group("cdnum")
+                if number in _NEVER_CD:
+                    continue
+                names = self._cd(number) or (_cd_name(number),)
+                level = "marker" if number in _MARKER_CD else ("" if self._cd(number) else "weak")
+                level = _CONTEXT_ONLY.get("cd" + number, level)
+                yield _Mention(m.start("gcd"), m.end("gcd"), names, level)
+                yield from self._slashed(folded, m.end("gcd"))
+            else:
+                raw = m.group("zeta") or m.group("carnum") or m.group("numcar")
+                for number in re.findall(r"[0-9]+", raw):
+                    names = self._cd(number)
+                    if names:
+                        yield _Mention(m.start(), m.end(), names, "")
+
+    def _slashed(self, folded: str, end: int) -> Iterator[_Mention]:
+        """Bare numbers after a CD: "CD19/22", "CD19-22", "CD19 and 20" (known CDs only)."""
+        pos = end
+        while True:
+            m = self._slash.match(folded, pos)
+            if not m or re.match(_UNITS, folded[m.end():]):
+                return
+            names = self._cd(m.group("num"))
+            if not names:
+                return
+            yield _Mention(m.start("num"), m.end(), names, "")
+            pos = m.end()
+
+
+def _cd_name(number: str) -> str:
+    digits = re.match(r"[0-9]+", number).group(0)
+    return "CD" + digits + number[len(digits):]
+
+
+@lru_cache(maxsize=1)
+def default_vocabulary() -> Vocabulary:
+    """The vocabulary built from BUILTIN_ANTIGENS (cached)."""
+    return Vocabulary.from_specs(BUILTIN_ANTIGENS)
+
+
+def _runs(folded: str, mentions: list[_Mention]) -> Iterator[list[_Mention]]:
+    """Group mentions joined by "/", "+", "-", ",", "and", "x"... into one list."""
+    run: list[_Mention] = []
+    for mention in mentions:
+        if run and mention.start < run[-1].end:
+            run.append(mention)
+            continue
+        if run and _JOINER.match(folded[run[-1].end:mention.start]):
+            run.append(mention)
+            continue
+        if run:
+            yield run
+        run = [mention]
+    if run:
+        yield run
+
+
+def _classify(folded: str, run: list[_Mention]) -> tuple[str, str]:
+    """(verdict, context) of a run: verdict "no" | "target" | "descriptor" | "plain"."""
+    start, end = run[0].start, max(m.end for m in run)
+    before = folded[max(0, start - 80):start]
+    after = folded[end:end + 80]
+    sentence_before = re.split(r"[.;:!?。；]\s|\n", before)[-1]
+    if _NEG_BEFORE.search(sentence_before) or _NEG_BEFORE_TAG.search(before) \
+            or _NEG_AFTER.match(after) or _NEG_AFTER_THERAPY.match(after):
+        return "no", ""
+    glued = bool(_AFTER_CAR_GLUED.match(after) or _BEFORE_CAR_GLUED.search(before))
+    car = glued or bool(_AFTER_CAR.match(after) or _BEFORE_CAR.search(sentence_before))
+    weak = bool(_BEFORE_WEAK.search(before) or _AFTER_TARGETED.match(after))
+    if glued:
+        return "target", "glued"
+    if car:
+        return "target", "car+weak" if weak else "car"
+    if weak:
+        return "target", "weak"
+    if _DESCRIPTOR_AFTER.match(after) or _DESCRIPTOR_BEFORE.search(before):
+        return "descriptor", ""
+    return "plain", ""
+
+
+def _accepts(level: str, verdict: str, context: str) -> bool:
+    if not level:
+        return True
+    if level == "car":
+        return context in ("glued", "car", "car+weak")
+    if level == "marker":
+        return context in ("glued", "weak", "car+weak")
+    return verdict == "target"
+
+
+def _scan(text: str, vocabulary: Vocabulary) -> tuple[list[str], list[str]]:
+    """(targets, descriptor-only mentions) in one text, in order of appearance."""
+    folded = _fold(text)
+    targets: list[str] = []
+    described: list[str] = []
+    for run in _runs(folded, list(vocabulary.mentions(folded))):
+        verdict, context = _classify(folded, run)
+        if verdict == "no":
+            continue
+        for mention in run:
+            if mention.level and not _accepts(mention.level, verdict, context):
+                continue
+            bucket = described if verdict == "descriptor" else targets
+            bucket.extend(mention.names)
+    return targets, described
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def find_antigens_in_text(text: str, vocabulary: Vocabulary | None = None) -> list[str]:
+    """Canonical target antigens named in one piece of free text, in order, de-duplicated.
+
+    Mentions that only describe the disease ("CD20-positive lymphoma") count only
+    when the text names no target in a targeting or plain context.
+    """
+    targets, described = _scan(text, vocabulary or default_vocabulary())
+    return _unique(targets) or _unique(described)
+
+
+def _record_texts(record: TrialRecord) -> Iterator[str]:
+    """The descriptive fields of a record, most specific first; never eligibility."""
+    yield record.title
+    yield record.official_title
+    yield record.title_zh
+    yield record.acronym
+    for intervention in record.interventions:
+        yield intervention.name
+        yield from intervention.other_names
+        yield intervention.description
+    for arm in record.arms:
+        yield arm.label
+        yield arm.description
+        yield from arm.interventions
+    yield record.brief_summary
+    yield record.detailed_description
+    yield from record.keywords
+    yield record.objectives
+
+
+def find_antigens(record: TrialRecord, *, vocabulary: Vocabulary | None = None) -> list[str]:
+    """Canonical names of every target of the trial's CAR(s), stable order, de-duplicated.
+
+    Reads titles, acronym, interventions, arms, summaries, keywords and objectives,
+    never eligibility criteria. Returns [] when no target is stated.
+    """
+    vocabulary = vocabulary or default_vocabulary()
+    targets: list[str] = []
+    described: list[str] = []
+    for text in _record_texts(record):
+        if text and text.strip():
+            found, desc = _scan(text, vocabulary)
+            targets.extend(found)
+            described.extend(desc)
+    return _unique(targets) or _unique(described)

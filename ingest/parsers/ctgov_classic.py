@@ -1,0 +1,651 @@
+"""ClinicalTrials.gov CLASSIC study page (ct2/show) and archive pages, as HTML or text.
+
+The classic page is a sequence of label/value pairs ("Recruitment Status : Recruiting",
+`<th>Study Type :</th><td>Interventional</td>`) plus three tables: conditions /
+interventions / phase, arms / interventions, and locations. Text renderings of the
+page separate table cells with `|`. HTML is rendered to the same kind of lines
+(`_text.html_lines`), so one walker reads both; the archive layout
+(`table.info` of `<th>label</th><td>value</td>` rows) is read by the same walker.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.parsers import _text
+from ingest.parsers.base import Parser, register
+from ingest.records import Arm, Intervention, ParseError, SiteRecord, TrialRecord
+
+
+@dataclass(frozen=True)
+class _Label:
+    key: str
+    pattern: re.Pattern[str]
+    inline: bool = True  # the value may follow a colon in the same cell
+
+
+def _label(key: str, pattern: str, inline: bool = True) -> _Label:
+    return _Label(key, re.compile(rf"(?:{pattern})", re.IGNORECASE), inline)
+
+
+_STATE = r"(?:(?P<state>Actual|Estimated|Anticipated)\s+)?"
+_LABELS: tuple[_Label, ...] = (
+    _label("nct_id", r"ClinicalTrials(?:\.gov)?\s+Identifier|NCT\s+Number"),
+    _label("status", r"Recruitment\s+Status|Overall\s+(?:Recruitment\s+)?Status"),
+    _label("status", r"Status", inline=False),
+    _label("first_posted", r"First\s+Posted|(?:Study\s+)?First\s+Received|First\s+Submitted"),
+    _label("last_update", r"Last\s+Update\s+Posted|Last\s+Updated?|Updated"),
+    _label("last_verified", r"Last\s+Verified|Verification\s+Date|Record\s+Verification\s+Date"),
+    _label("study_type", r"Study\s+Type"),
+    _label("enrollment", rf"{_STATE}Enrollment"),
+    _label("brief_title", r"Brief\s+Title"),
+    _label("official_title", r"Official\s+Title"),
+    _label("acronym", r"Acronym"),
+    _label("start_date", rf"{_STATE}(?:Study\s+)?Start\s+Date"),
+    _label("primary_completion", rf"{_STATE}Primary\s+Completion\s+Date"),
+    _label("completion", rf"{_STATE}(?:Study\s+)?Completion\s+Date"),
+    _label("ages", r"Ages?\s+Eligible(?:\s+for\s+Study)?"),
+    _label("min_age", r"Minimum\s+Age"),
+    _label("max_age", r"Maximum\s+Age"),
+    _label("sex", r"(?:Sexes|Genders)\s+Eligible(?:\s+for\s+Study)?"),
+    _label("sex", r"Gender|Sex", inline=False),
+    _label("healthy", r"(?:Accepts\s+)?Healthy\s+Volunteers"),
+    _label("brief_summary", r"Brief\s+Summary"),
+    _label("detailed_description", r"Detailed\s+Description"),
+    _label("criteria", r"Criteria", inline=False),
+    _label("outcome", r"(?:Primary|Secondary|Other(?:\s+Pre-specified)?)\s+Outcome(?:\s+Measures?)?"),
+    _label("sponsor", r"(?:Lead\s+)?Sponsor"),
+    _label("collaborators", r"Collaborators?"),
+    _label("responsible_party", r"Responsible\s+Party"),
+    _label("provided_by", r"Information\s+provided\s+by(?:\s*\(Responsible\s+Party\))?"),
+    _label("other_ids", r"Other\s+Study\s+ID\s+Numbers?|Organization\s+study\s+ID|Secondary\s+IDs?|Org\s+Study\s+ID"),
+    _label("keywords", r"Keywords(?:\s+provided\s+by\s+.+)?"),
+    _label("condition", r"Conditions?", inline=False),
+    _label("phase", r"Phases?", inline=False),
+    _label("arm", r"Arm/Group", inline=False),
+    _label("intervention", r"Interventions?", inline=False),
+    _label("investigator", r"Principal\s+Investigator|Study\s+Director|Study\s+Chair|Sub-Investigator"),
+    _label(
+        "other",
+        r"Allocation|Intervention\s+Model|Masking|Primary\s+Purpose|Study\s+design|Time\s+Perspective"
+        r"|Observational\s+Model|Study\s+Population|Sampling\s+Method|Plan\s+to\s+Share\s+IPD"
+        r"|Studies\s+a\s+U\.S\.\s+FDA-regulated\s+.+|Organization\s+name|Health\s+Authority|URL|See\s+also"
+        r"|Additional\s+relevant\s+MeSH\s+terms|Individual\s+Participant\s+Data.*|Has\s+Data\s+Monitoring\s+Committee"
+        r"|Product\s+Manufactured\s+in\s+and\s+Exported\s+from\s+the\s+U\.S\.|IPD\s+Sharing.*|Biospecimen.*",
+    ),
+)
+
+_STOP = re.compile(
+    r"^(?:Condition or disease\b|Arm\s*\|?\s*Intervention/treatment|Group/Cohort\b|Show detailed description"
+    r"|Hide detailed description|Study Description$|Study Design$|Arms and Interventions$|Outcome Measures$"
+    r"|Eligibility Criteria$|Contacts and Locations$|More Information$|Layout table|Go to\b"
+    r"|Choosing to participate\b|To learn more about this study\b|Please refer to this study\b|Locations:?$"
+    r"|Sponsors and Collaborators$|Investigators:?$|Publications\b|Contact:|Contacts:?$|No Contacts or Locations"
+    r"|Descriptive Information$|Recruitment Information$|Administrative Data$|Tracking Information$"
+    r"|Study Details$|Tabular View$|No Results Posted$|Disclaimer$|How to Read a Study Record$)",
+    re.IGNORECASE,
+)
+_LABEL_CELL = re.compile(r"^(?P<label>[^:：|]{1,100}?)\s*[:：]\s*(?P<rest>.*)$")
+_ARM_TYPES = r"Experimental|Active Comparator|Placebo Comparator|Sham Comparator|No Intervention|Other"
+_ARM_TYPE = re.compile(rf"^({_ARM_TYPES})\s*:\s*(.*)$", re.IGNORECASE)
+_ARM_TYPE_ONLY = re.compile(rf"^(?:{_ARM_TYPES})$", re.IGNORECASE)
+_INTERVENTION_TYPES = (
+    r"Biological|Drug|Device|Genetic|Procedure(?:/Surgery)?|Radiation|Behavioral|Dietary Supplement"
+    r"|Combination Product|Diagnostic Test|Other"
+)
+_INTERVENTION_LINE = re.compile(rf"^({_INTERVENTION_TYPES})\s*:\s*(.+)$")
+_INTERVENTION_SPLIT = re.compile(rf"(?:^|\s)(?=(?:{_INTERVENTION_TYPES})\s*:\s)")
+_OTHER_NAMES = re.compile(r"^Other Names?\s*:\s*(.*)$", re.IGNORECASE)
+_TIME_FRAME = re.compile(r"\[\s*Time Frame\s*:", re.IGNORECASE)
+_LOCATION_START = re.compile(
+    r"^(?:Please refer to this study by its ClinicalTrials\.gov identifier|Locations:?$|Layout table for location)",
+    re.IGNORECASE,
+)
+_LOCATION_END = {"responsible_party", "sponsor", "collaborators", "provided_by", "nct_id", "other_ids",
+                 "first_posted", "last_update", "keywords"}
+_SITE_SKIP = re.compile(
+    r"^(?:Contact:|Principal Investigator|Sub-Investigator|Study Director|Study Chair|Layout table|Go to\b"
+    r"|Show \d+ (?:Study )?Locations|Hide (?:Study )?Locations|Locations:?$|Contacts:?$|Contacts and Locations"
+    r"|Please refer to this study)",
+    re.IGNORECASE,
+)
+_ORG_WORDS = re.compile(
+    r"\b(?:Universit\w*|Hospital|Institute|Institut\w*|Cent(?:er|re)|College|Clinic|School|Foundation|Inc\b"
+    r"|Ltd\b|LLC|Co\.|Company|Corporation|Corp\b|Group|Pharma\w*|Therapeutics|Bio\w*|Academy|Society"
+    r"|Council|Organi[sz]ation|Network|Ministry|Department|Laboratories|Medical|Health|GmbH|S\.A\.|AG\b)",
+    re.IGNORECASE,
+)
+_DEGREE = re.compile(r"^(?:M\.?D\.?|Ph\.?D\.?|MD,? PhD|MBBS|DO|RN|MSc|MS|MPH|Prof\.?|Dr\.?)$", re.IGNORECASE)
+
+
+_CLASSIC_LABELS = re.compile(
+    r"Recruitment\s+Status(?:&nbsp;|\xa0|<[^>]*>|\s)+:"
+    r"|(?:Estimated|Actual)\s+Enrollment(?:&nbsp;|\xa0|<[^>]*>|\s)+:|Ages\s+Eligible\s+for\s+Study\s*:"
+)
+
+
+@dataclass
+class _Field:
+    key: str
+    label: str
+    index: int
+    values: list[str] = field(default_factory=list)
+
+
+class _Page:
+    """The lines of one classic page and the labelled fields found in them."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.firsts = [_text.first_cell(line) for line in lines]
+        self.matches: list[_Field | None] = [_match_label(line, i) for i, line in enumerate(lines)]
+        self.fields = [f for f in self.matches if f is not None]
+
+    def all(self, key: str) -> list[_Field]:
+        return [f for f in self.fields if f.key == key]
+
+    def first(self, key: str) -> _Field | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+    def is_boundary(self, index: int, allow: frozenset[str] = frozenset()) -> bool:
+        found = self.matches[index]
+        if found is not None and found.key not in allow:
+            return True
+        return bool(_STOP.match(self.firsts[index]))
+
+    def value(self, key: str) -> str:
+        """The single-line value of the first `key` field."""
+        found = self.first(key)
+        if found is None:
+            return ""
+        if found.values:
+            return found.values[0]
+        for j in range(found.index + 1, min(found.index + 4, len(self.lines))):
+            if not self.firsts[j]:
+                continue
+            return "" if self.is_boundary(j) else self.firsts[j]
+        return ""
+
+    def following(self, index: int, *, stop_at_blank: bool, allow: frozenset[str] = frozenset()) -> list[str]:
+        out: list[str] = []
+        for j in range(index + 1, len(self.lines)):
+            if not self.lines[j]:
+                if stop_at_blank and out:
+                    break
+                continue
+            if self.is_boundary(j, allow):
+                break
+            out.append(self.lines[j])
+        return out
+
+    def block(self, found: _Field) -> list[str]:
+        """Value lines of a multi-line field (cells of a row kept on one line)."""
+        inline = [" ".join(found.values)] if found.values else []
+        return inline + [_strip_row(x) for x in self.following(found.index, stop_at_blank=False)]
+
+    def items(self, found: _Field) -> list[str]:
+        """Value items of a list field: cells on its line, then lines up to a blank line."""
+        rest = self.following(found.index, stop_at_blank=True) if not found.values else []
+        return found.values + [c for line in rest for c in _text.cells(line)]
+
+
+def _strip_row(line: str) -> str:
+    return " | ".join(_text.cells(line))
+
+
+def _match_label(line: str, index: int) -> _Field | None:
+    cells = _text.cells(line)
+    if not cells:
+        return None
+    cell = cells[0]
+    match = _LABEL_CELL.match(cell)
+    label, rest = (match.group("label").strip(), match.group("rest").strip()) if match else (cell, "")
+    for spec in _LABELS:
+        found = spec.pattern.fullmatch(label)
+        if not found:
+            continue
+        if rest and not spec.inline:
+            return None
+        if not match and len(label.split()) > 8:
+            return None
+        values = ([rest] if rest else []) + cells[1:]
+        return _Field(spec.key, label, index, values)
+    return None
+
+
+@register
+class CtgovClassicParser(Parser):
+    """The classic ClinicalTrials.gov study page (ct2/show) and archive pages."""
+
+    name = "ctgov_classic"
+
+    @classmethod
+    def detect(cls, text: str) -> bool:
+        """Classic pages carry "ClinicalTrials.gov Identifier" with classic labels or markup."""
+        try:
+            if _text.looks_like_data(text):
+                return False
+            head = text[:400_000]
+            if "注册号" in head or "Registration number" in head:
+                return False
+            if re.search(r"ClinicalTrials\.gov\s+Identifier", head, re.IGNORECASE):
+                return bool(
+                    _CLASSIC_LABELS.search(head)
+                    or re.search(r"class=\"[^\"]*\b(?:ct-data_table|tr-data_table|ct-body3|ct-header[23])\b", head)
+                )
+            return bool(
+                re.search(r"ClinicalTrials(?:\.gov)?\s+Identifier\s*:", head)
+                and re.search(r"ClinicalTrials\.gov Archive|/archive/NCT\d{8}", head)
+            )
+        except Exception:
+            return False
+
+    def parse(self, text: str) -> list[TrialRecord]:
+        """One TrialRecord from a classic or archive page; ParseError when it is not one."""
+        try:
+            return [self._parse(text)]
+        except ParseError:
+            raise
+        except Exception as exc:
+            raise ParseError(f"{self.name}: could not read page ({type(exc).__name__}: {exc})") from exc
+
+    def _parse(self, text: str) -> TrialRecord:
+        if not text or not text.strip():
+            raise ParseError(f"{self.name}: empty document")
+        if _text.looks_like_html(text):
+            soup = _text.parse_html(text)
+            lines = _text.html_lines(soup)
+            heading = _text.html_title(soup)
+            source_format = "ctgov_classic_html"
+        else:
+            lines = _text.text_lines(text)
+            heading = ""
+            source_format = "ctgov_classic_text"
+        page = _Page(lines)
+        registry_id = _registry_id(page, text)
+        if not registry_id:
+            raise ParseError(f"{self.name}: no ClinicalTrials.gov identifier (NCT number) found")
+        enrollment = page.first("enrollment")
+        enrollment_value = page.value("enrollment")
+        min_age, max_age, age_text = _ages(page)
+        inclusion, exclusion, whole = _criteria(page)
+        conditions, interventions, phase = _conditions_table(page)
+        arms, arm_interventions = _arms_table(page)
+        interventions = _merge_interventions(interventions + arm_interventions + _archive_interventions(page, arms))
+        if not arms:
+            arms = _archive_arms(page)
+            _link_archive_arms(page, arms)
+        sites = _sites(page)
+        sponsor, collaborators = _sponsors(page)
+        return TrialRecord(
+            registry="ctgov",
+            registry_id=registry_id,
+            source_format=source_format,
+            secondary_ids=_text.unique(i for f in page.all("other_ids") for i in page.items(f)),
+            title=page.value("brief_title") or _title(page, heading),
+            official_title=page.value("official_title"),
+            acronym=page.value("acronym"),
+            brief_summary=_block_text(page, "brief_summary"),
+            detailed_description=_block_text(page, "detailed_description"),
+            objectives=_objectives(page),
+            keywords=_text.unique(k for f in page.all("keywords") for k in page.items(f)),
+            status=_status(page.value("status")),
+            phase=phase or " ".join(_text.unique(v for f in page.all("phase") for v in page.items(f))),
+            study_type=page.value("study_type"),
+            min_age=min_age,
+            max_age=max_age,
+            age_text=age_text,
+            sex=page.value("sex"),
+            enrollment=_text.leading_number(enrollment_value),
+            enrollment_type=_enrollment_type(enrollment.label if enrollment else "", enrollment_value),
+            start_date=_date(page.value("start_date")),
+            completion_date=_date(page.value("completion")),
+            primary_completion_date=_date(page.value("primary_completion")),
+            registration_date=_date(page.value("first_posted")),
+            last_update_date=_date(page.value("last_update")),
+            sponsor=sponsor,
+            collaborators=collaborators,
+            conditions=conditions or _text.unique(v for f in page.all("condition") for v in page.items(f)),
+            interventions=interventions,
+            arms=arms,
+            sites=sites,
+            countries=_text.unique(s.country for s in sites),
+            inclusion_criteria=inclusion,
+            exclusion_criteria=exclusion,
+            eligibility_text=whole,
+        )
+
+
+def _registry_id(page: _Page, text: str) -> str:
+    for found in page.all("nct_id"):
+        value = " ".join(found.values) or page.value("nct_id")
+        if nct := _text.find_nct_id(value):
+            return nct
+    match = re.search(r"identifier \(NCT number\)\s*:?\s*(NCT\d{8})", text, re.IGNORECASE)
+    return match.group(1) if match else ""
+
+
+def _title(page: _Page, heading: str) -> str:
+    if heading and not re.match(r"^View of NCT\d{8}", heading):
+        return heading
+    stop = page.first("nct_id")
+    end = stop.index if stop else min(len(page.lines), 10)
+    for j in range(end):
+        line = page.firsts[j]
+        if not line or line.startswith("![") or page.is_boundary(j):
+            continue
+        if re.match(r"^The safety and scientific validity|^(?:Skip to|Home\b|Search\b|Find Studies)", line):
+            continue
+        return line
+    return ""
+
+
+def _status(value: str) -> str:
+    return re.split(r"\s+Verified\s", value, maxsplit=1)[0].strip()
+
+
+def _date(value: str) -> str:
+    value = re.sub(r"\s*Key Record Dates\s*$", "", value, flags=re.IGNORECASE)
+    return _text.clean_line(value)
+
+
+def _enrollment_type(label: str, value: str) -> str:
+    found = re.search(r"\b(Actual|Estimated|Anticipated|Expected)\b", f"{label} {value}", re.IGNORECASE)
+    if not found:
+        return ""
+    return "ACTUAL" if found.group(1).lower() == "actual" else "ESTIMATED"
+
+
+def _ages(page: _Page) -> tuple[str, str, str]:
+    age_text = page.value("ages")
+    min_age, max_age = page.value("min_age"), page.value("max_age")
+    if age_text and not (min_age or max_age):
+        min_age, max_age = _text.split_age_range(age_text)
+    return min_age, max_age, age_text
+
+
+def _block_text(page: _Page, key: str) -> str:
+    blocks = (_text.join_lines(page.block(f)) for f in page.all(key))
+    return "\n\n".join(b for b in blocks if b)
+
+
+def _criteria(page: _Page) -> tuple[str, str, str]:
+    found = page.first("criteria")
+    if found is not None:
+        lines = page.block(found)
+    else:
+        start = next((i for i, c in enumerate(page.firsts) if _text.is_criteria_heading(c)), None)
+        if start is None:
+            return "", "", ""
+        lines = [page.lines[start]] + page.following(start, stop_at_blank=False)
+    return _text.split_criteria(lines)
+
+
+def _objectives(page: _Page) -> str:
+    blocks = [(f.label, _text.join_lines(page.block(f))) for f in page.all("outcome")]
+    blocks = [f"{label}:\n{body}" for label, body in blocks if body]
+    if blocks:
+        return "\n\n".join(blocks)
+    start = next((i for i, line in enumerate(page.lines) if _TIME_FRAME.search(line)), None)
+    if start is None:
+        return ""
+    lines = [page.lines[start]] + page.following(start, stop_at_blank=True)
+    return _text.join_lines(re.sub(r"^[-*•]\s+", "", line) for line in lines)
+
+
+def _table_rows(page: _Page, header: int, ncols: int) -> list[list[str]]:
+    """Rows of a `|`-separated table whose header line is `page.lines[header]`."""
+    segments = "\n".join(page.lines[header + 1 :]).split("|")
+    i = 0
+    while i < len(segments) and re.fullmatch(r"\s*:?-{2,}:?\s*", segments[i]):
+        i += 1
+    rows: list[list[str]] = []
+    while i + ncols <= len(segments):
+        row = segments[i : i + ncols]
+        first = row[0].strip("\n ")
+        if not first and not any(s.strip() for s in row) or re.search(r"\n\s*\n", first):
+            break
+        first_line = first.split("\n", 1)[0].strip()
+        if _match_label(first_line, 0) is not None or _STOP.match(first_line):
+            break
+        if re.search(r"\n\s*\n", row[-1].strip("\n ")):
+            break
+        rows.append([s.strip() for s in row])
+        i += ncols
+    return rows
+
+
+def _header_index(page: _Page, first: re.Pattern[str], second: str) -> int | None:
+    for i, line in enumerate(page.lines):
+        found = _text.cells(line)
+        if len(found) >= 2 and first.match(found[0]) and second.lower() in found[1].lower():
+            return i
+    return None
+
+
+def _conditions_table(page: _Page) -> tuple[list[str], list[Intervention], str]:
+    header = _header_index(page, re.compile(r"^Conditions? or disease", re.IGNORECASE), "Intervention")
+    if header is None:
+        return [], [], ""
+    names = [c.lower() for c in _text.cells(page.lines[header])]
+    conditions: list[str] = []
+    interventions: list[Intervention] = []
+    phases: list[str] = []
+    for row in _table_rows(page, header, len(names)):
+        for name, cell in zip(names, row):
+            lines = [x.strip() for x in cell.split("\n") if x.strip()]
+            if name.startswith("condition"):
+                conditions.extend(lines)
+            elif name.startswith("intervention"):
+                for line in lines:
+                    for piece in _INTERVENTION_SPLIT.split(line):
+                        if match := _INTERVENTION_LINE.match(piece.strip()):
+                            interventions.append(Intervention(name=match.group(2).strip(), type=match.group(1)))
+                        elif piece.strip():
+                            interventions.append(Intervention(name=piece.strip()))
+            elif name.startswith("phase"):
+                phases.extend(lines)
+    return _text.unique(conditions), interventions, " ".join(_text.unique(phases))
+
+
+def _arms_table(page: _Page) -> tuple[list[Arm], list[Intervention]]:
+    header = _header_index(
+        page, re.compile(r"^(?:Arms?|Groups?/Cohorts?)$", re.IGNORECASE), "Intervention"
+    )
+    if header is None:
+        return [], []
+    arms: list[Arm] = []
+    interventions: list[Intervention] = []
+    for row in _table_rows(page, header, 2):
+        arm_lines = [x.strip() for x in row[0].split("\n") if x.strip()]
+        if not arm_lines:
+            continue
+        arm = Arm(label=arm_lines[0], description="\n".join(arm_lines[1:]))
+        if match := _ARM_TYPE.match(arm_lines[0]):
+            arm.type, arm.label = match.group(1), match.group(2).strip()
+        found = _intervention_cell([x.strip() for x in row[1].split("\n") if x.strip()])
+        arm.interventions = [f"{i.type}: {i.name}" if i.type else i.name for i in found]
+        interventions.extend(found)
+        arms.append(arm)
+    return arms, interventions
+
+
+def _intervention_cell(lines: list[str]) -> list[Intervention]:
+    found: list[Intervention] = []
+    description: list[str] = []
+    in_other_names = False
+    for line in lines:
+        if match := _INTERVENTION_LINE.match(line):
+            if found:
+                found[-1].description = "\n".join(description)
+            found.append(Intervention(name=match.group(2).strip(), type=match.group(1)))
+            description, in_other_names = [], False
+        elif not found:
+            found.append(Intervention(name=line))
+        elif match := _OTHER_NAMES.match(line):
+            in_other_names = True
+            found[-1].other_names.extend(n.strip() for n in match.group(1).split(",") if n.strip())
+        elif in_other_names and re.match(r"^[-*•]\s+", line):
+            found[-1].other_names.append(re.sub(r"^[-*•]\s+", "", line))
+        else:
+            in_other_names = False
+            description.append(line)
+    if found:
+        found[-1].description = "\n".join(description)
+    return found
+
+
+def _merge_interventions(items: list[Intervention]) -> list[Intervention]:
+    merged: dict[str, Intervention] = {}
+    for item in items:
+        key = item.name.strip().lower()
+        if not key:
+            continue
+        if key not in merged:
+            merged[key] = Intervention(item.name, item.type, item.description, list(item.other_names))
+            continue
+        known = merged[key]
+        known.type = known.type or item.type
+        if item.description and item.description not in known.description:
+            known.description = "\n".join(x for x in (known.description, item.description) if x)
+        known.other_names = _text.unique(known.other_names + item.other_names)
+    return list(merged.values())
+
+
+def _archive_arms(page: _Page) -> list[Arm]:
+    arms: list[Arm] = []
+    for found in page.all("arm"):
+        parts = page.items(found)
+        if not parts:
+            continue
+        label = re.sub(r"^Arm Label\s*:\s*", "", parts[0], flags=re.IGNORECASE)
+        rest = parts[1:]
+        arm_type = rest[0] if rest and _ARM_TYPE_ONLY.match(rest[0]) else ""
+        description = "\n".join(rest[1:] if arm_type else rest)
+        arms.append(Arm(label=label, type=arm_type, description=description))
+    return arms
+
+
+def _archive_interventions(page: _Page, table_arms: list[Arm]) -> list[Intervention]:
+    out: list[Intervention] = []
+    for found in page.all("intervention"):
+        parts = page.items(found)
+        if not parts:
+            continue
+        match = _INTERVENTION_LINE.match(parts[0])
+        item = Intervention(name=match.group(2).strip(), type=match.group(1)) if match else Intervention(name=parts[0])
+        notes = [p for p in parts[1:] if not re.match(r"^Arm Label\s*:", p, re.IGNORECASE)]
+        item.description = "\n".join(notes)
+        out.append(item)
+    return out
+
+
+def _link_archive_arms(page: _Page, arms: list[Arm]) -> None:
+    by_label = {a.label.lower(): a for a in arms}
+    for found in page.all("intervention"):
+        parts = page.items(found)
+        if not parts:
+            continue
+        for part in parts[1:]:
+            if match := re.match(r"^Arm Label\s*:\s*(.+)$", part, re.IGNORECASE):
+                arm = by_label.get(match.group(1).strip().lower())
+                if arm is not None and parts[0] not in arm.interventions:
+                    arm.interventions.append(parts[0])
+
+
+def _sponsors(page: _Page) -> tuple[str, list[str]]:
+    collaborators = _text.unique(c for f in page.all("collaborators") for c in page.items(f))
+    sponsor = page.value("sponsor")
+    section = next((i for i, c in enumerate(page.firsts) if re.fullmatch(r"Sponsors and Collaborators:?", c, re.I)), None)
+    if section is not None:
+        names = [_strip_row(x) for x in page.following(section, stop_at_blank=False)]
+        names = [n for n in names if not re.match(r"^Investigators?\b", n, re.IGNORECASE)]
+        if names and not sponsor:
+            sponsor = names[0]
+        if not collaborators:
+            collaborators = _text.unique(n for n in names if n != sponsor)
+    if not sponsor:
+        for key in ("responsible_party", "provided_by"):
+            sponsor = _organization_of(page.value(key))
+            if sponsor:
+                break
+    return sponsor, collaborators
+
+
+def _organization_of(party: str) -> str:
+    """The organization in a responsible-party string ("Name, Title, Organization")."""
+    parts = [p.strip() for p in party.split(",") if p.strip()]
+    if not parts or parts[0].lower() == "sponsor":
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    for i in range(1, len(parts)):
+        if _ORG_WORDS.search(parts[i]):
+            return ", ".join(parts[i:])
+    if len(parts) >= 3:
+        return ", ".join(parts[2:])
+    return "" if _DEGREE.match(parts[1]) else parts[1]
+
+
+def _sites(page: _Page) -> list[SiteRecord]:
+    start = next((i for i, c in enumerate(page.firsts) if _LOCATION_START.match(c)), None)
+    if start is None:
+        return []
+    entries: list[str] = []
+    for j in range(start + 1, len(page.lines)):
+        line = page.firsts[j]
+        found = page.matches[j]
+        if found is not None and found.key in _LOCATION_END:
+            break
+        if not line or found is not None or _SITE_SKIP.match(line):
+            continue
+        if "@" in line or re.fullmatch(r"[\d\s()+\-.ext/,]+", line):
+            continue
+        if _STOP.match(line):
+            break
+        entries.append(line)
+    return _read_sites(entries)
+
+
+def _parts(line: str) -> list[str]:
+    return [p.strip() for p in line.split(",") if p.strip()]
+
+
+def _is_group_header(entries: list[str], i: int) -> bool:
+    country = _parts(entries[i])[0].lower()
+    for later in entries[i + 1 : i + 4]:
+        if country in [p.lower() for p in _parts(later)[1:]]:
+            return True
+    return False
+
+
+def _is_address(line: str, country: str) -> bool:
+    parts = _parts(line)
+    if len(parts) < 2:
+        return False
+    lowered = [p.lower() for p in parts[1:]]
+    return not country or country.lower() in lowered or bool(re.search(r"\d", parts[-1]))
+
+
+def _read_sites(entries: list[str]) -> list[SiteRecord]:
+    sites: list[SiteRecord] = []
+    country = ""
+    facility: str | None = None
+    for i, line in enumerate(entries):
+        if facility is not None and _is_address(line, country):
+            city, state, site_country = _text.split_address(line, country)
+            sites.append(SiteRecord(institution=facility, city=city, state=state, country=site_country))
+            facility = None
+            continue
+        if _is_group_header(entries, i):
+            if facility is not None:
+                sites.append(SiteRecord(institution=facility, country=country))
+            country, facility = _parts(line)[0], None
+            continue
+        if facility is not None:
+            sites.append(SiteRecord(institution=facility, country=country))
+        facility = line
+    if facility is not None:
+        sites.append(SiteRecord(institution=facility, country=country))
+    return sites

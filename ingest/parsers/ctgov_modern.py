@@ -1,0 +1,488 @@
+"""ClinicalTrials.gov records as rendered by MODERN study pages and their mirrors.
+
+Such a page is a run of headings ("Recruitment Status", "Study Groups", "Eligibility
+Criteria"...) each followed by its value lines. Mirrors put an editorial one-line
+blurb under section headings ("Review the sponsor-provided synopsis..."); those are
+recognised (`_text.is_blurb`) and dropped. HTML is rendered to text lines first
+(`_text.html_lines`), so one reader serves both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.parsers import _text
+from ingest.parsers.base import Parser, register
+from ingest.parsers.ctgov_classic import CtgovClassicParser
+from ingest.records import Arm, Intervention, ParseError, SiteRecord, TrialRecord
+
+FIELD, TEXT, LIST, IGNORE = "field", "text", "list", "ignore"
+
+
+@dataclass(frozen=True)
+class _Heading:
+    key: str
+    kind: str
+    pattern: re.Pattern[str]
+
+
+def _heading(key: str, kind: str, *names: str) -> _Heading:
+    return _Heading(key, kind, re.compile("|".join(f"(?:{n})" for n in names), re.IGNORECASE))
+
+
+_WHEN = r"(?:\s*\((?:Actual|Estimated|Anticipated)\))?"
+_HEADINGS: tuple[_Heading, ...] = (
+    _heading("nct_id", FIELD, r"NCT\s*ID", r"NCT\s+Number", r"ClinicalTrials\.gov\s+ID"),
+    _heading("last_update", FIELD, r"Last\s+Updated?", r"Last\s+Update\s+(?:Posted|Submitted)" + _WHEN),
+    _heading("first_posted", FIELD, r"(?:Study\s+)?First\s+(?:Posted|Submitted|Received)" + _WHEN,
+             r"Registration\s+Date"),
+    _heading("status", FIELD, r"Recruitment\s+Status", r"Overall\s+(?:Recruitment\s+)?Status", r"Study\s+Status"),
+    _heading("phase", FIELD, r"Clinical\s+Phase", r"(?:Study\s+|Trial\s+)?Phases?"),
+    _heading("enrollment", FIELD, r"(?:Total|Target|Estimated|Actual|Anticipated)\s+Enrollment",
+             r"Enrollment" + _WHEN),
+    _heading("study_type", FIELD, r"Study\s+Classification", r"Study\s+Type"),
+    _heading("start_date", FIELD, r"Study\s+Start(?:\s+Date)?" + _WHEN, r"Start\s+Date"),
+    _heading("primary_completion", FIELD, r"Primary\s+Completion(?:\s+Date)?" + _WHEN),
+    _heading("completion", FIELD, r"Study\s+Completion(?:\s+Date)?" + _WHEN, r"Completion\s+Date"),
+    _heading("brief_title", FIELD, r"Brief\s+Title"),
+    _heading("official_title", FIELD, r"Official\s+Title", r"Scientific\s+Title"),
+    _heading("acronym", FIELD, r"Acronym"),
+    _heading("min_age", FIELD, r"Minimum(?:\s+Eligible)?\s+Age"),
+    _heading("max_age", FIELD, r"Maximum(?:\s+Eligible)?\s+Age"),
+    _heading("ages", FIELD, r"Ages?\s+Eligible(?:\s+for\s+Study)?", r"Eligible\s+Ages?", r"Age\s+Range"),
+    _heading("sex", FIELD, r"Eligible\s+(?:Sex|Gender)", r"Sex", r"Gender", r"Sex/Gender",
+             r"(?:Sexes|Genders)\s+Eligible(?:\s+for\s+Study)?"),
+    _heading("other", FIELD, r"Accepts\s+Healthy\s+Volunteers", r"Allocation(?:\s+Method)?",
+             r"Intervention\s+Model(?:\s+Description)?", r"Primary\s+(?:Study\s+)?Purpose", r"Blinding\s+Strategy",
+             r"Masking(?:\s+Description)?", r"Time\s+Perspective", r"Observational\s+Model", r"Study\s+Population",
+             r"Sampling\s+Method", r"Healthy\s+Volunteers"),
+    _heading("brief_summary", TEXT, r"Brief\s+Summary"),
+    _heading("detailed_description", TEXT, r"Detailed\s+Description"),
+    _heading("eligibility", TEXT, r"Eligibility\s+Criteria", r"Eligibility"),
+    _heading("arms", TEXT, r"Study\s+Groups", r"(?:Study\s+)?Arms", r"Arm\s+Groups", r"Study\s+Arms?/Groups?",
+             r"Participant\s+Groups?/Arms?", r"Arms\s+and\s+Interventions", r"Groups?/Cohorts?"),
+    _heading("interventions", TEXT, r"Interventions?", r"Intervention\s*/\s*Treatment"),
+    _heading("outcomes", TEXT, r"(?:Primary|Secondary|Other)\s+Outcomes?(?:\s+Measures?)?", r"Outcome\s+Measures"),
+    _heading("conditions", LIST, r"Conditions?", r"Conditions?\s+Studied"),
+    _heading("keywords", LIST, r"Keywords?"),
+    _heading("other_names", LIST, r"Other\s+Intervention\s+Names", r"Other\s+Names"),
+    _heading("sponsors", LIST, r"Sponsors?", r"Lead\s+Sponsor", r"Sponsors?\s*(?:/|and)\s*Collaborators"),
+    _heading("collaborators", LIST, r"Collaborators"),
+    _heading("responsible_party", LIST, r"Responsible\s+Party"),
+    _heading("investigators", LIST, r"(?:Principal\s+)?Investigators", r"Study\s+Officials"),
+    _heading("locations", LIST, r"Locations", r"Study\s+(?:Locations|Sites)", r"Sites"),
+    _heading("countries", LIST, r"Countries", r"Location\s+Countries"),
+    _heading("contacts", LIST, r"Central\s+Contacts", r"Facility\s+Contacts", r"Contacts"),
+    _heading("secondary_ids", LIST, r"Other\s+Identifiers", r"Secondary\s+(?:IDs|Identifiers)",
+             r"Other\s+Study\s+ID\s+Numbers", r"Other\s+IDs"),
+    _heading("ignore", IGNORE, r"Study\s+Results", r"Basic\s+Information", r"Study\s+Design", r"More\s+Related\s+Trials",
+             r"Related\s+Trials", r"References", r"Publications", r"Study\s+Documents", r"Study\s+Overview",
+             r"Participation\s+Criteria", r"Study\s+Plan", r"Collaborators\s+and\s+Investigators",
+             r"Study\s+Record\s+Dates", r"Contacts\s+and\s+Locations", r"Design\s+Details", r"More\s+Information",
+             r"Results\s+Overview", r"Resource\s+links", r"Study\s+Registration\s+Dates", r"Study\s+Details"),
+)
+_INLINE_HEADING = re.compile(r"^(?P<head>[^:：]{1,80}?)\s*[:：]\s*(?P<value>.+)$")
+_SUBLABEL = re.compile(
+    r"^(Group Type|Intervention Type|Sponsor Role|Site Status|Responsibility Role|Identifier Type"
+    r"|Identifier Source|Identifier Link|Role|Sponsor Class|Agency Class)\s*[:：]?\s*$",
+    re.IGNORECASE,
+)
+_GROUP_TYPE = re.compile(r"^(?:Group|Arm)\s+Type\s*[:：]?\s*(.+)$", re.IGNORECASE)
+_INTERVENTION_TYPE = re.compile(r"^Intervention\s+Type\s*[:：]?\s*(.+)$", re.IGNORECASE)
+_TYPED_INTERVENTION = re.compile(
+    r"^(Biological|Drug|Device|Genetic|Procedure|Radiation|Behavioral|Dietary Supplement|Combination Product"
+    r"|Diagnostic Test|Other)\s*:\s*(.+)$",
+    re.IGNORECASE,
+)
+_OTHER_NAMES_LINE = re.compile(r"^Other\s+(?:Intervention\s+)?Names?\s*[:：]\s*(.*)$", re.IGNORECASE)
+_SPONSOR_ROLE = re.compile(r"^(?:Sponsor\s+)?Role\s*[:：]?\s*(lead|collaborator)\b.*$", re.IGNORECASE)
+_SPONSOR_CLASS = re.compile(
+    r"^(?:INDUSTRY|OTHER|OTHER_GOV|NIH|FED|INDIV|NETWORK|UNKNOWN|AMBIG|Industry|Other|U\.S\. Fed|Individual)$"
+)
+_SITE_STATUS = re.compile(r"^(?:Site\s+)?Status\s*[:：]?\s*\S.*$|^Recruitment\s+Status\s*[:：]", re.IGNORECASE)
+_SITE_NOISE = re.compile(
+    r"^(?:Contact\b|Role\s*[:：]|Principal Investigator\b|Sub-?Investigator\b|Phone\b|Email\b|Tel\b)|@",
+    re.IGNORECASE,
+)
+_ID_META = re.compile(r"^(?:Identifier\s+)?(?:Type|Source|Link|Domain)\s*[:：]", re.IGNORECASE)
+_UPPER_PHASE = re.compile(r"^(?:EARLY_)?PHASE\d|^NA$|^N/A$")
+
+
+@dataclass
+class _Section:
+    key: str
+    kind: str
+    heading: str
+    lines: list[str] = field(default_factory=list)
+
+
+def _match_heading(line: str, in_text: bool) -> tuple[_Heading, str] | None:
+    """The heading a line starts, with any value written after a colon on the same line."""
+    bare = line.rstrip(":：").strip()
+    if len(bare) > 80:
+        return None
+    for spec in _HEADINGS:
+        if spec.pattern.fullmatch(bare):
+            if in_text and line.rstrip().endswith((":", "：")):
+                return None
+            return spec, ""
+    if in_text:
+        return None
+    match = _INLINE_HEADING.match(line)
+    if match:
+        for spec in _HEADINGS:
+            if spec.kind == FIELD and spec.pattern.fullmatch(match.group("head").strip()):
+                return spec, match.group("value").strip()
+    return None
+
+
+def _merge_sublabels(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _SUBLABEL.match(line) and i + 1 < len(lines):
+            out.append(f"{line.rstrip(':： ')} {lines[i + 1]}")
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out
+
+
+def _sections(lines: list[str]) -> tuple[list[str], list[_Section]]:
+    """Lines before the first heading, and the sections, with blurbs dropped."""
+    preamble: list[str] = []
+    sections: list[_Section] = []
+    current: _Section | None = None
+    expect_blurb = False
+    for line in lines:
+        found = _match_heading(line, in_text=current is not None and current.kind == TEXT)
+        if found is not None:
+            spec, value = found
+            current = _Section(spec.key, spec.kind, line)
+            if value:
+                current.lines.append(value)
+            sections.append(current)
+            expect_blurb = not value and spec.kind != FIELD
+            continue
+        if expect_blurb:
+            expect_blurb = False
+            if _text.is_blurb(line, list_section=current.kind in (LIST, IGNORE)):
+                continue
+        if current is None:
+            preamble.append(line)
+        else:
+            current.lines.append(line)
+    return preamble, sections
+
+
+class _Record:
+    def __init__(self, sections: list[_Section]) -> None:
+        self.sections = sections
+
+    def all(self, key: str) -> list[_Section]:
+        return [s for s in self.sections if s.key == key]
+
+    def lines(self, key: str) -> list[str]:
+        return [line for s in self.all(key) for line in s.lines]
+
+    def value(self, key: str) -> str:
+        for section in self.all(key):
+            if section.lines:
+                return section.lines[0]
+        return ""
+
+    def heading(self, key: str) -> str:
+        found = self.all(key)
+        return found[0].heading if found else ""
+
+
+@register
+class CtgovModernParser(Parser):
+    """ClinicalTrials.gov records as shown by modern study pages and their mirrors."""
+
+    name = "ctgov_modern"
+
+    @classmethod
+    def detect(cls, text: str) -> bool:
+        """"NCT ID" plus modern headings, and none of the classic page's markers."""
+        try:
+            if _text.looks_like_data(text):
+                return False
+            head = text[:400_000]
+            if "注册号" in head or "Registration number" in head:
+                return False
+            if CtgovClassicParser.detect(text):
+                return False
+            has_id = re.search(r"NCT\s*ID\s*[:：]?\s*(?:<[^>]*>\s*)*NCT\d{8}", head) or re.search(
+                r"ClinicalTrials\.gov\s+ID\b(?!entifier)", head
+            )
+            if not has_id:
+                return False
+            markers = ("Recruitment Status", "Clinical Phase", "Study Classification", "Total Enrollment",
+                       "Minimum Eligible Age", "Eligible Sex", "Study Groups", "Eligibility Criteria",
+                       "Brief Summary", "Study Start")
+            return sum(marker in head for marker in markers) >= 2
+        except Exception:
+            return False
+
+    def parse(self, text: str) -> list[TrialRecord]:
+        """One TrialRecord from a modern page; ParseError when it is not one."""
+        try:
+            return [self._parse(text)]
+        except ParseError:
+            raise
+        except Exception as exc:
+            raise ParseError(f"{self.name}: could not read page ({type(exc).__name__}: {exc})") from exc
+
+    def _parse(self, text: str) -> TrialRecord:
+        if not text or not text.strip():
+            raise ParseError(f"{self.name}: empty document")
+        if _text.looks_like_html(text):
+            soup = _text.parse_html(text)
+            lines = _text.html_lines(soup)
+            heading = _text.html_title(soup)
+            source_format = "ctgov_modern_html"
+        else:
+            lines = _text.text_lines(text)
+            heading = ""
+            source_format = "ctgov_modern_text"
+        preamble, sections = _sections(_merge_sublabels([x for x in lines if x]))
+        page = _Record(sections)
+        registry_id = _text.find_nct_id(" ".join(page.lines("nct_id")[:1]))
+        if not registry_id:
+            raise ParseError(f"{self.name}: no ClinicalTrials.gov identifier (NCT ID) found")
+        countries = _text.unique(page.lines("countries"))
+        interventions = _read_interventions(page.lines("interventions"))
+        arms, arm_interventions = _read_arms(page.lines("arms"), interventions)
+        interventions = _merge(interventions, arm_interventions)
+        other_names = _text.unique(page.lines("other_names"))
+        if other_names and len(interventions) == 1:
+            interventions[0].other_names = _text.unique(interventions[0].other_names + other_names)
+        sites = _read_sites(page.lines("locations"), countries)
+        sponsor, collaborators = _read_sponsors(page)
+        inclusion, exclusion, whole = _text.split_criteria(page.lines("eligibility"))
+        age_text = page.value("ages")
+        min_age, max_age = page.value("min_age"), page.value("max_age")
+        if age_text and not (min_age or max_age):
+            min_age, max_age = _text.split_age_range(age_text)
+        enrollment = page.value("enrollment")
+        return TrialRecord(
+            registry="ctgov",
+            registry_id=registry_id,
+            source_format=source_format,
+            secondary_ids=_text.unique(x for x in page.lines("secondary_ids") if not _ID_META.match(x)),
+            title=page.value("brief_title") or heading or _title(preamble),
+            official_title=page.value("official_title"),
+            acronym=page.value("acronym"),
+            brief_summary=_text.join_lines(page.lines("brief_summary")),
+            detailed_description=_text.join_lines(page.lines("detailed_description")),
+            objectives=_objectives(page),
+            keywords=_text.unique(page.lines("keywords")),
+            status=page.value("status"),
+            phase=_phase(page.lines("phase")),
+            study_type=page.value("study_type"),
+            min_age=min_age,
+            max_age=max_age,
+            age_text=age_text,
+            sex=page.value("sex"),
+            enrollment=_text.leading_number(enrollment),
+            enrollment_type=_enrollment_type(page.heading("enrollment"), enrollment),
+            start_date=page.value("start_date"),
+            completion_date=page.value("completion"),
+            primary_completion_date=page.value("primary_completion"),
+            registration_date=page.value("first_posted"),
+            last_update_date=page.value("last_update"),
+            sponsor=sponsor,
+            collaborators=collaborators,
+            conditions=_text.unique(page.lines("conditions")),
+            interventions=interventions,
+            arms=arms,
+            sites=sites,
+            countries=countries or _text.unique(s.country for s in sites),
+            inclusion_criteria=inclusion,
+            exclusion_criteria=exclusion,
+            eligibility_text=whole,
+        )
+
+
+def _title(preamble: list[str]) -> str:
+    for line in preamble:
+        if not re.match(r"^(?:Skip to|Home$|Menu$|Search$|Back to)", line, re.IGNORECASE):
+            return line
+    return ""
+
+
+def _phase(lines: list[str]) -> str:
+    values = _text.unique(lines)
+    if len(values) > 1 and all(_UPPER_PHASE.match(v) for v in values):
+        return "/".join(values)
+    return " ".join(values)
+
+
+def _enrollment_type(heading: str, value: str) -> str:
+    found = re.search(r"\b(Actual|Estimated|Anticipated|Expected)\b", f"{heading} {value}", re.IGNORECASE)
+    if not found:
+        return ""
+    return "ACTUAL" if found.group(1).lower() == "actual" else "ESTIMATED"
+
+
+def _objectives(page: _Record) -> str:
+    blocks = [(s.heading.rstrip(":："), _text.join_lines(s.lines)) for s in page.all("outcomes")]
+    return "\n\n".join(f"{head}:\n{body}" for head, body in blocks if body)
+
+
+def _entries_by_type(lines: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(name, type, description lines) from "name / Intervention Type X / description" runs.
+
+    Both layouts are read: the type line right after the name (description after it)
+    and the type line closing the entry (description between name and type).
+    """
+    marks = [i for i, line in enumerate(lines) if _INTERVENTION_TYPE.match(line)]
+    if not marks:
+        return []
+    entries: list[tuple[str, str, list[str]]] = []
+    if marks[0] == 1:
+        for n, mark in enumerate(marks):
+            end = marks[n + 1] - 1 if n + 1 < len(marks) else len(lines)
+            kind = _INTERVENTION_TYPE.match(lines[mark]).group(1).strip()
+            entries.append((lines[mark - 1], kind, lines[mark + 1 : end]))
+        return entries
+    start = 0
+    for mark in marks:
+        block = lines[start:mark]
+        if block:
+            kind = _INTERVENTION_TYPE.match(lines[mark]).group(1).strip()
+            entries.append((block[0], kind, block[1:]))
+        start = mark + 1
+    return entries
+
+
+def _read_interventions(lines: list[str]) -> list[Intervention]:
+    entries = _entries_by_type(lines)
+    if not entries:
+        entries = []
+        for line in lines:
+            if match := _TYPED_INTERVENTION.match(line):
+                entries.append((match.group(2).strip(), match.group(1), []))
+            elif entries:
+                entries[-1][2].append(line)
+            else:
+                entries.append((line, "", []))
+    out: list[Intervention] = []
+    for name, kind, description in entries:
+        item = Intervention(name=name, type=kind)
+        rest: list[str] = []
+        for line in description:
+            if match := _OTHER_NAMES_LINE.match(line):
+                item.other_names.extend(n.strip() for n in match.group(1).split(",") if n.strip())
+            else:
+                rest.append(line)
+        item.description = "\n".join(rest)
+        out.append(item)
+    return out
+
+
+def _read_arms(lines: list[str], known: list[Intervention]) -> tuple[list[Arm], list[Intervention]]:
+    """Arms from a "Study Groups" section: label, description, "Group Type X", then interventions."""
+    if not lines:
+        return [], []
+    groups = [i for i, line in enumerate(lines) if _GROUP_TYPE.match(line)]
+    if not groups:
+        return [Arm(label=lines[0], description="\n".join(lines[1:]))], []
+    by_name = {k.name.lower(): set(k.description.split("\n")) - {""} for k in known}
+    all_known = set().union(*by_name.values()) if by_name else set()
+    arms: list[Arm] = []
+    found: list[Intervention] = []
+    pos = 0
+    for n, mark in enumerate(groups):
+        header = lines[pos:mark]
+        arm = Arm(
+            label=header[0] if header else "",
+            type=_GROUP_TYPE.match(lines[mark]).group(1).strip(),
+            description="\n".join(header[1:]),
+        )
+        last = n + 1 == len(groups)
+        end = groups[n + 1] if not last else len(lines)
+        j = mark + 1
+        while j + 1 < end and _INTERVENTION_TYPE.match(lines[j + 1]):
+            name, kind = lines[j], _INTERVENTION_TYPE.match(lines[j + 1]).group(1).strip()
+            j += 2
+            expected = by_name.get(name.lower(), all_known if known else None)
+            description: list[str] = []
+            while j < end and not (j + 1 < end and _INTERVENTION_TYPE.match(lines[j + 1])):
+                if not last:
+                    if expected is not None and lines[j] not in expected:
+                        break
+                    if expected is None and end - j <= 2:
+                        break
+                description.append(lines[j])
+                j += 1
+            arm.interventions.append(name)
+            found.append(Intervention(name=name, type=kind, description="\n".join(description)))
+        pos = j
+        arms.append(arm)
+    return arms, found
+
+
+def _merge(primary: list[Intervention], extra: list[Intervention]) -> list[Intervention]:
+    merged = {i.name.lower(): i for i in primary}
+    out = list(primary)
+    for item in extra:
+        known = merged.get(item.name.lower())
+        if known is None:
+            merged[item.name.lower()] = item
+            out.append(item)
+            continue
+        known.type = known.type or item.type
+        if item.description and item.description not in known.description:
+            known.description = "\n".join(x for x in (known.description, item.description) if x)
+    return out
+
+
+def _read_sponsors(page: _Record) -> tuple[str, list[str]]:
+    lead = ""
+    collaborators = list(page.lines("collaborators"))
+    entries: list[list[str]] = [[]]
+    roles: list[str] = []
+    for line in page.lines("sponsors"):
+        if match := _SPONSOR_ROLE.match(line):
+            roles.append(match.group(1).lower())
+            entries.append([])
+        elif not _SPONSOR_CLASS.match(line):
+            entries[-1].append(line)
+    names = [e[0] for e in entries if e]
+    if roles:
+        for entry, role in zip(entries, roles):
+            if not entry:
+                continue
+            if role == "lead" and not lead:
+                lead = entry[0]
+            else:
+                collaborators.append(entry[0])
+    elif names:
+        lead, collaborators = names[0], names[1:] + collaborators
+    return lead, _text.unique(c for c in collaborators if c != lead)
+
+
+def _read_sites(lines: list[str], countries: list[str]) -> list[SiteRecord]:
+    sites: list[SiteRecord] = []
+    facility: str | None = None
+    for line in lines:
+        if _SITE_STATUS.match(line) or _SITE_NOISE.search(line) or re.fullmatch(r"[\d\s()+\-.ext/,]+", line):
+            continue
+        parts = [p.strip() for p in line.split(",") if p.strip()]
+        if facility is not None and len(parts) >= 2:
+            hint = next((c for c in countries if c.lower() in [p.lower() for p in parts[1:]]), "")
+            city, state, country = _text.split_address(line, hint)
+            sites.append(SiteRecord(institution=facility, city=city, state=state, country=country))
+            facility = None
+            continue
+        if facility is not None:
+            sites.append(SiteRecord(institution=facility))
+        facility = line
+    if facility is not None:
+        sites.append(SiteRecord(institution=facility))
+    return sites

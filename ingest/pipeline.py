@@ -1,0 +1,168 @@
+"""parse → normalize → upsert, for files, directories and stdin.
+
+`ingest_paths()` is what the `ingest` command runs. A bad file gets one line
+naming it and the reason; every other file of the run is still stored.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from django.db import DatabaseError, transaction
+
+from ingest.importer import Vocabularies, store_document, upsert
+from ingest.normalize import normalize
+from ingest.parsers.base import MAX_DOCUMENT_BYTES, ParseError, parse_document
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IngestReport:
+    """Counts and one line per problem."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def fail(self, message: str) -> None:
+        self.failed += 1
+        self.problems.append(" ".join(message.split()))
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def summary(self) -> str:
+        return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
+
+
+class _DryRun(Exception):
+    pass
+
+
+def iter_inputs(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[tuple[str, bytes | ParseError]]:
+    """(name, content) for each input; directories are walked recursively in name order.
+
+    A file that cannot be read yields a ParseError instead of content.
+    """
+    for raw in paths:
+        if raw == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            content = stream.read(MAX_DOCUMENT_BYTES + 1)
+            yield "<stdin>", content if len(content) <= MAX_DOCUMENT_BYTES else ParseError(_too_large(len(content)))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        elif path.exists():
+            files = [path]
+        else:
+            yield raw, ParseError("no such file or directory")
+            continue
+        for file in files:
+            yield str(file), _read(file)
+
+
+def _read(path: Path) -> bytes | ParseError:
+    try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            return ParseError(_too_large(size))
+        return path.read_bytes()
+    except OSError as exc:
+        return ParseError(f"cannot read: {exc.strerror or exc}")
+
+
+def _too_large(size: int) -> str:
+    return f"file too large ({size / 1_048_576:.1f} MB, limit {MAX_DOCUMENT_BYTES // 1_048_576} MB)"
+
+
+def ingest_paths(
+    paths: list[str],
+    *,
+    format: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    stdin: BinaryIO | None = None,
+) -> IngestReport:
+    """Ingest every document under `paths`. Never raises for bad input."""
+    report = IngestReport()
+    inputs = list(iter_inputs(paths, stdin))
+    try:
+        # A dry run does all the work in one transaction and rolls it back.
+        with transaction.atomic(durable=False) if dry_run else _no_transaction():
+            vocab = Vocabularies()
+            for index, (name, content) in enumerate(inputs, start=1):
+                if isinstance(content, ParseError):
+                    report.fail(f"{name}: {content}")
+                else:
+                    ingest_document(content, name=name, format=format, report=report, vocab=vocab)
+                if progress:
+                    progress(index, len(inputs))
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report
+
+
+@contextmanager
+def _no_transaction() -> Iterator[None]:
+    yield
+
+
+def ingest_document(
+    content: bytes,
+    *,
+    name: str,
+    report: IngestReport,
+    vocab: Vocabularies,
+    format: str | None = None,
+) -> None:
+    """Parse one document and upsert each of its records in its own transaction."""
+    try:
+        parser, records = parse_document(content, format=format)
+    except ParseError as exc:
+        report.fail(f"{name}: {exc}")
+        return
+    for problem in getattr(parser, "problems", []):
+        report.fail(f"{name}: {problem}")
+    document = None
+    for record in records:
+        try:
+            normalized = normalize(record, vocabulary=vocab.antigen_vocabulary, disease_vocabulary=vocab.disease_vocabulary)
+        except Exception as exc:  # a normalizer bug must cost one record, not the run
+            report.fail(f"{name}: {record.registry_id}: cannot normalize: {type(exc).__name__}: {exc}")
+            continue
+        try:
+            with transaction.atomic():
+                if document is None:
+                    document = store_document(
+                        content, format=normalized.source_format, parser_version=parser.version, filename=_display(name)
+                    )
+                outcome = upsert(normalized, vocab=vocab, document=document, parser_version=parser.version)
+        except DatabaseError as exc:
+            document = None
+            vocab.reload()  # terms created in the rolled-back transaction are gone
+            report.fail(f"{name}: {record.registry_id}: not stored: {str(exc).splitlines()[0]}")
+            continue
+        report.add(outcome)
+
+
+def _display(name: str) -> str:
+    try:
+        return os.path.relpath(name) if not name.startswith("<") else name
+    except ValueError:
+        return name
