@@ -102,6 +102,17 @@ class AgeField(forms.DecimalField):
             raise forms.ValidationError("Enter an age in years between 0 and 120.", code="invalid") from None
 
 
+class StartYearField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1900, max_value=2100, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            raise forms.ValidationError("Enter a year such as 2024.", code="invalid") from None
+
+
 class TrialFilterSet(django_filters.FilterSet):
     """Every catalogue filter. Use through `catalogue.selectors`, not directly."""
 
@@ -120,6 +131,7 @@ class TrialFilterSet(django_filters.FilterSet):
     age_max = django_filters.Filter(field_class=AgeField, method="filter_age_max", label="Ages to")
     dose_min = django_filters.Filter(field_class=CellsPerKgField, method="filter_dose_min", label="Dose from (cells/kg)")
     dose_max = django_filters.Filter(field_class=CellsPerKgField, method="filter_dose_max", label="Dose to (cells/kg)")
+    start_year = django_filters.Filter(field_class=StartYearField, method="filter_start_year", label="Start year")
     q = django_filters.CharFilter(method="filter_q", label="Search", max_length=settings.CATALOGUE_MAX_QUERY_LENGTH)
 
     class Meta:
@@ -181,6 +193,9 @@ class TrialFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(dose_min_cells_per_kg__lte=value)
+
+    def filter_start_year(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
+        return queryset if value is None else queryset.filter(start_date__year=value)
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = " ".join(value.replace("\x00", "").split())

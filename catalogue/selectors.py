@@ -43,7 +43,7 @@ FACET_COLUMNS: dict[str, tuple[str, bool]] = {
     "registry": ("registry", False),
     "cell_source": ("cell_source", False),
 }
-SCALAR_FILTERS = ("age", "age_min", "age_max", "dose_min", "dose_max", "q")
+SCALAR_FILTERS = ("age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "q")
 DEFAULT_PAGE_SIZE = 20
 
 
@@ -228,6 +228,66 @@ def trial_page(filters: TrialFilters) -> Page:
     """One page of `trial_list`. A page past the end gives the last page."""
     paginator = Paginator(trial_list(filters=filters), filters.page_size)
     return paginator.get_page(filters.page)
+
+
+# Columns the list page never shows: not loaded for a result page.
+LIST_DEFERRED_FIELDS: tuple[str, ...] = (
+    "raw", "parsed", "curation_conflicts", "brief_summary", "inclusion_criteria", "exclusion_criteria",
+    "search_document", "search_vector", "conditions", "interventions", "official_title",
+)  # fmt: skip
+
+
+def trial_list_page(filters: TrialFilters) -> Page:
+    """`trial_page` for the list page: the same rows, without the heavy text columns.
+
+    Two queries (count, rows) plus the synonym lookups the filters need.
+    """
+    queryset = trial_list(filters=filters).defer(*LIST_DEFERRED_FIELDS)
+    return Paginator(queryset, filters.page_size).get_page(filters.page)
+
+
+def trial_detail(registry_id: str) -> Trial | None:
+    """One trial by registry id (case-insensitive), with everything its page shows.
+
+    A registry id that is only a secondary id of exactly one entry resolves to
+    that entry. A trial merged into another is returned as it is (with
+    `merged_into` selected): the caller redirects to the primary.
+    Bounded: one lookup plus one query per prefetched relation.
+    """
+    from django.db.models import Prefetch
+
+    from catalogue.models import Antigen, Disease
+
+    registry_id = " ".join(str(registry_id).split())[:64]
+    if not registry_id:
+        return None
+    queryset = Trial.objects.select_related("merged_into").prefetch_related(
+        "dose_levels",
+        "sites",
+        Prefetch("antigens", queryset=Antigen.objects.order_by("name")),
+        Prefetch("diseases", queryset=Disease.objects.order_by("name")),
+        Prefetch("merged_records", queryset=Trial.objects.only("id", "registry", "registry_id", "merged_into_id")),
+    )
+    trial = queryset.filter(registry_id=registry_id).first()
+    if trial is None:
+        trial = queryset.filter(registry_id__iexact=registry_id).order_by("registry").first()
+    if trial is None:
+        matches = list(base_queryset().filter(secondary_ids__contains=[registry_id]).values_list("pk", flat=True)[:2])
+        if len(matches) == 1:
+            trial = queryset.get(pk=matches[0])
+    return trial
+
+
+def merged_primary(trial: Trial) -> Trial:
+    """The catalogue entry a (possibly merged) record is shown through."""
+    seen = {trial.pk}
+    while trial.merged_into_id is not None:
+        parent = trial.merged_into if trial.merged_into_id else None
+        if parent is None or parent.pk in seen:
+            break
+        seen.add(parent.pk)
+        trial = parent
+    return trial
 
 
 @dataclass(frozen=True)

@@ -6,4 +6,11 @@ app_name = "catalogue"
 
 urlpatterns = [
     path("", views.trial_list_view, name="trial_list"),
+    path("trials/<str:registry_id>/", views.trial_detail_view, name="trial_detail"),
+    path("landscape/", views.landscape_view, name="landscape"),
+    path("trials.csv", views.export_csv, name="export_csv"),
+    path("trials.json", views.export_json, name="export_json"),
+    path("api/trials/", views.api_trial_list, name="api_trial_list"),
+    path("api/trials/<str:registry_id>/", views.api_trial_detail, name="api_trial_detail"),
+    path("api/schema/", views.api_schema, name="api_schema"),
 ]

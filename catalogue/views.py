@@ -1,12 +1,404 @@
-"""Public pages of the catalogue."""
+"""Public pages, the JSON API and the downloads of the catalogue.
 
-from django.http import HttpRequest, HttpResponse
+Every view reads the same GET filters through `catalogue.selectors`; no view
+queries the models directly. Invalid filters: pages show a notice and ignore
+the value (200), the API and downloads answer 400.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
 
-from catalogue.selectors import facet_counts, parse_filters, trial_page
+from catalogue.filters import FACETS, SORTS, TrialFilterSet
+from catalogue.landscape import landscape_context
+from catalogue.models import Trial
+from catalogue.selectors import (
+    DEFAULT_PAGE_SIZE,
+    FacetValue,
+    TrialFilters,
+    facet_counts,
+    merged_primary,
+    parse_filters,
+    trial_detail,
+    trial_list,
+    trial_list_page,
+)
+from catalogue.serializers import export_queryset, iter_csv, iter_json, openapi_schema, serialize_trials, trial_to_dict
+from catalogue.summary import build_summary
+from catalogue.templatetags.catalogue_tags import format_age_range, format_dose_range
+
+FACET_TOP = 8
+# The filter form's own inputs; every other active filter rides along as hidden inputs.
+FORM_FIELDS = ("q", "age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "sort")
+JSON_PARAMS = {"ensure_ascii": False}
 
 
+# --- the list page --------------------------------------------------------------------------
+
+
+@dataclass
+class FacetGroup:
+    name: str
+    title: str
+    top: list[FacetValue]
+    rest: list[FacetValue]
+    selected_count: int
+    clear_query: str
+
+    @property
+    def total(self) -> int:
+        return len(self.top) + len(self.rest)
+
+
+def facet_groups(filters: TrialFilters, facets: dict[str, list[FacetValue]]) -> list[FacetGroup]:
+    """Each facet with its top values (selected ones always among them) and the rest."""
+    groups = []
+    for name in FACETS:
+        values = facets.get(name, [])
+        if not values:
+            continue
+        top = values[:FACET_TOP] + [v for v in values[FACET_TOP:] if v.selected]
+        rest = [v for v in values[FACET_TOP:] if not v.selected]
+        groups.append(
+            FacetGroup(
+                name=name,
+                title=str(TrialFilterSet.base_filters[name].label),
+                top=top,
+                rest=rest,
+                selected_count=sum(1 for v in values if v.selected),
+                clear_query=filters.querystring(drop=(name,)),
+            )
+        )
+    return groups
+
+
+def _form_state(request: HttpRequest, filters: TrialFilters) -> dict[str, Any]:
+    """What the filter form shows: each box's value, and the other filters as hidden inputs."""
+    values = {}
+    for name in FORM_FIELDS:
+        raw = request.GET.get(name, "").strip()
+        if name in filters.values or name in filters.errors or (name == "sort" and filters.sort):
+            values[name] = raw
+    hidden = [
+        (name, value)
+        for name, value in filters.query_items(drop=FORM_FIELDS)
+        if (name, value) != ("status", "recruiting")
+    ]
+    return {
+        "form_values": values,
+        "form_errors": set(filters.errors),
+        "hidden_inputs": hidden,
+        "recruiting_only": "recruiting" in filters.values.get("status", []),
+        "sort_options": [(key, label) for key, label in SORTS.items()],
+        "current_sort": filters.effective_sort,
+    }
+
+
+def _page_links(page: Any) -> list[int | None]:
+    """Page numbers around the current one, None for a gap: 1 … 4 5 [6] 7 8 … 20."""
+    last = page.paginator.num_pages
+    current = page.number
+    wanted = {1, last, *range(max(1, current - 2), min(last, current + 2) + 1)}
+    links: list[int | None] = []
+    previous = 0
+    for n in sorted(wanted):
+        if n - previous > 1:
+            links.append(None)
+        links.append(n)
+        previous = n
+    return links
+
+
+@require_safe
 def trial_list_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
-    page = trial_page(filters)
-    return render(request, "catalogue/trial_list.html", {"page": page, "filters": filters, "facets": facet_counts(filters)})
+    page = trial_list_page(filters)
+    facets = facet_counts(filters)
+    base_query = filters.querystring()
+    context = {
+        "page": page,
+        "filters": filters,
+        "facet_groups": facet_groups(filters, facets),
+        "summary": build_summary(filters),
+        "base_query": base_query,
+        "page_links": _page_links(page),
+        "export_query": filters.querystring(drop=("page_size",)),
+        "requested_page_past_end": filters.page > page.paginator.num_pages,
+        **_form_state(request, filters),
+    }
+    return render(request, "catalogue/trial_list.html", context)
+
+
+# --- the trial page --------------------------------------------------------------------------
+
+
+@dataclass
+class ComparisonRow:
+    label: str
+    value: str
+    raw: list[tuple[str, Any]]  # (registry field, its text or list)
+    curated: bool
+    note: str = ""
+
+
+RAW_LABELS = {
+    "status": "status",
+    "phase": "phase",
+    "study_type": "study type",
+    "min_age": "minimum age",
+    "max_age": "maximum age",
+    "age_text": "age text",
+    "sex": "sex",
+    "enrollment": "enrollment",
+    "enrollment_type": "enrollment type",
+    "start_date": "start date",
+    "completion_date": "completion date",
+    "registration_date": "registration date",
+    "sponsor": "sponsor",
+    "countries": "countries",
+    "conditions": "conditions",
+    "interventions": "interventions",
+    "doses": "doses",
+}
+
+
+def _date(value: dt.date | None) -> str:
+    return value.strftime("%-d %b %Y") if value else ""
+
+
+def comparison_rows(trial: Trial) -> list[ComparisonRow]:
+    """Every normalized field beside the registry's own text for it."""
+    raw = trial.raw or {}
+    curated = set(trial.curated_fields or [])
+    antigens = list(trial.antigens.all())
+    diseases = list(trial.diseases.all())
+
+    def raw_items(*keys: str) -> list[tuple[str, Any]]:
+        items = []
+        for key in keys:
+            value = raw.get(key)
+            if value in (None, "", []):
+                continue
+            items.append((RAW_LABELS.get(key, key), value))
+        return items
+
+    enrollment = ""
+    if trial.enrollment is not None:
+        enrollment = str(trial.enrollment) + (f" ({trial.enrollment_type})" if trial.enrollment_type else "")
+    rows = [
+        ComparisonRow("Status", trial.get_status_display(), raw_items("status"), "status" in curated),
+        ComparisonRow("Phase", trial.get_phase_display(), raw_items("phase"), "phase" in curated),
+        ComparisonRow(
+            "Study type",
+            trial.get_study_type_display() if trial.study_type else "",
+            raw_items("study_type"),
+            "study_type" in curated,
+        ),
+        ComparisonRow(
+            "Ages",
+            format_age_range(trial.min_age_years, trial.max_age_years),
+            raw_items("min_age", "max_age", "age_text"),
+            bool({"min_age_years", "max_age_years"} & curated),
+            note="" if trial.age_limits_stated else "The age filter keeps this trial for any age.",
+        ),
+        ComparisonRow("Sex", trial.get_sex_display(), raw_items("sex"), "sex" in curated),
+        ComparisonRow("Enrollment", enrollment, raw_items("enrollment", "enrollment_type"), "enrollment" in curated),
+        ComparisonRow("Start date", _date(trial.start_date), raw_items("start_date"), "start_date" in curated),
+        ComparisonRow(
+            "Completion date", _date(trial.completion_date), raw_items("completion_date"), "completion_date" in curated
+        ),
+        ComparisonRow(
+            "Registration date",
+            _date(trial.registration_date),
+            raw_items("registration_date"),
+            "registration_date" in curated,
+        ),
+        ComparisonRow("Sponsor", trial.sponsor, raw_items("sponsor"), "sponsor" in curated),
+        ComparisonRow("Countries", ", ".join(trial.countries), raw_items("countries"), "countries" in curated),
+        ComparisonRow(
+            "Diseases",
+            "; ".join(f"{d.name} ({d.get_category_display().lower()})" for d in diseases),
+            raw_items("conditions"),
+            "diseases" in curated,
+        ),
+        ComparisonRow(
+            "Target antigens", ", ".join(a.name for a in antigens), raw_items("interventions"), "antigens" in curated
+        ),
+        ComparisonRow(
+            "Dose (per kg)",
+            format_dose_range(trial.dose_min_cells_per_kg, trial.dose_max_cells_per_kg),
+            raw_items("doses"),
+            bool({"dose_min_cells_per_kg", "dose_max_cells_per_kg", "dose_levels"} & curated),
+            note="" if trial.dose_min_cells_per_kg is not None else "No per-kg dose: dose filters leave this trial out.",
+        ),
+        ComparisonRow("Cell source", trial.get_cell_source_display(), [], "cell_source" in curated),
+    ]
+    return rows
+
+
+@require_safe
+def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
+    trial = trial_detail(registry_id)
+    if trial is None:
+        raise Http404("No trial with this registry id.")
+    primary = merged_primary(trial)
+    if primary.pk != trial.pk or trial.registry_id != registry_id:
+        # A merged record shows through its primary; an id in another case or a
+        # secondary id goes to the canonical address.
+        return HttpResponseRedirect(reverse("catalogue:trial_detail", args=[primary.registry_id]))
+    merged = [r for r in trial.merged_records.all() if r.pk != trial.pk]
+    context = {
+        "trial": trial,
+        "rows": comparison_rows(trial),
+        "antigens": list(trial.antigens.all()),
+        "diseases": list(trial.diseases.all()),
+        "dose_levels": list(trial.dose_levels.all()),
+        "sites": list(trial.sites.all()),
+        "merged_records": merged,
+        "registry_ids": [trial.registry_id, *(r.registry_id for r in merged)],
+        "curated_fields": list(trial.curated_fields or []),
+    }
+    return render(request, "catalogue/trial_detail.html", context)
+
+
+# --- the landscape -----------------------------------------------------------------------------
+
+
+@require_safe
+def landscape_view(request: HttpRequest) -> HttpResponse:
+    filters = parse_filters(request.GET)
+    context = {
+        "filters": filters,
+        "summary": build_summary(filters),
+        "list_query": filters.querystring(),
+        **landscape_context(filters),
+        **_form_state(request, filters),
+    }
+    return render(request, "catalogue/landscape.html", context)
+
+
+# --- the JSON API ---------------------------------------------------------------------------------
+
+
+def _api_error(errors: dict[str, list[str]], status: int = 400) -> JsonResponse:
+    return JsonResponse({"errors": errors}, status=status, json_dumps_params=JSON_PARAMS)
+
+
+@require_safe
+def api_trial_list(request: HttpRequest) -> JsonResponse:
+    """Paginated trials with facets. A page past the end gives an empty `results`
+    (with `previous` pointing at the last page), so a client paging on `next` stops."""
+    filters = parse_filters(request.GET)
+    if not filters.is_valid:
+        return _api_error(filters.errors)
+    queryset = trial_list(filters=filters)
+    count = queryset.count()
+    start = (filters.page - 1) * filters.page_size
+    results = []
+    if start < count:
+        results = [trial_to_dict(t) for t in export_queryset(queryset)[start : start + filters.page_size]]
+    last_page = max(1, -(-count // filters.page_size))
+    base = filters.querystring()
+
+    def page_url(number: int) -> str:
+        query = f"{base}&page={number}" if base else f"page={number}"
+        return request.build_absolute_uri(f"{request.path}?{query}")
+
+    facets = facet_counts(filters)
+    return JsonResponse(
+        {
+            "count": count,
+            "next": page_url(filters.page + 1) if start + filters.page_size < count else None,
+            "previous": page_url(min(filters.page - 1, last_page)) if filters.page > 1 else None,
+            "results": results,
+            "facets": {
+                name: [{"value": v.value, "count": v.count, "selected": v.selected} for v in facets[name]]
+                for name in FACETS
+            },
+        },
+        json_dumps_params=JSON_PARAMS,
+    )
+
+
+@require_safe
+def api_trial_detail(request: HttpRequest, registry_id: str) -> JsonResponse:
+    trial = trial_detail(registry_id)
+    if trial is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    primary = merged_primary(trial)
+    if primary.pk != trial.pk:
+        trial = trial_detail(primary.registry_id) or primary
+    return JsonResponse(trial_to_dict(trial), json_dumps_params=JSON_PARAMS)
+
+
+@require_safe
+def api_schema(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(openapi_schema(request.build_absolute_uri("/")), json_dumps_params=JSON_PARAMS)
+
+
+# --- downloads -----------------------------------------------------------------------------------
+
+
+def _export_filters(request: HttpRequest) -> TrialFilters:
+    """The filters of a download: the whole result set, so paging parameters are ignored."""
+    params = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        if name not in ("page", "page_size"):
+            params.setlist(name, values)
+    return parse_filters(params)
+
+
+def _download(request: HttpRequest, fmt: str) -> HttpResponse:
+    filters = _export_filters(request)
+    if not filters.is_valid:
+        message = "Invalid filters:\n" + "\n".join(f"- {m}" for m in filters.notices) + "\n"
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    limit = settings.CATALOGUE_EXPORT_LIMIT
+    items = serialize_trials(trial_list(filters=filters), limit=limit)
+    if fmt == "csv":
+        response = StreamingHttpResponse(iter_csv(items), content_type="text/csv; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(iter_json(items), content_type="application/json; charset=utf-8")
+    stamp = dt.date.today().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="car-t-trials-{stamp}.{fmt}"'
+    response["X-Export-Limit"] = str(limit)
+    return response
+
+
+@require_safe
+def export_csv(request: HttpRequest) -> HttpResponse:
+    return _download(request, "csv")
+
+
+@require_safe
+def export_json(request: HttpRequest) -> HttpResponse:
+    return _download(request, "json")
+
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "api_schema",
+    "api_trial_detail",
+    "api_trial_list",
+    "export_csv",
+    "export_json",
+    "landscape_view",
+    "trial_detail_view",
+    "trial_list_view",
+]

@@ -188,7 +188,8 @@ def upsert(
     """Create or update one trial in one transaction; return what happened."""
     new = snapshot(nt)
     now = timezone.now()
-    with transaction.atomic():
+    # Joins the caller's transaction when there is one (the pipeline opens one per record).
+    with transaction.atomic(savepoint=False):
         trial = Trial.objects.select_for_update().filter(registry=nt.registry, registry_id=nt.registry_id).first()
         if trial is None:
             trial = Trial(registry=nt.registry, registry_id=nt.registry_id, updated_at=now)
@@ -197,8 +198,12 @@ def upsert(
             _set_provenance(trial, nt, new, document, parser_version, now)
             trial.save()
             for field in RELATED_FIELDS:
-                _apply_related(trial, field, nt, vocab)
-            refresh_denormalized(trial)
+                _apply_related(trial, field, nt, vocab, fresh=True)
+            refresh_denormalized(
+                trial,
+                antigens=[vocab.antigen(name) for name in nt.antigens],
+                diseases=[vocab.disease(d.name, d.category) for d in nt.diseases],
+            )
             TrialChange.objects.create(
                 trial=trial,
                 actor=actor,
@@ -243,6 +248,7 @@ def upsert(
             if field in new and _same(field, new[field], conflicts[field]["curated"]):
                 del conflicts[field]
 
+        new_conflicts = sorted(set(conflicts) - set(trial.curation_conflicts or {}))
         flagged = conflicts != (trial.curation_conflicts or {})
         _set_provenance(trial, nt, new, document, parser_version, now)
         trial.curation_conflicts = conflicts
@@ -257,9 +263,7 @@ def upsert(
                 actor=actor,
                 source_document=document,
                 changes=applied,
-                reason="registry changed under curated field(s): " + ", ".join(sorted(set(conflicts) - set(trial.curation_conflicts or {})))
-                if flagged
-                else "",
+                reason="registry changed under curated field(s): " + ", ".join(new_conflicts) if new_conflicts else "",
             )
             return "updated"
         return "unchanged"
@@ -275,21 +279,36 @@ def _set_provenance(trial: Trial, nt: NormalizedTrial, new: dict, document, pars
     trial.ingested_at = now
 
 
-def _apply_related(trial: Trial, field: str, nt: NormalizedTrial, vocab: Vocabularies) -> None:
+def _apply_related(trial: Trial, field: str, nt: NormalizedTrial, vocab: Vocabularies, *, fresh: bool = False) -> None:
+    """Write one related field. `fresh`: the trial was just created, nothing to replace."""
     if field == "antigens":
-        trial.antigens.set([vocab.antigen(name) for name in nt.antigens])
+        objs = [vocab.antigen(name) for name in nt.antigens]
+        if fresh:
+            if objs:
+                through = Trial.antigens.through
+                through.objects.bulk_create([through(trial=trial, antigen=a) for a in objs])
+        else:
+            trial.antigens.set(objs)
     elif field == "diseases":
-        trial.diseases.set([vocab.disease(d.name, d.category) for d in nt.diseases])
-    elif field == "dose_levels":
-        trial.dose_levels.all().delete()
+        objs = [vocab.disease(d.name, d.category) for d in nt.diseases]
+        if fresh:
+            if objs:
+                through = Trial.diseases.through
+                through.objects.bulk_create([through(trial=trial, disease=d) for d in objs])
+        else:
+            trial.diseases.set(objs)
+    elif field == "dose_levels" and (nt.dose_levels or not fresh):
+        if not fresh:
+            trial.dose_levels.all().delete()
         DoseLevel.objects.bulk_create(
             [
                 DoseLevel(trial=trial, position=i, arm=d.arm[:500], low=d.low, high=d.high, unit=d.unit, basis=d.basis, raw=d.raw)
                 for i, d in enumerate(nt.dose_levels)
             ]
         )
-    elif field == "sites":
-        trial.sites.all().delete()
+    elif field == "sites" and (nt.sites or not fresh):
+        if not fresh:
+            trial.sites.all().delete()
         Site.objects.bulk_create(
             [
                 Site(trial=trial, position=i, institution=s.institution[:500], city=s.city[:200], country=s.country[:100])
@@ -298,10 +317,15 @@ def _apply_related(trial: Trial, field: str, nt: NormalizedTrial, vocab: Vocabul
         )
 
 
-def refresh_denormalized(trial: Trial) -> None:
-    """Recompute the facet arrays and search columns from the trial's current values."""
-    antigens = list(trial.antigens.all())
-    diseases = list(trial.diseases.all())
+def refresh_denormalized(
+    trial: Trial, *, antigens: list[Antigen] | None = None, diseases: list[Disease] | None = None
+) -> None:
+    """Recompute the facet arrays and search columns from the trial's current values.
+
+    Pass `antigens`/`diseases` when the caller already holds them, to save the reads.
+    """
+    antigens = list(trial.antigens.all()) if antigens is None else antigens
+    diseases = list(trial.diseases.all()) if diseases is None else diseases
     trial.antigen_names = sorted({a.name for a in antigens})
     trial.disease_names = sorted({d.name for d in diseases})
     trial.disease_categories = sorted({d.category for d in diseases})

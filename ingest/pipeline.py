@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from ingest.importer import Vocabularies, store_document, upsert
 from ingest.normalize import normalize
@@ -100,6 +100,7 @@ def ingest_paths(
     """Ingest every document under `paths`. Never raises for bad input."""
     report = IngestReport()
     inputs = list(iter_inputs(paths, stdin))
+    _relax_commit_durability()
     try:
         # A dry run does all the work in one transaction and rolls it back.
         with transaction.atomic(durable=False) if dry_run else _no_transaction():
@@ -116,6 +117,17 @@ def ingest_paths(
     except _DryRun:
         pass
     return report
+
+
+def _relax_commit_durability() -> None:
+    """Don't wait for the WAL flush on each record's commit.
+
+    Every record is still atomic; a crash can lose only the last moments of
+    commits, and re-running the (idempotent) ingest restores them. This makes
+    bulk ingest several times faster.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
 
 
 @contextmanager

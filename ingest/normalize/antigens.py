@@ -54,7 +54,7 @@ def _s(*names: str) -> tuple[str, ...]:
 BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     # --- B-cell / plasma-cell / myeloid / T-cell haematological targets -------
     AntigenSpec("CD19", _s(
-        "B4", "tisagenlecleucel", "tisa-cel", "CTL019", "CTL119", "huCART19", "Kymriah",
+        "tisagenlecleucel", "tisa-cel", "CTL019", "CTL119", "huCART19", "Kymriah",
         "axicabtagene ciloleucel", "axicabtagene", "axi-cel", "KTE-C19", "Yescarta",
         "brexucabtagene autoleucel", "brexucabtagene", "brexu-cel", "KTE-X19", "Tecartus",
         "lisocabtagene maraleucel", "lisocabtagene", "liso-cel", "JCAR017", "Breyanzi",
@@ -67,27 +67,30 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
         "zolacabtagene autoleucel", "zolacabtagene", "zola-cel", "BMS-986353", "CC-97540",
         "resecabtagene autoleucel", "resecabtagene", "rese-cel", "CABA-201", "KYV-101",
         "ALLO-501", "ALLO-501A", "UCART19", "CTX110", "CTX112", "CB-010", "FT819", "FT596",
-        "FT522", "NKX019", "IM19", "GC007g", "PCAR-119",
+        "FT522", "NKX019", "IM19", "C-CAR011", "GC007g", "GC007F", "GC019F", "PCAR-119", "GCC19CART", "SWI019",
+        "anbalcabtagene autoleucel", "anbalcabtagene", "anbal-cel", "atlacabtagene autoleucel",
+        "atlacabtagene", "WZTL-002", "CPTX2309", "19(T2)28z1xx", "19(T2)28z",
         # CD19 + another target
         "zamtocabtagene autoleucel", "zamtocabtagene", "zamto-cel", "MB-CART2019.1",
         "rondecabtagene autoleucel", "rondecabtagene", "ronde-cel", "LYL314", "IMPT-314",
         "IMPT-514", "prizloncabtagene autoleucel", "prizloncabtagene", "prizlon-cel",
-        "C-CAR039", "LV20.19", "AUTO3", "GC012F", "AZD0120", "AUTO8",
+        "C-CAR039", "LV20.19", "AUTO3", "AUTO1/22", "GC022", "GC022F", "GC012F", "AZD0120", "AUTO8",
     ), "CD19"),
     AntigenSpec("CD20", _s(
         "MS4A1", "C-CAR066", "zamtocabtagene autoleucel", "zamtocabtagene", "zamto-cel",
         "MB-CART2019.1", "rondecabtagene autoleucel", "rondecabtagene", "ronde-cel", "LYL314",
         "IMPT-314", "IMPT-514", "prizloncabtagene autoleucel", "prizloncabtagene",
-        "prizlon-cel", "C-CAR039", "LV20.19",
+        "prizlon-cel", "C-CAR039", "LV20.19", "ADI-001", "prulacabtagene leucel", "prulacabtagene",
+        "prula-cel",
     ), "MS4A1"),
     AntigenSpec("CD22", _s(
         "SIGLEC2", "firicabtagene autoleucel", "firicabtagene", "firi-cel", "CRG-022",
-        "JCAR018", "UCART22", "AUTO3",
+        "JCAR018", "UCART22", "AUTO3", "AUTO1/22", "GC022", "GC022F",
     ), "CD22"),
     AntigenSpec("CD5", _s("MB-105"), "CD5"),
     AntigenSpec("CD7", _s("GC027", "WU-CART-007", "RD13-01"), "CD7"),
     AntigenSpec("CD30", _s("TNFRSF8", "ATLCAR.CD30", "TT11", "TT11X"), "TNFRSF8"),
-    AntigenSpec("CD33", _s("SIGLEC3", "VCAR33"), "CD33"),
+    AntigenSpec("CD33", _s("SIGLEC3", "VCAR33", "PRGN-3006"), "CD33"),
     AntigenSpec("CD38", _s(), "CD38"),
     AntigenSpec("CD70", _s("CD27L", "CD27 ligand", "ALLO-316", "CTX130", "CTX131"), "CD70"),
     AntigenSpec("CD123", _s("IL3RA", "IL-3Rα", "IL3Rα", "interleukin-3 receptor alpha", "UCART123",
@@ -97,9 +100,9 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("CD138", _s("SDC1", "syndecan-1", "syndecan 1"), "SDC1"),
     AntigenSpec("CD171", _s("L1CAM", "L1-CAM", "L1 cell adhesion molecule", "JCAR023"), "L1CAM"),
     AntigenSpec("CD37", _s(), "CD37"),
-    AntigenSpec("CD79b", _s("CD79B"), "CD79B"),
+    AntigenSpec("CD79b", _s("CD79B", "Igβ", "Ig-beta", "Ig beta", "Igbeta"), "CD79B"),
     AntigenSpec("CD1a", _s("CD1A"), "CD1A"),
-    AntigenSpec("CD4", _s(), "CD4"),
+    AntigenSpec("CD4", _s("LCAR-T2C"), "CD4"),
     AntigenSpec("CD10", _s("MME"), "MME"),
     AntigenSpec("CD23", _s("FCER2"), "FCER2"),
     AntigenSpec("CD44v6", _s("CD44 v6", "CD44 variant 6"), "CD44"),
@@ -108,7 +111,7 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("BCMA", _s(
         "TNFRSF17", "CD269", "B-cell maturation antigen", "B cell maturation antigen",
         "B-cell maturation protein", "idecabtagene vicleucel", "idecabtagene", "ide-cel",
-        "bb2121", "Abecma", "bb21217", "ciltacabtagene autoleucel", "ciltacabtagene",
+        "bb2121", "Abecma", "bb21217", "LCAR-B4822M", "ciltacabtagene autoleucel", "ciltacabtagene",
         "cilta-cel", "LCAR-B38M", "JNJ-68284528", "JNJ-4528", "Carvykti",
         "equecabtagene autoleucel", "equecabtagene", "eque-cel", "CT103A", "Fucaso",
         "zevorcabtagene autoleucel", "zevorcabtagene", "zevor-cel", "CT053",
@@ -127,7 +130,7 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
         "MCARH109", "OriCAR-017", "CT071",
     ), "GPRC5D"),
     AntigenSpec("SLAMF7", _s("CS1", "CD319", "CRACC", "UCARTCS1"), "SLAMF7"),
-    AntigenSpec("CLL-1", _s("CLL1", "CLEC12A", "CLEC-12A", "CD371", "MICL", "CB-012"), "CLEC12A"),
+    AntigenSpec("CLL-1", _s("CLL1", "CLEC12A", "CLEC-12A", "CD371", "MICL", "CB-012", "ADCLEC.syn1"), "CLEC12A"),
     AntigenSpec("FLT3", _s("CD135", "FLT-3"), "FLT3"),
     AntigenSpec("Kappa light chain", _s(
         "kappa", "kappa light chain", "κ light chain", "Igκ", "Ig kappa", "immunoglobulin kappa",
@@ -138,9 +141,19 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("IL1RAP", _s("IL-1RAP"), "IL1RAP"),
     AntigenSpec("FcRH5", _s("FCRL5", "FcRL5", "FcRH5"), "FCRL5"),
     AntigenSpec("NKG2D ligands", _s(
-        "NKG2D", "NKG2DL", "NKG2D ligand", "NKG2D-L", "NKG2D ligands", "MICA/B", "CYAD-01",
+        "NKG2D", "NKG2DL", "NKG2D ligand", "NKG2D-L", "NKG2D ligands", "CYAD-01",
         "CYAD-02", "CYAD-101", "NKR-2", "CM-CS1", "NKX101",
     ), "KLRK1"),
+    AntigenSpec("MICA/MICB", _s("MICA/B", "MICA", "MICB", "FT836"), "MICA"),
+    AntigenSpec("ICAM-1", _s("ICAM1", "CD54", "AIC100"), "ICAM1"),
+    AntigenSpec("LILRB4", _s("ILT3", "ILT-3", "CD85k"), "LILRB4"),
+    AntigenSpec("LILRA6", _s(), "LILRA6"),
+    AntigenSpec("ADGRE2", _s("EMR2", "ADCLEC.syn1"), "ADGRE2"),
+    AntigenSpec("Siglec-6", _s("SIGLEC6"), "SIGLEC6"),
+    AntigenSpec("CCR9", _s(), "CCR9"),
+    AntigenSpec("CRLF2", _s("TSLPR", "CRLF2-R", "TSLP receptor"), "CRLF2"),
+    AntigenSpec("IL5Rα", _s("IL-5Rα", "IL5RA", "IL-5 receptor alpha", "CD125"), "IL5RA"),
+    AntigenSpec("gp350", _s("EBV gp350", "GP350"), ""),
     AntigenSpec("HLA-A2", _s("HLA-A*02", "HLA-A*02:01", "HLA A2"), "HLA-A"),
     # --- solid-tumour targets ---------------------------------------------------
     AntigenSpec("B7-H3", _s("B7H3", "CD276", "B7 homolog 3", "SCRI-CARB7H3"), "CD276"),
@@ -149,13 +162,13 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("HER2", _s("ERBB2", "HER-2", "HER 2", "HER2/neu", "ErbB-2", "neu",
                            "human epidermal growth factor receptor 2"), "ERBB2"),
     AntigenSpec("EGFR", _s("ERBB1", "HER1", "EGFR806", "epidermal growth factor receptor"), "EGFR"),
-    AntigenSpec("EGFRvIII", _s("EGFR vIII", "EGFRv3", "EGFR variant III", "EGFR-VIII",
+    AntigenSpec("EGFRvIII", _s("EGFR vIII", "EGFRv3", "EGFR variant III", "EGFR-VIII", "EGFvIII",
                                "epidermal growth factor receptor variant III"), "EGFR"),
     AntigenSpec("Mesothelin", _s("MSLN", "meso", "gavocabtagene autoleucel", "gavocabtagene",
                                  "gavo-cel", "TC-210", "间皮素"), "MSLN"),
     AntigenSpec("Claudin 18.2", _s(
         "CLDN18.2", "Claudin18.2", "Claudin-18.2", "CLDN18A2", "Claudin18A2", "claudin 18 isoform 2",
-        "CLDN 18.2", "satricabtagene autoleucel", "satricabtagene", "satri-cel", "CT041",
+        "CLDN 18.2", "CLD18", "CLD18.2", "CLD18A2", "satricabtagene autoleucel", "satricabtagene", "satri-cel", "CT041",
     ), "CLDN18"),
     AntigenSpec("Claudin 6", _s("CLDN6", "Claudin6", "Claudin-6", "BNT211"), "CLDN6"),
     AntigenSpec("GPC3", _s("glypican-3", "glypican 3", "glypican3", "C-CAR031", "ECT204"), "GPC3"),
@@ -163,12 +176,12 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("MUC1", _s("mucin 1", "mucin-1", "mucin1", "MUC-1", "TnMUC1", "Tn-MUC1", "CD227"),
                 "MUC1"),
     AntigenSpec("MUC1-C", _s("MUC1C", "P-MUC1C-ALLO1"), "MUC1"),
-    AntigenSpec("MUC16", _s("MUC-16", "MUC16ecto", "CA125", "CA-125", "4H11", "JCAR020"), "MUC16"),
+    AntigenSpec("MUC16", _s("MUC-16", "MUC16ecto", "CA125", "CA-125", "4H11", "JCAR020", "PRGN-3005"), "MUC16"),
     AntigenSpec("CEA", _s("CEACAM5", "carcinoembryonic antigen", "CEACAM-5"), "CEACAM5"),
-    AntigenSpec("PSMA", _s("FOLH1", "prostate-specific membrane antigen",
+    AntigenSpec("PSMA", _s("FOLH1", "TmPSMA", "TmPSMA-02", "prostate-specific membrane antigen",
                            "prostate specific membrane antigen"), "FOLH1"),
-    AntigenSpec("PSCA", _s("prostate stem cell antigen"), "PSCA"),
-    AntigenSpec("ROR1", _s("JCAR024"), "ROR1"),
+    AntigenSpec("PSCA", _s("prostate stem cell antigen", "BPX-601"), "PSCA"),
+    AntigenSpec("ROR1", _s("JCAR024", "ONCT-808"), "ROR1"),
     AntigenSpec("ROR2", _s("CCT301-59"), "ROR2"),
     AntigenSpec("AXL", _s("CCT301-38"), "AXL"),
     AntigenSpec("c-Met", _s("cMet", "c-MET", "MET", "HGFR", "hepatocyte growth factor receptor"), "MET"),
@@ -176,7 +189,7 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
         "IL13Ra2", "IL-13Rα2", "IL13Rα2", "IL13R alpha 2", "IL13Ralpha2", "IL-13Ralpha2",
         "IL-13 receptor alpha 2", "IL13 receptor alpha 2", "interleukin-13 receptor alpha 2",
         "interleukin 13 receptor alpha 2", "IL13RA2", "IL13-zetakine", "IL13 zetakine",
-        "IL13(EQ)", "IL13 mutein", "IL-13 mutein", "MB-101",
+        "IL13(EQ)", "IL13 mutein", "IL-13 mutein", "MB-101", "IL13Rα",
     ), "IL13RA2"),
     AntigenSpec("EpCAM", _s("EPCAM", "CD326", "TACSTD1", "epithelial cell adhesion molecule"), "EPCAM"),
     AntigenSpec("DLL3", _s("delta-like ligand 3", "delta-like 3", "AMG 119", "AMG119"), "DLL3"),
@@ -196,18 +209,33 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("VEGFR2", _s("KDR", "VEGFR-2", "FLK1"), "KDR"),
     AntigenSpec("Folate receptor alpha", _s("FRα", "FR-α", "FRalpha", "FR-alpha", "FOLR1",
                                             "folate receptor α", "folate receptor 1",
-                                            "MOv-gamma", "MOv18"), "FOLR1"),
+                                            "MOv-gamma", "MOv18", "MOv19", "aFR", "alpha folate receptor",
+                                            "alpha-folate receptor", "folate receptor-alpha"), "FOLR1"),
     AntigenSpec("GPNMB", _s("glycoprotein non-metastatic B", "glycoprotein NMB", "GCAR1"), "GPNMB"),
     AntigenSpec("TAG-72", _s("TAG72", "tumor-associated glycoprotein 72"), ""),
     AntigenSpec("CAIX", _s("CA9", "CA IX", "carbonic anhydrase IX", "carbonic anhydrase 9"), "CA9"),
     AntigenSpec("5T4", _s("TPBG", "trophoblast glycoprotein"), "TPBG"),
     AntigenSpec("CDH17", _s("cadherin 17", "cadherin-17", "CHM-2101"), "CDH17"),
-    AntigenSpec("AFP", _s("alpha-fetoprotein", "alpha fetoprotein", "α-fetoprotein"), "AFP"),
+    AntigenSpec("AFP", _s("alpha-fetoprotein", "alpha fetoprotein", "α-fetoprotein", "ET1402L1"), "AFP"),
     AntigenSpec("FSHR", _s("follicle-stimulating hormone receptor", "FSH receptor"), "FSHR"),
     AntigenSpec("SSTR2", _s("somatostatin receptor 2"), "SSTR2"),
     AntigenSpec("PTK7", _s(), "PTK7"),
     AntigenSpec("B7-H6", _s("B7H6", "NCR3LG1"), "NCR3LG1"),
     AntigenSpec("ErbB family", _s("pan-ErbB", "T1E28z", "T4 immunotherapy"), ""),
+    AntigenSpec("Integrin β7", _s("integrin beta 7", "integrin beta-7", "integrin β7", "β7 integrin",
+                                  "ITGB7", "MMG49"), "ITGB7"),
+    AntigenSpec("MG7", _s("MG7-Ag", "MG7 antigen"), ""),
+    AntigenSpec("ROBO1", _s(), "ROBO1"),
+    AntigenSpec("GFRα4", _s("GFRA4", "GFR alpha 4", "GFR alpha-4"), "GFRA4"),
+    AntigenSpec("TM4SF1", _s(), "TM4SF1"),
+    AntigenSpec("LGR5", _s("CNA3103"), "LGR5"),
+    AntigenSpec("STEAP2", _s("AZD0754"), "STEAP2"),
+    AntigenSpec("ALK", _s("hALK"), "ALK"),
+    AntigenSpec("FGFR4", _s(), "FGFR4"),
+    AntigenSpec("GARP", _s("LRRC32"), "LRRC32"),
+    AntigenSpec("PHOX2B", _s(), "PHOX2B"),
+    AntigenSpec("ALPP", _s("placental alkaline phosphatase"), "ALPP"),
+    AntigenSpec("MMP2", _s("MMP-2", "CHM-1101"), "MMP2"),
     AntigenSpec("CSPG4", _s("chondroitin sulfate proteoglycan 4", "HMW-MAA"), "CSPG4"),
     AntigenSpec("uPAR", _s("PLAUR"), "PLAUR"),
 )
@@ -218,7 +246,7 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
 # "CD4-CAR", "CD4-targeted" count, "CD4+ CAR T cells" does not.
 _CONTEXT_ONLY: dict[str, str] = {
     "kappa": "weak", "kit": "weak", "met": "weak", "meso": "weak", "gcc": "weak",
-    "afp": "weak", "neu": "weak", "b4": "weak", "ca125": "weak", "ca9": "weak", "kdr": "weak",
+    "afp": "weak", "neu": "weak", "ca125": "weak", "ca9": "weak", "kdr": "weak",
     "pdl1": "car", "cd274": "car", "b7h1": "car",
     "cd4": "marker", "cd56": "marker", "ncam": "marker", "ncam1": "marker", "cd10": "weak",
     "cd23": "weak", "mme": "weak", "br3": "weak", "micl": "weak", "tt11": "weak",
@@ -233,9 +261,12 @@ _LIGANDS: dict[str, tuple[str, ...]] = {
     "baffligand": ("BAFF-R", "BCMA", "TACI"),
     "il13": ("IL13Rα2",),
     "interleukin13": ("IL13Rα2",),
+    "il5": ("IL5Rα",),
+    "chlorotoxin": ("MMP2",),
+    "cltx": ("MMP2",),
 }
 _LIGAND_TERMS = ("APRIL", "a proliferation-inducing ligand", "BAFF", "BAFF ligand", "IL13", "IL-13",
-                 "interleukin-13")
+                 "interleukin-13", "IL-5", "IL5", "chlorotoxin", "CLTX")
 
 # CD molecules that are never a CAR's target in this catalogue: the CD3 complex
 # and CD8 (T-cell identity, CD3ζ signalling, CD8α hinge) and costimulatory
@@ -257,9 +288,15 @@ _ALNUM = f"a-z0-9{_CJK}"
 _SEP_EXPLICIT = r"[\s\-_./()*:]{0,3}"
 
 
+_CLUSTER = re.compile(r"cluster\s+of\s+differentiation(?:\s+antigen)?\s*(?:\(cd\)\s*)?")
+
+
 def _fold(text: str) -> str:
-    """Lower-case, NFKC, Greek letters spelled in Latin, dashes unified."""
-    return unicodedata.normalize("NFKC", text).translate(_GREEK).lower().translate(_GREEK)
+    """Lower-case, NFKC, Greek letters spelled in Latin, dashes unified, "cluster of differentiation" -> "cd"."""
+    folded = unicodedata.normalize("NFKC", text).translate(_GREEK).lower().translate(_GREEK)
+    if "cluster" in folded:
+        folded = _CLUSTER.sub("cd", folded)
+    return folded
 
 
 def _key(text: str) -> str:
@@ -267,30 +304,51 @@ def _key(text: str) -> str:
     return re.sub(f"[^{_ALNUM}]", "", _fold(text))
 
 
-def _term_pattern(term: str) -> str:
-    """A regex for one folded synonym, tolerant of hyphens/spaces/dots inside it."""
+def _term_tokens(term: str) -> list[str]:
+    """Regex tokens for one synonym, one per character, tolerant of hyphens/spaces/dots inside it."""
     pieces = re.findall(f"[a-z]+|[0-9]+|[{_CJK}]+|[^{_ALNUM}]+", _fold(term))
     out: list[str] = []
     prev_alnum = ""
     for piece in pieces:
         if not re.match(f"[{_ALNUM}]", piece):
-            if out:
+            if out and out[-1] != _SEP_EXPLICIT:
                 out.append(_SEP_EXPLICIT)
             prev_alnum = ""
             continue
         if prev_alnum:
-            # letter/digit transition inside a token: "cd19" ~ "cd-19" ~ "cd 19"
-            out.append(r"[\s\-]?" if prev_alnum == "cd" else r"-?")
-        out.append(re.escape(piece))
+            # letter/digit transition inside a token: "cd19" ~ "cd-19" ~ "cd 19", "b7h3" ~ "b7 h3"
+            out.append(r"[\s\-]?" if prev_alnum == "cd" or prev_alnum[0].isdigit() else r"-?")
+        out.extend(re.escape(char) for char in piece)
         prev_alnum = piece
     while out and out[-1] == _SEP_EXPLICIT:
         out.pop()
-    return "".join(out)
+    last = [piece for piece in pieces if re.match(f"[{_ALNUM}]", piece)]
+    if out:
+        out.append(_TRAIL_DIGIT if last[-1][-1].isdigit() else _TRAIL_ALPHA)
+    return out
+
+
+def _trie_regex(token_lists: Iterable[list[str]]) -> str:
+    """One regex for many token lists, as a prefix tree (fast; longest match first)."""
+    root: dict = {}
+    for tokens in token_lists:
+        node = root
+        for token in tokens:
+            node = node.setdefault(token, {})
+
+    def emit(node: dict) -> str:
+        if not node:
+            return ""
+        ordered = sorted(node, key=lambda t: t in (_TRAIL_DIGIT, _TRAIL_ALPHA))
+        alts = [token + emit(node[token]) for token in ordered]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(root)
 
 
 # Leading boundary: not inside an ASCII word, except glued compounds
 # ("CD7CD19", "antiCD19", "CARTmeso", "huCD19").
-_LEAD = r"(?:(?<![a-z0-9])|(?<=[0-9])(?=[a-z])|(?<=anti)|(?<=car)|(?<=hu))"
+_LEAD = r"(?:(?<![a-z0-9])|(?<=[0-9])(?=[a-z])|(?<=[0-9]x)|(?<=anti)|(?<=car)|(?<=cart)|(?<=hu)|(?<=u)(?=cd[0-9]))"
 # Trailing boundary after a term ending in a digit: no more digits, and not a
 # truncated tag ("CD19t", "HER2tG"); after a letter: end of word or a glued CD/CAR.
 _TRAIL_DIGIT = r"(?![0-9])(?!\.[0-9])(?!tg?(?![a-z]))"
@@ -298,17 +356,17 @@ _TRAIL_ALPHA = r"(?:(?![a-z0-9])|(?=cd[0-9])|(?=car))"
 
 _UNITS = r"(?:\s*(?:days?|d\b|weeks?|wks?|months?|mos?|years?|yrs?|hours?|h\b|hrs?|min|%|patients?|subjects?|participants?|cases?|mg|ml|kg|x\s*10|×))"
 
-_GENERIC_CD = r"cd[\s\-]?(?P<cdnum>[0-9]{1,3}(?:ra|ro|[a-e](?![a-z]))?)(?![0-9])"
+_GENERIC_CD = r"cd[\s\-]?(?P<cdnum>[0-9]{1,3}(?:ra|ro|[a-e](?![a-z]))?)(?![0-9])(?!tg?(?![a-z]))"
 _CAR_NUMBER = (
-    r"(?<![a-z0-9])(?:u|4s|s)?car[\-.]?t?[\-.]?\s?(?P<carnum>[0-9]{1,3}(?:\s*/\s*[0-9]{1,3})*)"
+    r"(?:(?<![0-9])car[\-.]?t?[\-.]?|(?<![a-z0-9])u?cart?\s)(?P<carnum>[0-9]{1,3}(?:\s*[/.]\s*[0-9]{1,3})*)"
     r"(?![0-9])(?!" + _UNITS + r")"
 )
 _NUMBER_CAR = r"(?<![a-z0-9.])(?:[0-9]{1,2}r-)?(?P<numcar>[0-9]{1,3})[\-]?car(?![a-z])"
-_ZETA = r"(?<![a-z0-9.])(?P<zeta>[0-9]{1,3})-?(?:28|bb|41bb)-?(?:z|zeta)(?![a-z])"
-_SLASH_NUMBER = r"^(?:\s*[/&+,]\s*|-|\s+(?:and|or)\s+)(?P<num>[0-9]{1,3})(?![0-9]|\.[0-9]|-?(?:28|bb)?-?(?:z|zeta)\b)"
+_ZETA = r"(?<![a-z0-9.])(?!4-?1-?bb)(?P<zeta>[0-9]{1,3})-?(?:28|bb|41bb)-?(?:z|zeta)(?![a-z])"
+_SLASH_NUMBER = r"(?:\s*[/&+,]\s*|-|\s+(?:and|or)\s+)(?P<num>[0-9]{1,3})(?![0-9]|\.[0-9]|-?(?:28|bb)?-?(?:z|zeta)\b)"
 
 _JOINER = re.compile(
-    r"^[\s+\-]*(?:[/+,&x×\\;]|and/or|and|or|plus|with|及|和|或|与|、)?[\s+\-]*(?:anti[\s\-]?)?$"
+    r"^[\s+\-()]*(?:(?:[/+,&x×\\;]|and/or|and|or|plus|with|及|和|或|与|、)[\s+\-()]*){0,2}(?:anti[\s\-]?)?$"
 )
 
 _TARGET_WORDS = r"(?:targeting|targeted|target|directed|redirected|specific|based|recogni[sz]ing|binding)"
@@ -320,14 +378,14 @@ _CONSTRUCT = r"(?:-?(?:cd)?28-?z|-?(?:4-?1)?bb-?z|-?cd28\b|-?4-?1bb|-?41bb|-?(?:
 
 # car-adjacent after the mention: "CD19-CAR", "CD19CAR", "CD19 CAR-T", "CD19-targeted CAR"
 _AFTER_CAR = re.compile(
-    r"^(?:[\s+\-./]*(?:/?\s*(?:cd)?[0-9]{1,3}\s*)?(?:" + _TARGET_WORDS + r"|dual|bispecific|bivalent|tandem|"
-    r"directed|armed|armored|armoured|modified|engineered|double|multi)?[\s\-.]*"
-    r"(?:\(?[a-z0-9\-]{2,12}\)?\s+)?)?" + _CAR_WORDS
+    r"^(?:(?:[\s+\-/]|\.(?=\S))*(?:/?\s*(?:cd)?[0-9]{1,3}\s*)?(?:" + _TARGET_WORDS + r"|dual|bispecific|bivalent|"
+    r"tandem|directed|armed|armored|armoured|modified|engineered|double|multi)?(?:[\s\-]|\.(?=\S))*"
+    r"(?:(?!anti)[a-z][a-z\-]{1,11}\s+)?)?" + _CAR_WORDS
 )
 _AFTER_CAR_GLUED = re.compile(r"^[\-.]?(?:" + _CAR_WORDS + r"|" + _CONSTRUCT + r")")
 _AFTER_TARGETED = re.compile(r"^[\s\-]*" + _TARGET_WORDS + r"(?![a-z])")
 # before the mention: "CAR-CD19", "CART-meso", "CAR T cells targeting CD19", "anti-CD19"
-_BEFORE_CAR_GLUED = re.compile(r"(?:u?car|cart|car-?t|ucar-?t)[\-.]?$")
+_BEFORE_CAR_GLUED = re.compile(r"(?:u?car|cart|car-?t|ucar-?t|car-?nk)[\-.]?$")
 _BEFORE_CAR = re.compile(
     _CAR_WORDS + r"(?:[\s\-]*(?:t|nk)?[\s\-]*(?:cells?|lymphocytes?|therapy|products?|injection|细胞))?"
     r"[\s,]*(?:that\s+|which\s+)?(?:targeting|targeted\s+(?:to|at|against)|target(?:s)?|directed\s+(?:to|at|against)|"
@@ -337,11 +395,11 @@ _BEFORE_CAR = re.compile(
 _BEFORE_WEAK = re.compile(
     r"(?:anti[\s\-]?|(?:targeting|targeted\s+(?:to|at|against)|targets?|directed\s+(?:to|at|against)|"
     r"specific\s+(?:to|for)|against|redirected\s+(?:to|against)|recogni[sz]ing|recogni[sz]es|"
-    r"binding(?:\s+to)?)\s+(?:the\s+|a\s+)?(?:anti[\s\-]?)?|靶向|抗)$"
+    r"binding(?:\s+to)?)\s+(?:the\s+|a\s+|either\s+|both\s+)?(?:anti[\s\-]?)?|靶向|抗)$"
 )
 
 _NEG_BEFORE = re.compile(
-    r"(?:prior(?!\s+to)|previous(?:ly)?(?:\s+(?:treated|received|exposed|failed))?|"
+    r"(?<![a-z])(?:prior(?!\s+to)|previous(?:ly)?(?:\s+(?:treated|received|exposed|failed))?|"
     r"(?:after|following)\s+(?:failure\s+(?:of|to|on)|failing|progression\s+(?:on|after)|relapse\s+(?:on|after|from)|"
     r"prior|previous)|failed|failure\s+(?:of|to|on|with)|failing|post-?|refractory\s+to|resistant\s+to|"
     r"relaps(?:e|ed|ing)\s+(?:after|following|post|from|on)|progress(?:ed|ion|ing)?\s+(?:after|on|following)|"
@@ -355,10 +413,10 @@ _NEG_AFTER = re.compile(
     r"negative|neg\b|-ve\b|loss|lost|escape|exposed|pre-?treated|naive|naïve|refractory|resistant|"
     r"knock-?out|knocked[\s\-]?out|ko\b|deleted|deletion|deficient|null\b|edited|disrupted|"
     r"mutant|mutation|mutated|itd\b|tkd\b|inhibitors?|tkis?\b|"
-    r"(?:monoclonal\s+)?antibod|mabs?\b|monoclonal|bispecific|bite\b|adc\b|antibody-drug|drug\s+conjugate|"
+    r"(?:bispecific\s+)?(?:monoclonal\s+)?antibod|mabs?\b|monoclonal|bite\b|adc\b|antibody-drug|drug\s+conjugate|"
     r"t[\s\-]cell\s+engager|engager|immunotoxin|beads?|dynabeads|microbeads|magnetic|selected|selection|"
     r"isolat|enrich|deplet|sorted|sorting|pet\b|imaging|scan\b|levels?\b|concentrations?|titers?|titres?|"
-    r"mimotope|tag\b|truncated|阴性|敲除)"
+    r"mimotope|tag\b|truncated|阴性|敲除|(?:is|was|are|were)\s+not\b)"
 )
 _NEG_AFTER_THERAPY = re.compile(
     r"^[\s\-]*(?:(?:u?car(?![a-z])|u?cart|car-?t|car-?nk|chimeric antigen receptor|directed|targeted|targeting|"
@@ -366,6 +424,23 @@ _NEG_AFTER_THERAPY = re.compile(
     r"infusion)[\s\-]*)+(?:failure|failed|relapse(?!d)|exposed|pre-?treated|naive|naïve|resistant|"
     r"refractory|治疗失败|失败|复发)"
 )
+_SENTENCE_END = re.compile(r"(?:[.;!?。；](?=\s|$)|:\s*\n|\n\s*\n|\n\s*[*\-•]\s)\s*")
+_AFTER_PRIOR = re.compile(r"(?<![a-z])(?:after|(?:who|had|have|has)\s+(?:\w+\s+)?received)\s+(?:an?\s+|the\s+)?(?:anti[\s\-]?)?$")
+_THERAPY_NEXT = re.compile(
+    r"^[\s\-/]*(?:(?:cd)?[0-9]{1,3}[\s\-/]*)*(?:u?car(?![a-z])|u?cart|car-?t|chimeric|directed|targeted|targeting|"
+    r"therapy|therapies|immunotherapy|treatment|infusion|bispecific|antibod|mab\b)"
+)
+_SUSPENDED_NEGATIVE = re.compile(r"^-(?:\s+(?!and\b|or\b|&|/|,|to\b)|\)|,|;|$)")
+_BACKGROUND = re.compile(
+    r"(?<![a-z])(?:although|however|have shown|has shown|have demonstrated|has demonstrated|have achieved|"
+    r"has achieved|have been approved|has been approved|been approved|approved by|success of|in recent years|"
+    r"such as|for example|e\.g\.|unlike|different (?:protein )?from|in contrast|previous (?:clinical )?studies|"
+    r"other studies|has been shown|have been shown|have been used|has become|breakthrough|compared with|"
+    r"compared to|"
+    r"如|例如|近年来)"
+)
+_TARGET_TALK = re.compile(r"target|靶")
+_SUBSUMES = {"EGFRvIII": "EGFR", "MUC1-C": "MUC1"}
 _NEG_BEFORE_TAG = re.compile(r"(?:truncated|serum|plasma|soluble|circulating)[\s\-]*$")
 _DESCRIPTOR_AFTER = re.compile(
     r"^(?:\s*\+|[\s\-]*(?:or\s+other\s+)?(?:markers?\s+|antigens?\s+|proteins?\s+)?[\s\-]*(?:"
@@ -382,6 +457,7 @@ class _Mention:
     end: int
     names: tuple[str, ...]
     level: str  # "" (plain), "weak", "car", "marker"
+    inherent: bool = False  # "CART19", "19-28z": the mention itself names a CAR
 
 
 class Vocabulary:
@@ -407,15 +483,11 @@ class Vocabulary:
         name_keys = {_key(n): n for n in self.names}
         self._ligands = {k: tuple(n for n in v if n in self.names) for k, v in _LIGANDS.items()}
         ligand_terms = [t for t in _LIGAND_TERMS if self._ligands.get(_key(t))]
-        patterns = sorted(
-            {_term_pattern(t) + (_TRAIL_DIGIT if re.search(r"[0-9]$", t) else _TRAIL_ALPHA)
-             for t in list(terms) + ligand_terms if _key(t)},
-            key=len, reverse=True,
-        )
+        term_regex = _trie_regex(_term_tokens(t) for t in list(terms) + ligand_terms if _key(t))
         self._cd_names = {k[2:]: n for k, n in name_keys.items() if re.fullmatch(r"cd[0-9]+[a-z]*", k)}
         self._regex = re.compile(
             r"(?P<zetam>" + _ZETA + r")|(?P<carm>" + _CAR_NUMBER + r")|(?P<numcarm>" + _NUMBER_CAR + r")|"
-            + _LEAD + r"(?:(?P<term>" + "|".join(patterns) + r")|(?P<gcd>" + _GENERIC_CD + r"))"
+            + _LEAD + r"(?:(?P<term>" + term_regex + r")|(?P<gcd>" + _GENERIC_CD + r"))"
         )
         self._slash = re.compile(_SLASH_NUMBER)
 
@@ -437,10 +509,7 @@ class Vocabulary:
         return names[0] if names else None
 
     def _cd(self, number: str) -> tuple[str, ...]:
-        number = number.replace(" ", "")
-        if number in self._cd_names:
-            return (self._cd_names[number],)
-        return ()
+        return self.lookup("cd" + number.replace(" ", ""))
 
     def mentions(self, folded: str) -> Iterator[_Mention]:
         """Every antigen mention in already-folded text, in order."""
@@ -465,10 +534,34 @@ class Vocabulary:
                 yield from self._slashed(folded, m.end("gcd"))
             else:
                 raw = m.group("zeta") or m.group("carnum") or m.group("numcar")
+                spaced = m.group("carnum") is not None and " " in m.group("carm")
+                prefix = folded[max(0, m.start() - 12):m.start()]
+                coded = m.group("carnum") is not None and bool(re.search(r"[a-z\-]$", prefix))
+                if coded and re.search(r"[0-9][a-z]*-$", prefix):
+                    continue  # "huMNC2-CAR22": a product code, not CD22
                 for number in re.findall(r"[0-9]+", raw):
-                    names = self._cd(number)
+                    names = self._car_number(number, spaced=spaced, coded=coded)
                     if names:
-                        yield _Mention(m.start(), m.end(), names, "")
+                        yield _Mention(m.start(), m.end(), names, "", inherent=True)
+
+    def _car_number(self, number: str, *, spaced: bool, coded: bool) -> tuple[str, ...]:
+        """The antigen a number names in "CART19", "CAR-T 19", "19-28z", "70CAR"; () if none.
+
+        Leading zeros are product codes ("C-CAR011", "GD2-CART01") unless the rest
+        is a known two-digit CD ("UCART019"); CD numbers outside the vocabulary count
+        only in the plain glued form ("CART84"), not after a product prefix ("JWCAR129").
+        """
+        stripped = number.lstrip("0")
+        if not stripped or stripped in _NEVER_CD or "cd" + stripped in _CONTEXT_ONLY:
+            return ()
+        if stripped != number and len(stripped) < 2:
+            return ()
+        if stripped in _MARKER_CD:
+            return (_cd_name(stripped),) if len(stripped) > 1 and not spaced and not coded else ()
+        names = self._cd(stripped)
+        if names or spaced or coded or stripped != number or len(stripped) < 2:
+            return names
+        return (_cd_name(stripped),)
 
     def _slashed(self, folded: str, end: int) -> Iterator[_Mention]:
         """Bare numbers after a CD: "CD19/22", "CD19-22", "CD19 and 20" (known CDs only)."""
@@ -513,14 +606,20 @@ def _runs(folded: str, mentions: list[_Mention]) -> Iterator[list[_Mention]]:
 
 
 def _classify(folded: str, run: list[_Mention]) -> tuple[str, str]:
-    """(verdict, context) of a run: verdict "no" | "target" | "descriptor" | "plain"."""
+    """(verdict, context) of a run: "no" | "prior" | "target" | "descriptor" | "plain", and the context.
+
+    "prior" is "after CD19 CAR-T" / "who received CD19 CAR-T": most often earlier
+    therapy, so it is weak evidence only.
+    """
     start, end = run[0].start, max(m.end for m in run)
     before = folded[max(0, start - 80):start]
     after = folded[end:end + 80]
-    sentence_before = re.split(r"[.;:!?。；]\s|\n", before)[-1]
+    sentence_before = _SENTENCE_END.split(before)[-1]
     if _NEG_BEFORE.search(sentence_before) or _NEG_BEFORE_TAG.search(before) \
-            or _NEG_AFTER.match(after) or _NEG_AFTER_THERAPY.match(after):
+            or _NEG_AFTER.match(after) or _NEG_AFTER_THERAPY.match(after) or _SUSPENDED_NEGATIVE.match(after):
         return "no", ""
+    if _AFTER_PRIOR.search(sentence_before) and _THERAPY_NEXT.match(after):
+        return "prior", ""
     glued = bool(_AFTER_CAR_GLUED.match(after) or _BEFORE_CAR_GLUED.search(before))
     car = glued or bool(_AFTER_CAR.match(after) or _BEFORE_CAR.search(sentence_before))
     weak = bool(_BEFORE_WEAK.search(before) or _AFTER_TARGETED.match(after))
@@ -535,65 +634,104 @@ def _classify(folded: str, run: list[_Mention]) -> tuple[str, str]:
     return "plain", ""
 
 
-def _accepts(level: str, verdict: str, context: str) -> bool:
+def _accepts(level: str, verdict: str, context: str, *, with_other_target: bool = False) -> bool:
+    """Whether a context-only mention ("kappa", "PD-L1", "CD4") is a target in this context.
+
+    A marker such as CD4 or CD56 counts next to a CAR only when it is named beside
+    another, unambiguous target ("DLL3/CD56 CAR-NK"), not in "CD4 CAR T cells".
+    """
     if not level:
         return True
     if level == "car":
         return context in ("glued", "car", "car+weak")
     if level == "marker":
-        return context in ("glued", "weak", "car+weak")
+        return context in ("glued", "weak", "car+weak") or (with_other_target and context == "car")
     return verdict == "target"
 
 
-def _scan(text: str, vocabulary: Vocabulary) -> tuple[list[str], list[str]]:
-    """(targets, descriptor-only mentions) in one text, in order of appearance."""
+def _sentence_at(folded: str, position: int) -> str:
+    starts = [m.end() for m in _SENTENCE_END.finditer(folded, 0, position)]
+    begin = starts[-1] if starts else 0
+    stop = _SENTENCE_END.search(folded, position)
+    return folded[begin:stop.start() if stop else len(folded)]
+
+
+def _scan(text: str, vocabulary: Vocabulary, *, short: bool = False) -> tuple[list[str], list[str], list[str]]:
+    """Mentions in one text by strength: (targets, plain mentions, weak evidence).
+
+    Targets are mentions in a targeting context (or any non-descriptive mention in a
+    short field such as a title or an intervention name); plain mentions are bare
+    antigen names in running text; weak evidence is disease descriptors
+    ("CD20-positive") and mentions in background sentences ("such as", "although",
+    "have shown").
+    """
     folded = _fold(text)
-    targets: list[str] = []
-    described: list[str] = []
+    tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
     for run in _runs(folded, list(vocabulary.mentions(folded))):
         verdict, context = _classify(folded, run)
         if verdict == "no":
             continue
+        if verdict != "prior" and any(m.inherent for m in run):
+            verdict, context = "target", "glued"
+        sentence = _sentence_at(folded, run[0].start) if not short else ""
+        if verdict in ("descriptor", "prior"):
+            tier = 2
+        elif not short and _BACKGROUND.search(sentence):
+            tier = 2
+        elif verdict == "plain" and not short and not _TARGET_TALK.search(sentence):
+            tier = 1
+        else:
+            tier = 0
+        anchored = any(not m.level for m in run)
         for mention in run:
-            if mention.level and not _accepts(mention.level, verdict, context):
+            if mention.level and not _accepts(mention.level, verdict, context, with_other_target=anchored):
                 continue
-            bucket = described if verdict == "descriptor" else targets
-            bucket.extend(mention.names)
-    return targets, described
+            tiers[tier].extend(mention.names)
+    return tiers
 
 
 def _unique(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _best(tiers: tuple[list[str], list[str], list[str]]) -> list[str]:
+    """The strongest non-empty tier, de-duplicated, a specific variant replacing its parent."""
+    for names in tiers:
+        if names:
+            found = _unique(names)
+            return [n for n in found if not any(_SUBSUMES.get(o) == n for o in found)]
+    return []
+
+
 def find_antigens_in_text(text: str, vocabulary: Vocabulary | None = None) -> list[str]:
     """Canonical target antigens named in one piece of free text, in order, de-duplicated.
 
-    Mentions that only describe the disease ("CD20-positive lymphoma") count only
-    when the text names no target in a targeting or plain context.
+    Names in a targeting context win; bare names count when there are none, and
+    disease descriptors ("CD20-positive lymphoma") or background mentions only
+    when the text names nothing else.
     """
-    targets, described = _scan(text, vocabulary or default_vocabulary())
-    return _unique(targets) or _unique(described)
+    return _best(_scan(text, vocabulary or default_vocabulary()))
 
 
-def _record_texts(record: TrialRecord) -> Iterator[str]:
-    """The descriptive fields of a record, most specific first; never eligibility."""
-    yield record.title
-    yield record.official_title
-    yield record.title_zh
-    yield record.acronym
+def _record_texts(record: TrialRecord) -> Iterator[tuple[str, bool]]:
+    """(text, is_short_field) for the descriptive fields of a record; never eligibility."""
+    yield record.title, True
+    yield record.official_title, True
+    yield record.title_zh, True
+    yield record.acronym, True
     for intervention in record.interventions:
-        yield intervention.name
-        yield from intervention.other_names
-        yield intervention.description
+        yield intervention.name, True
+        for name in intervention.other_names:
+            yield name, True
+        yield intervention.description, False
     for arm in record.arms:
-        yield arm.label
-        yield arm.description
-        yield from arm.interventions
-    yield record.brief_summary
-    yield record.detailed_description
-    yield from record.keywords
-    yield record.objectives
+        yield arm.label, True
+        yield arm.description, False
+    for keyword in record.keywords:
+        yield keyword, True
+    yield record.brief_summary, False
+    yield record.detailed_description, False
+    yield record.objectives, False
 
 
 def find_antigens(record: TrialRecord, *, vocabulary: Vocabulary | None = None) -> list[str]:
@@ -603,11 +741,9 @@ def find_antigens(record: TrialRecord, *, vocabulary: Vocabulary | None = None) 
     never eligibility criteria. Returns [] when no target is stated.
     """
     vocabulary = vocabulary or default_vocabulary()
-    targets: list[str] = []
-    described: list[str] = []
-    for text in _record_texts(record):
+    tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for text, short in _record_texts(record):
         if text and text.strip():
-            found, desc = _scan(text, vocabulary)
-            targets.extend(found)
-            described.extend(desc)
-    return _unique(targets) or _unique(described)
+            for tier, names in zip(tiers, _scan(text, vocabulary, short=short)):
+                tier.extend(names)
+    return _best(tiers)

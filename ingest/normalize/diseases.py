@@ -13,12 +13,21 @@ Matching rules:
   underscores, commas, slashes and spaces interchangeable between words and an
   optional plural / possessive "s" after each word ("Non-Hodgkin's lymphomas").
 * A short all-capital acronym (up to four letters/digits: ALL, AML, CLL, MM,
-  MS, MG, SLE...) only matches in capitals, so "all", "small" or "10 mg" never
-  match. Longer or mixed-case acronyms (B-ALL, DLBCL, SSc) ignore case.
+  MS, MG, SLE...) only matches in capitals and never right after a number, so
+  "all", "small", "10 mg" or "10 MG" never match. Longer or mixed-case
+  acronyms (B-ALL, DLBCL, SSc) ignore case.
 * Chinese synonyms match as substrings.
 * At each position the longest synonym wins, and matches never overlap:
   "T-cell acute lymphoblastic leukemia" is T-ALL only, "non-Hodgkin lymphoma"
   is not also Hodgkin lymphoma, "狼疮性肾炎" is lupus nephritis, not also lupus.
+* Catch-all names end in "(unspecified)". One is kept only when its string
+  names nothing more specific ("Triple-negative breast cancer" is not also
+  "Cancer (unspecified)"), and "Cancer (unspecified)" (category other) is
+  dropped whenever any specific disease is found.
+* Generic words map to the family most CAR-T trials mean: a bare "lymphoma"
+  or "NHL" is B-cell non-Hodgkin lymphoma, "ALL" is B-ALL, "myeloma" is
+  multiple myeloma, "lupus" is SLE, "sarcoma" is "Sarcoma (soft tissue and
+  bone)".
 """
 
 from __future__ import annotations
@@ -165,7 +174,7 @@ BUILTIN_DISEASES: tuple[DiseaseSpec, ...] = (
     _spec("POEMS syndrome", HEME, "POEMS", "POEMS syndrome", "POEMS综合征"),
     _spec("Plasma cell neoplasm (other)", HEME,
           "plasma cell neoplasm", "neoplasm plasma cell", "plasma cell neoplasms", "plasmacytoma",
-          "plasma cell dyscrasia", "paraproteinemias", "浆细胞肿瘤", "浆细胞瘤"),
+          "plasma cell dyscrasia", "plasma cell tumor", "paraproteinemias", "浆细胞肿瘤", "浆细胞瘤"),
     _spec("Acute myeloid leukemia", HEME,
           "AML", "r/r AML", "ANLL", "sAML", "AML/MDS", "acute myeloid leukemia", "acute myelogenous leukemia",
           "acute myelocytic leukemia", "acute myeloblastic leukemia", "acute non-lymphocytic leukemia",
@@ -273,14 +282,16 @@ BUILTIN_DISEASES: tuple[DiseaseSpec, ...] = (
     _spec("Colorectal cancer", SOLID,
           "CRC", "mCRC", "colorectal cancer", "colorectal carcinoma", "colorectal adenocarcinoma",
           "colorectal neoplasms", "colon cancer", "colon carcinoma", "colon adenocarcinoma", "rectal cancer",
-          "rectal carcinoma", "rectal adenocarcinoma", "cancer of colon", "结直肠癌", "结肠癌", "直肠癌", "肠癌"),
+          "rectal carcinoma", "rectal adenocarcinoma", "cancer of colon", "colonic neoplasms",
+          "adenocarcinoma of colon", "adenocarcinoma of the colon", "colon cancer liver metastasis", "结直肠癌", "结肠癌", "直肠癌", "肠癌"),
     _spec("Ovarian cancer", SOLID,
           "ovarian cancer", "ovarian carcinoma", "ovarian neoplasms", "ovarian tumor", "ovary cancer",
           "ovarian epithelial cancer", "epithelial ovarian cancer", "carcinoma ovarian epithelial",
-          "ovarian adenocarcinoma", "fallopian tube cancer", "fallopian tube carcinoma", "primary peritoneal carcinoma",
+          "ovarian adenocarcinoma", "ovarian epithelial carcinoma", "fallopian tube cancer", "fallopian tube carcinoma", "primary peritoneal carcinoma",
           "primary peritoneal cancer", "high grade serous carcinoma", "卵巢癌", "输卵管癌"),
     _spec("Breast cancer", SOLID,
-          "TNBC", "breast cancer", "breast carcinoma", "breast neoplasm", "breast neoplasms", "triple negative breast",
+          "TNBC", "breast cancer", "breast carcinoma", "breast neoplasm", "breast neoplasms", "triple negative breast cancer",
+          "triple negative breast carcinoma", "triple negative breast", "HER2-positive breast cancer",
           "triple-negative invasive breast carcinoma", "malignant neoplasm of breast", "metastatic HER2-negative breast",
           "phyllodes breast tumor", "乳腺癌", "三阴性乳腺癌"),
     _spec("Non-small cell lung cancer", SOLID,
@@ -341,22 +352,25 @@ BUILTIN_DISEASES: tuple[DiseaseSpec, ...] = (
     _spec("Adrenocortical carcinoma", SOLID, "adrenocortical carcinoma", "肾上腺皮质癌"),
     _spec("Thymic carcinoma / thymoma", SOLID, "thymic carcinoma", "thymoma", "胸腺癌", "胸腺瘤"),
     _spec("Peritoneal metastases", SOLID,
-          "peritoneal carcinomatosis", "peritoneal metastases", "peritoneal carcinoma", "腹膜转移"),
+          "peritoneal carcinomatosis", "peritoneal metastases", "peritoneal carcinoma", "peritoneal tumor", "腹膜转移"),
     _spec("Malignant pleural effusion", SOLID,
           "malignant pleural effusion", "pleural effusion malignant", "malignant pleural disease", "恶性胸腔积液"),
     _spec("Liver metastases", SOLID, "liver metastases", "liver metastasis", "肝转移"),
     _spec("Gastrointestinal cancer (unspecified)", SOLID,
           "gastrointestinal cancer", "gastrointestinal tumors", "gastrointestinal tumor", "digestive system cancer",
-          "malignant neoplasms of digestive organs", "消化道肿瘤", "消化系统肿瘤"),
+          "malignant neoplasms of digestive organs", "digestive tumor",
+          "digestive system tumor", "digestive system tumors", "tumors of digestive system", "tumors of the digestive system", "消化道肿瘤", "消化系统肿瘤"),
     _spec("Gynecologic cancer (unspecified)", SOLID, "gynecologic cancer", "gynecological cancer", "妇科肿瘤"),
     _spec("Solid tumors (unspecified)", SOLID,
           "solid tumor", "solid tumors", "solid tumor adult", "solid tumors adult", "advanced solid tumor",
           "solid neoplasm", "malignant solid neoplasm", "malignant solid tumor", "solid cancer", "solid cancers",
-          "pediatric solid tumor", "solid malignancies", "solid malignancy", "实体瘤", "实体肿瘤", "恶性实体瘤"),
+          "pediatric solid tumor", "solid malignancies", "solid malignancy",
+          "epithelial tumor", "epithelial tumors malignant", "epithelial cancer", "epithelial malignancies", "实体瘤", "实体肿瘤", "恶性实体瘤"),
     _spec("Cancer (unspecified)", OTHER,
           "cancer", "carcinoma", "adenocarcinoma", "neoplasm", "neoplasms", "malignancy", "malignancies",
           "malignant tumor", "malignant tumors", "malignant neoplasm", "metastatic cancer", "advanced cancer",
           "metastatic tumor", "advanced malignancies", "neoplasms by histologic type", "neoplasms by site",
+          "malignant disease", "malignant diseases", "refractory cancer",
           "恶性肿瘤", "癌症"),
     # --- autoimmune ------------------------------------------------------------------
     _spec("Lupus nephritis", AUTOIMMUNE,
@@ -386,7 +400,8 @@ BUILTIN_DISEASES: tuple[DiseaseSpec, ...] = (
     _spec("Rheumatoid arthritis", AUTOIMMUNE, "rheumatoid arthritis", "类风湿关节炎", "类风湿性关节炎"),
     _spec("ANCA-associated vasculitis", AUTOIMMUNE,
           "ANCA-associated vasculitis", "ANCA associated systemic vasculitis", "ANCA vasculitis",
-          "anti-neutrophil cytoplasmic antibody-associated vasculitis", "granulomatosis with polyangiitis",
+          "anti-neutrophil cytoplasmic antibody-associated vasculitis",
+          "antineutrophil cytoplasmic antibody-associated vasculitis", "ANCA-associated glomerulonephritis", "granulomatosis with polyangiitis",
           "microscopic polyangiitis", "ANCA相关性血管炎", "ANCA相关血管炎"),
     _spec("Sjögren's syndrome", AUTOIMMUNE,
           "pSS", "Sjogren syndrome", "Sjogren's syndrome", "Sjogren disease", "primary Sjogren syndrome",
@@ -432,10 +447,12 @@ BUILTIN_DISEASES: tuple[DiseaseSpec, ...] = (
     _spec("Cytomegalovirus infection", OTHER, "cytomegalovirus infection", "CMV infection", "巨细胞病毒感染"),
     _spec("Graft-versus-host disease", OTHER, "GVHD", "GvHD", "graft-versus-host disease", "graft versus host disease",
           "移植物抗宿主病"),
-    _spec("Cytokine release syndrome", OTHER, "CRS", "cytokine release syndrome", "细胞因子释放综合征"),
+    _spec("Cytokine release syndrome", OTHER, "cytokine release syndrome", "细胞因子释放综合征"),
     _spec("Immune effector cell-associated neurotoxicity syndrome", OTHER,
           "ICANS", "immune effector cell-associated neurotoxicity syndrome", "neurotoxicity", "neurotoxicity syndromes",
           "CAR T-cell-related encephalopathy syndrome", "CRES", "神经毒性"),
+    _spec("Aplastic anemia", OTHER, "aplastic anemia", "severe aplastic anemia", "再生障碍性贫血"),
+    _spec("Hidradenitis suppurativa", OTHER, "hidradenitis suppurativa", "化脓性汗腺炎"),
     _spec("Fibrosis", OTHER, "fibrosis", "idiopathic pulmonary fibrosis", "liver fibrosis", "cardiac fibrosis",
           "纤维化"),
 )
@@ -455,6 +472,7 @@ _SEP = r"[\s\-_‐‑–—,/]+"
 _SUFFIX = r"(?:'?s)?"
 _SHORT_ACRONYM = re.compile(r"[A-Z0-9]{1,4}")
 _ASCII_WORD_CHAR = "A-Za-z0-9"
+_LEFT_BOUNDARY = f"(?<![{_ASCII_WORD_CHAR}])"
 
 
 def _normalize(text: str) -> str:
@@ -482,8 +500,8 @@ def _synonym_pattern(synonym: str) -> str | None:
         return None
     body = _SEP.join(re.escape(w) + (_SUFFIX if w[-1].isalpha() else "") for w in words)
     if _SHORT_ACRONYM.fullmatch(synonym):
-        body = f"(?-i:{body})"
-    left = f"(?<![{_ASCII_WORD_CHAR}])" if synonym[0].isalnum() else ""
+        body = rf"(?<![0-9]\s)(?-i:{body})"  # "10 MG" is a dose, not myasthenia gravis
+    left = _LEFT_BOUNDARY if synonym[0].isalnum() else ""
     right = f"(?![{_ASCII_WORD_CHAR}])" if synonym[-1].isalnum() else ""
     return f"{left}{body}{right}"
 
@@ -502,7 +520,7 @@ class Vocabulary:
         """Compile `specs`. A synonym claimed by two specs belongs to the first."""
         specs = tuple(specs)
         seen: set[str] = set()
-        entries: list[tuple[int, str, DiseaseSpec]] = []
+        entries: list[tuple[int, str, DiseaseSpec, str, bool]] = []
         for spec in specs:
             for synonym in (spec.name, *spec.synonyms):
                 if not synonym or not synonym.strip():
@@ -515,25 +533,63 @@ class Vocabulary:
                 if pattern is None:
                     continue
                 seen.add(key)
-                entries.append((len(_normalize(synonym)), pattern, spec))
-        entries.sort(key=lambda e: -e[0])  # stable: longest synonym first at any position
+                normalized = _normalize(synonym).strip()
+                word_start = pattern.startswith("(?<!")
+                entries.append((len(normalized), pattern, spec, normalized[0].casefold(), word_start))
         if not entries:
             return cls(specs, None, ())
-        combined = "|".join(f"({pattern})" for _, pattern, _ in entries)
-        return cls(specs, re.compile(combined, re.IGNORECASE), tuple(spec for _, _, spec in entries))
+        # One alternation per first character, guarded by a look-ahead, so each
+        # text position only tries the synonyms that can start there; inside a
+        # bucket the longest synonym comes first. Synonyms that must start a
+        # word are tried only where a word starts.
+        buckets: dict[tuple[bool, str], list[tuple[int, str, DiseaseSpec]]] = {}
+        for length, pattern, spec, first, word_start in entries:
+            if word_start:
+                pattern = pattern[len(_LEFT_BOUNDARY):]
+            buckets.setdefault((word_start, first), []).append((length, pattern, spec))
+        branches: dict[bool, list[str]] = {True: [], False: []}
+        group_specs: list[DiseaseSpec] = []
+        for (word_start, first), bucket in sorted(buckets.items(), key=lambda item: not item[0][0]):
+            bucket.sort(key=lambda e: -e[0])
+            inner = "|".join(f"({pattern})" for _, pattern, _ in bucket)
+            branches[word_start].append(f"(?={re.escape(first)})(?:{inner})")
+            group_specs.extend(spec for _, _, spec in bucket)
+        combined = "|".join(
+            part for part in (
+                f"{_LEFT_BOUNDARY}(?:{'|'.join(branches[True])})" if branches[True] else "",
+                "|".join(branches[False]),
+            ) if part
+        )
+        return cls(specs, re.compile(combined, re.IGNORECASE), tuple(group_specs))
 
     def find(self, texts: Iterable[str]) -> list[DiseaseSpec]:
-        """Specs found in `texts`, unique, in order of first appearance."""
-        found: dict[str, DiseaseSpec] = {}
+        """Specs found in `texts`, unique, in order of first appearance.
+
+        Umbrella specs (name ending in "(unspecified)") found in a string that
+        also names a specific disease are dropped for that string; an umbrella
+        of category "other" ("Cancer (unspecified)") is dropped whenever any
+        specific disease is found.
+        """
         if self._pattern is None:
             return []
+        found: dict[str, DiseaseSpec] = {}
         for text in texts:
             if not text or not isinstance(text, str):
                 continue
-            for match in self._pattern.finditer(_normalize(text)):
-                spec = self._group_specs[match.lastindex - 1]
+            in_text = [self._group_specs[m.lastindex - 1] for m in self._pattern.finditer(_normalize(text))]
+            if any(not is_umbrella(spec) for spec in in_text):
+                in_text = [spec for spec in in_text if not is_umbrella(spec)]
+            for spec in in_text:
                 found.setdefault(spec.name, spec)
+        if any(not is_umbrella(spec) for spec in found.values()):
+            found = {name: spec for name, spec in found.items()
+                     if not (is_umbrella(spec) and spec.category == OTHER)}
         return list(found.values())
+
+
+def is_umbrella(spec: DiseaseSpec) -> bool:
+    """True for a catch-all spec such as "Solid tumors (unspecified)"."""
+    return spec.name.rstrip().casefold().endswith("(unspecified)")
 
 
 @lru_cache(maxsize=1)

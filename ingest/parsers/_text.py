@@ -14,6 +14,9 @@ from collections.abc import Iterable, Sequence
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
+from ingest.parsers.ctgov_v2 import split_criteria as split_ctgov_criteria
+from ingest.records import SiteRecord
+
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote body center dd details dialog div dl dt fieldset figcaption figure "
     "footer form h1 h2 h3 h4 h5 h6 header hr html legend li main nav ol p pre section summary ul".split()
@@ -30,7 +33,9 @@ _NCT_ID = re.compile(r"\bNCT\d{8}\b")
 def looks_like_html(text: str) -> bool:
     """True when the document is HTML markup rather than a text rendering."""
     head = text[:4096].lower()
-    return any(tag in head for tag in ("<html", "<body", "<!doctype html", "<div", "<table", "<head"))
+    tags = ("<html", "<body", "<!doctype html", "<head", "<div", "<table", "<section", "<main", "<article", "<dl",
+            "<h1", "<h2", "<p>", "<p ", "<span")
+    return any(tag in head for tag in tags)
 
 
 def looks_like_data(text: str) -> bool:
@@ -211,37 +216,27 @@ def split_age_range(text: str) -> tuple[str, str]:
     return "", ""
 
 
-_INCLUSION = re.compile(r"^[\W_]*(?:key\s+|main\s+|major\s+)?inclusion\s+criteria\b\s*[:：]?\s*(.*)$", re.IGNORECASE)
-_EXCLUSION = re.compile(r"^[\W_]*(?:key\s+|main\s+|major\s+)?exclusion\s+criteria\b\s*[:：]?\s*(.*)$", re.IGNORECASE)
+_CRITERIA_HEADING = re.compile(
+    r"^[\W_]*(?:key\s+|main\s+|major\s+)?(?:inclusion|exclusion)\s+criteria\b\s*[:：]?", re.IGNORECASE
+)
 
 
 def is_criteria_heading(line: str) -> bool:
     """True for an "Inclusion Criteria:" / "Exclusion Criteria" heading line."""
-    return bool(_INCLUSION.match(line) or _EXCLUSION.match(line))
+    return bool(_CRITERIA_HEADING.match(line))
 
 
 def split_criteria(lines: Iterable[str]) -> tuple[str, str, str]:
     """(inclusion, exclusion, whole) from the lines of an eligibility block.
 
-    When the block has inclusion/exclusion headings the first two are filled and
-    `whole` is ""; otherwise only `whole` is.
+    The split is `ctgov_v2.split_criteria`'s, shared by every ClinicalTrials.gov
+    format. When the block has no inclusion/exclusion heading only `whole` is filled.
     """
-    kept = [line.strip() for line in lines if line.strip()]
-    parts: dict[str, list[str]] = {"pre": [], "inc": [], "exc": []}
-    part = "pre"
-    for line in kept:
-        if match := _INCLUSION.match(line):
-            part = "inc"
-            line = match.group(1).strip()
-        elif match := _EXCLUSION.match(line):
-            part = "exc"
-            line = match.group(1).strip()
-        if line:
-            parts[part].append(line)
-    if part == "pre":
-        return "", "", "\n".join(kept)
-    inclusion = parts["inc"] or ([] if any(_INCLUSION.match(x) for x in kept) else parts["pre"])
-    return "\n".join(inclusion), "\n".join(parts["exc"]), ""
+    text = "\n".join(line.strip() for line in lines if line.strip())
+    inclusion, exclusion = split_ctgov_criteria(text)
+    if inclusion or exclusion:
+        return inclusion, exclusion, ""
+    return "", "", text
 
 
 _ZIP = re.compile(r"\d")
@@ -263,6 +258,53 @@ def split_address(address: str, country_hint: str = "") -> tuple[str, str, str]:
     return named[0], ", ".join(named[1:-1]), named[-1]
 
 
+def _parts(line: str) -> list[str]:
+    return [p.strip() for p in line.split(",") if p.strip()]
+
+
+def _is_group_header(entries: Sequence[str], i: int) -> bool:
+    country = _parts(entries[i])[0].lower()
+    return any(country in [p.lower() for p in _parts(later)[1:]] for later in entries[i + 1 : i + 4])
+
+
+def _is_address(line: str, country: str) -> bool:
+    parts = _parts(line)
+    if len(parts) < 2:
+        return False
+    return not country or country.lower() in [p.lower() for p in parts[1:]] or bool(_ZIP.search(parts[-1]))
+
+
+def read_sites(entries: Sequence[str], known_countries: Sequence[str] = ()) -> list[SiteRecord]:
+    """Sites from location lines: "[Country, State]", "Facility", "City, State, Country, Zip"...
+
+    A line whose first part reappears as a later part of a following address is a
+    country (and state) group header; a line after a facility with several comma
+    parts is that facility's address; anything else starts a new facility.
+    """
+    sites: list[SiteRecord] = []
+    country = ""
+    facility: str | None = None
+    for i, line in enumerate(entries):
+        if facility is not None and _is_address(line, country):
+            lowered = [p.lower() for p in _parts(line)[1:]]
+            hint = country or next((c for c in known_countries if c.lower() in lowered), "")
+            city, state, site_country = split_address(line, hint)
+            sites.append(SiteRecord(institution=facility, city=city, state=state, country=site_country))
+            facility = None
+            continue
+        if _is_group_header(entries, i):
+            if facility is not None:
+                sites.append(SiteRecord(institution=facility, country=country))
+            country, facility = _parts(line)[0], None
+            continue
+        if facility is not None:
+            sites.append(SiteRecord(institution=facility, country=country))
+        facility = line
+    if facility is not None:
+        sites.append(SiteRecord(institution=facility, country=country))
+    return sites
+
+
 def leading_number(value: str) -> str:
     """The first number in `value` as written ("20 participants" -> "20"), or ""."""
     match = re.search(r"\d[\d,]*(?:\.\d+)?", value)
@@ -275,13 +317,19 @@ _BLURB_VERBS = frozenset(
 )
 
 
+_BLURB_WORDS = re.compile(
+    r"\b(?:trials?|stud(?:y|ies)|research|you|your|here|below|above|listed|section|details|information|page)\b",
+    re.IGNORECASE,
+)
+
+
 def is_blurb(line: str, *, list_section: bool = False) -> bool:
     """True for an editorial one-sentence introduction placed right under a section heading.
 
     Such blurbs are addressed to the reader ("Review the sponsor-provided synopsis…",
     "Explore where the study is taking place…"): one sentence in the imperative.
-    Under list-like sections (conditions, sites, sponsors…) whose items are never
-    sentences, any full sentence is taken as the blurb.
+    Under list-like sections (conditions, sites, sponsors…), whose items are names, a
+    prose sentence about the page or its reader ("…listed here", "…for this trial") is one too.
     """
     line = line.strip()
     if not line or len(line) > 300 or not line.endswith("."):
@@ -289,7 +337,10 @@ def is_blurb(line: str, *, list_section: bool = False) -> bool:
     words = line.split()
     if re.sub(r"\W", "", words[0].lower()) in _BLURB_VERBS and len(words) >= 5:
         return True
-    return list_section and len(words) >= 6 and words[0][:1].isupper()
+    if not list_section or len(words) < 6:
+        return False
+    prose = sum(1 for w in words[1:] if w[:1].islower()) >= (len(words) - 1) / 2
+    return prose and bool(_BLURB_WORDS.search(line))
 
 
 def unique(items: Iterable[str]) -> list[str]:
@@ -302,6 +353,6 @@ def unique(items: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def join_lines(lines: Sequence[str]) -> str:
+def join_lines(lines: Iterable[str]) -> str:
     """Non-blank lines joined by newlines."""
     return "\n".join(line.strip() for line in lines if line.strip())

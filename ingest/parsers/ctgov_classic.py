@@ -119,6 +119,11 @@ _ORG_WORDS = re.compile(
 _DEGREE = re.compile(r"^(?:M\.?D\.?|Ph\.?D\.?|MD,? PhD|MBBS|DO|RN|MSc|MS|MPH|Prof\.?|Dr\.?)$", re.IGNORECASE)
 
 
+_BLOCK_LABELS = frozenset({"brief_summary", "detailed_description", "criteria", "outcome"})
+_WEAK_LABELS = frozenset(
+    {"condition", "phase", "intervention", "arm", "status", "sex", "other", "outcome", "sponsor", "collaborators",
+     "keywords", "investigator", "acronym"}
+)
 _CLASSIC_LABELS = re.compile(
     r"Recruitment\s+Status(?:&nbsp;|\xa0|<[^>]*>|\s)+:"
     r"|(?:Estimated|Actual)\s+Enrollment(?:&nbsp;|\xa0|<[^>]*>|\s)+:|Ages\s+Eligible\s+for\s+Study\s*:"
@@ -140,7 +145,20 @@ class _Page:
         self.lines = lines
         self.firsts = [_text.first_cell(line) for line in lines]
         self.matches: list[_Field | None] = [_match_label(line, i) for i, line in enumerate(lines)]
+        self._unmark_subheadings()
         self.fields = [f for f in self.matches if f is not None]
+
+    def _unmark_subheadings(self) -> None:
+        """Generic labels inside free text (a summary's "Phase:" line) are the text's, not the page's."""
+        starts = [(i, f.key) for i, f in enumerate(self.matches) if f is not None and f.key in _BLOCK_LABELS]
+        heading = next((i for i, c in enumerate(self.firsts) if _text.is_criteria_heading(c)), None)
+        if heading is not None:
+            starts.append((heading, "criteria"))
+        for start, key in sorted(starts):
+            for j in range(start + 1, len(self.lines)):
+                if self.lines[j] and self.is_boundary(j, key):
+                    break
+                self.matches[j] = None
 
     def all(self, key: str) -> list[_Field]:
         return [f for f in self.fields if f.key == key]
@@ -148,15 +166,25 @@ class _Page:
     def first(self, key: str) -> _Field | None:
         return next((f for f in self.fields if f.key == key), None)
 
-    def is_boundary(self, index: int, allow: frozenset[str] = frozenset()) -> bool:
-        found = self.matches[index]
-        if found is not None and found.key not in allow:
+    def is_boundary(self, index: int, block: str = "") -> bool:
+        """True where a value ends: a section marker or a label.
+
+        Inside a free-text `block`, a bare generic label ("Phase:", "Intervention:") is
+        taken as the text's own sub-heading unless it carries a value or repeats `block`.
+        """
+        if _STOP.match(self.firsts[index]):
             return True
-        return bool(_STOP.match(self.firsts[index]))
+        found = self.matches[index]
+        if found is None:
+            return False
+        return not block or bool(found.values) or found.key == block or found.key not in _WEAK_LABELS
 
     def value(self, key: str) -> str:
         """The single-line value of the first `key` field."""
-        found = self.first(key)
+        return self.value_of(self.first(key))
+
+    def value_of(self, found: _Field | None) -> str:
+        """The value in a field's own row, else on the next non-blank line unless that is a label."""
         if found is None:
             return ""
         if found.values:
@@ -167,14 +195,15 @@ class _Page:
             return "" if self.is_boundary(j) else self.firsts[j]
         return ""
 
-    def following(self, index: int, *, stop_at_blank: bool, allow: frozenset[str] = frozenset()) -> list[str]:
+    def following(self, index: int, *, stop_at_blank: bool, block: str = "") -> list[str]:
+        """Lines after `index` up to the next label or section marker (or blank line)."""
         out: list[str] = []
         for j in range(index + 1, len(self.lines)):
             if not self.lines[j]:
                 if stop_at_blank and out:
                     break
                 continue
-            if self.is_boundary(j, allow):
+            if self.is_boundary(j, block):
                 break
             out.append(self.lines[j])
         return out
@@ -182,7 +211,7 @@ class _Page:
     def block(self, found: _Field) -> list[str]:
         """Value lines of a multi-line field (cells of a row kept on one line)."""
         inline = [" ".join(found.values)] if found.values else []
-        return inline + [_strip_row(x) for x in self.following(found.index, stop_at_blank=False)]
+        return inline + [_strip_row(x) for x in self.following(found.index, stop_at_blank=False, block=found.key)]
 
     def items(self, found: _Field) -> list[str]:
         """Value items of a list field: cells on its line, then lines up to a blank line."""
@@ -272,7 +301,7 @@ class CtgovClassicParser(Parser):
         inclusion, exclusion, whole = _criteria(page)
         conditions, interventions, phase = _conditions_table(page)
         arms, arm_interventions = _arms_table(page)
-        interventions = _merge_interventions(interventions + arm_interventions + _archive_interventions(page, arms))
+        interventions = _merge_interventions(interventions + arm_interventions + _archive_interventions(page))
         if not arms:
             arms = _archive_arms(page)
             _link_archive_arms(page, arms)
@@ -319,7 +348,7 @@ class CtgovClassicParser(Parser):
 
 def _registry_id(page: _Page, text: str) -> str:
     for found in page.all("nct_id"):
-        value = " ".join(found.values) or page.value("nct_id")
+        value = " ".join(found.values) or page.value_of(found)
         if nct := _text.find_nct_id(value):
             return nct
     match = re.search(r"identifier \(NCT number\)\s*:?\s*(NCT\d{8})", text, re.IGNORECASE)
@@ -378,7 +407,7 @@ def _criteria(page: _Page) -> tuple[str, str, str]:
         start = next((i for i, c in enumerate(page.firsts) if _text.is_criteria_heading(c)), None)
         if start is None:
             return "", "", ""
-        lines = [page.lines[start]] + page.following(start, stop_at_blank=False)
+        lines = [page.lines[start]] + page.following(start, stop_at_blank=False, block="criteria")
     return _text.split_criteria(lines)
 
 
@@ -404,7 +433,7 @@ def _table_rows(page: _Page, header: int, ncols: int) -> list[list[str]]:
     while i + ncols <= len(segments):
         row = segments[i : i + ncols]
         first = row[0].strip("\n ")
-        if not first and not any(s.strip() for s in row) or re.search(r"\n\s*\n", first):
+        if (not first and not any(s.strip() for s in row)) or re.search(r"\n\s*\n", first):
             break
         first_line = first.split("\n", 1)[0].strip()
         if _match_label(first_line, 0) is not None or _STOP.match(first_line):
@@ -527,7 +556,7 @@ def _archive_arms(page: _Page) -> list[Arm]:
     return arms
 
 
-def _archive_interventions(page: _Page, table_arms: list[Arm]) -> list[Intervention]:
+def _archive_interventions(page: _Page) -> list[Intervention]:
     out: list[Intervention] = []
     for found in page.all("intervention"):
         parts = page.items(found)
@@ -605,47 +634,4 @@ def _sites(page: _Page) -> list[SiteRecord]:
         if _STOP.match(line):
             break
         entries.append(line)
-    return _read_sites(entries)
-
-
-def _parts(line: str) -> list[str]:
-    return [p.strip() for p in line.split(",") if p.strip()]
-
-
-def _is_group_header(entries: list[str], i: int) -> bool:
-    country = _parts(entries[i])[0].lower()
-    for later in entries[i + 1 : i + 4]:
-        if country in [p.lower() for p in _parts(later)[1:]]:
-            return True
-    return False
-
-
-def _is_address(line: str, country: str) -> bool:
-    parts = _parts(line)
-    if len(parts) < 2:
-        return False
-    lowered = [p.lower() for p in parts[1:]]
-    return not country or country.lower() in lowered or bool(re.search(r"\d", parts[-1]))
-
-
-def _read_sites(entries: list[str]) -> list[SiteRecord]:
-    sites: list[SiteRecord] = []
-    country = ""
-    facility: str | None = None
-    for i, line in enumerate(entries):
-        if facility is not None and _is_address(line, country):
-            city, state, site_country = _text.split_address(line, country)
-            sites.append(SiteRecord(institution=facility, city=city, state=state, country=site_country))
-            facility = None
-            continue
-        if _is_group_header(entries, i):
-            if facility is not None:
-                sites.append(SiteRecord(institution=facility, country=country))
-            country, facility = _parts(line)[0], None
-            continue
-        if facility is not None:
-            sites.append(SiteRecord(institution=facility, country=country))
-        facility = line
-    if facility is not None:
-        sites.append(SiteRecord(institution=facility, country=country))
-    return sites
+    return _text.read_sites(entries)

@@ -35,8 +35,8 @@ _WHEN = r"(?:\s*\((?:Actual|Estimated|Anticipated)\))?"
 _HEADINGS: tuple[_Heading, ...] = (
     _heading("nct_id", FIELD, r"NCT\s*ID", r"NCT\s+Number", r"ClinicalTrials\.gov\s+ID"),
     _heading("last_update", FIELD, r"Last\s+Updated?", r"Last\s+Update\s+(?:Posted|Submitted)" + _WHEN),
-    _heading("first_posted", FIELD, r"(?:Study\s+)?First\s+(?:Posted|Submitted|Received)" + _WHEN,
-             r"Registration\s+Date"),
+    _heading("first_posted", FIELD, r"(?:Study\s+)?First\s+Posted" + _WHEN, r"Registration\s+Date"),
+    _heading("first_submitted", FIELD, r"(?:Study\s+)?First\s+(?:Submitted|Received)" + _WHEN),
     _heading("status", FIELD, r"Recruitment\s+Status", r"Overall\s+(?:Recruitment\s+)?Status", r"Study\s+Status"),
     _heading("phase", FIELD, r"Clinical\s+Phase", r"(?:Study\s+|Trial\s+)?Phases?"),
     _heading("enrollment", FIELD, r"(?:Total|Target|Estimated|Actual|Anticipated)\s+Enrollment",
@@ -82,6 +82,12 @@ _HEADINGS: tuple[_Heading, ...] = (
              r"Study\s+Record\s+Dates", r"Contacts\s+and\s+Locations", r"Design\s+Details", r"More\s+Information",
              r"Results\s+Overview", r"Resource\s+links", r"Study\s+Registration\s+Dates", r"Study\s+Details"),
 )
+_BARE_NCT_ID = re.compile(r"^(?:NCT\s*ID|ClinicalTrials\.gov\s+ID|NCT\s+Number)\s+(NCT\d{8})\b", re.IGNORECASE)
+_BARE_DATE = re.compile(
+    r"^(Last\s+Update\s+Posted|Last\s+Updated|First\s+Posted|First\s+Submitted)(?:\s*\((?:Actual|Estimated)\))?"
+    r"\s+(\d{4}-\d{2}(?:-\d{2})?|[A-Z][a-z]+\.? \d{1,2}, \d{4})$",
+    re.IGNORECASE,
+)
 _INLINE_HEADING = re.compile(r"^(?P<head>[^:：]{1,80}?)\s*[:：]\s*(?P<value>.+)$")
 _SUBLABEL = re.compile(
     r"^(Group Type|Intervention Type|Sponsor Role|Site Status|Responsibility Role|Identifier Type"
@@ -95,6 +101,10 @@ _TYPED_INTERVENTION = re.compile(
     r"|Diagnostic Test|Other)\s*:\s*(.+)$",
     re.IGNORECASE,
 )
+_ARM_LINE = re.compile(
+    r"^(Experimental|Active Comparator|Placebo Comparator|Sham Comparator|No Intervention|Other)\s*:\s*(.+)$",
+    re.IGNORECASE,
+)
 _OTHER_NAMES_LINE = re.compile(r"^Other\s+(?:Intervention\s+)?Names?\s*[:：]\s*(.*)$", re.IGNORECASE)
 _SPONSOR_ROLE = re.compile(r"^(?:Sponsor\s+)?Role\s*[:：]?\s*(lead|collaborator)\b.*$", re.IGNORECASE)
 _SPONSOR_CLASS = re.compile(
@@ -103,6 +113,12 @@ _SPONSOR_CLASS = re.compile(
 _SITE_STATUS = re.compile(r"^(?:Site\s+)?Status\s*[:：]?\s*\S.*$|^Recruitment\s+Status\s*[:：]", re.IGNORECASE)
 _SITE_NOISE = re.compile(
     r"^(?:Contact\b|Role\s*[:：]|Principal Investigator\b|Sub-?Investigator\b|Phone\b|Email\b|Tel\b)|@",
+    re.IGNORECASE,
+)
+_BARE_STATUS = re.compile(
+    r"^(?:Recruiting|Not yet recruiting|Active,? not recruiting|Completed|Withdrawn|Terminated|Suspended"
+    r"|Enrolling by invitation|Available|No longer available|Unknown(?: status)?|[A-Z]+(?:_[A-Z]+)+|RECRUITING"
+    r"|COMPLETED|WITHDRAWN|TERMINATED|SUSPENDED)$",
     re.IGNORECASE,
 )
 _ID_META = re.compile(r"^(?:Identifier\s+)?(?:Type|Source|Link|Domain)\s*[:：]", re.IGNORECASE)
@@ -129,6 +145,10 @@ def _match_heading(line: str, in_text: bool) -> tuple[_Heading, str] | None:
             return spec, ""
     if in_text:
         return None
+    if match := _BARE_NCT_ID.match(line):
+        return _HEADINGS[0], match.group(1)
+    if match := _BARE_DATE.match(line):
+        return _match_heading(match.group(1), in_text=False)[0], match.group(2)
     match = _INLINE_HEADING.match(line)
     if match:
         for spec in _HEADINGS:
@@ -293,7 +313,7 @@ class CtgovModernParser(Parser):
             start_date=page.value("start_date"),
             completion_date=page.value("completion"),
             primary_completion_date=page.value("primary_completion"),
-            registration_date=page.value("first_posted"),
+            registration_date=page.value("first_posted") or page.value("first_submitted"),
             last_update_date=page.value("last_update"),
             sponsor=sponsor,
             collaborators=collaborators,
@@ -391,7 +411,7 @@ def _read_arms(lines: list[str], known: list[Intervention]) -> tuple[list[Arm], 
         return [], []
     groups = [i for i, line in enumerate(lines) if _GROUP_TYPE.match(line)]
     if not groups:
-        return [Arm(label=lines[0], description="\n".join(lines[1:]))], []
+        return _typed_arms(lines)
     by_name = {k.name.lower(): set(k.description.split("\n")) - {""} for k in known}
     all_known = set().union(*by_name.values()) if by_name else set()
     arms: list[Arm] = []
@@ -427,6 +447,31 @@ def _read_arms(lines: list[str], known: list[Intervention]) -> tuple[list[Arm], 
     return arms, found
 
 
+def _typed_arms(lines: list[str]) -> tuple[list[Arm], list[Intervention]]:
+    """Arms written as "Experimental: label" lines with "Drug: name" interventions (the arms table)."""
+    arms: list[Arm] = []
+    found: list[Intervention] = []
+    current: Intervention | None = None
+    for line in lines:
+        if "|" in line or re.match(r"^Participant Group/Arm\b", line, re.IGNORECASE):
+            continue
+        arm_match = _ARM_LINE.match(line)
+        if arm_match and (not arms or arm_match.group(1).lower() != "other"):
+            arms.append(Arm(label=arm_match.group(2).strip(), type=arm_match.group(1)))
+            current = None
+        elif (typed := _TYPED_INTERVENTION.match(line)) and arms:
+            current = Intervention(name=typed.group(2).strip(), type=typed.group(1))
+            arms[-1].interventions.append(f"{current.type}: {current.name}")
+            found.append(current)
+        elif current is not None:
+            current.description = "\n".join(x for x in (current.description, line) if x)
+        elif arms:
+            arms[-1].description = "\n".join(x for x in (arms[-1].description, line) if x)
+    if not arms:
+        return [Arm(label=lines[0], description="\n".join(lines[1:]))], []
+    return arms, found
+
+
 def _merge(primary: list[Intervention], extra: list[Intervention]) -> list[Intervention]:
     merged = {i.name.lower(): i for i in primary}
     out = list(primary)
@@ -443,46 +488,30 @@ def _merge(primary: list[Intervention], extra: list[Intervention]) -> list[Inter
 
 
 def _read_sponsors(page: _Record) -> tuple[str, list[str]]:
+    """Lead sponsor and collaborators; entries end with "Sponsor Role lead|collaborator" where given."""
     lead = ""
     collaborators = list(page.lines("collaborators"))
-    entries: list[list[str]] = [[]]
-    roles: list[str] = []
-    for line in page.lines("sponsors"):
-        if match := _SPONSOR_ROLE.match(line):
-            roles.append(match.group(1).lower())
-            entries.append([])
-        elif not _SPONSOR_CLASS.match(line):
-            entries[-1].append(line)
-    names = [e[0] for e in entries if e]
-    if roles:
-        for entry, role in zip(entries, roles):
-            if not entry:
+    lines = [x for x in page.lines("sponsors") if not _SPONSOR_CLASS.match(x)]
+    if any(_SPONSOR_ROLE.match(x) for x in lines):
+        entry: list[str] = []
+        for line in lines:
+            if not (match := _SPONSOR_ROLE.match(line)):
+                entry.append(line)
                 continue
-            if role == "lead" and not lead:
+            if entry and match.group(1).lower() == "lead" and not lead:
                 lead = entry[0]
-            else:
+            elif entry:
                 collaborators.append(entry[0])
-    elif names:
-        lead, collaborators = names[0], names[1:] + collaborators
+            entry = []
+    elif lines:
+        lead, collaborators = lines[0], lines[1:] + collaborators
     return lead, _text.unique(c for c in collaborators if c != lead)
 
 
 def _read_sites(lines: list[str], countries: list[str]) -> list[SiteRecord]:
-    sites: list[SiteRecord] = []
-    facility: str | None = None
-    for line in lines:
-        if _SITE_STATUS.match(line) or _SITE_NOISE.search(line) or re.fullmatch(r"[\d\s()+\-.ext/,]+", line):
-            continue
-        parts = [p.strip() for p in line.split(",") if p.strip()]
-        if facility is not None and len(parts) >= 2:
-            hint = next((c for c in countries if c.lower() in [p.lower() for p in parts[1:]]), "")
-            city, state, country = _text.split_address(line, hint)
-            sites.append(SiteRecord(institution=facility, city=city, state=state, country=country))
-            facility = None
-            continue
-        if facility is not None:
-            sites.append(SiteRecord(institution=facility))
-        facility = line
-    if facility is not None:
-        sites.append(SiteRecord(institution=facility))
-    return sites
+    entries = [
+        line for line in lines
+        if not (_SITE_STATUS.match(line) or _SITE_NOISE.search(line) or _BARE_STATUS.match(line)
+                or re.fullmatch(r"[\d\s()+\-.ext/,]+", line))
+    ]
+    return _text.read_sites(entries, countries)

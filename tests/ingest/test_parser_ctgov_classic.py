@@ -51,30 +51,32 @@ def expected() -> dict:
     return json.loads(read(FIXTURES / "seeds_expected.json"))[SEED]
 
 
+CLASSIC_BLOCKS = {
+    "head": "CD19 CAR-T Cells for B-cell Lymphoma\n"
+    "ClinicalTrials.gov Identifier: NCT01234567 |\n"
+    "Recruitment Status :\nNot yet recruiting\n"
+    "First Posted : March 3, 2021\nLast Update Posted : April 4, 2022\n|",
+    "table": "Condition or disease | Intervention/treatment | Phase |\n---|---|---|\n"
+    "B-cell Lymphoma | Biological: CD19 CAR-T cells | Phase 1 |",
+    "design": "Study Type : | Interventional (Clinical Trial) |\n"
+    "Actual Enrollment : | 12 participants |\n"
+    "Official Title: | A Phase 1 Study of CD19 CAR-T Cells in Lymphoma |\n"
+    "Study Start Date : | May 2021 |",
+    "arms": "Arm | Intervention/treatment |\n---|---|\n"
+    "Experimental: CAR-T\nCD19 CAR-T cells after lymphodepletion.\n|\n"
+    "Biological: CD19 CAR-T cells\n2x10^6 cells/kg once |",
+    "eligibility": "Ages Eligible for Study: | 18 Years to 70 Years (Adult, Older Adult) |\n"
+    "Sexes Eligible for Study: | All |\n"
+    "Inclusion Criteria:\n- CD19 positive lymphoma\nExclusion Criteria:\n- Active infection",
+    "contacts": "Please refer to this study by its ClinicalTrials.gov identifier (NCT number): NCT01234567\n"
+    "China, Beijing | |\nPeking University Cancer Hospital | Recruiting |\nBeijing, Beijing, China, 100142 | |",
+    "more": "Responsible Party: | Peking University |\nOther Study ID Numbers: |\nPKU-CART-01 |",
+}
+
+
 def classic_text(**parts: str) -> str:
     """A small classic text rendering; keyword arguments replace or drop (with "") whole blocks."""
-    blocks = {
-        "head": "CD19 CAR-T Cells for B-cell Lymphoma\n"
-        "ClinicalTrials.gov Identifier: NCT01234567 |\n"
-        "Recruitment Status :\nNot yet recruiting\n"
-        "First Posted : March 3, 2021\nLast Update Posted : April 4, 2022\n|",
-        "table": "Condition or disease | Intervention/treatment | Phase |\n---|---|---|\n"
-        "B-cell Lymphoma | Biological: CD19 CAR-T cells | Phase 1 |",
-        "design": "Study Type : | Interventional (Clinical Trial) |\n"
-        "Actual Enrollment : | 12 participants |\n"
-        "Official Title: | A Phase 1 Study of CD19 CAR-T Cells in Lymphoma |\n"
-        "Study Start Date : | May 2021 |",
-        "arms": "Arm | Intervention/treatment |\n---|---|\n"
-        "Experimental: CAR-T\nCD19 CAR-T cells after lymphodepletion.\n|\n"
-        "Biological: CD19 CAR-T cells\n2x10^6 cells/kg once |",
-        "eligibility": "Ages Eligible for Study: | 18 Years to 70 Years (Adult, Older Adult) |\n"
-        "Sexes Eligible for Study: | All |\n"
-        "Inclusion Criteria:\n- CD19 positive lymphoma\nExclusion Criteria:\n- Active infection",
-        "contacts": "Please refer to this study by its ClinicalTrials.gov identifier (NCT number): NCT01234567\n"
-        "China, Beijing | |\nPeking University Cancer Hospital | Recruiting |\nBeijing, Beijing, China, 100142 | |",
-        "more": "Responsible Party: | Peking University |\nOther Study ID Numbers: |\nPKU-CART-01 |",
-    }
-    blocks.update(parts)
+    blocks = {**CLASSIC_BLOCKS, **parts}
     return "\n\n".join(block for block in blocks.values() if block)
 
 
@@ -384,6 +386,19 @@ def test_it_reads_criteria_without_headings_as_one_block() -> None:
     record = parse_one(classic_text(eligibility=eligibility))
     assert record.eligibility_text == "Patients with relapsed lymphoma aged 18 to 70."
     assert (record.inclusion_criteria, record.exclusion_criteria) == ("", "")
+
+
+def test_it_keeps_generic_subheadings_inside_the_summary() -> None:
+    summary = (
+        "Brief Summary:\nThis trial tests CD19 CAR-T cells.\nIntervention:\nCAR-T cells on day 0.\nPhase:\n"
+        "Dose escalation first.\nDetailed Description:\nMore text here."
+    )
+    record = parse_one(classic_text(head=f"{CLASSIC_BLOCKS['head']}\n{summary}"))
+    assert record.brief_summary == (
+        "This trial tests CD19 CAR-T cells.\nIntervention:\nCAR-T cells on day 0.\nPhase:\nDose escalation first.")
+    assert record.detailed_description == "More text here."
+    assert [i.name for i in record.interventions] == ["CD19 CAR-T cells"]
+    assert record.phase == "Phase 1"
 
 
 # --- errors ----------------------------------------------------------------------------------

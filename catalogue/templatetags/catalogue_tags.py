@@ -1,0 +1,127 @@
+"""Formatting for the catalogue's pages: ages, doses, labels, query strings.
+
+The plain functions (`format_age_range`, `format_dose`, ...) are used by the
+summary and the views too; the template filters wrap them.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+AGE_NOT_STATED = "age limits not stated"
+
+
+def format_years(value: Decimal | float | int | None) -> str:
+    """12 → '12', Decimal('0.50') → '0.5'."""
+    if value is None:
+        return ""
+    number = Decimal(str(value))
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")
+
+
+def format_age_range(min_age: Any, max_age: Any) -> str:
+    """'10–65 years', '≥18 years', '≤17 years' or 'age limits not stated'."""
+    if min_age is None and max_age is None:
+        return AGE_NOT_STATED
+    if min_age is None:
+        return f"≤{format_years(max_age)} years"
+    if max_age is None:
+        return f"≥{format_years(min_age)} years"
+    if Decimal(str(min_age)) == Decimal(str(max_age)):
+        return f"{format_years(min_age)} years"
+    return f"{format_years(min_age)}–{format_years(max_age)} years"
+
+
+def format_cells(value: float | int | None) -> str:
+    """1e6 → '1×10⁶', 2.5e7 → '2.5×10⁷', 500 → '500'."""
+    if value is None:
+        return ""
+    value = float(value)
+    if not math.isfinite(value):
+        return ""
+    if value == 0:
+        return "0"
+    if abs(value) < 1000:
+        return f"{value:g}"
+    exponent = int(math.floor(math.log10(abs(value))))
+    mantissa = round(value / 10**exponent, 3)
+    if abs(mantissa) >= 10:  # rounding carried over (9.9996 → 10)
+        mantissa /= 10
+        exponent += 1
+    mantissa_text = f"{mantissa:g}"
+    return f"{mantissa_text}×10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+def format_dose_range(low: float | None, high: float | None, unit: str = "cells/kg") -> str:
+    """'1×10⁶–5×10⁶ cells/kg', a single value when low == high, '' when unknown."""
+    if low is None and high is None:
+        return ""
+    if low is None or high is None or low == high:
+        text = format_cells(low if high is None else high)
+        prefix = "≤" if low is None and high is not None else ("≥" if high is None else "")
+        return f"{prefix}{text} {unit}".strip()
+    return f"{format_cells(low)}–{format_cells(high)} {unit}".strip()
+
+
+UNIT_LABELS = {"cells/kg": "cells/kg", "cells/m2": "cells/m²", "cells": "cells"}
+
+
+@register.filter
+def age_range(trial: Any) -> str:
+    return format_age_range(trial.min_age_years, trial.max_age_years)
+
+
+@register.filter
+def dose_range(trial: Any) -> str:
+    return format_dose_range(trial.dose_min_cells_per_kg, trial.dose_max_cells_per_kg)
+
+
+@register.filter
+def dose_level(level: Any) -> str:
+    """A DoseLevel as '1×10⁶–5×10⁶ cells/kg' (its own unit)."""
+    return format_dose_range(level.low, level.high, UNIT_LABELS.get(level.unit, level.unit))
+
+
+@register.filter
+def cells(value: Any) -> str:
+    return format_cells(value)
+
+
+@register.filter
+def years(value: Any) -> str:
+    return format_years(value)
+
+
+@register.filter
+def join_list(values: Any, separator: str = ", ") -> str:
+    """Join a list for display; the template's autoescape still applies."""
+    if not values:
+        return ""
+    return separator.join(str(v) for v in values)
+
+
+@register.filter
+def get_item(mapping: Any, key: str) -> Any:
+    if isinstance(mapping, dict):
+        return mapping.get(key)
+    return None
+
+
+@register.filter
+def is_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+@register.simple_tag
+def page_query(base_query: str, page_number: int) -> str:
+    """The query string for a page of the current result set."""
+    return f"{base_query}&page={page_number}" if base_query else f"page={page_number}"
