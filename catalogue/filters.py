@@ -113,6 +113,18 @@ class StartYearField(forms.IntegerField):
             raise forms.ValidationError("Enter a year such as 2024.", code="invalid") from None
 
 
+class AgeFilter(django_filters.Filter):
+    field_class = AgeField
+
+
+class CellsPerKgFilter(django_filters.Filter):
+    field_class = CellsPerKgField
+
+
+class StartYearFilter(django_filters.Filter):
+    field_class = StartYearField
+
+
 class TrialFilterSet(django_filters.FilterSet):
     """Every catalogue filter. Use through `catalogue.selectors`, not directly."""
 
@@ -126,12 +138,12 @@ class TrialFilterSet(django_filters.FilterSet):
     country = MultiValueFilter(method="filter_country", label="Country")
     registry = ChoicesFilter(choices=REGISTRY_CHOICES, field_name="registry", label="Registry")
     cell_source = ChoicesFilter(choices=CELL_SOURCE_CHOICES, field_name="cell_source", label="Cell source")
-    age = django_filters.Filter(field_class=AgeField, method="filter_age", label="Patient age (years)")
-    age_min = django_filters.Filter(field_class=AgeField, method="filter_age_min", label="Ages from")
-    age_max = django_filters.Filter(field_class=AgeField, method="filter_age_max", label="Ages to")
-    dose_min = django_filters.Filter(field_class=CellsPerKgField, method="filter_dose_min", label="Dose from (cells/kg)")
-    dose_max = django_filters.Filter(field_class=CellsPerKgField, method="filter_dose_max", label="Dose to (cells/kg)")
-    start_year = django_filters.Filter(field_class=StartYearField, method="filter_start_year", label="Start year")
+    age = AgeFilter(method="filter_age", label="Patient age (years)")
+    age_min = AgeFilter(method="filter_age_min", label="Ages from")
+    age_max = AgeFilter(method="filter_age_max", label="Ages to")
+    dose_min = CellsPerKgFilter(method="filter_dose_min", label="Dose from (cells/kg)")
+    dose_max = CellsPerKgFilter(method="filter_dose_max", label="Dose to (cells/kg)")
+    start_year = StartYearFilter(method="filter_start_year", label="Start year")
     q = django_filters.CharFilter(method="filter_q", label="Search", max_length=settings.CATALOGUE_MAX_QUERY_LENGTH)
 
     class Meta:

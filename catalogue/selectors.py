@@ -131,7 +131,8 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
     form.is_valid()
     for name, errors in form.errors.items():
         raw = data.get(name, "")
-        _invalid(state, name, f"{name}={raw[:40]!r}: {' '.join(errors)} (ignored)")
+        label = str(filterset.filters[name].label or name).split(" (")[0].lower()
+        _invalid(state, name, f"{label} {raw[:40]!r} was ignored ({name}): {' '.join(errors)}")
     for name in filterset.filters:
         if name in form.errors:
             continue

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.contrib.postgres.search import SearchVector
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Value
 from django.utils import timezone
 
@@ -163,18 +163,18 @@ def ensure_builtin_vocabulary() -> None:
 
 
 def store_document(content: bytes, *, format: str, parser_version: str, filename: str) -> SourceDocument:
-    """The SourceDocument for these exact bytes, created once."""
-    doc, _ = SourceDocument.objects.get_or_create(
-        sha256=sha256(content),
-        defaults={
-            "content": content,
-            "format": format,
-            "parser_version": parser_version,
-            "filename": filename[:500],
-            "size": len(content),
-        },
-    )
-    return doc
+    """The SourceDocument for these exact bytes, created once (safe under concurrent ingests)."""
+    digest = sha256(content)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO catalogue_sourcedocument (content, sha256, format, parser_version, filename, size, ingested_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, now()) ON CONFLICT (sha256) DO NOTHING RETURNING id",
+            [content, digest, format, parser_version, filename[:500], len(content)],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return SourceDocument(id=row[0], sha256=digest, format=format, parser_version=parser_version, filename=filename[:500], size=len(content))
+    return SourceDocument.objects.defer("content").get(sha256=digest)
 
 
 def upsert(
@@ -196,14 +196,14 @@ def upsert(
             for field in SCALAR_FIELDS:
                 setattr(trial, field, from_json(field, new[field]))
             _set_provenance(trial, nt, new, document, parser_version, now)
+            _set_denormalized(
+                trial,
+                [vocab.antigen(name) for name in nt.antigens],
+                [vocab.disease(d.name, d.category) for d in nt.diseases],
+            )
             trial.save()
             for field in RELATED_FIELDS:
                 _apply_related(trial, field, nt, vocab, fresh=True)
-            refresh_denormalized(
-                trial,
-                antigens=[vocab.antigen(name) for name in nt.antigens],
-                diseases=[vocab.disease(d.name, d.category) for d in nt.diseases],
-            )
             TrialChange.objects.create(
                 trial=trial,
                 actor=actor,
@@ -326,17 +326,24 @@ def refresh_denormalized(
     """
     antigens = list(trial.antigens.all()) if antigens is None else antigens
     diseases = list(trial.diseases.all()) if diseases is None else diseases
-    trial.antigen_names = sorted({a.name for a in antigens})
-    trial.disease_names = sorted({d.name for d in diseases})
-    trial.disease_categories = sorted({d.category for d in diseases})
-    trial.search_document = search_document(trial, antigens, diseases)
+    _set_denormalized(trial, antigens, diseases)
     Trial.objects.filter(pk=trial.pk).update(
         antigen_names=trial.antigen_names,
         disease_names=trial.disease_names,
         disease_categories=trial.disease_categories,
         search_document=trial.search_document,
-        search_vector=SearchVector(Value(trial.title), weight="A", config="english")
-        + SearchVector(Value(trial.search_document), weight="B", config="english"),
+        search_vector=trial.search_vector,
+    )
+
+
+def _set_denormalized(trial: Trial, antigens: list[Antigen], diseases: list[Disease]) -> None:
+    """Set (without saving) the facet arrays and search columns; `search_vector` as an SQL expression."""
+    trial.antigen_names = sorted({a.name for a in antigens})
+    trial.disease_names = sorted({d.name for d in diseases})
+    trial.disease_categories = sorted({d.category for d in diseases})
+    trial.search_document = search_document(trial, antigens, diseases)
+    trial.search_vector = SearchVector(Value(trial.title), weight="A", config="english") + SearchVector(
+        Value(trial.search_document), weight="B", config="english"
     )
 
 

@@ -100,7 +100,7 @@ def ingest_paths(
     """Ingest every document under `paths`. Never raises for bad input."""
     report = IngestReport()
     inputs = list(iter_inputs(paths, stdin))
-    _relax_commit_durability()
+    relax_commit_durability()
     try:
         # A dry run does all the work in one transaction and rolls it back.
         with transaction.atomic(durable=False) if dry_run else _no_transaction():
@@ -119,7 +119,7 @@ def ingest_paths(
     return report
 
 
-def _relax_commit_durability() -> None:
+def relax_commit_durability() -> None:
     """Don't wait for the WAL flush on each record's commit.
 
     Every record is still atomic; a crash can lose only the last moments of

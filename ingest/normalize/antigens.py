@@ -67,7 +67,7 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
         "zolacabtagene autoleucel", "zolacabtagene", "zola-cel", "BMS-986353", "CC-97540",
         "resecabtagene autoleucel", "resecabtagene", "rese-cel", "CABA-201", "KYV-101",
         "ALLO-501", "ALLO-501A", "UCART19", "CTX110", "CTX112", "CB-010", "FT819", "FT596",
-        "FT522", "NKX019", "IM19", "C-CAR011", "GC007g", "GC007F", "GC019F", "PCAR-119", "GCC19CART", "SWI019",
+        "FT522", "NKX019", "IM19", "C-CAR011", "CNTY-101", "GC007g", "GC007F", "GC019F", "PCAR-119", "GCC19CART", "SWI019",
         "anbalcabtagene autoleucel", "anbalcabtagene", "anbal-cel", "atlacabtagene autoleucel",
         "atlacabtagene", "WZTL-002", "CPTX2309", "19(T2)28z1xx", "19(T2)28z",
         # CD19 + another target
@@ -75,17 +75,19 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
         "rondecabtagene autoleucel", "rondecabtagene", "ronde-cel", "LYL314", "IMPT-314",
         "IMPT-514", "prizloncabtagene autoleucel", "prizloncabtagene", "prizlon-cel",
         "C-CAR039", "LV20.19", "AUTO3", "AUTO1/22", "GC022", "GC022F", "GC012F", "AZD0120", "AUTO8",
+        # code names whose target other records in the registry state (CT.gov, 2026)
+        "KQ-2003", "RN1201", "CT1192", "CT1195E", "LCAR-AIO",
     ), "CD19"),
     AntigenSpec("CD20", _s(
         "MS4A1", "C-CAR066", "zamtocabtagene autoleucel", "zamtocabtagene", "zamto-cel",
         "MB-CART2019.1", "rondecabtagene autoleucel", "rondecabtagene", "ronde-cel", "LYL314",
         "IMPT-314", "IMPT-514", "prizloncabtagene autoleucel", "prizloncabtagene",
-        "prizlon-cel", "C-CAR039", "LV20.19", "ADI-001", "prulacabtagene leucel", "prulacabtagene",
+        "prizlon-cel", "C-CAR039", "LV20.19", "CT1192", "CT1195E", "LCAR-AIO", "ADI-001", "prulacabtagene leucel", "prulacabtagene",
         "prula-cel",
     ), "MS4A1"),
     AntigenSpec("CD22", _s(
         "SIGLEC2", "firicabtagene autoleucel", "firicabtagene", "firi-cel", "CRG-022",
-        "JCAR018", "UCART22", "AUTO3", "AUTO1/22", "GC022", "GC022F",
+        "JCAR018", "UCART22", "AUTO3", "AUTO1/22", "GC022", "GC022F", "LCAR-AIO",
     ), "CD22"),
     AntigenSpec("CD5", _s("MB-105"), "CD5"),
     AntigenSpec("CD7", _s("GC027", "WU-CART-007", "RD13-01"), "CD7"),
@@ -121,7 +123,7 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
         "cesnicabtagene", "ARI0002h", "P-BCMA-101", "P-BCMA-ALLO1", "ALLO-715", "ALLO-605",
         "CTX120", "PBCAR269A", "CB-011", "NXC-201", "HBI0101", "CYAD-211", "MCARH171",
         "C-CAR088", "CT0590", "FT576", "Descartes-08", "GC012F", "AZD0120", "AUTO8",
-        "AUTO2", "TriPRIL",
+        "AUTO2", "TriPRIL", "IM21", "SYS6020", "KQ-2003", "RN1201",
     ), "TNFRSF17"),
     AntigenSpec("TACI", _s("TNFRSF13B", "CD267", "AUTO2", "TriPRIL"), "TNFRSF13B"),
     AntigenSpec("BAFF-R", _s("BAFFR", "BAFF receptor", "TNFRSF13C", "CD268", "BR3"), "TNFRSF13C"),
@@ -156,7 +158,7 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("gp350", _s("EBV gp350", "GP350"), ""),
     AntigenSpec("HLA-A2", _s("HLA-A*02", "HLA-A*02:01", "HLA A2"), "HLA-A"),
     # --- solid-tumour targets ---------------------------------------------------
-    AntigenSpec("B7-H3", _s("B7H3", "CD276", "B7 homolog 3", "SCRI-CARB7H3"), "CD276"),
+    AntigenSpec("B7-H3", _s("B7H3", "CD276", "B7 homolog 3", "SCRI-CARB7H3", "MT027"), "CD276"),
     AntigenSpec("GD2", _s("disialoganglioside", "disialoganglioside GD2", "dissialic ganglioside",
                           "14G2a", "1RG-CART", "GINAKIT"), ""),
     AntigenSpec("HER2", _s("ERBB2", "HER-2", "HER 2", "HER2/neu", "ErbB-2", "neu",
@@ -209,7 +211,7 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("VEGFR2", _s("KDR", "VEGFR-2", "FLK1"), "KDR"),
     AntigenSpec("Folate receptor alpha", _s("FRα", "FR-α", "FRalpha", "FR-alpha", "FOLR1",
                                             "folate receptor α", "folate receptor 1",
-                                            "MOv-gamma", "MOv18", "MOv19", "aFR", "alpha folate receptor",
+                                            "MOv-gamma", "MOv18", "MOv19", "aFR", "UB-TT170", "alpha folate receptor",
                                             "alpha-folate receptor", "folate receptor-alpha"), "FOLR1"),
     AntigenSpec("GPNMB", _s("glycoprotein non-metastatic B", "glycoprotein NMB", "GCAR1"), "GPNMB"),
     AntigenSpec("TAG-72", _s("TAG72", "tumor-associated glycoprotein 72"), ""),
@@ -229,6 +231,8 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("GFRα4", _s("GFRA4", "GFR alpha 4", "GFR alpha-4"), "GFRA4"),
     AntigenSpec("TM4SF1", _s(), "TM4SF1"),
     AntigenSpec("LGR5", _s("CNA3103"), "LGR5"),
+    AntigenSpec("STEAP1", _s(), "STEAP1"),
+    AntigenSpec("KLK2", _s("JNJ-75229414"), "KLK2"),
     AntigenSpec("STEAP2", _s("AZD0754"), "STEAP2"),
     AntigenSpec("ALK", _s("hALK"), "ALK"),
     AntigenSpec("FGFR4", _s(), "FGFR4"),
@@ -275,6 +279,8 @@ _NEVER_CD = {"3", "8", "28", "137", "27", "134", "278", "247", "154", "2", "45ra
              "25", "127", "69", "57", "3e", "3z", "8a", "8b", "16", "14", "11b", "161", "95", "107a"}
 # CD molecules that are usually cell markers: they need a marker-strength context.
 _MARKER_CD = {"4", "34", "45", "56", "11c", "15", "66b"}
+# ... of which CD34 is also a common construct tag ("CD19-CD34 CAR", RQR8): never by adjacency alone.
+_TAG_CD = {"34"}
 
 _GREEK = str.maketrans({
     "α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "h", "κ": "kappa",
@@ -299,9 +305,13 @@ def _fold(text: str) -> str:
     return folded
 
 
+_NOT_ALNUM = re.compile(f"[^{_ALNUM}]+")
+_CD_KEY = re.compile(r"cd[0-9]+")
+
+
 def _key(text: str) -> str:
     """Lookup key: folded text without anything but ASCII letters, digits and CJK."""
-    return re.sub(f"[^{_ALNUM}]", "", _fold(text))
+    return _NOT_ALNUM.sub("", _fold(text))
 
 
 def _term_tokens(term: str) -> list[str]:
@@ -348,7 +358,10 @@ def _trie_regex(token_lists: Iterable[list[str]]) -> str:
 
 # Leading boundary: not inside an ASCII word, except glued compounds
 # ("CD7CD19", "antiCD19", "CARTmeso", "huCD19").
-_LEAD = r"(?:(?<![a-z0-9])|(?<=[0-9])(?=[a-z])|(?<=[0-9]x)|(?<=anti)|(?<=car)|(?<=cart)|(?<=hu)|(?<=u)(?=cd[0-9]))"
+_LEAD = (
+    r"(?:(?<![a-z0-9])|(?<=[0-9])(?=[a-z])|(?<=[irtux])"
+    r"(?:(?<=anti)|(?<=car)|(?<=cart)|(?<=hu)|(?<=u)(?=cd[0-9])|(?<=[0-9]x)))"
+)
 # Trailing boundary after a term ending in a digit: no more digits, and not a
 # truncated tag ("CD19t", "HER2tG"); after a letter: end of word or a glued CD/CAR.
 _TRAIL_DIGIT = r"(?![0-9])(?!\.[0-9])(?!tg?(?![a-z]))"
@@ -358,11 +371,11 @@ _UNITS = r"(?:\s*(?:days?|d\b|weeks?|wks?|months?|mos?|years?|yrs?|hours?|h\b|hr
 
 _GENERIC_CD = r"cd[\s\-]?(?P<cdnum>[0-9]{1,3}(?:ra|ro|[a-e](?![a-z]))?)(?![0-9])(?!tg?(?![a-z]))"
 _CAR_NUMBER = (
-    r"(?:(?<![0-9])car[\-.]?t?[\-.]?|(?<![a-z0-9])u?cart?\s)(?P<carnum>[0-9]{1,3}(?:\s*[/.]\s*[0-9]{1,3})*)"
+    r"(?:(?=car)(?<![0-9])car[\-.]?t?[\-.]?|(?=u?car)(?<![a-z0-9])u?cart?\s)(?P<carnum>[0-9]{1,3}(?:\s*[/.]\s*[0-9]{1,3})*)"
     r"(?![0-9])(?!" + _UNITS + r")"
 )
-_NUMBER_CAR = r"(?<![a-z0-9.])(?:[0-9]{1,2}r-)?(?P<numcar>[0-9]{1,3})[\-]?car(?![a-z])"
-_ZETA = r"(?<![a-z0-9.])(?!4-?1-?bb)(?P<zeta>[0-9]{1,3})-?(?:28|bb|41bb)-?(?:z|zeta)(?![a-z])"
+_NUMBER_CAR = r"(?=[0-9])(?<![a-z0-9.])(?:[0-9]{1,2}r-)?(?P<numcar>[0-9]{1,3})[\-]?car(?![a-z])"
+_ZETA = r"(?=[0-9])(?<![a-z0-9.])(?!4-?1-?bb)(?P<zeta>[0-9]{1,3})-?(?:28|bb|41bb)-?(?:z|zeta)(?![a-z])"
 _SLASH_NUMBER = r"(?:\s*[/&+,]\s*|-|\s+(?:and|or)\s+)(?P<num>[0-9]{1,3})(?![0-9]|\.[0-9]|-?(?:28|bb)?-?(?:z|zeta)\b)"
 
 _JOINER = re.compile(
@@ -403,14 +416,17 @@ _NEG_BEFORE = re.compile(
     r"(?:after|following)\s+(?:failure\s+(?:of|to|on)|failing|progression\s+(?:on|after)|relapse\s+(?:on|after|from)|"
     r"prior|previous)|failed|failure\s+(?:of|to|on|with)|failing|post-?|refractory\s+to|resistant\s+to|"
     r"relaps(?:e|ed|ing)\s+(?:after|following|post|from|on)|progress(?:ed|ion|ing)?\s+(?:after|on|following)|"
-    r"history\s+of|exposed\s+to|exposure\s+to|intoleran(?:t|ce)\s+(?:to|of)|ineligible\s+for|"
+    r"history\s+of|exposed\s+to|exposure\s+to|intoleran(?:t|ce)\s+(?:to|of)|ineligible\s+for|lost|loss\s+of|"
     r"既往|曾接受|曾经)"
-    r"(?:\s*(?:an?|the|any|one|other|prior|previous|commercial|approved|at\s+least\s+one|treatment|therapy|"
-    r"with|including|of|by|to|on|receiving|received|treated|an?)\b)*[\s\-]*(?:anti[\s\-]?)?$"
+    r"(?:\s*(?:(?:an?|the|any|one|other|prior|previous|current|standard|commercial|commercially|available|approved|"
+    r"at\s+least\s+one|treatment|therapy|with|including|of|by|to|on|receiving|received|treated)\b|\([^()]{0,20}\)))*"
+    r"[\s\-]*(?:anti[\s\-]?)?$"
+    r"|(?:refractory|resistant|exposed|intolerant)\s+to\s+[^.;()]{0,30}\(\s*(?:anti[\s\-]?)?$"
 )
 _NEG_AFTER = re.compile(
-    r"^(?:[\s/\-]*(?:and|or|x|×)?[\s/\-]*(?:cd[0-9]{1,3}[a-z]?|[0-9]{1,3}))*[\s\-]*(?:"
-    r"negative|neg\b|-ve\b|loss|lost|escape|exposed|pre-?treated|naive|naïve|refractory|resistant|"
+    r"^(?:[\s/\-]*(?:and|or|x|×)?[\s/\-]*(?:cd[0-9]{1,3}[a-z]?|[0-9]{1,3}))*[\s\-)]*"
+    r"(?:(?:targeted|targeting|directed|specific|based)[\s\-]+(?=(?:monoclonal\s+|bispecific\s+)?antibod|mab|adc))?(?:"
+    r"internal\s+tandem|rearrang|fusion|translocation|amplification|negative|neg\b|-ve\b|loss|lost|escape|exposed|pre-?treated|naive|naïve|refractory|resistant|"
     r"knock-?out|knocked[\s\-]?out|ko\b|deleted|deletion|deficient|null\b|edited|disrupted|"
     r"mutant|mutation|mutated|itd\b|tkd\b|inhibitors?|tkis?\b|"
     r"(?:bispecific\s+)?(?:monoclonal\s+)?antibod|mabs?\b|monoclonal|bite\b|adc\b|antibody-drug|drug\s+conjugate|"
@@ -425,7 +441,9 @@ _NEG_AFTER_THERAPY = re.compile(
     r"refractory|治疗失败|失败|复发)"
 )
 _SENTENCE_END = re.compile(r"(?:[.;!?。；](?=\s|$)|:\s*\n|\n\s*\n|\n\s*[*\-•]\s)\s*")
-_AFTER_PRIOR = re.compile(r"(?<![a-z])(?:after|(?:who|had|have|has)\s+(?:\w+\s+)?received)\s+(?:an?\s+|the\s+)?(?:anti[\s\-]?)?$")
+_AFTER_PRIOR = re.compile(
+    r"(?<![a-z])(?:after|(?:who|had|have|has)\s+(?:\w+\s+)?received)\s+(?:[a-z]+\s+){0,3}?(?:anti[\s\-]?)?$"
+)
 _THERAPY_NEXT = re.compile(
     r"^[\s\-/]*(?:(?:cd)?[0-9]{1,3}[\s\-/]*)*(?:u?car(?![a-z])|u?cart|car-?t|chimeric|directed|targeted|targeting|"
     r"therapy|therapies|immunotherapy|treatment|infusion|bispecific|antibod|mab\b)"
@@ -436,12 +454,16 @@ _BACKGROUND = re.compile(
     r"has achieved|have been approved|has been approved|been approved|approved by|success of|in recent years|"
     r"such as|for example|e\.g\.|unlike|different (?:protein )?from|in contrast|previous (?:clinical )?studies|"
     r"other studies|has been shown|have been shown|have been used|has become|breakthrough|compared with|"
-    r"compared to|"
+    r"compared to|have caused|has caused|have led|has led|have produced|have induced|have proven|has proven|"
+    r"shows? (?:impressive|promising|remarkable|excellent)|"
     r"如|例如|近年来)"
 )
 _TARGET_TALK = re.compile(r"target|靶")
 _SUBSUMES = {"EGFRvIII": "EGFR", "MUC1-C": "MUC1"}
-_NEG_BEFORE_TAG = re.compile(r"(?:truncated|serum|plasma|soluble|circulating)[\s\-]*$")
+_NEG_BEFORE_TAG = re.compile(
+    r"(?:truncated|serum|plasma|soluble|circulating|inhibit(?:s|ing|ion\s+of)?|"
+    r"(?:auto)?antibod(?:y|ies)\s+(?:against|to|targeting|directed\s+against)(?:\s+the)?)[\s\-]*$"
+)
 _DESCRIPTOR_AFTER = re.compile(
     r"^(?:\s*\+|[\s\-]*(?:or\s+other\s+)?(?:markers?\s+|antigens?\s+|proteins?\s+)?[\s\-]*(?:"
     r"positive|pos\b|expressing|expression|expressed|overexpress|high|bright|dim\b|low\b|阳性|表达))"
@@ -470,7 +492,10 @@ class Vocabulary:
         self._name_by_key: dict[str, str] = {}
         terms: dict[str, str] = {}
         for spec in self.specs:
-            for term in (spec.name, spec.gene_symbol, *spec.synonyms):
+            gene = spec.gene_symbol
+            if gene and _key(spec.name) != _key(gene) and _key(spec.name).startswith(_key(gene)):
+                gene = ""  # EGFRvIII's gene is EGFR, CD44v6's is CD44: not synonyms
+            for term in (spec.name, gene, *spec.synonyms):
                 key = _key(term)
                 if not key:
                     continue
@@ -486,8 +511,8 @@ class Vocabulary:
         term_regex = _trie_regex(_term_tokens(t) for t in list(terms) + ligand_terms if _key(t))
         self._cd_names = {k[2:]: n for k, n in name_keys.items() if re.fullmatch(r"cd[0-9]+[a-z]*", k)}
         self._regex = re.compile(
-            r"(?P<zetam>" + _ZETA + r")|(?P<carm>" + _CAR_NUMBER + r")|(?P<numcarm>" + _NUMBER_CAR + r")|"
-            + _LEAD + r"(?:(?P<term>" + term_regex + r")|(?P<gcd>" + _GENERIC_CD + r"))"
+            f"(?=[{_ALNUM}])" r"(?:(?P<zetam>" + _ZETA + r")|(?P<carm>" + _CAR_NUMBER + r")|(?P<numcarm>" + _NUMBER_CAR + r")|"
+            + _LEAD + r"(?:(?P<term>" + term_regex + r")|(?P<gcd>" + _GENERIC_CD + r")))"
         )
         self._slash = re.compile(_SLASH_NUMBER)
 
@@ -521,14 +546,15 @@ class Vocabulary:
                     continue
                 level = "car" if key in self._ligands else _CONTEXT_ONLY.get(key, "")
                 yield _Mention(m.start("term"), m.end("term"), names, level)
-                if re.fullmatch(r"cd[0-9]+", key):
+                if _CD_KEY.fullmatch(key):
                     yield from self._slashed(folded, m.end("term"))
             elif m.group("gcd") is not None:
                 number = m.group("cdnum")
                 if number in _NEVER_CD:
                     continue
                 names = self._cd(number) or (_cd_name(number),)
-                level = "marker" if number in _MARKER_CD else ("" if self._cd(number) else "weak")
+                level = "tag" if number in _TAG_CD else "marker" if number in _MARKER_CD else (
+                    "" if self._cd(number) else "weak")
                 level = _CONTEXT_ONLY.get("cd" + number, level)
                 yield _Mention(m.start("gcd"), m.end("gcd"), names, level)
                 yield from self._slashed(folded, m.end("gcd"))
@@ -606,10 +632,10 @@ def _runs(folded: str, mentions: list[_Mention]) -> Iterator[list[_Mention]]:
 
 
 def _classify(folded: str, run: list[_Mention]) -> tuple[str, str]:
-    """(verdict, context) of a run: "no" | "prior" | "target" | "descriptor" | "plain", and the context.
+    """(verdict, context) of a run: "no" | "target" | "descriptor" | "plain", and the context.
 
-    "prior" is "after CD19 CAR-T" / "who received CD19 CAR-T": most often earlier
-    therapy, so it is weak evidence only.
+    "no" covers earlier therapy ("prior anti-CD19", "after CD19 CAR-T", "who received
+    BCMA CAR-T"), antigen loss ("CD19-negative"), antibodies, tags and assays.
     """
     start, end = run[0].start, max(m.end for m in run)
     before = folded[max(0, start - 80):start]
@@ -619,7 +645,7 @@ def _classify(folded: str, run: list[_Mention]) -> tuple[str, str]:
             or _NEG_AFTER.match(after) or _NEG_AFTER_THERAPY.match(after) or _SUSPENDED_NEGATIVE.match(after):
         return "no", ""
     if _AFTER_PRIOR.search(sentence_before) and _THERAPY_NEXT.match(after):
-        return "prior", ""
+        return "no", ""
     glued = bool(_AFTER_CAR_GLUED.match(after) or _BEFORE_CAR_GLUED.search(before))
     car = glued or bool(_AFTER_CAR.match(after) or _BEFORE_CAR.search(sentence_before))
     weak = bool(_BEFORE_WEAK.search(before) or _AFTER_TARGETED.match(after))
@@ -646,6 +672,8 @@ def _accepts(level: str, verdict: str, context: str, *, with_other_target: bool 
         return context in ("glued", "car", "car+weak")
     if level == "marker":
         return context in ("glued", "weak", "car+weak") or (with_other_target and context == "car")
+    if level == "tag":
+        return context in ("glued", "weak", "car+weak")
     return verdict == "target"
 
 
@@ -671,10 +699,10 @@ def _scan(text: str, vocabulary: Vocabulary, *, short: bool = False) -> tuple[li
         verdict, context = _classify(folded, run)
         if verdict == "no":
             continue
-        if verdict != "prior" and any(m.inherent for m in run):
+        if any(m.inherent for m in run):
             verdict, context = "target", "glued"
         sentence = _sentence_at(folded, run[0].start) if not short else ""
-        if verdict in ("descriptor", "prior"):
+        if verdict == "descriptor":
             tier = 2
         elif not short and _BACKGROUND.search(sentence):
             tier = 2
@@ -731,14 +759,14 @@ def _record_texts(record: TrialRecord) -> Iterator[tuple[str, bool]]:
         yield keyword, True
     yield record.brief_summary, False
     yield record.detailed_description, False
-    yield record.objectives, False
 
 
 def find_antigens(record: TrialRecord, *, vocabulary: Vocabulary | None = None) -> list[str]:
     """Canonical names of every target of the trial's CAR(s), stable order, de-duplicated.
 
-    Reads titles, acronym, interventions, arms, summaries, keywords and objectives,
-    never eligibility criteria. Returns [] when no target is stated.
+    Reads titles, acronym, interventions, arms, keywords and summaries, then
+    objectives when those name no target in a targeting context; never eligibility
+    criteria. Returns [] when no target is stated.
     """
     vocabulary = vocabulary or default_vocabulary()
     tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
@@ -746,4 +774,10 @@ def find_antigens(record: TrialRecord, *, vocabulary: Vocabulary | None = None) 
         if text and text.strip():
             for tier, names in zip(tiers, _scan(text, vocabulary, short=short)):
                 tier.extend(names)
+    if not tiers[0] and record.objectives.strip():
+        # Objectives / outcome measures repeat the product; they decide only when
+        # nothing else names a target (registries copy outcome text between trials).
+        objectives = _scan(record.objectives, vocabulary)
+        if objectives[0]:
+            return _best(objectives)
     return _best(tiers)

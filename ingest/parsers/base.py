@@ -70,22 +70,23 @@ def decode(content: bytes) -> str:
         )
     if content.startswith(codecs.BOM_UTF8):
         content = content[len(codecs.BOM_UTF8) :]
-    if b"\x00" in content[:8192]:
+    if _looks_binary(content[:8192]):
         raise ParseError("binary content, not a registry page")
     for encoding in ("utf-8", "gb18030"):
         try:
-            text = content.decode(encoding)
+            return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if _looks_binary(text):
-            break
-        return text
     raise ParseError("binary content, not a registry page")
 
 
-def _looks_binary(text: str) -> bool:
-    sample = text[:8192]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f")
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\r\n\t\f")
+
+
+def _looks_binary(sample: bytes) -> bool:
+    if b"\x00" in sample:
+        return True
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls > len(sample) * 0.01
 
 

@@ -372,3 +372,13 @@ def test_a_canonical_name_inside_a_longer_condition_is_still_found(
 
 def test_the_module_exports_what_the_composer_uses() -> None:
     assert callable(diseases.find_diseases) and callable(diseases.default_vocabulary)
+
+
+@settings(max_examples=150)
+@given(st.lists(st.tuples(AWKWARD, st.lists(AWKWARD, max_size=3)), max_size=4), st.lists(AWKWARD, max_size=3))
+def test_a_curated_vocabulary_with_arbitrary_terms_compiles_and_searches_without_raising(
+    terms: list[tuple[str, list[str]]], texts: list[str]
+) -> None:
+    specs = [DiseaseSpec(name or "x", "other", tuple(synonyms)) for name, synonyms in terms]
+    found = Vocabulary.from_specs(specs).find(texts + [name for name, _ in terms])
+    assert len({spec.name for spec in found}) == len(found)

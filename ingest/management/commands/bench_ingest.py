@@ -1,0 +1,44 @@
+"""python manage.py bench_ingest [--pages N] [PATH ...]"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from ingest.bench import bench_ingest
+
+
+def default_pages() -> list[Path]:
+    """The bundled sample pages, plus the real API v2 records of ../shared/corpus when present."""
+    root = Path(settings.BASE_DIR)
+    pages = sorted((root / "samples").glob("*"))
+    corpus = root.parent / "shared" / "corpus" / "ctgov-v2"
+    if corpus.is_dir():
+        pages += sorted(corpus.glob("*.json"))
+    return pages
+
+
+class Command(BaseCommand):
+    help = "Measure ingest throughput (pages per second, end to end into PostgreSQL)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="*", help="pages to ingest (default: samples/ and the v2 corpus)")
+        parser.add_argument("--pages", type=int, default=500, help="ingest at least this many pages")
+        parser.add_argument("--json", action="store_true", help="print a JSON object as the last line")
+
+    def handle(self, *args, paths: list[str], pages: int, json: bool, **options) -> None:
+        files = [Path(p) for p in paths] or default_pages()
+        result = bench_ingest(files, min_pages=pages)
+        self.stdout.write(
+            f"ingested {result.pages} pages in {result.seconds:.2f} s: {result.pages_per_s:.0f} pages/s "
+            f"({result.report.summary()})"
+        )
+        if json:
+            self.stdout.write(_json({"ingest_pages": result.pages, "ingest_pages_per_s": round(result.pages_per_s, 1)}))
+
+
+def _json(data: dict) -> str:
+    return json.dumps(data)

@@ -1,0 +1,58 @@
+"""python manage.py export --format json|csv [filters...] > trials.json
+
+Writes every matching trial to stdout in the export contract
+(catalogue.serializers), through the same filters as the list page and API.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import QueryDict
+
+from catalogue.selectors import parse_filters, trial_list
+from catalogue.serializers import iter_csv, iter_json, serialize_trials
+
+REPEATABLE = ("antigen", "disease", "disease_category", "phase", "status", "country", "registry", "cell_source")
+SCALAR = ("age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "q", "sort")
+
+
+class Command(BaseCommand):
+    help = "Write the trials matching the filters to stdout as JSON or CSV (the API's export contract)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--format", choices=("json", "csv"), default="json")
+        for name in REPEATABLE:
+            parser.add_argument(
+                "--" + name.replace("_", "-"), dest=name, action="append", default=[], metavar="VALUE",
+                help=f"{name.replace('_', ' ')} filter (repeatable: OR)",
+            )  # fmt: skip
+        for name in SCALAR:
+            parser.add_argument("--" + name.replace("_", "-"), dest=name, default=None, metavar="VALUE")
+        parser.add_argument("--limit", type=int, default=None, help="write at most this many trials")
+
+    def handle(self, *args, format: str, limit: int | None, **options) -> None:
+        params = QueryDict(mutable=True)
+        for name in REPEATABLE:
+            if options.get(name):
+                params.setlist(name, options[name])
+        for name in SCALAR:
+            if options.get(name) not in (None, ""):
+                params[name] = options[name]
+        filters = parse_filters(params)
+        if not filters.is_valid:
+            problems = "; ".join(f"--{name.replace('_', '-')}: {' '.join(m)}" for name, m in filters.errors.items())
+            raise CommandError(f"invalid filters, nothing written: {problems}")
+        if limit is not None and limit < 0:
+            raise CommandError("--limit must be 0 or more")
+        items = serialize_trials(trial_list(filters=filters), limit=limit)
+        chunks = iter_csv(items) if format == "csv" else iter_json(items)
+        try:
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")
+            self.stdout.flush()
+        except BrokenPipeError:  # e.g. `| head`: the reader has gone, stop quietly
+            import os
+            import sys
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
