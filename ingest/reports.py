@@ -26,6 +26,7 @@ __all__ = [
     "load_ctgov_v2_studies",
     "mentions_car",
     "names_car_product",
+    "unrecognised_targets",
     "peer_benchmark",
 ]
 
@@ -39,6 +40,41 @@ _CAR = re.compile(
 _PRODUCT = re.compile(
     r"\w*cabtagene|\b[a-z]{3,6}-cel\b|\b[A-Z][A-Za-z]{0,5}-?[0-9]{2,}[A-Za-z0-9.\-]*\b",
 )
+
+
+# "anti-XYZ CAR", "XYZ-targeted", "CAR-T targeting XYZ": a phrase that states a
+# target; used to flag misses whose target is stated but not recognised.
+_STATED = re.compile(
+    r"(?:\banti-?\s?(?!gen|bod)(?P<a>[A-Za-z0-9αβγκ][\w.\-αβγκ]{1,14})\s*(?:CAR|chimeric|CART)"
+    r"|\b(?P<b>[A-Za-z0-9αβγκ][\w.\-αβγκ]{1,14})[\s\-](?:targeted|targeting|directed|specific|redirected)\s+"
+    r"(?:CAR|chimeric|CART|T[\s\-]cells?|NK)"
+    r"|(?:CAR|CAR-?T|CAR-?NK|chimeric antigen receptor)s?[\s\-]*(?:T[\s\-]?cells?\s+)?(?:targeting|against|directed (?:to|against)|"
+    r"specific (?:to|for))\s+(?:the\s+)?(?P<c>[A-Za-z0-9αβγκ][\w.\-αβγκ]{1,14}))",
+    re.IGNORECASE,
+)
+_NOT_A_TARGET = re.compile(
+    r"^(?:the|a|an|and|or|of|multi-antigen|cells?|tumou?rs?|cancers?|solid|b|t|b-cell|t-cell|antigens?|multiple|myeloma|mm|"
+    r"leuka?emia|lymphoma|sarcomas?|malignan\w*|disease\w*|autoimmune|hematologic\w*|haematologic\w*|"
+    r"tumou?r-\w+|cancer-\w+|\w+-specific|specific|novel|universal|autologous|allogeneic|dual|multi|single|"
+    r"these|their|this|its|sle|aml|all|nhl|mrd|glioblastoma|gbm|neuroblastoma|leukemic|lymphoid|myeloid|"
+    r"surface|target\w*|marker\w*|specific|patients?|human|cd19-?negative|antigen-\w+|receptors?)$",
+    re.IGNORECASE,
+)
+
+
+def unrecognised_targets(record: TrialRecord, vocabulary: Vocabulary | None = None) -> list[str]:
+    """Words that a targeting phrase names as the target but the vocabulary does not know.
+
+    A reading aid for the misses list: "anti-EX02 CAR" gives ["EX02"].
+    """
+    vocabulary = vocabulary or default_vocabulary()
+    found: list[str] = []
+    for m in _STATED.finditer(_record_text(record)):
+        word = (m.group("a") or m.group("b") or m.group("c") or "").strip(".-")
+        if word and not _NOT_A_TARGET.match(word) and not vocabulary.lookup(word) \
+                and not re.fullmatch(r"(?i)cd\s?-?\d+\w?", word) and word not in found:
+            found.append(word)
+    return found
 
 
 def mentions_car(text: str) -> bool:
@@ -132,6 +168,7 @@ class Miss:
     title: str
     interventions: list[str]
     named_product: bool
+    unrecognised: list[str] = field(default_factory=list)  # targets stated in words we do not know
 
 
 @dataclass
@@ -165,6 +202,16 @@ class CoverageReport:
         return len(self.product_misses) / self.car_product_trials if self.car_product_trials else 0.0
 
     @property
+    def stated_misses(self) -> list[Miss]:
+        """Misses whose text states a target in a targeting phrase that we did not recognise."""
+        return [m for m in self.misses if m.unrecognised]
+
+    @property
+    def stated_miss_share(self) -> float:
+        """Share of CAR trials whose stated target was not recognised."""
+        return len(self.stated_misses) / self.car_trials if self.car_trials else 0.0
+
+    @property
     def multi_target_share(self) -> float:
         return self.multi_target / self.with_target if self.with_target else 0.0
 
@@ -176,17 +223,20 @@ class CoverageReport:
             f"CAR trials: {self.car_trials}; no target found: {len(self.misses)} ({self.miss_share:.2%})",
             f"Trials naming a CAR product: {self.car_product_trials}; no target found: "
             f"{len(self.product_misses)} ({self.product_miss_share:.2%})",
+            f"Misses that state a target we do not recognise: {len(self.stated_misses)} "
+            f"({self.stated_miss_share:.2%} of CAR trials)",
             f"Multi-target trials: {self.multi_target} ({self.multi_target_share:.1%} of those with a target)",
             "",
             "Per antigen:",
         ]
         for name, count in self.per_antigen.most_common(antigens):
             lines.append(f"  {count:5d}  {name}")
-        lines += ["", "CAR trials with no target found:"]
+        lines += ["", "CAR trials with no target found (* names a product):"]
         shown = self.misses if misses is None else self.misses[:misses]
         for miss in shown:
             flag = "*" if miss.named_product else " "
-            lines.append(f" {flag}{miss.registry_id}  {miss.title}  || {'; '.join(miss.interventions)}")
+            stated = f"  [stated: {', '.join(miss.unrecognised)}]" if miss.unrecognised else ""
+            lines.append(f" {flag}{miss.registry_id}  {miss.title}  || {'; '.join(miss.interventions)}{stated}")
         if len(shown) < len(self.misses):
             lines.append(f"  ... and {len(self.misses) - len(shown)} more")
         return "\n".join(lines)
@@ -211,8 +261,8 @@ def antigen_coverage(records: Iterable[TrialRecord], *, vocabulary: Vocabulary |
             report.per_antigen.update(found)
             report.multi_target += len(found) > 1
         elif is_car:
-            report.misses.append(Miss(record.registry_id, record.title,
-                                      [i.name for i in record.interventions], named))
+            report.misses.append(Miss(record.registry_id, record.title, [i.name for i in record.interventions],
+                                      named, unrecognised_targets(record, vocabulary)))
     return report
 
 

@@ -160,16 +160,16 @@ def test_a_record_that_cannot_be_stored_is_rolled_back_whole(monkeypatch) -> Non
     """A failure in the middle of a record's writes leaves no partial trial."""
     from ingest import importer
 
-    original = importer.refresh_denormalized
+    original = importer._apply_related
 
-    def explode(trial, **kwargs):
-        if trial.registry_id == "NCT06836505":
+    def explode(trial, field, *args, **kwargs):
+        if trial.registry_id == "NCT06836505" and field == "sites":
             from django.db import DataError
 
-            raise DataError("simulated failure after the trial row was written")
-        return original(trial, **kwargs)
+            raise DataError("simulated failure after the trial row and its dose levels were written")
+        return original(trial, field, *args, **kwargs)
 
-    monkeypatch.setattr(importer, "refresh_denormalized", explode)
+    monkeypatch.setattr(importer, "_apply_related", explode)
     report = ingest_paths([str(SAMPLES)])
     assert report.failed == 1 and report.created == 4
     assert not Trial.objects.filter(registry_id="NCT06836505").exists()
