@@ -125,3 +125,20 @@ def test_a_registry_change_under_a_curated_field_is_flagged_with_both_values(
     assert (conflict["curated"], conflict["registry_before"], conflict["registry_now"]) == (40.0, 50.0, 60.0)
     page = staff_client.get(url).content.decode()
     assert "registry changed under a curated field" in page.lower()
+
+
+def test_the_curators_group_can_change_trials_and_vocabularies_but_not_users(seed_trials) -> None:
+    from django.contrib.auth.models import Group
+
+    user = User.objects.create_user("cura", password="a-long-test-password", is_staff=True)
+    user.groups.add(Group.objects.get(name="curators"))
+    client = Client()
+    client.force_login(user)
+    trial = seed_trials["NCT06836505"]
+    assert client.get(f"/admin/catalogue/trial/{trial.pk}/change/").status_code == 200
+    assert client.get("/admin/catalogue/antigen/add/").status_code == 200
+    assert client.get("/admin/catalogue/disease/add/").status_code == 200
+    assert client.get("/admin/auth/user/").status_code == 403
+    assert client.get("/admin/auth/user/add/").status_code == 403
+    assert not user.has_perm("auth.change_user")
+    assert not user.has_perm("catalogue.delete_trial")
