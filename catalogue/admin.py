@@ -11,12 +11,17 @@ import json
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from catalogue.models import Antigen, Disease, DoseLevel, Site, SourceDocument, Trial, TrialChange
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+
+from catalogue import linking
+from catalogue.models import Antigen, Disease, DoseLevel, Site, SourceDocument, Trial, TrialChange, TrialPair
 from ingest.importer import CURATABLE_FIELDS, current_value, refresh_denormalized
 
 # Which raw registry key explains each normalized field.
@@ -94,6 +99,7 @@ class TrialAdmin(admin.ModelAdmin):
     list_per_page = 50
     inlines = [DoseLevelInline, SiteInline]
     filter_horizontal = ("antigens", "diseases")
+    raw_id_fields = ("merged_into",)
     readonly_fields = (
         "registry",
         "registry_id",
@@ -222,6 +228,18 @@ class TrialAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Trial, form: Any, change: bool) -> None:
+        if change and "merged_into" in form.changed_data:
+            # Linking goes through catalogue.linking, so the pair and its history are recorded.
+            target = obj.merged_into
+            obj.merged_into_id = Trial.objects.values_list("merged_into_id", flat=True).get(pk=obj.pk)
+            if obj.merged_into_id:
+                pair = TrialPair.objects.filter(primary_id=obj.merged_into_id, secondary=obj).first()
+                if pair:
+                    linking.unlink(pair, user=request.user)
+                obj.merged_into_id = None
+            if target is not None and target.pk != obj.pk:
+                linking.link(target, obj, reason="manual", user=request.user)
+                obj.merged_into = target.merged_into or target
         if change:
             before = Trial.objects.get(pk=obj.pk)
             request._curation_changes = {
@@ -303,3 +321,74 @@ class TrialChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def confirmed(request: HttpRequest, modeladmin: admin.ModelAdmin, queryset: QuerySet, title: str) -> TemplateResponse | None:
+    """None once the user confirmed on the intermediate page; the page otherwise.
+
+    Admin actions that touch many records ask first.
+    """
+    if request.POST.get("confirmed") == "yes":
+        return None
+    return TemplateResponse(
+        request,
+        "admin/confirm_action.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "objects": queryset,
+            "action": request.POST.get("action"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+@admin.register(TrialPair)
+class TrialPairAdmin(admin.ModelAdmin):
+    """Suggested duplicates and linked registrations. Curators decide; nothing merges on a guess."""
+
+    list_display = ("primary", "secondary", "status", "reason", "similarity", "decided_by", "updated_at")
+    list_filter = ("status", "reason")
+    search_fields = ("primary__registry_id", "secondary__registry_id", "primary__title", "secondary__title")
+    list_select_related = ("primary", "secondary", "decided_by")
+    raw_id_fields = ("primary", "secondary")
+    readonly_fields = ("status", "reason", "similarity", "decided_by", "created_at", "updated_at")
+    actions = ["link_pairs", "reject_pairs"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("catalogue.change_trial")
+
+    has_view_permission = has_change_permission
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("catalogue.change_trial")
+
+    def save_model(self, request: HttpRequest, obj: TrialPair, form: Any, change: bool) -> None:
+        if not change:
+            primary, secondary = linking.order_pair(obj.primary, obj.secondary)
+            linking.link(primary, secondary, reason="manual", user=request.user)
+            return
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Link: these are the same study (show as one entry)")
+    def link_pairs(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        page = confirmed(request, self, queryset, "Link these registrations as one study?")
+        if page:
+            return page
+        with transaction.atomic():
+            for pair in queryset.select_related("primary", "secondary"):
+                linking.link(pair.primary, pair.secondary, reason=pair.reason, user=request.user, existing=pair)
+        self.message_user(request, f"Linked {queryset.count()} pair(s).")
+        return None
+
+    @admin.action(description="Not the same study (unlink / dismiss)")
+    def reject_pairs(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        page = confirmed(request, self, queryset, "Mark these pairs as different studies?")
+        if page:
+            return page
+        with transaction.atomic():
+            for pair in queryset.select_related("primary", "secondary"):
+                linking.unlink(pair, user=request.user)
+        self.message_user(request, f"Separated {queryset.count()} pair(s).")
+        return None

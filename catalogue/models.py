@@ -196,6 +196,7 @@ class Trial(models.Model):
             GinIndex(fields=["secondary_ids"], name="trial_secondary_ids_gin"),
             GinIndex(fields=["search_vector"], name="trial_search_vector_gin"),
             GinIndex(fields=["search_document"], name="trial_search_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["title"], name="trial_title_trgm", opclasses=["gin_trgm_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -204,6 +205,36 @@ class Trial(models.Model):
     @property
     def age_limits_stated(self) -> bool:
         return self.min_age_years is not None or self.max_age_years is not None
+
+
+class TrialPair(models.Model):
+    """Two registrations that may be one study: a link, a suggestion, or a rejection.
+
+    `linked` pairs are shown as one catalogue entry (the `secondary` record has
+    `merged_into` = `primary`). `rejected` pairs are never linked automatically again.
+    """
+
+    STATUS_CHOICES = (("suggested", "suggested duplicate"), ("linked", "linked"), ("rejected", "not the same study"))
+    REASON_CHOICES = (("secondary_id", "secondary id names the other"), ("title", "similar titles"), ("manual", "by a curator"))
+
+    primary = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="pairs_as_primary")
+    secondary = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="pairs_as_secondary")
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, db_index=True)
+    reason = models.CharField(max_length=16, choices=REASON_CHOICES)
+    similarity = models.FloatField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-similarity", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["primary", "secondary"], name="trial_pair_unique"),
+            models.CheckConstraint(condition=~models.Q(primary=models.F("secondary")), name="trial_pair_distinct"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.primary.registry_id} ↔ {self.secondary.registry_id} ({self.status})"
 
 
 class DoseLevel(models.Model):
