@@ -28,14 +28,20 @@ class ChartSpec:
     description: str
     top: int | None = None  # keep only the top N bars (by count)
     vertical: bool = False  # columns along an axis (years) instead of bars
+    unstated: str = "state none"  # how to say that some trials have no value here
+    multiple: bool = False  # a trial can count under several bars
 
 
 CHARTS: tuple[ChartSpec, ...] = (
-    ChartSpec("antigen", "Trials by target antigen", "Number of trials targeting each antigen", top=TOP_N),
+    ChartSpec("antigen", "Trials by target antigen", "Number of trials targeting each antigen", top=TOP_N,
+              unstated="name no antigen the catalogue recognises", multiple=True),
     ChartSpec("phase", "Trials by phase", "Number of trials in each phase"),
-    ChartSpec("start_year", "Trials by start year", "Number of trials starting each year", vertical=True),
-    ChartSpec("disease_category", "Trials by disease category", "Number of trials in each disease category"),
-    ChartSpec("country", "Trials by country", "Number of trials with a site in each country", top=TOP_N),
+    ChartSpec("start_year", "Trials by start year", "Number of trials starting each year (planned starts included)",
+              vertical=True, unstated="state no start date"),
+    ChartSpec("disease_category", "Trials by disease category", "Number of trials in each disease category",
+              unstated="name no disease the catalogue recognises", multiple=True),
+    ChartSpec("country", "Trials by country", "Number of trials with a site in each country", top=TOP_N,
+              unstated="list no country", multiple=True),
 )
 
 
@@ -104,7 +110,7 @@ class Chart:
     spec: ChartSpec
     bars: list[Bar] = field(default_factory=list)
     table: list[Bar] = field(default_factory=list)  # every value, for the table fallback
-    width: int = 640
+    width: int = 520
     height: int = 0
     hidden_count: int = 0  # values beyond the top N
     unstated: int = 0  # trials with no value for this chart (e.g. no start date)
@@ -128,7 +134,7 @@ class Chart:
         if self.hidden_count:
             parts.append(f"{self.hidden_count} more values are not shown.")
         if self.unstated:
-            parts.append(f"{self.unstated} trials do not state one.")
+            parts.append(f"{self.unstated} trial{'s' if self.unstated != 1 else ''} {self.spec.unstated}.")
         return " ".join(parts)
 
 
@@ -165,6 +171,11 @@ def build_charts(filters: TrialFilters) -> tuple[int, list[Chart]]:
     for spec in CHARTS:
         values = dict(counts[spec.key])
         chart = Chart(spec=spec, unstated=values.pop("", 0))
+        if spec.key == "start_year" and values:
+            # A timeline: years without trials are shown as empty columns, not skipped.
+            years = [int(v) for v in values]
+            for year in range(min(years), max(years) + 1):
+                values.setdefault(str(year), 0)
         ordered = _order(spec, values)
         labels = CHOICE_LABELS.get(spec.key, {})
         chart.table = [
@@ -190,9 +201,10 @@ def build_charts(filters: TrialFilters) -> tuple[int, list[Chart]]:
 
 ROW = 26  # a horizontal bar's row height
 BAR = 18
-LABEL_W = 190  # room for the labels on the left
+LABEL_W = 170  # room for the labels on the left
 COUNT_W = 56  # room for the count after the longest bar
-COL_AREA = 220  # vertical chart: the columns' height
+COL_AREA = 150  # vertical chart: the columns' height
+COL_WIDTH = 1040  # vertical chart: the viewBox width (it spans the page)
 MIN_COL = 14
 
 
@@ -213,20 +225,21 @@ def _layout(chart: Chart) -> None:
         bar.label_y = bar.y + BAR / 2 + 5
         bar.count_x = bar.x + bar.width + 6
         bar.count_y = bar.label_y
-        bar.short_label = bar.label if len(bar.label) <= 26 else bar.label[:25] + "…"
+        bar.short_label = bar.label if len(bar.label) <= 23 else bar.label[:22] + "…"
     chart.height = top + len(chart.bars) * ROW + 4
 
 
 def _layout_columns(chart: Chart, scale_max: int) -> None:
+    chart.width = COL_WIDTH
     n = max(len(chart.bars), 1)
     left, right, top = 8, 8, 20
     area = chart.width - left - right
     step = area / n
-    width = max(3.0, min(40.0, step * 0.75))
+    width = max(3.0, min(44.0, step * 0.7))
     label_every = 1 if step >= 34 else (2 if step >= 18 else 5)
     chart.axis_y = top + COL_AREA
     for i, bar in enumerate(chart.bars):
-        height = max(2.0, round(COL_AREA * bar.count / scale_max, 1))
+        height = max(2.0, round(COL_AREA * bar.count / scale_max, 1)) if bar.count else 0.0
         bar.width = round(width, 1)
         bar.x = round(left + i * step + (step - width) / 2, 1)
         bar.y = round(chart.axis_y - height, 1)
@@ -237,7 +250,7 @@ def _layout_columns(chart: Chart, scale_max: int) -> None:
         bar.count_x = bar.label_x
         bar.count_y = bar.y - 4
         year = int(bar.value) if bar.value.isdigit() else 0
-        bar.show_count = step >= 22
+        bar.show_count = step >= 22 and bar.count > 0
         bar.show_label = i == 0 or i == n - 1 or (year % label_every == 0 if label_every > 1 else True)
     chart.height = int(chart.axis_y + 26)
 

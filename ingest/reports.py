@@ -26,8 +26,8 @@ __all__ = [
     "load_ctgov_v2_studies",
     "mentions_car",
     "names_car_product",
-    "unrecognised_targets",
     "peer_benchmark",
+    "unrecognised_targets",
 ]
 
 _CAR = re.compile(
@@ -35,11 +35,10 @@ _CAR = re.compile(
     r"chimeric\s+(?:t[\s\-]cell\s+)?receptor|\w*cabtagene|\w+-cel(?![a-z]))",
     re.IGNORECASE,
 )
-# A named product: an INN (…cabtagene …leucel / xxx-cel) or a code such as
-# "CT041", "JNJ-68284528", "AUTO1" next to the CAR wording or as an intervention name.
-_PRODUCT = re.compile(
-    r"\w*cabtagene|\b[a-z]{3,6}-cel\b|\b[A-Z][A-Za-z]{0,5}-?[0-9]{2,}[A-Za-z0-9.\-]*\b",
-)
+# A named product: an INN ("…cabtagene autoleucel", "xxx-cel") anywhere, or a code
+# such as "CT041", "JNJ-68284528", "AUTO1" as an intervention name.
+_INN = re.compile(r"\w*cabtagene|\b[a-z]{3,6}-cel\b", re.IGNORECASE)
+_PRODUCT_CODE = re.compile(r"\b[A-Z][A-Za-z]{0,5}-?[0-9]{2,}[A-Za-z0-9.\-]*\b")
 
 
 # "anti-XYZ CAR", "XYZ-targeted", "CAR-T targeting XYZ": a phrase that states a
@@ -53,11 +52,11 @@ _STATED = re.compile(
     re.IGNORECASE,
 )
 _NOT_A_TARGET = re.compile(
-    r"^(?:the|a|an|and|or|of|multi-antigen|cells?|tumou?rs?|cancers?|solid|b|t|b-cell|t-cell|antigens?|multiple|myeloma|mm|"
+    r"^(?:the|a|an|and|or|of|multi-antigen|car|cars|car-t|cart|cells?|tumou?rs?|cancers?|solid|b|t|b-cell|t-cell|antigens?|multiple|myeloma|mm|"
     r"leuka?emia|lymphoma|sarcomas?|malignan\w*|disease\w*|autoimmune|hematologic\w*|haematologic\w*|"
     r"tumou?r-\w+|cancer-\w+|\w+-specific|specific|novel|universal|autologous|allogeneic|dual|multi|single|"
     r"these|their|this|its|sle|aml|all|nhl|mrd|glioblastoma|gbm|neuroblastoma|leukemic|lymphoid|myeloid|"
-    r"surface|target\w*|marker\w*|specific|patients?|human|cd19-?negative|antigen-\w+|receptors?)$",
+    r"surface|target\w*|marker\w*|patients?|human|cd19-?negative|antigen-\w+|receptors?)$",
     re.IGNORECASE,
 )
 
@@ -87,9 +86,7 @@ def names_car_product(record: TrialRecord) -> bool:
     text = _record_text(record)
     if not mentions_car(text):
         return False
-    if re.search(r"\w*cabtagene|\b[a-z]{3,6}-cel\b", text, re.IGNORECASE):
-        return True
-    return any(_PRODUCT.search(i.name) and mentions_car(text) for i in record.interventions)
+    return bool(_INN.search(text)) or any(_PRODUCT_CODE.search(i.name) for i in record.interventions)
 
 
 def _record_text(record: TrialRecord) -> str:
@@ -274,12 +271,14 @@ class BenchmarkResult:
     total: int
     mismatches: list[tuple[str, str, list[str]]]  # (id, label, our antigens)
     skipped: list[str] = field(default_factory=list)
+    exact: int = 0  # matched with no extra target at all
 
     def __iter__(self):
         return iter((self.matched, self.total, self.mismatches))
 
     def format(self) -> str:
-        lines = [f"Peer benchmark: {self.matched}/{self.total} target labels matched"]
+        lines = [f"Peer benchmark: {self.matched}/{self.total} target labels matched "
+                 f"({self.exact} with exactly the labelled targets)"]
         lines += [f"  {rid}: label {label!r}, found {found}" for rid, label, found in self.mismatches]
         if self.skipped:
             lines.append(f"  skipped (not in records): {', '.join(self.skipped)}")
@@ -317,7 +316,7 @@ def peer_benchmark(records: Iterable[TrialRecord], csv_path: str | Path, *,
     by_id = {r.registry_id: r for r in records}
     lines = [line for line in Path(csv_path).read_text(encoding="utf-8").splitlines()
              if line.strip() and not line.lstrip().startswith("#")]
-    matched = total = 0
+    matched = total = exact = 0
     mismatches: list[tuple[str, str, list[str]]] = []
     skipped: list[str] = []
     for row in csv.DictReader(lines):
@@ -334,6 +333,7 @@ def peer_benchmark(records: Iterable[TrialRecord], csv_path: str | Path, *,
         wanted = {"EGFR" if name == "EGFRvIII" else name for name in _label_antigens(label, vocabulary)}
         if comparable and wanted <= set(comparable) and comparable[0] in wanted:
             matched += 1
+            exact += wanted == set(comparable)
         else:
             mismatches.append((rid, label, found))
-    return BenchmarkResult(matched, total, mismatches, skipped)
+    return BenchmarkResult(matched, total, mismatches, skipped, exact)

@@ -11,7 +11,12 @@ targeting context, and the contexts that make a mention *not* a target
 costimulatory domains).
 
 Only descriptive fields are read (titles, interventions, arms, summaries,
-keywords, objectives), never eligibility criteria.
+keywords, objectives), never eligibility criteria. Evidence is ranked and the
+strongest rank found wins: (1) a name in a targeting context anywhere, or any
+non-descriptive name in a short field (title, intervention, arm label, keyword);
+(2) a bare name in running text; (3) disease descriptors ("CD20-positive") and
+background sentences ("such as", "have shown"). Objectives (outcome measures)
+decide only when nothing else names a target in rank 1.
 """
 
 from __future__ import annotations
@@ -117,12 +122,12 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
         "cilta-cel", "LCAR-B38M", "JNJ-68284528", "JNJ-4528", "Carvykti",
         "equecabtagene autoleucel", "equecabtagene", "eque-cel", "CT103A", "Fucaso",
         "zevorcabtagene autoleucel", "zevorcabtagene", "zevor-cel", "CT053",
-        "anitocabtagene autoleucel", "anitocabtagene", "anito-cel", "CART-ddBCMA", "ACLX-001",
+        "anitocabtagene autoleucel", "anitocabtagene", "anito-cel", "CART-ddBCMA",
         "orvacabtagene autoleucel", "orvacabtagene", "orva-cel", "JCARH125",
         "durcabtagene autoleucel", "durcabtagene", "PHE885", "cesnicabtagene autoleucel",
         "cesnicabtagene", "ARI0002h", "P-BCMA-101", "P-BCMA-ALLO1", "ALLO-715", "ALLO-605",
         "CTX120", "PBCAR269A", "CB-011", "NXC-201", "HBI0101", "CYAD-211", "MCARH171",
-        "C-CAR088", "CT0590", "FT576", "Descartes-08", "GC012F", "AZD0120", "AUTO8",
+        "C-CAR088", "FT576", "Descartes-08", "GC012F", "AZD0120", "AUTO8",
         "AUTO2", "TriPRIL", "IM21", "SYS6020", "KQ-2003", "RN1201",
     ), "TNFRSF17"),
     AntigenSpec("TACI", _s("TNFRSF13B", "CD267", "AUTO2", "TriPRIL"), "TNFRSF13B"),
@@ -297,9 +302,18 @@ _SEP_EXPLICIT = r"[\s\-_./()*:]{0,3}"
 _CLUSTER = re.compile(r"cluster\s+of\s+differentiation(?:\s+antigen)?\s*(?:\(cd\)\s*)?")
 
 
+_ALPHA_ANTI = re.compile(r"(?<![0-9A-Za-z])(?:α|a(?=CD[0-9]|PD-?L1|BCMA|HER2|GD2))(?=[A-Za-z0-9])")
+
+
 def _fold(text: str) -> str:
-    """Lower-case, NFKC, Greek letters spelled in Latin, dashes unified, "cluster of differentiation" -> "cd"."""
-    folded = unicodedata.normalize("NFKC", text).translate(_GREEK).lower().translate(_GREEK)
+    """Lower-case, NFKC, Greek letters spelled in Latin, dashes unified, "cluster of differentiation" -> "cd".
+
+    "αCD19" / "aCD19" is the usual shorthand for "anti-CD19".
+    """
+    text = unicodedata.normalize("NFKC", text)
+    if "α" in text or "a" in text:
+        text = _ALPHA_ANTI.sub("anti-", text)
+    folded = text.translate(_GREEK).lower().translate(_GREEK)
     if "cluster" in folded:
         folded = _CLUSTER.sub("cd", folded)
     return folded
@@ -369,6 +383,7 @@ _TRAIL_ALPHA = r"(?:(?![a-z0-9])|(?=cd[0-9])|(?=car))"
 
 _UNITS = r"(?:\s*(?:days?|d\b|weeks?|wks?|months?|mos?|years?|yrs?|hours?|h\b|hrs?|min|%|patients?|subjects?|participants?|cases?|mg|ml|kg|x\s*10|×))"
 
+_UNITS_RE = re.compile(_UNITS)
 _GENERIC_CD = r"cd[\s\-]?(?P<cdnum>[0-9]{1,3}(?:ra|ro|[a-e](?![a-z]))?)(?![0-9])(?!tg?(?![a-z]))"
 _CAR_NUMBER = (
     r"(?:(?=car)(?<![0-9])car[\-.]?t?[\-.]?|(?=u?car)(?<![a-z0-9])u?cart?\s)(?P<carnum>[0-9]{1,3}(?:\s*[/.]\s*[0-9]{1,3})*)"
@@ -376,7 +391,9 @@ _CAR_NUMBER = (
 )
 _NUMBER_CAR = r"(?=[0-9])(?<![a-z0-9.])(?:[0-9]{1,2}r-)?(?P<numcar>[0-9]{1,3})[\-]?car(?![a-z])"
 _ZETA = r"(?=[0-9])(?<![a-z0-9.])(?!4-?1-?bb)(?P<zeta>[0-9]{1,3})-?(?:28|bb|41bb)-?(?:z|zeta)(?![a-z])"
-_SLASH_NUMBER = r"(?:\s*[/&+,]\s*|-|\s+(?:and|or)\s+)(?P<num>[0-9]{1,3})(?![0-9]|\.[0-9]|-?(?:28|bb)?-?(?:z|zeta)\b)"
+_SLASH_NUMBER = (
+    r"(?:\s*[/&+,]\s*|[-x]|\s+(?:and|or)\s+)(?P<num>[0-9]{1,3})(?![0-9]|\.[0-9]|[\^*]|-?(?:28|bb)?-?(?:z|zeta)\b)"
+)
 
 _JOINER = re.compile(
     r"^[\s+\-()]*(?:(?:[/+,&x×\\;]|and/or|and|or|plus|with|及|和|或|与|、)[\s+\-()]*){0,2}(?:anti[\s\-]?)?$"
@@ -402,8 +419,8 @@ _BEFORE_CAR_GLUED = re.compile(r"(?:u?car|cart|car-?t|ucar-?t|car-?nk)[\-.]?$")
 _BEFORE_CAR = re.compile(
     _CAR_WORDS + r"(?:[\s\-]*(?:t|nk)?[\s\-]*(?:cells?|lymphocytes?|therapy|products?|injection|细胞))?"
     r"[\s,]*(?:that\s+|which\s+)?(?:targeting|targeted\s+(?:to|at|against)|target(?:s)?|directed\s+(?:to|at|against)|"
-    r"specific\s+(?:to|for)|against|redirected\s+(?:to|against)|recogni[sz]ing|recogni[sz]es|binding(?:\s+to)?|"
-    r"for)?\s*(?:the\s+)?(?:anti[\s\-]?)?$"
+    r"specific\s+(?:to|for)|against|redirected\s+(?:to|against)|recogni[sz]ing|recogni[sz]es|binding(?:\s+to)?)?"
+    r"\s*(?:the\s+)?(?:anti[\s\-]?)?$"
 )
 _BEFORE_WEAK = re.compile(
     r"(?:anti[\s\-]?|(?:targeting|targeted\s+(?:to|at|against)|targets?|directed\s+(?:to|at|against)|"
@@ -429,10 +446,10 @@ _NEG_AFTER = re.compile(
     r"internal\s+tandem|rearrang|fusion|translocation|amplification|negative|neg\b|-ve\b|loss|lost|escape|exposed|pre-?treated|naive|naïve|refractory|resistant|"
     r"knock-?out|knocked[\s\-]?out|ko\b|deleted|deletion|deficient|null\b|edited|disrupted|"
     r"mutant|mutation|mutated|itd\b|tkd\b|inhibitors?|tkis?\b|"
-    r"(?:bispecific\s+)?(?:monoclonal\s+)?antibod|mabs?\b|monoclonal|bite\b|adc\b|antibody-drug|drug\s+conjugate|"
+    r"(?:(?!u?car)[a-z\-]+\s+)?(?:monoclonal\s+)?antibod|mabs?\b|monoclonal|bites?\b|adc\b|antibody-drug|drug\s+conjugate|"
     r"t[\s\-]cell\s+engager|engager|immunotoxin|beads?|dynabeads|microbeads|magnetic|selected|selection|"
     r"isolat|enrich|deplet|sorted|sorting|pet\b|imaging|scan\b|levels?\b|concentrations?|titers?|titres?|"
-    r"mimotope|tag\b|truncated|阴性|敲除|(?:is|was|are|were)\s+not\b)"
+    r"mimotope|tag\b|truncated|阴性|敲除|抗体|单抗|(?:is|was|are|were)\s+not\b)"
 )
 _NEG_AFTER_THERAPY = re.compile(
     r"^[\s\-]*(?:(?:u?car(?![a-z])|u?cart|car-?t|car-?nk|chimeric antigen receptor|directed|targeted|targeting|"
@@ -442,7 +459,9 @@ _NEG_AFTER_THERAPY = re.compile(
 )
 _SENTENCE_END = re.compile(r"(?:[.;!?。；](?=\s|$)|:\s*\n|\n\s*\n|\n\s*[*\-•]\s)\s*")
 _AFTER_PRIOR = re.compile(
-    r"(?<![a-z])(?:after|(?:who|had|have|has)\s+(?:\w+\s+)?received)\s+(?:[a-z]+\s+){0,3}?(?:anti[\s\-]?)?$"
+    r"(?<![a-z])(?:after\s+(?:an?\s+|the\s+|prior\s+|previous\s+|commercial\s+|approved\s+)?|"
+    r"following\s+(?:commercial|approved|standard-of-care)\s+|"
+    r"(?:who|had|have|has)\s+(?:\w+\s+)?received\s+(?:[a-z]+\s+){0,3}?)(?:anti[\s\-]?)?$"
 )
 _THERAPY_NEXT = re.compile(
     r"^[\s\-/]*(?:(?:cd)?[0-9]{1,3}[\s\-/]*)*(?:u?car(?![a-z])|u?cart|car-?t|chimeric|directed|targeted|targeting|"
@@ -456,7 +475,7 @@ _BACKGROUND = re.compile(
     r"other studies|has been shown|have been shown|have been used|has become|breakthrough|compared with|"
     r"compared to|have caused|has caused|have led|has led|have produced|have induced|have proven|has proven|"
     r"shows? (?:impressive|promising|remarkable|excellent)|"
-    r"如|例如|近年来)"
+    r"例如|诸如|近年来)"
 )
 _TARGET_TALK = re.compile(r"target|靶")
 _SUBSUMES = {"EGFRvIII": "EGFR", "MUC1-C": "MUC1"}
@@ -478,7 +497,7 @@ class _Mention:
     start: int
     end: int
     names: tuple[str, ...]
-    level: str  # "" (plain), "weak", "car", "marker"
+    level: str  # context it needs: "" (none), "weak", "car", "marker", "tag" (see _accepts)
     inherent: bool = False  # "CART19", "19-28z": the mention itself names a CAR
 
 
@@ -505,11 +524,9 @@ class Vocabulary:
                 if spec.name not in names:
                     self._by_key[key] = names + (spec.name,)
                 terms.setdefault(_fold(term), key)
-        name_keys = {_key(n): n for n in self.names}
         self._ligands = {k: tuple(n for n in v if n in self.names) for k, v in _LIGANDS.items()}
         ligand_terms = [t for t in _LIGAND_TERMS if self._ligands.get(_key(t))]
         term_regex = _trie_regex(_term_tokens(t) for t in list(terms) + ligand_terms if _key(t))
-        self._cd_names = {k[2:]: n for k, n in name_keys.items() if re.fullmatch(r"cd[0-9]+[a-z]*", k)}
         self._regex = re.compile(
             f"(?=[{_ALNUM}])" r"(?:(?P<zetam>" + _ZETA + r")|(?P<carm>" + _CAR_NUMBER + r")|(?P<numcarm>" + _NUMBER_CAR + r")|"
             + _LEAD + r"(?:(?P<term>" + term_regex + r")|(?P<gcd>" + _GENERIC_CD + r")))"
@@ -536,7 +553,7 @@ class Vocabulary:
     def _cd(self, number: str) -> tuple[str, ...]:
         return self.lookup("cd" + number.replace(" ", ""))
 
-    def mentions(self, folded: str) -> Iterator[_Mention]:
+    def _mentions(self, folded: str) -> Iterator[_Mention]:
         """Every antigen mention in already-folded text, in order."""
         for m in self._regex.finditer(folded):
             if m.group("term") is not None:
@@ -545,6 +562,12 @@ class Vocabulary:
                 if not names:
                     continue
                 level = "car" if key in self._ligands else _CONTEXT_ONLY.get(key, "")
+                if _CD_KEY.match(key) and names == (_cd_name(key[2:]),):
+                    # a bare CD name (built-in or added later): the CD-number rules apply
+                    number = key[2:]
+                    if number in _NEVER_CD:
+                        continue
+                    level = "tag" if number in _TAG_CD else "marker" if number in _MARKER_CD else level
                 yield _Mention(m.start("term"), m.end("term"), names, level)
                 if _CD_KEY.fullmatch(key):
                     yield from self._slashed(folded, m.end("term"))
@@ -594,7 +617,7 @@ class Vocabulary:
         pos = end
         while True:
             m = self._slash.match(folded, pos)
-            if not m or re.match(_UNITS, folded[m.end():]):
+            if not m or _UNITS_RE.match(folded, m.end()):
                 return
             names = self._cd(m.group("num"))
             if not names:
@@ -695,7 +718,7 @@ def _scan(text: str, vocabulary: Vocabulary, *, short: bool = False) -> tuple[li
     """
     folded = _fold(text)
     tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
-    for run in _runs(folded, list(vocabulary.mentions(folded))):
+    for run in _runs(folded, list(vocabulary._mentions(folded))):
         verdict, context = _classify(folded, run)
         if verdict == "no":
             continue

@@ -1,0 +1,150 @@
+"""The landscape page: SVG bar charts over the filtered catalogue, each bar a
+link to the matching list."""
+
+from __future__ import annotations
+
+from collections import Counter
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from django.urls import reverse
+
+from catalogue.landscape import build_charts, landscape_counts
+from catalogue.selectors import parse_filters, trial_list
+from tests.factories import make_trial
+
+pytestmark = pytest.mark.django_db
+LANDSCAPE = reverse("catalogue:landscape")
+LIST = reverse("catalogue:trial_list")
+CHARTS = ["antigen", "phase", "start_year", "disease_category", "country"]
+
+
+def landscape(client, params=None):
+    response = client.get(LANDSCAPE, params or {})
+    assert response.status_code == 200
+    return BeautifulSoup(response.content.decode(), "html.parser")
+
+
+def bars(doc, chart) -> dict[str, tuple[int, str]]:
+    """label → (count, href) from the chart's table fallback (full labels)."""
+    svg = doc.select_one(f'svg[data-chart="{chart}"]')
+    assert svg is not None, chart
+    result = {}
+    for a in svg.select("a.bar"):
+        label, count = a["aria-label"].rsplit(": ", 1)
+        result[label] = (int(count.split()[0]), a["href"])
+    return result
+
+
+def expected_counts(seed_trials, key) -> Counter:
+    counter: Counter = Counter()
+    for t in seed_trials.values():
+        if key == "antigen":
+            counter.update(t.antigen_names)
+        elif key == "country":
+            counter.update(t.countries)
+        elif key == "phase":
+            counter[t.get_phase_display()] += 1
+    return counter
+
+
+def test_the_page_has_five_accessible_charts(client, seed_trials):
+    doc = landscape(client)
+    for chart in CHARTS:
+        svg = doc.select_one(f'svg[data-chart="{chart}"]')
+        assert svg is not None, chart
+        title, desc = svg.find("title"), svg.find("desc")
+        assert title and title.get_text() and desc and desc.get_text()
+        assert svg["aria-labelledby"].split() == [title["id"], desc["id"]]
+        assert svg.select("a.bar"), f"{chart} has no bars"
+        for a in svg.select("a.bar"):
+            assert a.get("aria-label") and a.find("title")
+        table = svg.find_parent("section").select("details table tbody tr")
+        assert len(table) >= len(svg.select("a.bar"))
+
+
+def test_bar_counts_match_the_trials(client, seed_trials):
+    doc = landscape(client)
+    assert {k: v[0] for k, v in bars(doc, "antigen").items()} == dict(expected_counts(seed_trials, "antigen"))
+    assert {k: v[0] for k, v in bars(doc, "phase").items()} == dict(expected_counts(seed_trials, "phase"))
+    assert {k: v[0] for k, v in bars(doc, "country").items()} == dict(expected_counts(seed_trials, "country"))
+    years = Counter(str(t.start_date.year) for t in seed_trials.values() if t.start_date)
+    charted = {k: v[0] for k, v in bars(doc, "start_year").items()}
+    assert {k: n for k, n in charted.items() if n} == dict(years)
+    # a timeline: the years in between are there, empty
+    assert list(charted) == [str(y) for y in range(int(min(years)), int(max(years)) + 1)]
+
+
+def test_each_bar_links_to_the_list_filtered_to_it(client, seed_trials):
+    doc = landscape(client, {"age": "12"})
+    count, href = bars(doc, "antigen")["B7-H3"]
+    parts = urlsplit(href)
+    assert parts.path == LIST
+    assert parse_qs(parts.query) == {"age": ["12"], "antigen": ["B7-H3"]}
+    listed = trial_list(filters=parse_qs(parts.query))
+    assert listed.count() == count
+    for chart in CHARTS:
+        for label, (n, href) in bars(doc, chart).items():
+            assert trial_list(filters=parse_qs(urlsplit(href).query)).count() == n, (chart, label)
+
+
+def test_the_charts_apply_the_list_filters(client, seed_trials):
+    doc = landscape(client, {"antigen": "GD2"})
+    gd2 = [t for t in seed_trials.values() if "GD2" in t.antigen_names]
+    phases = Counter(t.get_phase_display() for t in gd2)
+    assert {k: v[0] for k, v in bars(doc, "phase").items()} == dict(phases)
+    antigen_bars = bars(doc, "antigen")
+    assert antigen_bars["GD2"][0] == len(gd2)
+    assert "HER2" not in antigen_bars
+    assert f"{len(gd2)} trials" in doc.select_one(".lede").get_text()
+    summary = doc.select_one(".summary__text").get_text()
+    assert "GD2" in summary
+    remove = doc.select_one("a.summary__remove")["href"]
+    assert remove == LANDSCAPE  # removing a filter stays on the landscape
+
+
+def test_selected_bars_are_marked(client, seed_trials):
+    doc = landscape(client, {"phase": "phase1_phase2"})
+    selected = [a["aria-label"] for a in doc.select('svg[data-chart="phase"] a.bar.is-selected')]
+    assert selected and all(s.startswith("Phase 1/2") for s in selected)
+
+
+def test_top_values_only_with_the_rest_in_the_table(client, db):
+    for i in range(23):
+        make_trial(antigens=[f"AG{i:02d}"], countries=["China"])
+    doc = landscape(client)
+    assert len(bars(doc, "antigen")) == 20
+    section = doc.select_one('svg[data-chart="antigen"]').find_parent("section")
+    assert len(section.select("details table tbody tr")) == 23
+    assert "3 more" in section.select_one(".chart-card__note").get_text()
+
+
+def test_trials_without_a_start_date_are_noted_not_charted(db):
+    make_trial(start_date=None)
+    make_trial(start_date="2021-05-01")
+    total, charts = build_charts(parse_filters({}))
+    years = next(c for c in charts if c.key == "start_year")
+    assert total == 2
+    assert [(b.label, b.count) for b in years.bars] == [("2021", 1)]
+    assert years.unstated == 1
+
+
+def test_all_charts_come_from_one_query(seed_trials, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        total, counts = landscape_counts(parse_filters({"age": "12", "q": "CAR"}))
+    assert set(counts) == set(CHARTS)
+    with django_assert_num_queries(1):
+        build_charts(parse_filters({"phase": "phase1"}))
+
+
+def test_the_landscape_page_uses_few_queries(client, seed_trials, django_assert_num_queries):
+    with django_assert_num_queries(2):  # the antigen synonym lookup + the chart query
+        response = client.get(LANDSCAPE, {"antigen": "B7-H3"})
+    assert response.status_code == 200
+
+
+def test_invalid_filters_show_notices_on_the_landscape(client, seed_trials):
+    doc = landscape(client, {"age": "abc"})
+    assert "abc" in doc.select_one(".notices").get_text()
+    assert sum(v[0] for v in bars(doc, "phase").values()) == len(seed_trials)
