@@ -62,7 +62,7 @@ serve: venv
 	@echo ""
 	@echo "  The CAR-T trials catalogue is served at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo ""
-	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --error-logfile -
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket --access-logfile - --error-logfile -
 
 test: venv-dev db chromium
 	$(BIN)/python manage.py collectstatic --noinput -v0
@@ -77,3 +77,21 @@ check-deploy: venv
 
 clean:
 	rm -rf staticfiles .pytest_cache tests/artifacts
+
+.PHONY: backup restore
+
+# pg_dump (custom format) of the configured database (DATABASE_URL, else the local
+# cluster) into backups/catalogue-YYYYmmdd-HHMMSS.dump; prints the file's path.
+backup: db
+	@scripts/backup.sh backup
+
+# make restore FILE=backups/catalogue-....dump: replaces the configured database's
+# contents with the dump (pg_restore --clean --if-exists --no-owner, one transaction).
+# On a terminal it asks for the database name first; YES=1 skips the question.
+restore:
+	@if [ -z "$(FILE)" ]; then \
+	  echo "make restore needs FILE=backups/catalogue-YYYYmmdd-HHMMSS.dump: it REPLACES the rows of the" >&2; \
+	  echo "configured database ($$(scripts/backup.sh target)) with the dump's; nothing was changed." >&2; \
+	  exit 2; fi
+	@$(MAKE) --no-print-directory db
+	@scripts/backup.sh restore $(if $(YES),--yes) "$(FILE)"

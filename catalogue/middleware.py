@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,10 @@ class DatabaseUnavailableMiddleware:
             isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
         ):
             log.error("database unavailable: %s", exception)
-            body = render_to_string("503.html", request=None)
-            response = HttpResponse(body, status=503)
+            if request.path.startswith("/api/"):
+                response = JsonResponse({"error": "The catalogue database is briefly unavailable; retry shortly."}, status=503)
+            else:
+                response = HttpResponse(render_to_string("503.html", request=None), status=503)
             response["Retry-After"] = "30"
             return response
         return None

@@ -64,7 +64,13 @@ def parse_database_url(url: str) -> dict:
     except ValueError:
         raise ConfigError(f"DATABASE_URL has a bad port: {parts.netloc!r}") from None
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    host = options.pop("host", None) or unquote(parts.hostname or "")
+    # urlsplit lower-cases .hostname; a percent-encoded socket path must keep its case.
+    netloc_host = parts.netloc.rpartition("@")[2]
+    if netloc_host.startswith("["):
+        netloc_host = netloc_host[1 : netloc_host.index("]")]
+    elif ":" in netloc_host:
+        netloc_host = netloc_host.rsplit(":", 1)[0]
+    host = options.pop("host", None) or unquote(netloc_host)
     config = {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,

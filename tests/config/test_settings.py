@@ -84,3 +84,9 @@ def test_development_defaults_are_local_only() -> None:
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert set(settings.ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "[::1]", "testserver"}
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+def test_a_percent_encoded_socket_path_keeps_its_case() -> None:
+    config = parse_database_url("postgres://postgres@%2FSrv%2FPg%2FRun/catalogue")
+    assert config["HOST"] == "/Srv/Pg/Run"
+    assert parse_database_url("postgres://u@[::1]:5433/db")["HOST"] == "::1"

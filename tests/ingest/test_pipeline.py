@@ -232,9 +232,11 @@ def test_the_command_runs_as_a_real_process_and_stays_quiet_in_a_pipe(tmp_path: 
 
 
 def _database_url(settings_dict: dict) -> str:
+    from urllib.parse import quote
+
     host = settings_dict["HOST"]
-    user = settings_dict["USER"]
-    password = settings_dict["PASSWORD"]
+    user = quote(settings_dict["USER"] or "", safe="")
+    password = quote(settings_dict["PASSWORD"] or "", safe="")
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
     if host.startswith("/"):
         return f"postgres://{auth}/{settings_dict['NAME']}?host={host}"
