@@ -32,6 +32,9 @@ class IngestReport:
     unchanged: int = 0
     failed: int = 0
     problems: list[str] = field(default_factory=list)
+    created_ids: list[str] = field(default_factory=list)
+    linked: int = 0
+    suggested: int = 0
 
     def add(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -45,7 +48,10 @@ class IngestReport:
         return self.failed == 0
 
     def summary(self) -> str:
-        return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
+        line = f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
+        if self.linked or self.suggested:
+            line += f" (linked {self.linked} cross-registry pair(s), {self.suggested} suggested duplicate(s) for curators)"
+        return line
 
 
 class _DryRun(Exception):
@@ -112,6 +118,7 @@ def ingest_paths(
                     ingest_document(content, name=name, format=format, report=report, vocab=vocab)
                 if progress:
                     progress(index, len(inputs))
+            link_registrations(report)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -171,6 +178,25 @@ def ingest_document(
             report.fail(f"{name}: {record.registry_id}: not stored: {str(exc).splitlines()[0]}")
             continue
         report.add(outcome)
+        if outcome == "created":
+            report.created_ids.append(normalized.registry_id)
+
+
+def link_registrations(report: IngestReport) -> None:
+    """After a run: link new trials with registrations that name them, and
+    offer very similar titles from the other registry to curators."""
+    from catalogue import linking
+    from catalogue.models import Trial
+
+    if not report.created_ids:
+        return
+    for trial in Trial.objects.filter(registry_id__in=report.created_ids, merged_into__isnull=True):
+        try:
+            with transaction.atomic():
+                report.linked += len(linking.auto_link(trial))
+                report.suggested += len(linking.suggest_duplicates(trial))
+        except DatabaseError as exc:
+            report.problems.append(f"{trial.registry_id}: linking skipped: {str(exc).splitlines()[0]}")
 
 
 def _display(name: str) -> str:

@@ -108,3 +108,19 @@ def test_admin_actions_refuse_get_requests(seed_trials) -> None:
     client.force_login(user)
     response = client.post("/admin/catalogue/trialpair/", {"action": "link_pairs", "_selected_action": [1]})
     assert response.status_code == 403  # no CSRF token
+
+
+def test_ingest_links_a_new_registration_that_names_an_existing_one(tmp_path) -> None:
+    from ingest.pipeline import ingest_paths
+    from tests.conftest import SAMPLES
+
+    ingest_paths([str(SAMPLES / "003_8a70a621ca2e797d.txt")])
+    page = (SAMPLES / "000_dda02b667f938841.txt").read_text()
+    label = "The registration number of the Partner Registry or other register:"
+    assert label in page
+    twin = tmp_path / "chictr_naming_nct.txt"
+    twin.write_text(page.replace(label, label + "\n\nNCT06836505\n", 1))
+    report = ingest_paths([str(twin)])
+    assert report.created == 1 and report.linked == 1
+    assert "linked 1 cross-registry pair" in report.summary()
+    assert Trial.objects.get(registry_id="ChiCTR2500108722").merged_into.registry_id == "NCT06836505"

@@ -156,24 +156,31 @@ def test_dry_run_reports_without_writing() -> None:
     assert Trial.objects.count() == 0 and SourceDocument.objects.count() == 0
 
 
-def test_a_record_that_cannot_be_stored_is_rolled_back_whole(monkeypatch) -> None:
-    """A failure in the middle of a record's writes leaves no partial trial."""
-    from ingest import importer
+def test_a_record_that_cannot_be_stored_is_rolled_back_whole() -> None:
+    """A failure in the middle of a record's writes (here: its sites, written after
+    the trial row and its dose levels) leaves no partial trial behind."""
+    from django.db import connection
 
-    original = importer._apply_related
-
-    def explode(trial, field, *args, **kwargs):
-        if trial.registry_id == "NCT06836505" and field == "sites":
-            from django.db import DataError
-
-            raise DataError("simulated failure after the trial row and its dose levels were written")
-        return original(trial, field, *args, **kwargs)
-
-    monkeypatch.setattr(importer, "_apply_related", explode)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE FUNCTION fail_for_nct06836505() RETURNS trigger AS $$
+            BEGIN
+                IF (SELECT registry_id FROM catalogue_trial WHERE id = NEW.trial_id) = 'NCT06836505' THEN
+                    RAISE EXCEPTION 'simulated failure while writing sites';
+                END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER fail_sites BEFORE INSERT ON catalogue_site
+                FOR EACH ROW EXECUTE FUNCTION fail_for_nct06836505();
+            """
+        )
     report = ingest_paths([str(SAMPLES)])
     assert report.failed == 1 and report.created == 4
+    assert "NCT06836505" in report.problems[0] and "simulated failure" in report.problems[0]
     assert not Trial.objects.filter(registry_id="NCT06836505").exists()
     assert not DoseLevel.objects.filter(trial__registry_id="NCT06836505").exists()
+    assert not TrialChange.objects.filter(trial__registry_id="NCT06836505").exists()
 
 
 def test_the_command_prints_a_summary_and_exits_non_zero_when_anything_failed(tmp_path: Path, capsys) -> None:
