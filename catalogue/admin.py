@@ -105,7 +105,7 @@ class TrialAdmin(admin.ModelAdmin):
         "registry_id",
         "source_link",
         "provenance",
-        "curated_fields",
+        "curated_list",
         "conflicts",
         *[f"raw_{f}" for f in RAW_KEYS],
         "history",
@@ -156,7 +156,7 @@ class TrialAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Curation and provenance", {"fields": ("curated_fields", "conflicts", "provenance", "history")}),
+        ("Curation and provenance", {"fields": ("curated_list", "conflicts", "provenance", "history")}),
     )
 
     for _field in RAW_KEYS:
@@ -165,6 +165,53 @@ class TrialAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("source_document")
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "<int:pk>/revert/<str:field>/",
+                self.admin_site.admin_view(self.revert_view),
+                name="catalogue_trial_revert",
+            ),
+            *super().get_urls(),
+        ]
+
+    def revert_view(self, request: HttpRequest, pk: int, field: str):
+        """Confirm, then give one curated field back to the registry (POST only)."""
+        from django.contrib import messages
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import get_object_or_404, redirect
+
+        from catalogue.curation import CurationError, revert_field
+
+        trial = get_object_or_404(Trial, pk=pk)
+        if not self.has_change_permission(request, trial):
+            raise PermissionDenied
+        change_url = "../../change/"
+        if request.method != "POST":
+            return TemplateResponse(
+                request,
+                "admin/catalogue/trial/revert_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Revert {field} to the registry's value?",
+                    "trial": trial,
+                    "field": field,
+                    "current": json.dumps(current_value(trial, field), ensure_ascii=False),
+                    "parsed": json.dumps((trial.parsed or {}).get(field), ensure_ascii=False),
+                    "opts": self.model._meta,
+                    "change_url": change_url,
+                },
+            )
+        try:
+            revert_field(trial, field, user=request.user, reason=request.POST.get("reason", ""))
+        except CurationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{field} now follows the registry again.")
+        return redirect("admin:catalogue_trial_change", trial.pk)
 
     @admin.display(description="title")
     def short_title(self, obj: Trial) -> str:
@@ -190,6 +237,14 @@ class TrialAdmin(admin.ModelAdmin):
         return format_html(
             "{} · format {} · parser v{} · sha256 {}… · ingested {}",
             doc.filename or "(unnamed)", obj.source_format, obj.parser_version, doc.sha256[:12], obj.ingested_at,
+        )
+
+    @admin.display(description="curated fields (revert to the registry's value)")
+    def curated_list(self, obj: Trial) -> str:
+        if not obj.curated_fields:
+            return "—"
+        return format_html_join(
+            " ", '<a class="button" href="../revert/{}/">{} ↺</a>', ((f, f) for f in obj.curated_fields)
         )
 
     @admin.display(description="registry changed under a curated field")

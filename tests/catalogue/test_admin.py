@@ -142,3 +142,42 @@ def test_the_curators_group_can_change_trials_and_vocabularies_but_not_users(see
     assert client.get("/admin/auth/user/add/").status_code == 403
     assert not user.has_perm("auth.change_user")
     assert not user.has_perm("catalogue.delete_trial")
+
+
+def test_a_curator_reverts_a_field_to_the_parsed_value_after_confirming(staff_client, seed_trials) -> None:
+    trial = Trial.objects.get(registry_id="NCT06836505")
+    url = f"/admin/catalogue/trial/{trial.pk}/change/"
+    data = form_data(staff_client.get(url).content.decode())
+    data["min_age_years"] = ["2"]
+    assert staff_client.post(url, data).status_code == 302
+    assert "../revert/min_age_years/" in staff_client.get(url).content.decode()
+
+    revert_url = f"/admin/catalogue/trial/{trial.pk}/revert/min_age_years/"
+    confirm = staff_client.get(revert_url)
+    assert confirm.status_code == 200 and b"Revert" in confirm.content
+    trial.refresh_from_db()
+    assert trial.min_age_years == 2  # a GET changes nothing
+
+    response = staff_client.post(revert_url, {"reason": "registry is right after all"})
+    assert response.status_code == 302
+    trial.refresh_from_db()
+    assert trial.min_age_years == 1
+    assert trial.curated_fields == []
+    last = TrialChange.objects.filter(trial=trial, actor="curator").first()
+    assert last.changes == {"min_age_years": [2.0, 1.0]} and last.reason == "registry is right after all"
+
+
+def test_curated_antigens_revert_to_the_parsed_targets(staff_client, seed_trials) -> None:
+    from catalogue.curation import revert_field
+    from catalogue.models import Antigen
+
+    trial = Trial.objects.get(registry_id="NCT06836505")
+    url = f"/admin/catalogue/trial/{trial.pk}/change/"
+    data = form_data(staff_client.get(url).content.decode())
+    data["antigens"] = [str(Antigen.objects.get(name="CD19").pk)]
+    assert staff_client.post(url, data).status_code == 302
+    trial.refresh_from_db()
+    assert trial.antigen_names == ["CD19"] and trial.curated_fields == ["antigens"]
+    revert_field(trial, "antigens")
+    trial.refresh_from_db()
+    assert sorted(trial.antigen_names) == ["B7-H3", "GD2"]
