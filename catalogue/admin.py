@@ -330,10 +330,29 @@ class TrialAdmin(admin.ModelAdmin):
         refresh_denormalized(obj)
 
 
+class RenormalizeMixin:
+    """An admin action that re-applies the vocabularies to every trial (asks first)."""
+
+    @admin.action(description="Re-apply vocabularies to all trials (renormalize from stored source documents)")
+    def renormalize_all(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        from ingest.pipeline import renormalize
+
+        page = confirmed(
+            request, self, queryset,
+            "Re-apply the antigen and disease vocabularies to every trial? Curated fields are kept.",
+        )  # fmt: skip
+        if page:
+            return page
+        report = renormalize()
+        self.message_user(request, f"Renormalized: {report.summary()}")
+        return None
+
+
 @admin.register(Antigen)
-class AntigenAdmin(admin.ModelAdmin):
+class AntigenAdmin(RenormalizeMixin, admin.ModelAdmin):
     list_display = ("name", "gene_symbol", "synonym_list")
     search_fields = ("name", "gene_symbol", "synonyms")
+    actions = ["renormalize_all"]
 
     @admin.display(description="synonyms")
     def synonym_list(self, obj: Antigen) -> str:
@@ -341,7 +360,8 @@ class AntigenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Disease)
-class DiseaseAdmin(admin.ModelAdmin):
+class DiseaseAdmin(RenormalizeMixin, admin.ModelAdmin):
+    actions = ["renormalize_all"]
     list_display = ("name", "category")
     list_filter = ("category",)
     search_fields = ("name", "synonyms")

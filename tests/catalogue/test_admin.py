@@ -181,3 +181,16 @@ def test_curated_antigens_revert_to_the_parsed_targets(staff_client, seed_trials
     revert_field(trial, "antigens")
     trial.refresh_from_db()
     assert sorted(trial.antigen_names) == ["B7-H3", "GD2"]
+
+
+def test_renormalize_runs_from_the_vocabulary_admin_after_confirmation(staff_client, seed_trials) -> None:
+    from catalogue.models import Disease
+
+    Disease.objects.create(name="Bone and soft tissue sarcoma", category="solid_tumor", synonyms=["bone and soft tissue sarcomas"])
+    data = {"action": "renormalize_all", "_selected_action": [Disease.objects.first().pk]}
+    page = staff_client.post("/admin/catalogue/disease/", data)
+    assert page.status_code == 200 and b"Yes, I" in page.content
+    assert "Bone and soft tissue sarcoma" not in Trial.objects.get(registry_id="ChiCTR2500108722").disease_names
+    done = staff_client.post("/admin/catalogue/disease/", {**data, "confirmed": "yes"}, follow=True)
+    assert b"Renormalized: created 0, updated 1" in done.content
+    assert "Bone and soft tissue sarcoma" in Trial.objects.get(registry_id="ChiCTR2500108722").disease_names
