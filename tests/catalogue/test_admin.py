@@ -194,3 +194,15 @@ def test_renormalize_runs_from_the_vocabulary_admin_after_confirmation(staff_cli
     done = staff_client.post("/admin/catalogue/disease/", {**data, "confirmed": "yes"}, follow=True)
     assert b"Renormalized: created 0, updated 1" in done.content
     assert "Bone and soft tissue sarcoma" in Trial.objects.get(registry_id="ChiCTR2500108722").disease_names
+
+
+def test_registry_markup_renders_escaped_in_the_admin(staff_client, seed_trials) -> None:
+    trial = Trial.objects.get(registry_id="NCT06836505")
+    trial.title = "<script>alert('x')</script> CAR-T"
+    trial.inclusion_criteria = '<img src=x onerror="alert(1)">'
+    trial.raw = {**trial.raw, "phase": "<script>alert('raw')</script>"}
+    trial.save()
+    for url in (f"/admin/catalogue/trial/{trial.pk}/change/", "/admin/catalogue/trial/?q=NCT06836505"):
+        body = staff_client.get(url).content.decode()
+        assert "<script>alert(" not in body and "<img src=x onerror" not in body
+        assert "&lt;script&gt;alert(" in body
