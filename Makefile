@@ -14,6 +14,9 @@ help:
 	@echo "make run    set everything up and serve the catalogue at http://$(HOST):$(PORT)/"
 	@echo "make test   set everything up and run the whole test suite"
 	@echo "make db / make db-stop   start / stop the project's own PostgreSQL (.pgdata/)"
+	@echo "make backup / make restore FILE=...   pg_dump / pg_restore of the catalogue"
+	@echo "make superuser   create an admin account"
+	@echo "make check-deploy   Django's deployment checks under production settings"
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
