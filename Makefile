@@ -98,3 +98,9 @@ restore:
 	  exit 2; fi
 	@$(MAKE) --no-print-directory db
 	@scripts/backup.sh restore $(if $(YES),--yes) "$(FILE)"
+
+# Load test against the current database: gunicorn (DEBUG=0) on 127.0.0.1:8077 and wrk,
+# 30 s at 16 connections on the list page and on the API (see scripts/loadtest.sh).
+.PHONY: loadtest
+loadtest: venv db
+	scripts/loadtest.sh

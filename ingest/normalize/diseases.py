@@ -467,6 +467,8 @@ _SPELLING = (
     (re.compile(r"centre\b", re.I), "center"),
     (re.compile(r"[’‘`´]"), "'"),
 )
+# Each _SPELLING pattern needs one of these strings: when none is there, no pattern matches.
+_SPELLING_HINT = re.compile(r"aemia|tumour|haem|oesophag|centre|[’‘`´]", re.I)
 _WORD_SPLIT = re.compile(r"[\s\-_‐‑–—,]+")
 _SEP = r"[\s\-_‐‑–—,/]+"
 _SUFFIX = r"(?:'?s)?"
@@ -476,16 +478,24 @@ _LEFT_BOUNDARY = f"(?<![{_ASCII_WORD_CHAR}])"
 
 
 def _normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", html.unescape(text))
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    text = unicodedata.normalize("NFC", text)
-    for pattern, replacement in _SPELLING:
-        text = pattern.sub(replacement, text)
+    text = html.unescape(text)
+    if not text.isascii():  # the Unicode steps leave ASCII text as it is
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+        text = unicodedata.normalize("NFC", text)
+    if _SPELLING_HINT.search(text):
+        for pattern, replacement in _SPELLING:
+            text = pattern.sub(replacement, text)
     return text
 
 
 def _is_cjk(text: str) -> bool:
     return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def _is_cased(ch: str) -> bool:
+    """True when `ch` has case variants (IGNORECASE can match another character)."""
+    return ch.lower() != ch or ch.upper() != ch or ch.casefold() != ch
 
 
 def _synonym_pattern(synonym: str) -> str | None:
@@ -506,6 +516,76 @@ def _synonym_pattern(synonym: str) -> str | None:
     return f"{left}{body}{right}"
 
 
+def _second_chars(synonym: str) -> str | None:
+    """The characters (a regex class body) that can come second in a text the
+    synonym's pattern matches; None when that is not known. Mirrors `_synonym_pattern`."""
+    synonym = _normalize(synonym).strip()
+    if _is_cjk(synonym):
+        words = [p for p in _WORD_SPLIT.split(synonym) if p]
+        after_short_first = r"\s\-" + (re.escape(words[1][0]) if len(words) > 1 else "")
+    else:
+        words = [w for w in _WORD_SPLIT.split(synonym) if w]
+        after_short_first = ("'s" if words and words[0][-1].isalpha() else "") + _SEP[1:-2]
+    if not words:
+        return None
+    if len(words[0]) > 1:
+        return re.escape(words[0][1])
+    return after_short_first if len(words) > 1 else None
+
+
+def _by_second_char(bucket: list[tuple[int, str, DiseaseSpec, str | None]]) -> tuple[str, list[DiseaseSpec]]:
+    """The alternation of one bucket's patterns (in order), with its specs in group order.
+
+    Patterns that begin with the same two letters are put behind one look-ahead
+    on the second character, so a text position skips the rest at once. Only
+    patterns that can never match the same text are reordered: a pattern joins
+    the last group whose second characters may overlap with its own when that
+    group has exactly its own, else it starts a new group at the end.
+    """
+    groups: list[tuple[str | None, list[tuple[str, DiseaseSpec]]]] = []
+    for _, pattern, spec, second in bucket:
+        last = None
+        for group in reversed(groups):
+            if _may_overlap(group[0], second):
+                last = group
+                break
+        if last is not None and last[0] == second and second is not None:
+            last[1].append((pattern, spec))
+        else:
+            groups.append((second, [(pattern, spec)]))
+    alternatives: list[str] = []
+    specs: list[DiseaseSpec] = []
+    for second, members in groups:
+        inner = "|".join(f"({pattern})" for pattern, _ in members)
+        if second is not None and len(members) > 1:
+            inner = f"(?=.[{second}])(?:{inner})"
+        alternatives.append(inner)
+        specs.extend(spec for _, spec in members)
+    return "|".join(alternatives), specs
+
+
+def _may_overlap(a: str | None, b: str | None) -> bool:
+    """Whether a character may be in both classes (IGNORECASE); True unless one is a single character."""
+    if a is None or b is None:
+        return True
+    single_a, single_b = _single_char(a), _single_char(b)
+    if single_a is None and single_b is None:
+        return True
+    if single_a is not None:
+        return re.fullmatch(f"[{b}]", single_a, re.IGNORECASE) is not None or (
+            single_b is not None and re.fullmatch(f"[{a}]", single_b, re.IGNORECASE) is not None)
+    return re.fullmatch(f"[{a}]", single_b, re.IGNORECASE) is not None
+
+
+def _single_char(char_class: str) -> str | None:
+    """The character a one-character class body ("a", "\\-") stands for, else None."""
+    if len(char_class) == 1:
+        return char_class
+    if len(char_class) == 2 and char_class[0] == "\\" and not char_class[1].isalnum():
+        return char_class[1]
+    return None
+
+
 class Vocabulary:
     """A compiled set of `DiseaseSpec`s. Build with `from_specs`."""
 
@@ -520,7 +600,7 @@ class Vocabulary:
         """Compile `specs`. A synonym claimed by two specs belongs to the first."""
         specs = tuple(specs)
         seen: set[str] = set()
-        entries: list[tuple[int, str, DiseaseSpec, str, bool]] = []
+        entries: list[tuple[int, str, DiseaseSpec, str, bool, str | None]] = []
         for spec in specs:
             for synonym in (spec.name, *spec.synonyms):
                 if not synonym or not synonym.strip():
@@ -535,32 +615,45 @@ class Vocabulary:
                 seen.add(key)
                 normalized = _normalize(synonym).strip()
                 word_start = pattern.startswith("(?<!")
-                entries.append((len(normalized), pattern, spec, normalized[0].casefold(), word_start))
+                entries.append((len(normalized), pattern, spec, normalized[0].casefold(), word_start, _second_chars(synonym)))
         if not entries:
             return cls(specs, None, ())
         # One alternation per first character, guarded by a look-ahead, so each
         # text position only tries the synonyms that can start there; inside a
         # bucket the longest synonym comes first. Synonyms that must start a
         # word are tried only where a word starts.
-        buckets: dict[tuple[bool, str], list[tuple[int, str, DiseaseSpec]]] = {}
-        for length, pattern, spec, first, word_start in entries:
+        buckets: dict[tuple[bool, str], list[tuple[int, str, DiseaseSpec, str | None]]] = {}
+        for length, pattern, spec, first, word_start, second in entries:
             if word_start:
                 pattern = pattern[len(_LEFT_BOUNDARY):]
-            buckets.setdefault((word_start, first), []).append((length, pattern, spec))
-        branches: dict[bool, list[str]] = {True: [], False: []}
-        group_specs: list[DiseaseSpec] = []
+            buckets.setdefault((word_start, first), []).append((length, pattern, spec, second))
+        #
+        # Speed: a text position is tried against every branch of the top-level
+        # alternation, so the synonyms that need no word start are split in two
+        # groups, each behind one character-class look-ahead: those starting with
+        # an uncased character (Chinese) and those starting with a cased one
+        # ("B淋巴…"). A character matches the first characters of one group only,
+        # so the split keeps the order that matters; most positions now fail
+        # after three cheap tests instead of one look-ahead per bucket.
+        branches: dict[object, list[str]] = {True: [], "uncased": [], "cased": []}
+        firsts: dict[object, set[str]] = {True: set(), "uncased": set(), "cased": set()}
+        specs_of: dict[object, list[DiseaseSpec]] = {True: [], "uncased": [], "cased": []}
         for (word_start, first), bucket in sorted(buckets.items(), key=lambda item: not item[0][0]):
             bucket.sort(key=lambda e: -e[0])
-            inner = "|".join(f"({pattern})" for _, pattern, _ in bucket)
-            branches[word_start].append(f"(?={re.escape(first)})(?:{inner})")
-            group_specs.extend(spec for _, _, spec in bucket)
-        combined = "|".join(
-            part for part in (
-                f"{_LEFT_BOUNDARY}(?:{'|'.join(branches[True])})" if branches[True] else "",
-                "|".join(branches[False]),
-            ) if part
-        )
-        return cls(specs, re.compile(combined, re.IGNORECASE), tuple(group_specs))
+            inner, inner_specs = _by_second_char(bucket)
+            group: object = True if word_start else ("cased" if _is_cased(first[0]) else "uncased")
+            branches[group].append(f"(?={re.escape(first)})(?:{inner})")
+            firsts[group].add(first[0])
+            specs_of[group].extend(inner_specs)
+        parts = []
+        if branches[True]:
+            parts.append(f"{_LEFT_BOUNDARY}(?:{'|'.join(branches[True])})")
+        for group in ("uncased", "cased"):
+            if branches[group]:
+                guard = "".join(re.escape(ch) for ch in sorted(firsts[group]))
+                parts.append(f"(?=[{guard}])(?:{'|'.join(branches[group])})")
+        group_specs = specs_of[True] + specs_of["uncased"] + specs_of["cased"]
+        return cls(specs, re.compile("|".join(parts), re.IGNORECASE), tuple(group_specs))
 
     def find(self, texts: Iterable[str]) -> list[DiseaseSpec]:
         """Specs found in `texts`, unique, in order of first appearance.

@@ -45,6 +45,14 @@ _CHAR_MAP = {
 _DROPPED = set("\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
 _ESCAPABLE = set("^<>~*_[]()#+-.!|\\`{}")
 _PLAIN_ASCII_RE = re.compile(r"[\x01-\x7f]*")
+# The characters `_normalize` changes: a backslash before an escapable character,
+# dropped and superscript characters, full-width forms, `_CHAR_MAP` keys, and
+# whitespace (other than the plain space) or control characters, which become a space.
+_SPECIAL_RE = re.compile(
+    r"\\(?=[" + re.escape("".join(sorted(_ESCAPABLE))) + r"])"
+    r"|[" + re.escape("".join(sorted(_DROPPED | set(_SUPERSCRIPTS) | set(_CHAR_MAP)))) + r"\uff01-\uff5e\x00-\x1f]"
+    r"|[^\S ]"
+)
 
 
 def _normalize(text: str) -> tuple[str, list[int] | None]:
@@ -57,14 +65,21 @@ def _normalize(text: str) -> tuple[str, list[int] | None]:
     """
     if "\\" not in text and _PLAIN_ASCII_RE.fullmatch(text):
         return text, None
+    # Characters that stay as they are are copied a run at a time; only the
+    # characters `_SPECIAL_RE` finds are looked at one by one.
     out: list[str] = []
     index: list[int] = []
     previous_super = False
-    length = len(text)
-    for i, ch in enumerate(text):
-        if ch == "\\" and i + 1 < length and text[i + 1] in _ESCAPABLE:
-            continue
-        if ch in _DROPPED:
+    pos = 0
+    for match in _SPECIAL_RE.finditer(text):
+        i = match.start()
+        if i > pos:
+            out.append(text[pos:i])
+            index.extend(range(pos, i))
+            previous_super = False
+        pos = i + 1
+        ch = text[i]
+        if ch == "\\" or ch in _DROPPED:  # an escaping backslash, or an invisible character
             continue
         sup = _SUPERSCRIPTS.get(ch)
         if sup is not None:
@@ -81,13 +96,13 @@ def _normalize(text: str) -> tuple[str, list[int] | None]:
             mapped = chr(code - 0xFEE0)
         elif ch in _CHAR_MAP:
             mapped = _CHAR_MAP[ch]
-        elif ch.isspace() or code < 0x20:
+        else:  # whitespace or a control character
             mapped = " "
-        else:
-            mapped = ch
-        for piece in mapped:
-            out.append(piece)
-            index.append(i)
+        out.append(mapped)
+        index.extend([i] * len(mapped))
+    if pos < len(text):
+        out.append(text[pos:])
+        index.extend(range(pos, len(text)))
     return "".join(out), index
 
 
@@ -116,7 +131,8 @@ _SEP = r"\s*(?:-|~|\bto\b|至|到)\s*"
 _START = r"(?<![a-z0-9.^_\-])"
 
 _QTY_RE = re.compile(
-    _START + r"(?:"
+    r"(?=[\db(])"  # every branch starts with a digit, "between" or "(": other positions fail at once
+    + _START + r"(?:"
     r"between\s+(?P<b1>" + _ATOM + r")\s+and\s+(?P<b2>" + _ATOM + r")"
     r"|(?P<s1>" + _MANT + r")" + _SEP + r"(?P<s2>" + _MAGX + r"|" + _WORD + r")"
     r"|\(\s*(?P<p1>" + _MANT + r")" + _SEP + r"(?P<p2>" + _MANT + r")\s*\)(?P<pp>" + _TIMES + _POW + r")"
@@ -364,6 +380,16 @@ def _resolve(found: list[_Found], norm: str) -> list[_Found]:
     return resolved
 
 
+_ASCII_DIGIT_RE = re.compile(r"[0-9]")
+
+
+def _has_digit(text: str) -> bool:
+    """Whether any character of `text` is a digit (`str.isdigit`: "²" and "①" too)."""
+    if text.isascii():
+        return _ASCII_DIGIT_RE.search(text) is not None
+    return any(map(str.isdigit, text))
+
+
 def parse_dose_text(text: str, arm: str = "") -> list[DoseLevelValue]:
     """Every CAR-T cell dose level stated in `text`, in order of appearance.
 
@@ -376,7 +402,7 @@ def parse_dose_text(text: str, arm: str = "") -> list[DoseLevelValue]:
     Per-volume counts, drug doses and implausible values (see
     `PLAUSIBLE_BOUNDS`) are never returned. Identical levels are returned once.
     """
-    if not text or not any(ch.isdigit() for ch in text):
+    if not text or not _has_digit(text):
         return []
     norm, index = _normalize(text)
     levels: list[DoseLevelValue] = []

@@ -56,11 +56,14 @@ def clean_line(line: str) -> str:
 def text_lines(text: str, *, unescape_markdown: bool = True) -> list[str]:
     """Lines of a text rendering, cleaned; blank lines are kept as "" (runs collapsed)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # What `clean_line` and the unescaping do to each line, done to the whole text at
+    # once: none of the patterns matches a line break, so only the strip is per line.
+    text = _SPACES.sub(" ", _ZERO_WIDTH.sub("", text))
+    if unescape_markdown:
+        text = _MARKDOWN_ESCAPE.sub(r"\1", text)
     lines: list[str] = []
     for raw in text.split("\n"):
-        line = clean_line(raw)
-        if unescape_markdown:
-            line = _MARKDOWN_ESCAPE.sub(r"\1", line)
+        line = raw.strip()
         if line or (lines and lines[-1]):
             lines.append(line)
     while lines and not lines[-1]:

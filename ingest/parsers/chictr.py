@@ -242,16 +242,22 @@ _BLOCK_TAGS = ("p", "div", "li", "tr", "td", "th", "table", "h1", "h2", "h3", "h
 _HEADER_TAGS = frozenset({"p", "div", "span", "h1", "h2", "h3", "h4", "h5", "h6", "th", "td", "strong", "b"})
 
 
+_PARENTHESIZED = re.compile(r"\([^()]*\)")
+_LATIN_LOWER = re.compile(r"[a-z]")
+
+
 def _norm_label(text: str) -> str:
     """A label reduced for lookup: NFKC, lowercase, no parentheses, no trailing colon."""
-    s = unicodedata.normalize("NFKC", text).lower().replace("’", "'").replace("‘", "'")
-    previous = None
-    while previous != s:
-        previous, s = s, re.sub(r"\([^()]*\)", "", s)
+    s = text if text.isascii() else unicodedata.normalize("NFKC", text)  # NFKC keeps ASCII as it is
+    s = s.lower().replace("’", "'").replace("‘", "'")
     if "(" in s:
-        s = s[: s.index("(")]
+        previous = None
+        while previous != s:
+            previous, s = s, _PARENTHESIZED.sub("", s)
+        if "(" in s:
+            s = s[: s.index("(")]
     s = " ".join(s.split()).strip(" :\"'“”")
-    if _CJK.search(s) and not re.search(r"[a-z]", s):
+    if _CJK.search(s) and not _LATIN_LOWER.search(s):
         s = s.replace(" ", "")
     return s
 

@@ -133,16 +133,33 @@ class _Section:
     lines: list[str] = field(default_factory=list)
 
 
+def _first_of(specs: tuple[_Heading, ...]) -> tuple[re.Pattern[str], tuple[_Heading, ...]]:
+    """One pattern for `specs`: its `lastindex` names the first spec whose own pattern
+    matches (an alternation tries its branches in order), in a single regex call."""
+    pattern = "|".join(f"({spec.pattern.pattern})" for spec in specs)
+    return re.compile(pattern, re.IGNORECASE), specs
+
+
+_ANY_HEADING = _first_of(_HEADINGS)
+_FIELD_HEADING = _first_of(tuple(spec for spec in _HEADINGS if spec.kind == FIELD))
+
+
+def _first_heading(text: str, headings: tuple[re.Pattern[str], tuple[_Heading, ...]]) -> _Heading | None:
+    pattern, specs = headings
+    match = pattern.fullmatch(text)
+    return specs[match.lastindex - 1] if match else None
+
+
 def _match_heading(line: str, in_text: bool) -> tuple[_Heading, str] | None:
     """The heading a line starts, with any value written after a colon on the same line."""
     bare = line.rstrip(":：").strip()
     if len(bare) > 80:
         return None
-    for spec in _HEADINGS:
-        if spec.pattern.fullmatch(bare):
-            if in_text and line.rstrip().endswith((":", "：")):
-                return None
-            return spec, ""
+    spec = _first_heading(bare, _ANY_HEADING)
+    if spec is not None:
+        if in_text and line.rstrip().endswith((":", "：")):
+            return None
+        return spec, ""
     if in_text:
         return None
     if match := _BARE_NCT_ID.match(line):
@@ -151,9 +168,9 @@ def _match_heading(line: str, in_text: bool) -> tuple[_Heading, str] | None:
         return _match_heading(match.group(1), in_text=False)[0], match.group(2)
     match = _INLINE_HEADING.match(line)
     if match:
-        for spec in _HEADINGS:
-            if spec.kind == FIELD and spec.pattern.fullmatch(match.group("head").strip()):
-                return spec, match.group("value").strip()
+        spec = _first_heading(match.group("head").strip(), _FIELD_HEADING)
+        if spec is not None:
+            return spec, match.group("value").strip()
     return None
 
 
