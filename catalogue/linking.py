@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from catalogue.models import Trial, TrialChange, TrialPair
@@ -97,10 +97,13 @@ def unlink(pair: TrialPair, *, user=None) -> TrialPair:
 
 def suggest_duplicates(trial: Trial, *, threshold: float = SUGGEST_SIMILARITY) -> list[TrialPair]:
     """Offer other-registry records with very similar titles to curators. Never links."""
-    if not trial.title or trial.merged_into_id:
+    if not trial.title or trial.merged_into_id or trial.registry == "synthetic":
         return []
+    with connection.cursor() as cursor:
+        # Let the trigram index cut at our threshold instead of pg_trgm's default 0.3 (10x fewer rows at 100k).
+        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
     candidates = (
-        Trial.objects.exclude(registry=trial.registry)
+        Trial.objects.exclude(registry__in=[trial.registry, "synthetic"])
         .filter(title__trigram_similar=trial.title, merged_into__isnull=True)
         .annotate(similarity=TrigramSimilarity("title", trial.title))
         .filter(similarity__gte=threshold)

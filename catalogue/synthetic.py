@@ -18,8 +18,18 @@ countries, no sites), study type, registration/completion dates.
 Rows are written the way the importer writes them: the same denormalized
 facet arrays (`_set_denormalized`'s sorted unique names), the same
 `search_document()` (the importer's own function, with the antigens' synonyms),
-`parsed` in `snapshot()` form and `search_vector` with the importer's expression,
-computed by one set-based UPDATE after the COPYs.
+`parsed` in `snapshot()` form, and `search_vector` with the importer's exact
+expression (`SEARCH_VECTOR_SQL`), computed set-based in SQL.
+
+Speed (100,000 trials in about two minutes on 2 cores): each batch is COPYed into
+a temporary stage table and moved into catalogue_trial by one INSERT … SELECT
+that computes the search vector, so every row is written once. (The first
+version COPYed the rows and then ran one UPDATE … SET search_vector = … over all
+of them; that rewrote every row, doubled the index maintenance and left 100,000
+dead tuples: 21 s per 5,000 trials instead of 8 s.) For large loads the trial
+table's secondary indexes are dropped and rebuilt from their own definitions in
+the same transaction (`index_mode`). The next batch is generated in a thread
+while PostgreSQL works on the current one.
 """
 
 from __future__ import annotations
@@ -60,6 +70,11 @@ def registry_id(index: int) -> str:
 # Measured distributions (calibrate() prints these; weights are trial counts out of 2,587)
 # --------------------------------------------------------------------------------------------
 # Measured by calibrate() on the 2,587 trials of the 2026-08-22 bulk snapshot (see the module docstring).
+# Read from them: CD19 (1,024) and BCMA (378) dominate; 18% of the trials name several targets
+# (471; 21% of those naming any, mostly BCMA+CD19, CD19+CD22, CD19+CD20); 2.1% state neither age
+# limit (54: the age filter keeps them for any age) and 38% leave at least one side open (mostly no
+# maximum); China (1,438) and the United States (745) dominate the countries; median title 92
+# characters, median summary 310.
 CALIBRATION_TRIALS = 2587
 ANTIGEN_SETS = [(['CD19'], 697), ([], 380), (['BCMA'], 196), (['BCMA', 'CD19'], 127), (['CD19', 'CD22'], 86),
  (['CD19', 'CD20'], 74), (['CD7'], 74), (['Mesothelin'], 55), (['GPC3'], 50), (['B7-H3'], 48), (['CD70'], 37),
@@ -1081,12 +1096,6 @@ class SeedResult:
     @property
     def trials_per_s(self) -> float:
         return self.created / self.seconds if self.seconds else 0.0
-
-
-def synthetic_trials():
-    from catalogue.models import Trial
-
-    return Trial.objects.filter(registry=SYNTHETIC_REGISTRY)
 
 
 def search_vector_expression():

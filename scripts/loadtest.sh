@@ -112,6 +112,7 @@ echo "single requests to / (s): $(for _ in 1 2 3 4 5; do curl -s -o /dev/null -w
 lua_script() {  # $1.. paths -> a wrk script cycling through them, counting non-2xx per thread
   local file="$WORK/paths-$RANDOM.lua"
   {
+    echo "local CONNECTIONS = $CONNECTIONS"
     echo "local paths = {"
     for path in "$@"; do printf '  "%s",\n' "$path"; done
     echo "}"
@@ -119,25 +120,33 @@ lua_script() {  # $1.. paths -> a wrk script cycling through them, counting non-
 local threads = {}
 local counter = 0
 non2xx = 0
+sent = 0
 function setup(thread) table.insert(threads, thread) end
 function init(args) counter = math.random(#paths) end
 function request()
   counter = counter + 1
+  sent = sent + 1
   return wrk.format("GET", paths[(counter % #paths) + 1])
 end
 function response(status, headers, body)
   if status < 200 or status > 299 then non2xx = non2xx + 1 end
 end
 function done(summary, latency, requests)
-  local bad = 0
-  for _, thread in ipairs(threads) do bad = bad + (thread:get("non2xx") or 0) end
+  local bad, total_sent = 0, 0
+  for _, thread in ipairs(threads) do
+    bad = bad + (thread:get("non2xx") or 0)
+    total_sent = total_sent + (thread:get("sent") or 0)
+  end
   local e = summary.errors
   local seconds = summary.duration / 1e6
+  -- Requests still in flight when the run ended (at most one per connection; not errors:
+  -- a closed-loop run always ends with some in flight).
+  local unanswered = math.min(CONNECTIONS, math.max(0, total_sent - summary.requests))
   io.write(string.format(
-    "RESULT requests=%d seconds=%.2f rps=%.1f p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f max_ms=%.1f non2xx=%d socket_errors=%d timeouts=%d\n",
+    "RESULT requests=%d seconds=%.2f rps=%.1f p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f max_ms=%.1f non2xx=%d socket_errors=%d timeouts=%d unanswered=%d\n",
     summary.requests, seconds, summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, bad, e.connect + e.read + e.write + e.timeout, e.timeout))
+    latency.max / 1000, bad, e.connect + e.read + e.write + e.timeout, e.timeout, unanswered))
 end
 LUA
   } > "$file"
@@ -168,11 +177,16 @@ run_hey() {  # hey takes one URL: the first path
   ok="$(awk '/\[2[0-9][0-9]\]/ {s += $2} END {print s + 0}' "$out")"
   total="$(awk '/\[[0-9]+\]/ {s += $2} END {print s + 0}' "$out")"
   local errors; errors="$(awk '/Error distribution/ {f=1; next} f && /\[/ {gsub(/[\[\]]/, "", $1); s += $1} END {print s + 0}' "$out")"
-  eval "${name}_requests=$total ${name}_rps=$rps ${name}_p50_ms=$p50 ${name}_p95_ms=$p95 ${name}_p99_ms=$p99 ${name}_max_ms=0 ${name}_non2xx=$((total - ok)) ${name}_socket_errors=$errors ${name}_timeouts=0 ${name}_seconds=0"
+  eval "${name}_requests=$total ${name}_rps=$rps ${name}_p50_ms=$p50 ${name}_p95_ms=$p95 ${name}_p99_ms=$p99 ${name}_max_ms=0 ${name}_non2xx=$((total - ok)) ${name}_socket_errors=$errors ${name}_timeouts=0 ${name}_unanswered=0 ${name}_seconds=0"
+}
+
+drain() {  # let gunicorn finish what the previous run left queued before the next one starts
+  curl -s -o /dev/null --max-time 180 "$BASE/api/trials/?page_size=1" || true
 }
 
 if [ "$TOOL" = wrk ]; then
   run_wrk list "${LIST_PATHS[@]}"
+  drain
   run_wrk api "${API_PATHS[@]}"
 else
   run_hey list "${LIST_PATHS[@]}"
@@ -191,7 +205,9 @@ for name in list api; do
   r="${name}_rps"; a="${name}_p50_ms"; b="${name}_p95_ms"; c="${name}_p99_ms"; n="${name}_non2xx"; s="${name}_socket_errors"; q="${name}_requests"
   printf "%-6s %10s %9s %9s %9s %8s %8s\n" "$name" "${!r}" "${!a}" "${!b}" "${!c}" "$(( ${!n} + ${!s} ))" "${!q}"
 done
-echo "($TRIALS trials; $TOOL; gunicorn $WORKERS workers on $HOST:$PORT; DEBUG=0; errors = non-2xx + socket errors incl. timeouts > $TIMEOUT; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "($TRIALS trials; $TOOL; gunicorn $WORKERS workers on $HOST:$PORT; DEBUG=0; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "errors = non-2xx responses + socket errors: connect/read/write and wrk timeouts (> $TIMEOUT;"
+echo "wrk counts a request again at each 2 s check while it waits); in flight at the end: list ${list_unanswered:-0}, api ${api_unanswered:-0}"
 printf '{"tool": "%s", "trials": "%s", "duration": "%s", "connections": %s, "workers": %s, "list_rps": %s, "list_p95_ms": %s, "list_errors": %s, "api_rps": %s, "api_p95_ms": %s, "api_errors": %s}\n' \
   "$TOOL" "$TRIALS" "$DURATION" "$CONNECTIONS" "$WORKERS" "$list_rps" "$list_p95_ms" "$(( list_non2xx + list_socket_errors ))" \
   "$api_rps" "$api_p95_ms" "$(( api_non2xx + api_socket_errors ))"
