@@ -72,6 +72,27 @@ def test_denormalized_columns_are_what_the_importer_computes_for_the_same_values
         assert stored_vector(trial) == vector_before
 
 
+def test_large_values_are_compressed_with_the_columns_own_method_as_the_importers_are():
+    seed(40, seed=5)
+    methods = {"l": "lz4", "p": "pglz"}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW default_toast_compression")
+        (default,) = cursor.fetchone()
+        for column in ("search_document", "parsed"):
+            cursor.execute(
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = 'catalogue_trial'::regclass AND attname = %s",
+                [column],
+            )
+            (configured,) = cursor.fetchone()
+            cursor.execute(
+                f"SELECT DISTINCT pg_column_compression({column}) FROM catalogue_trial"
+                f" WHERE registry = 'synthetic' AND pg_column_compression({column}) IS NOT NULL"
+            )
+            used = {row[0] for row in cursor.fetchall()}
+            assert used, f"no compressed {column} among 40 trials"
+            assert used == {methods.get(configured, default)}, column
+
+
 def test_the_search_vector_sql_is_the_importers_expression():
     from django.db.models.sql import UpdateQuery
 
