@@ -50,21 +50,8 @@ class MultiValueField(forms.Field):
         return cleaned[:20]
 
 
-class LenientMultipleChoiceField(forms.MultipleChoiceField):
-    """Like MultipleChoiceField, but accepts values case-insensitively."""
-
-    def to_python(self, value: Any) -> list[str]:
-        values = super().to_python(value)
-        by_key = {str(k).lower(): str(k) for k, _ in self.choices}
-        return [by_key.get(v.strip().lower(), v) for v in values]
-
-
 class MultiValueFilter(django_filters.Filter):
     field_class = MultiValueField
-
-
-class ChoicesFilter(django_filters.MultipleChoiceFilter):
-    field_class = LenientMultipleChoiceField
 
 
 _SCI = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:[x×*]\s*10\s*\^?\s*([+-]?\d+)|[eE]([+-]?\d+))?\s*$")
@@ -130,14 +117,14 @@ class TrialFilterSet(django_filters.FilterSet):
 
     antigen = MultiValueFilter(method="filter_antigen", label="Target antigen")
     disease = MultiValueFilter(method="filter_disease", label="Disease")
-    disease_category = ChoicesFilter(
+    disease_category = django_filters.MultipleChoiceFilter(
         choices=DISEASE_CATEGORY_CHOICES, method="filter_disease_category", label="Disease category"
     )
-    phase = ChoicesFilter(choices=PHASE_CHOICES, field_name="phase", label="Phase")
-    status = ChoicesFilter(choices=STATUS_CHOICES, field_name="status", label="Status")
+    phase = django_filters.MultipleChoiceFilter(choices=PHASE_CHOICES, field_name="phase", label="Phase")
+    status = django_filters.MultipleChoiceFilter(choices=STATUS_CHOICES, field_name="status", label="Status")
     country = MultiValueFilter(method="filter_country", label="Country")
-    registry = ChoicesFilter(choices=REGISTRY_CHOICES, field_name="registry", label="Registry")
-    cell_source = ChoicesFilter(choices=CELL_SOURCE_CHOICES, field_name="cell_source", label="Cell source")
+    registry = django_filters.MultipleChoiceFilter(choices=REGISTRY_CHOICES, field_name="registry", label="Registry")
+    cell_source = django_filters.MultipleChoiceFilter(choices=CELL_SOURCE_CHOICES, field_name="cell_source", label="Cell source")
     age = AgeFilter(method="filter_age", label="Patient age (years)")
     age_min = AgeFilter(method="filter_age_min", label="Ages from")
     age_max = AgeFilter(method="filter_age_max", label="Ages to")

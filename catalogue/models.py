@@ -187,7 +187,8 @@ class Trial(models.Model):
             models.Index(fields=["cell_source"], name="trial_cell_source_idx"),
             models.Index(fields=["min_age_years", "max_age_years"], name="trial_age_idx"),
             models.Index(fields=["dose_min_cells_per_kg", "dose_max_cells_per_kg"], name="trial_dose_idx"),
-            models.Index(fields=["-start_date"], name="trial_start_idx"),
+            # Matches the default order (newest start, undated last) so a page is an index walk, not a sort.
+            models.Index(models.F("start_date").desc(nulls_last=True), "registry_id", name="trial_newest_idx"),
             models.Index(fields=["-updated_at"], name="trial_updated_idx"),
             GinIndex(fields=["antigen_names"], name="trial_antigen_names_gin"),
             GinIndex(fields=["disease_names"], name="trial_disease_names_gin"),

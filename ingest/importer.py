@@ -524,36 +524,22 @@ def _set_provenance(trial: Trial, nt: NormalizedTrial, new: dict, document, pars
     trial.ingested_at = now
 
 
-def _apply_related(trial: Trial, field: str, nt: NormalizedTrial, vocab: Vocabularies, *, fresh: bool = False) -> None:
-    """Write one related field. `fresh`: the trial was just created, nothing to replace."""
+def _apply_related(trial: Trial, field: str, nt: NormalizedTrial, vocab: Vocabularies) -> None:
+    """Replace one related field of an existing trial with the registry's values."""
     if field == "antigens":
-        objs = [vocab.antigen(name) for name in nt.antigens]
-        if fresh:
-            if objs:
-                through = Trial.antigens.through
-                through.objects.bulk_create([through(trial=trial, antigen=a) for a in objs])
-        else:
-            trial.antigens.set(objs)
+        trial.antigens.set([vocab.antigen(name) for name in nt.antigens])
     elif field == "diseases":
-        objs = [vocab.disease(d.name, d.category) for d in nt.diseases]
-        if fresh:
-            if objs:
-                through = Trial.diseases.through
-                through.objects.bulk_create([through(trial=trial, disease=d) for d in objs])
-        else:
-            trial.diseases.set(objs)
-    elif field == "dose_levels" and (nt.dose_levels or not fresh):
-        if not fresh:
-            trial.dose_levels.all().delete()
+        trial.diseases.set([vocab.disease(d.name, d.category) for d in nt.diseases])
+    elif field == "dose_levels":
+        trial.dose_levels.all().delete()
         DoseLevel.objects.bulk_create(
             [
                 DoseLevel(trial=trial, position=i, arm=d.arm[:500], low=d.low, high=d.high, unit=d.unit, basis=d.basis, raw=d.raw)
                 for i, d in enumerate(nt.dose_levels)
             ]
         )
-    elif field == "sites" and (nt.sites or not fresh):
-        if not fresh:
-            trial.sites.all().delete()
+    elif field == "sites":
+        trial.sites.all().delete()
         Site.objects.bulk_create(
             [
                 Site(trial=trial, position=i, institution=s.institution[:500], city=s.city[:200], country=s.country[:100])
