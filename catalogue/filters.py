@@ -200,10 +200,45 @@ class TrialFilterSet(django_filters.FilterSet):
         value = " ".join(value.replace("\x00", "").split())
         if not value:
             return queryset
-        # Full text (stemmed English) or a plain substring: Chinese has no spaces,
-        # so '肉瘤' only matches as a substring, which the trigram GIN index serves.
-        query = SearchQuery(value, search_type="websearch", config="english")
-        return queryset.filter(Q(search_vector=query) | Q(search_document__icontains=value))
+        return queryset.filter(search_vector=search_query(value))
+
+
+# CJK ideographs (with extension A and the compatibility block): the same class as
+# the database function `catalogue_cjk_tokens()` (migration 0007).
+CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def search_query(value: str) -> SearchQuery:
+    """The tsquery for free text `value`, served by the search vector's GIN index.
+
+    - Words match English full text (websearch syntax: "phrases", -not, or), or as
+      stemmed word prefixes (words of three letters or more), so 'lymph' finds
+      lymphoma and 'NCT0683' an id.
+    - Chinese has no spaces: each run of ideographs matches as an exact substring,
+      through the overlapping character pairs the search vector holds
+      ('淋巴瘤' is '淋巴' followed by '巴瘤'); one character matches as a prefix.
+    """
+    runs = _CJK_RUN.findall(value)
+    rest = _CJK_RUN.sub(" ", value)
+    words = _WORD.findall(rest)
+    query: SearchQuery | None = None
+    if words or not runs:
+        query = SearchQuery(rest, search_type="websearch", config="english")
+        if words:
+            # Two-letter prefixes ('t' of CAR-T) would match most of the catalogue: exact words only.
+            prefixes = " & ".join(f"{word}:*" if len(word) >= 3 else word for word in words)
+            query = query | SearchQuery(prefixes, search_type="raw", config="english")
+    for run in runs:
+        if len(run) == 1:
+            phrase = f"{run}:*"
+        else:
+            phrase = " <-> ".join(run[i : i + 2] for i in range(len(run) - 1))
+        part = SearchQuery(phrase, search_type="raw", config="simple")
+        query = part if query is None else query & part
+    assert query is not None
+    return query
 
 
 def resolve_terms(model: type[Antigen] | type[Disease], values: list[str]) -> dict[str, str]:

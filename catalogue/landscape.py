@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
 from django.urls import reverse
 
-from catalogue.selectors import CHOICE_LABELS, TrialFilters, trial_list
+from catalogue.selectors import CHOICE_LABELS, TrialFilters, cached, read_connection, trial_list
 from ingest.normalize.enums import DISEASE_CATEGORY_CHOICES, PHASE_CHOICES
 
 TOP_N = 20
@@ -46,7 +45,12 @@ CHARTS: tuple[ChartSpec, ...] = (
 
 
 def landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
-    """(total, {chart: {value: count}}) for the filtered catalogue, in one query."""
+    """(total, {chart: {value: count}}) for the filtered catalogue: cached per filter
+    and data version, like the list's counts; on a miss, one query."""
+    return cached(filters, ("landscape",), lambda: _landscape_counts(filters))
+
+
+def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
     queryset = trial_list(filters=filters).order_by().values(
         "antigen_names", "phase", "start_date", "disease_categories", "countries"
     )
@@ -64,7 +68,7 @@ def landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, in
         UNION ALL SELECT 'country', NULL, COUNT(*) FROM t WHERE cardinality(t.countries) = 0
         UNION ALL SELECT 'total', NULL, COUNT(*) FROM t
     """
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(union, params)
         rows = cursor.fetchall()
     counts: dict[str, dict[str, int]] = {spec.key: {} for spec in CHARTS}

@@ -1,14 +1,17 @@
-"""Response hardening and a clean failure when the database is away."""
+"""Response hardening, a clean failure when the database is away, and replica reads."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+
+from config.routers import choose_replica, iterate_reading_from, read_alias, reads_from, set_read_alias
 
 log = logging.getLogger(__name__)
 
@@ -50,4 +53,36 @@ class DatabaseUnavailableMiddleware:
                 response = HttpResponse(render_to_string("503.html", request=None), status=503)
             response["Retry-After"] = "30"
             return response
+        return None
+
+
+class ReplicaReadsMiddleware:
+    """Sends the reads of public catalogue pages (GET/HEAD) to a read replica.
+
+    The view is known once the URL is resolved, so `process_view` picks the
+    replica; `__call__` clears it when the response is back. A streamed download
+    is produced later, while the server sends it, so its content is wrapped to
+    keep reading from the same replica. Without replicas nothing changes.
+    """
+
+    NAMESPACE = "catalogue"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with reads_from(None):
+            response = self.get_response(request)
+            alias = read_alias()
+        if alias is not None and response.streaming and not response.is_async:
+            response.streaming_content = iterate_reading_from(alias, response.streaming_content)
+        return response
+
+    def process_view(self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> None:
+        """Picks a replica for a GET/HEAD request to a public catalogue view."""
+        match = request.resolver_match
+        if request.method in ("GET", "HEAD") and match is not None and match.namespace == self.NAMESPACE:
+            alias = choose_replica()
+            if alias is not None:
+                set_read_alias(alias)
         return None

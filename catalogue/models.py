@@ -196,7 +196,6 @@ class Trial(models.Model):
             GinIndex(fields=["countries"], name="trial_countries_gin"),
             GinIndex(fields=["secondary_ids"], name="trial_secondary_ids_gin"),
             GinIndex(fields=["search_vector"], name="trial_search_vector_gin"),
-            GinIndex(fields=["search_document"], name="trial_search_trgm", opclasses=["gin_trgm_ops"]),
             GinIndex(fields=["title"], name="trial_title_trgm", opclasses=["gin_trgm_ops"]),
         ]
 
@@ -292,3 +291,21 @@ class TrialChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trial_id} {self.actor} {', '.join(self.changes)}"
+
+
+class DataVersion(models.Model):
+    """A single row whose `version` changes each time a transaction that changed
+    trials or vocabularies commits. Cached counts are keyed on it.
+
+    Database triggers maintain it (migration 0006), so every writer is covered:
+    ingest, the admin, renormalize, linking, seed_synthetic, raw SQL. The bump
+    runs at commit time, once per transaction, so it never takes a lock early
+    (no deadlocks with other writers) and never becomes visible before the data.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField()
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"data version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

@@ -4,25 +4,33 @@ come through `trial_list(*, filters)`.
 `parse_filters()` validates GET parameters once: invalid values are dropped
 with a plain-English notice (the pages show it, the API answers 400).
 `facet_counts()` counts each facet under all the *other* active filters, all
-facets in one UNION ALL query over the denormalized columns.
+facets and the total in one UNION ALL query over the denormalized columns; a
+free-text search is evaluated once for all of them.
+
+Counts, totals and the ids of each result page are cached per normalized filter
+and per data version (`catalogue.DataVersion`, bumped by database triggers when a
+change commits), so a cached value is never served after the data changed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Callable, Collection, Mapping, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.http import QueryDict
 
 from catalogue.filters import FACETS, SORTS, TrialFilterSet
-from catalogue.models import REGISTRY_CHOICES, Trial
+from catalogue.models import REGISTRY_CHOICES, DataVersion, Trial
 from ingest.normalize.enums import CELL_SOURCE_CHOICES, DISEASE_CATEGORY_CHOICES, PHASE_CHOICES, STATUS_CHOICES
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {
@@ -45,6 +53,7 @@ FACET_COLUMNS: dict[str, tuple[str, bool]] = {
 }
 SCALAR_FILTERS = ("age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "q")
 DEFAULT_PAGE_SIZE = 20
+T = TypeVar("T")
 
 
 @dataclass
@@ -58,6 +67,8 @@ class TrialFilters:
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     filterset: TrialFilterSet | None = None
+    # Per-request memo: the data version and the counts, each read at most once.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def is_valid(self) -> bool:
@@ -192,10 +203,10 @@ def base_queryset() -> QuerySet:
     return Trial.objects.filter(merged_into__isnull=True)
 
 
-def _apply(filters: TrialFilters, queryset: QuerySet, *, exclude: str | None = None) -> QuerySet:
+def _apply(filters: TrialFilters, queryset: QuerySet, *, exclude: Collection[str] = ()) -> QuerySet:
     assert filters.filterset is not None
     for name, value in filters.values.items():
-        if name != exclude:
+        if name not in exclude:
             queryset = filters.filterset.filters[name].filter(queryset, value)
     return queryset
 
@@ -226,7 +237,7 @@ def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> Qu
 
 
 def trial_page(filters: TrialFilters) -> Page:
-    """One page of `trial_list`. A page past the end gives the last page."""
+    """One page of `trial_list`, uncached. A page past the end gives the last page."""
     paginator = Paginator(trial_list(filters=filters), filters.page_size)
     return paginator.get_page(filters.page)
 
@@ -241,10 +252,128 @@ LIST_DEFERRED_FIELDS: tuple[str, ...] = (
 def trial_list_page(filters: TrialFilters) -> Page:
     """`trial_page` for the list page: the same rows, without the heavy text columns.
 
-    Two queries (count, rows) plus the synonym lookups the filters need.
+    The total comes from `catalogue_counts()` and the page's ids from the cache
+    when they are there. Queries: the data version, the counts (on a miss) and
+    the rows, plus the synonym lookups the filters need.
     """
-    queryset = trial_list(filters=filters).defer(*LIST_DEFERRED_FIELDS)
-    return Paginator(queryset, filters.page_size).get_page(filters.page)
+    paginator = Paginator(Trial.objects.none(), filters.page_size)
+    paginator.count = catalogue_counts(filters)[0]  # type: ignore[misc]  # a cached_property, set once
+    number = min(filters.page, paginator.num_pages)
+    rows = page_rows(filters, number, lambda queryset: queryset.defer(*LIST_DEFERRED_FIELDS))
+    return Page(rows, number, paginator)
+
+
+def page_rows(filters: TrialFilters, number: int, prepare: Callable[[QuerySet], QuerySet]) -> list[Trial]:
+    """The trials of result page `number` of `trial_list`, through `prepare` (defer,
+    prefetch). One query; the page's ids are cached, so a repeat of the page reads
+    its rows by primary key instead of filtering and sorting again."""
+    start = (number - 1) * filters.page_size
+    key = ("ids", filters.effective_sort, start, filters.page_size)
+    ids = _cache_get(filters, key)
+    if ids is None:
+        rows = list(prepare(trial_list(filters=filters))[start : start + filters.page_size])
+        _cache_set(filters, key, [row.pk for row in rows])
+        return rows
+    if not ids:
+        return []
+    by_id = {row.pk: row for row in prepare(Trial.objects.filter(pk__in=ids).order_by())}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def catalogue_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
+    """(total, {facet: {value: count}}) for the filters: each facet counted under
+    all the *other* active filters. Cached per normalized filter and data version;
+    on a miss, one query."""
+    if "counts" not in filters.memo:
+        filters.memo["counts"] = cached(filters, ("counts",), lambda: _count_facets(filters))
+    return filters.memo["counts"]
+
+
+def cached(filters: TrialFilters, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """`compute()`'s value for these filters and `key`, from the cache when the data
+    hasn't changed since it was stored."""
+    value = _cache_get(filters, key)
+    if value is None:
+        value = compute()
+        _cache_set(filters, key, value)
+    return value
+
+
+def _cache_key(filters: TrialFilters, key: tuple[Any, ...]) -> str | None:
+    if settings.CATALOGUE_CACHE_SECONDS <= 0:
+        return None
+    if "version" not in filters.memo:
+        filters.memo["version"] = DataVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    version = filters.memo["version"]
+    if version is None:
+        return None
+    state = json.dumps([filters.query_items(drop=("sort", "page", "page_size")), key], sort_keys=True, default=str)
+    return f"catalogue:{version}:{hashlib.sha256(state.encode()).hexdigest()}"
+
+
+def _cache_get(filters: TrialFilters, key: tuple[Any, ...]) -> Any:
+    cache_key = _cache_key(filters, key)
+    return None if cache_key is None else cache.get(cache_key)
+
+
+def _cache_set(filters: TrialFilters, key: tuple[Any, ...], value: Any) -> None:
+    cache_key = _cache_key(filters, key)
+    if cache_key is not None:
+        cache.set(cache_key, value, settings.CATALOGUE_CACHE_SECONDS)
+
+
+def read_connection():  # type: ignore[no-untyped-def]
+    """The connection the catalogue's raw-SQL reads use (the router's choice for trials)."""
+    return connections[router.db_for_read(Trial)]
+
+
+def _count_facets(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
+    """One query: a GROUP BY per facet under the other filters, and the total.
+
+    The filters that no facet excludes (free text, age, dose, start year) are
+    evaluated once, into a materialized CTE holding just the facet columns; each
+    branch applies the other facets' filters to that CTE. So a free-text search
+    runs once, and the wide trial table is read once, not nine times.
+    """
+    scalar = tuple(name for name in filters.values if name not in FACET_COLUMNS)
+    columns = [column for column, _ in FACET_COLUMNS.values()]
+    base_sql, params = _apply(filters, base_queryset(), exclude=FACETS).order_by().values(*columns).query.sql_with_params()
+    params = list(params)
+
+    def branch(exclude: str | None) -> tuple[str, tuple[Any, ...]]:
+        # The FilterSet's own facet filters, compiled against the CTE (aliased as the table they name).
+        queryset = _apply(filters, Trial.objects.all(), exclude=(*scalar, exclude) if exclude else scalar)
+        sql, sql_params = queryset.order_by().values(*columns).query.sql_with_params()
+        table = read_connection().ops.quote_name(Trial._meta.db_table)
+        assert sql.count(f"FROM {table}") == 1 and " JOIN " not in sql, sql
+        return sql.replace(f"FROM {table}", f"FROM facet_base AS {table}"), sql_params
+
+    parts: list[str] = []
+    for facet, (column, is_array) in FACET_COLUMNS.items():
+        sql, sql_params = branch(facet)
+        value_expr = "v" if is_array else f"s.{column}"
+        source = f"({sql}) s" + (f", unnest(s.{column}) v" if is_array else "")
+        parts.append(
+            f"(SELECT %s AS facet, {value_expr}::text AS value, COUNT(*) AS n FROM {source} "
+            f"WHERE {value_expr} IS NOT NULL AND {value_expr}::text <> '' GROUP BY 2)"
+        )
+        params.extend([facet, *sql_params])
+    sql, sql_params = branch(None)
+    parts.append(f"(SELECT '', NULL, COUNT(*) FROM ({sql}) s)")
+    params.extend(sql_params)
+    with read_connection().cursor() as cursor:
+        cursor.execute(f"WITH facet_base AS MATERIALIZED ({base_sql}) " + " UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+
+    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACET_COLUMNS}
+    total = 0
+    for facet, value, n in rows:
+        if facet:
+            counts[facet][value] = n
+        else:
+            total = n
+    return total, counts
+
 
 
 def trial_detail(registry_id: str) -> Trial | None:
@@ -301,31 +430,10 @@ class FacetValue:
 
 
 def facet_counts(filters: TrialFilters | Mapping[str, Any] | None = None) -> dict[str, list[FacetValue]]:
-    """Each facet's values with their counts under all the other active filters.
-
-    One query: a UNION ALL of one GROUP BY per facet.
-    """
+    """Each facet's values with their counts under all the other active filters,
+    with the query string that toggles each value. Counts from `catalogue_counts()`."""
     filters = _as_filters(filters)
-    parts: list[str] = []
-    params: list[Any] = []
-    for facet, (column, is_array) in FACET_COLUMNS.items():
-        # .order_by(): the model's default ordering would make every branch walk the whole table in id order.
-        queryset = _apply(filters, base_queryset(), exclude=facet).order_by().values(column)
-        sql, sql_params = queryset.query.sql_with_params()
-        value_expr = "v" if is_array else f"s.{column}"
-        source = f"({sql}) s" + (f", unnest(s.{column}) v" if is_array else "")
-        parts.append(
-            f"(SELECT %s AS facet, {value_expr}::text AS value, COUNT(*) AS n FROM {source} "
-            f"WHERE {value_expr} IS NOT NULL AND {value_expr}::text <> '' GROUP BY 2)"
-        )
-        params.extend([facet, *sql_params])
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        rows = cursor.fetchall()
-
-    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACET_COLUMNS}
-    for facet, value, n in rows:
-        counts[facet][value] = n
+    counts = catalogue_counts(filters)[1]
     result: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
         selected = [str(v) for v in filters.values.get(facet, [])]

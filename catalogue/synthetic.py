@@ -1073,8 +1073,9 @@ def _raw(*, chictr_like: bool, status: str, phase: str, min_age, max_age, sponso
 # The importer's search vector (`ingest.importer._set_denormalized`), as Django compiles it
 # (`search_vector_expression()`; a test checks the two stay the same), over a row source `{t}`.
 SEARCH_VECTOR_SQL = (
-    "(setweight(to_tsvector('english'::regconfig, COALESCE({t}.\"title\", '')), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, COALESCE({t}.\"search_document\", '')), 'B'))"
+    "((setweight(to_tsvector('english'::regconfig, COALESCE({t}.\"title\", '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, COALESCE({t}.\"search_document\", '')), 'B')) || "
+    "to_tsvector('simple'::regconfig, COALESCE(catalogue_cjk_tokens({t}.\"search_document\"), '')))"
 )
 STAGE_TABLE = "synthetic_trial_stage"
 # Adding at least this many trials, and at least as many as the table holds, drops the
@@ -1102,8 +1103,12 @@ def search_vector_expression():
     """The importer's search vector (`_set_denormalized`), over the stored columns."""
     from django.contrib.postgres.search import SearchVector
 
-    return SearchVector("title", weight="A", config="english") + SearchVector(
-        "search_document", weight="B", config="english"
+    from django.db.models import F, Func
+
+    return (
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("search_document", weight="B", config="english")
+        + SearchVector(Func(F("search_document"), function="catalogue_cjk_tokens"), config="simple")
     )
 
 

@@ -32,10 +32,12 @@ from catalogue.selectors import (
     DEFAULT_PAGE_SIZE,
     FacetValue,
     TrialFilters,
+    catalogue_counts,
     facet_counts,
     merged_primary,
     parse_filters,
     trial_detail,
+    page_rows,
     trial_list,
     trial_list_page,
 )
@@ -307,12 +309,11 @@ def api_trial_list(request: HttpRequest) -> JsonResponse:
     filters = parse_filters(request.GET)
     if not filters.is_valid:
         return _api_error(filters.errors)
-    queryset = trial_list(filters=filters)
-    count = queryset.count()
+    count = catalogue_counts(filters)[0]
     start = (filters.page - 1) * filters.page_size
     results = []
     if start < count:
-        results = [trial_to_dict(t) for t in export_queryset(queryset)[start : start + filters.page_size]]
+        results = [trial_to_dict(t) for t in page_rows(filters, filters.page, export_queryset)]
     last_page = max(1, -(-count // filters.page_size))
     base = filters.querystring()
 

@@ -44,25 +44,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def parse_database_url(url: str) -> dict:
+def parse_database_url(url: str, variable: str = "DATABASE_URL") -> dict:
     """Django DATABASES entry for a `postgres://user:pass@host:port/db?opt=v` URL.
 
     A `host` query parameter (or a percent-encoded path as the host) names a
-    Unix-socket directory. Anything but PostgreSQL is refused.
+    Unix-socket directory. Anything but PostgreSQL is refused; errors name `variable`.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql", "pgsql"):
         raise ConfigError(
-            f"DATABASE_URL must start with postgres:// (got scheme {parts.scheme!r}); "
+            f"{variable} must start with postgres:// (got scheme {parts.scheme!r}); "
             "the catalogue runs on PostgreSQL only"
         )
     name = unquote(parts.path.lstrip("/"))
     if not name:
-        raise ConfigError("DATABASE_URL has no database name (postgres://user:pass@host:5432/NAME)")
+        raise ConfigError(f"{variable} has no database name (postgres://user:pass@host:5432/NAME)")
     try:
         port = parts.port
     except ValueError:
-        raise ConfigError(f"DATABASE_URL has a bad port: {parts.netloc!r}") from None
+        raise ConfigError(f"{variable} has a bad port: {parts.netloc!r}") from None
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     # urlsplit lower-cases .hostname; a percent-encoded socket path must keep its case.
     netloc_host = parts.netloc.rpartition("@")[2]

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "catalogue.middleware.SecurityHeadersMiddleware",
     "catalogue.middleware.DatabaseUnavailableMiddleware",
+    "catalogue.middleware.ReplicaReadsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -88,11 +89,25 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": parse_database_url(os.environ.get("DATABASE_URL") or local_database_url(BASE_DIR))}
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+
+def _database(url: str, variable: str) -> dict:
+    """A DATABASES entry: health-checked connections reused for CONN_MAX_AGE seconds."""
+    config = parse_database_url(url, variable)
+    config["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+    config["CONN_HEALTH_CHECKS"] = True
+    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    return config
+
+
+DATABASES = {"default": _database(os.environ.get("DATABASE_URL") or local_database_url(BASE_DIR), "DATABASE_URL")}
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+# Read replicas for the public pages (config/routers.py). In tests a replica mirrors
+# the test database: a standby can't create one, and the router never migrates it.
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    DATABASE_REPLICAS.append(f"replica_{_number}")
+    DATABASES[f"replica_{_number}"] = {**_database(_url, "DATABASE_REPLICA_URLS"), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -152,3 +167,18 @@ LOGGING = {
 CATALOGUE_MAX_PAGE_SIZE = 100
 CATALOGUE_MAX_QUERY_LENGTH = 200
 CATALOGUE_EXPORT_LIMIT = env_int("CATALOGUE_EXPORT_LIMIT", 100_000)
+
+# Facet counts, totals and result-page ids are cached per filter and per data
+# version (catalogue.DataVersion, bumped by database triggers on every committed
+# change), so a cached entry is never served after the data changed. The cache is
+# per process: each gunicorn worker warms its own, which keeps web hosts stateless.
+# 0 turns caching off.
+CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 600)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "catalogue",
+        "TIMEOUT": CATALOGUE_CACHE_SECONDS or None,
+        "OPTIONS": {"MAX_ENTRIES": env_int("CATALOGUE_CACHE_ENTRIES", 2000)},
+    }
+}

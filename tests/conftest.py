@@ -51,6 +51,23 @@ def fast_password_hashing(request) -> None:
         request.getfixturevalue("settings").PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def counts_cache_off(request) -> None:
+    """The counts cache is keyed on a data version bumped when a transaction commits,
+    and a test's transaction never commits: so tests read uncached, except the
+    cache's own tests (tests/catalogue/test_counts_cache.py), which commit."""
+    if request.config.pluginmanager.hasplugin("django"):
+        request.getfixturevalue("settings").CATALOGUE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def reads_from_the_primary(request) -> None:
+    """Replicas from DATABASE_REPLICA_URLS are test mirrors with no test data of their own:
+    tests read the primary (tests/config/test_routers.py sets up a real replica)."""
+    if request.config.pluginmanager.hasplugin("django"):
+        request.getfixturevalue("settings").DATABASE_REPLICAS = []
+
+
 @pytest.fixture
 def seed_trials(db):
     """The five sample registry pages, ingested through the real pipeline."""

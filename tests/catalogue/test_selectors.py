@@ -215,6 +215,42 @@ def test_search_finds_a_registry_id(seed_trials):
     assert HER2 in ids({"q": HER2})
 
 
+def test_a_word_prefix_finds_the_whole_word(seed_trials):
+    assert GD2_B7H3 in ids({"q": "neurobl"})
+    assert ids({"q": "neurobl"}) == ids({"q": "neuroblastoma"})
+    assert HER2 in ids({"q": HER2[:8]})
+
+
+def test_chinese_matches_as_an_exact_substring_not_as_scattered_characters(db):
+    both = make_trial(title="A trial", title_zh="复发难治淋巴瘤的CAR-T治疗")
+    scattered = make_trial(title="Another trial", title_zh="淋巴结转移的巴瘤样病变")  # 淋巴 and 巴瘤, apart
+    found = ids({"q": "淋巴瘤"})
+    assert both.registry_id in found and scattered.registry_id not in found
+    assert both.registry_id in ids({"q": "难治淋巴瘤"})
+    assert both.registry_id in ids({"q": "治疗"})  # the last two characters of a run
+
+
+def test_one_chinese_character_finds_every_trial_that_contains_it(db):
+    first = make_trial(title="A trial", title_zh="淋巴瘤")
+    last = make_trial(title="Another trial", title_zh="骨肉瘤")
+    middle = make_trial(title="A third trial", title_zh="瘤细胞")
+    make_trial(title="A fourth trial", title_zh="白血病")
+    assert ids({"q": "瘤"}) == {first.registry_id, last.registry_id, middle.registry_id}
+
+
+def test_mixed_english_and_chinese_must_both_match(db):
+    both = make_trial(title="CD19 CAR-T", title_zh="淋巴瘤")
+    make_trial(title="CD19 CAR-T", title_zh="白血病")
+    make_trial(title="BCMA CAR-T", title_zh="淋巴瘤")
+    assert ids({"q": "CD19 淋巴瘤"}) == {both.registry_id}
+
+
+def test_search_text_with_only_punctuation_or_stop_words_finds_nothing_and_does_not_fail(seed_trials):
+    assert ids({"q": "()&|!:*"}) == set()
+    assert ids({"q": "the of"}) == set()
+    assert ids({"q": "'\\"}) == set()
+
+
 def test_search_and_facets_combine(seed_trials):
     assert ids({"q": "sarcoma", "antigen": "B7-H3"}) == {B7H3_SARCOMA}
 

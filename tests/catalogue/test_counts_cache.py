@@ -1,0 +1,131 @@
+"""The counts cache: facet counts, totals and page ids cached per filter and data
+version. These tests commit (transactional_db), because the data version moves
+when a change commits: a database trigger bumps it at commit time."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+
+from catalogue.models import Antigen, DataVersion, Trial
+from catalogue.selectors import catalogue_counts, parse_filters
+from tests.factories import make_trial
+
+pytestmark = pytest.mark.django_db(transaction=True)
+LIST = reverse("catalogue:trial_list")
+API = reverse("catalogue:api_trial_list")
+LANDSCAPE = reverse("catalogue:landscape")
+
+
+@pytest.fixture
+def cache_on(settings):
+    settings.CATALOGUE_CACHE_SECONDS = 600
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def version() -> int:
+    return DataVersion.objects.get(pk=1).version
+
+
+def test_a_committed_write_moves_the_data_version():
+    before = version()
+    make_trial(antigens=["CD19"])
+    assert version() > before
+
+
+def test_a_transaction_moves_the_version_once_however_many_rows_it_writes():
+    before = version()
+    with transaction.atomic():
+        for _ in range(3):
+            make_trial(antigens=["BCMA"])
+    after = version()
+    with transaction.atomic():
+        Trial.objects.update(title="renamed")
+    # One bump per transaction: the sequence moved by one for each of the two.
+    assert after == before + 1
+    assert version() == after + 1
+
+
+def test_a_rolled_back_write_leaves_the_version_alone():
+    make_trial()
+    before = version()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Trial.objects.update(title="never committed")
+        raise RuntimeError
+    assert version() == before
+
+
+def test_an_update_that_changes_no_row_leaves_the_version_alone():
+    make_trial()
+    before = version()
+    Trial.objects.filter(registry_id="NCT-none").update(title="x")
+    assert version() == before
+
+
+def test_a_repeated_list_page_reads_its_counts_and_ids_from_the_cache(client, cache_on, django_assert_num_queries):
+    for _ in range(3):
+        make_trial(antigens=["CD19"])
+    params = {"antigen": "CD19"}
+    # the data version, the antigen synonym lookup, the counts, the rows
+    with django_assert_num_queries(4):
+        first = client.get(LIST, params)
+    # the data version, the synonym lookup, the rows by primary key
+    with django_assert_num_queries(3):
+        second = client.get(LIST, params)
+    assert first.status_code == second.status_code == 200
+    assert b"3 trials" in first.content
+    assert first.content == second.content
+
+
+def test_a_new_trial_shows_in_the_counts_right_after_it_commits(client, cache_on):
+    make_trial(antigens=["CD19"])
+    body = client.get(API, {"antigen": "CD19"}).json()
+    assert body["count"] == 1
+    make_trial(antigens=["CD19"])
+    body = client.get(API, {"antigen": "CD19"}).json()
+    assert body["count"] == 2
+    assert len(body["results"]) == 2
+    assert {"value": "CD19", "count": 2, "selected": True} in body["facets"]["antigen"]
+
+
+def test_a_curators_synonym_takes_effect_at_once(client, cache_on):
+    make_trial(antigens=["GPC3"])
+    assert client.get(API, {"antigen": "glypican-3"}).json()["count"] == 0
+    antigen = Antigen.objects.get(name="GPC3")
+    antigen.synonyms = [*antigen.synonyms, "glypican-3"]
+    antigen.save()
+    assert client.get(API, {"antigen": "glypican-3"}).json()["count"] == 1
+
+
+def test_pages_and_sort_orders_share_one_counts_entry(cache_on, django_assert_num_queries):
+    for _ in range(3):
+        make_trial()
+    catalogue_counts(parse_filters({"page": "1"}))
+    # only the data version: the counts are the cached ones
+    with django_assert_num_queries(1):
+        total, counts = catalogue_counts(parse_filters({"page": "2", "sort": "updated", "page_size": "1"}))
+    assert total == 3
+    assert counts["phase"] == {"phase1": 3}
+
+
+def test_the_landscape_is_cached_and_invalidated_like_the_list(client, cache_on, django_assert_num_queries):
+    make_trial(antigens=["CD19"])
+    first = client.get(LANDSCAPE)
+    with django_assert_num_queries(1):
+        again = client.get(LANDSCAPE)
+    assert first.content == again.content
+    make_trial(antigens=["BCMA"])
+    assert b"BCMA" in client.get(LANDSCAPE).content
+
+
+def test_with_the_cache_off_nothing_is_stored(client, settings):
+    settings.CATALOGUE_CACHE_SECONDS = 0
+    cache.clear()
+    make_trial()
+    client.get(LIST)
+    client.get(API)
+    assert not cache._cache  # type: ignore[attr-defined]  # LocMemCache's own store
