@@ -17,6 +17,7 @@ help:
 	@echo "make backup / make restore FILE=...   pg_dump / pg_restore of the catalogue"
 	@echo "make superuser   create an admin account"
 	@echo "make check-deploy   Django's deployment checks under production settings"
+	@echo "make soak   5 min of load on 10,000 synthetic trials with an ingest running; fails on errors or memory growth"
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -104,3 +105,10 @@ restore:
 .PHONY: loadtest
 loadtest: venv db
 	scripts/loadtest.sh
+
+# Soak (issue 7): wrk for SOAK_DURATION (5m) at SOAK_CONNECTIONS (32) against gunicorn (DEBUG=0) on
+# a database of 10,000 synthetic trials (catalogue_soak, created and seeded once) while an ingest of
+# new pages runs; fails on any request error, ingest failure or > 20% worker RSS growth (scripts/soak.sh).
+.PHONY: soak
+soak: venv db
+	scripts/soak.sh

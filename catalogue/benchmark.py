@@ -178,10 +178,12 @@ def measure_urls(name: str, base: str, combos: tuple[tuple[str, str], ...], repe
 
 
 def query_kind(sql: str) -> str:
-    """A coarse name for a captured query: facets, count, rows, landscape, vocabulary, other."""
+    """A coarse name for a captured query: facets, count, rows, landscape, vocabulary, version, other."""
     head = sql.lstrip()[:200]
-    if head.startswith("(SELECT '"):
+    if head.startswith("(SELECT '") or head.startswith("WITH facet_base AS"):
         return "facets"
+    if '"catalogue_dataversion"' in head:
+        return "version"
     if head.startswith("WITH t AS"):
         return "landscape"
     if head.startswith("SELECT COUNT(*)"):
@@ -307,6 +309,7 @@ def database_facts() -> dict[str, Any]:
         "trial_table_size": size,
         "pg_settings": settings_rows,
         "debug": settings.DEBUG,
+        "cache_seconds": settings.CATALOGUE_CACHE_SECONDS,
         "database": connection.settings_dict.get("NAME"),
         "python": platform.python_version(),
     }

@@ -22,7 +22,9 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from catalogue.filters import FACETS, SORTS, TrialFilterSet
@@ -32,6 +34,7 @@ from catalogue.selectors import (
     DEFAULT_PAGE_SIZE,
     FacetValue,
     TrialFilters,
+    cached,
     catalogue_counts,
     facet_counts,
     merged_primary,
@@ -90,6 +93,17 @@ def facet_groups(filters: TrialFilters, facets: dict[str, list[FacetValue]]) -> 
     return groups
 
 
+def facets_html(filters: TrialFilters) -> SafeString:
+    """The facet sidebar: hundreds of toggle links, the costliest part of the page to
+    render, so cached like the counts it shows (per filter, sort, page size and data version)."""
+
+    def render() -> str:
+        groups = facet_groups(filters, facet_counts(filters))
+        return str(render_to_string("catalogue/includes/facets.html", {"facet_groups": groups}))
+
+    return mark_safe(cached(filters, ("facets_html", filters.sort, filters.page_size), render))  # noqa: S308  # rendered by the template engine, escaped there
+
+
 def _form_state(request: HttpRequest, filters: TrialFilters) -> dict[str, Any]:
     """What the filter form shows: each box's value, and the other filters as hidden inputs."""
     values = {}
@@ -131,12 +145,11 @@ def _page_links(page: Any) -> list[int | None]:
 def trial_list_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
     page = trial_list_page(filters)
-    facets = facet_counts(filters)
     base_query = filters.querystring()
     context = {
         "page": page,
         "filters": filters,
-        "facet_groups": facet_groups(filters, facets),
+        "facets_html": facets_html(filters),
         "summary": build_summary(filters),
         "base_query": base_query,
         "page_links": _page_links(page),

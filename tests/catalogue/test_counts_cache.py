@@ -73,7 +73,8 @@ def test_a_repeated_list_page_reads_its_counts_and_ids_from_the_cache(client, ca
     # the data version, the antigen synonym lookup, the counts, the rows
     with django_assert_num_queries(4):
         first = client.get(LIST, params)
-    # the data version, the synonym lookup, the rows by primary key
+    # the data version, the rows by primary key, the synonym lookup for the summary
+    # of active filters (the facet sidebar is cached with the counts)
     with django_assert_num_queries(3):
         second = client.get(LIST, params)
     assert first.status_code == second.status_code == 200
@@ -129,3 +130,34 @@ def test_with_the_cache_off_nothing_is_stored(client, settings):
     client.get(LIST)
     client.get(API)
     assert not cache._cache  # type: ignore[attr-defined]  # LocMemCache's own store
+
+
+def test_an_ingest_moves_the_version_once_when_it_ends_not_at_each_record(client, cache_on):
+    from ingest.pipeline import ingest_paths
+    from tests.conftest import SAMPLES
+
+    before = version()
+    assert client.get(API).json()["count"] == 0
+    report = ingest_paths([str(SAMPLES)])
+    assert report.created == 5
+    assert version() == before + 1
+    assert client.get(API).json()["count"] == 5
+
+
+def test_a_running_ingest_moves_the_version_on_its_clock():
+    from ingest.pipeline import data_version_batches
+
+    before = version()
+    with data_version_batches(interval=3600) as tick:
+        make_trial()
+        tick()
+        assert version() == before  # committed, but inside the interval
+    assert version() == before + 1
+    with data_version_batches(interval=0) as tick:
+        make_trial()
+        tick()
+        assert version() == before + 2
+    assert version() == before + 3  # and once more at the end
+    # Outside a batch, each commit moves it again.
+    make_trial()
+    assert version() > before + 3
