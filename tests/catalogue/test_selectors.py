@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 
 from catalogue.selectors import (
+    FACET_COLUMNS,
+    catalogue_counts,
     facet_counts,
     merged_primary,
     parse_filters,
@@ -18,7 +20,7 @@ from catalogue.selectors import (
     trial_list_page,
     trial_page,
 )
-from tests.factories import make_trial
+from tests.factories import make_many, make_trial
 
 B7H3_SARCOMA = "ChiCTR2500108722"
 HER2 = "NCT06101082"
@@ -289,6 +291,30 @@ def test_merged_records_are_not_listed_separately(seed_trials):
 
 def counts(facets, name) -> dict[str, int]:
     return {v.value: v.count for v in facets[name]}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},  # one pass over a CTE of everything
+        {"antigen": ["CD19", "BCMA"], "phase": "phase1", "country": "China"},  # facet filters only: per-branch indexes
+        {"q": "trial", "antigen": "CD19", "status": "recruiting"},  # search + facets: the search once, in a CTE
+        {"age": "40", "dose_min": "1e6", "disease": "Neuroblastoma"},
+        {"q": "neuroblastoma"},
+    ],
+)
+def test_facet_counts_equal_counting_each_facets_trials_one_by_one(db, params):
+    make_many(24)
+    facets = facet_counts(parse_filters(params))
+    for facet, (column, is_array) in FACET_COLUMNS.items():
+        without = {k: v for k, v in params.items() if k != facet}
+        expected: dict[str, int] = {}
+        for value in trial_list(filters=without).values_list(column, flat=True):
+            for item in value if is_array else [value]:
+                if item:
+                    expected[item] = expected.get(item, 0) + 1
+        assert {k: v for k, v in counts(facets, facet).items() if v} == expected, facet
+    assert catalogue_counts(parse_filters(params))[0] == trial_list(filters=params).count()
 
 
 def test_facet_counts_count_each_facet_under_the_other_filters(seed_trials, django_assert_num_queries):
