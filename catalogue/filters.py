@@ -117,14 +117,20 @@ class TrialFilterSet(django_filters.FilterSet):
 
     antigen = MultiValueFilter(method="filter_antigen", label="Target antigen")
     disease = MultiValueFilter(method="filter_disease", label="Disease")
+    # distinct=False: these are columns of the trial row itself, so there is nothing to
+    # de-duplicate, and SELECT DISTINCT would merge equal rows in the facet and chart counts.
     disease_category = django_filters.MultipleChoiceFilter(
-        choices=DISEASE_CATEGORY_CHOICES, method="filter_disease_category", label="Disease category"
+        choices=DISEASE_CATEGORY_CHOICES, method="filter_disease_category", label="Disease category", distinct=False
     )
-    phase = django_filters.MultipleChoiceFilter(choices=PHASE_CHOICES, field_name="phase", label="Phase")
-    status = django_filters.MultipleChoiceFilter(choices=STATUS_CHOICES, field_name="status", label="Status")
+    phase = django_filters.MultipleChoiceFilter(choices=PHASE_CHOICES, field_name="phase", label="Phase", distinct=False)
+    status = django_filters.MultipleChoiceFilter(choices=STATUS_CHOICES, field_name="status", label="Status", distinct=False)
     country = MultiValueFilter(method="filter_country", label="Country")
-    registry = django_filters.MultipleChoiceFilter(choices=REGISTRY_CHOICES, field_name="registry", label="Registry")
-    cell_source = django_filters.MultipleChoiceFilter(choices=CELL_SOURCE_CHOICES, field_name="cell_source", label="Cell source")
+    registry = django_filters.MultipleChoiceFilter(
+        choices=REGISTRY_CHOICES, field_name="registry", label="Registry", distinct=False
+    )
+    cell_source = django_filters.MultipleChoiceFilter(
+        choices=CELL_SOURCE_CHOICES, field_name="cell_source", label="Cell source", distinct=False
+    )
     age = AgeFilter(method="filter_age", label="Patient age (years)")
     age_min = AgeFilter(method="filter_age_min", label="Ages from")
     age_max = AgeFilter(method="filter_age_max", label="Ages to")

@@ -18,6 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any, Callable, Collection, Mapping, TypeVar
 from urllib.parse import urlencode
 
@@ -259,8 +260,28 @@ def trial_list_page(filters: TrialFilters) -> Page:
     paginator = Paginator(Trial.objects.none(), filters.page_size)
     paginator.count = catalogue_counts(filters)[0]  # type: ignore[misc]  # a cached_property, set once
     number = min(filters.page, paginator.num_pages)
-    rows = page_rows(filters, number, lambda queryset: queryset.defer(*LIST_DEFERRED_FIELDS))
+    rows = LazyRows(lambda: page_rows(filters, number, lambda queryset: queryset.defer(*LIST_DEFERRED_FIELDS)))
     return Page(rows, number, paginator)
+
+
+class LazyRows(Sequence):
+    """A page's rows, read on first use: a page whose rendered cards are cached never reads them."""
+
+    def __init__(self, load: Callable[[], list[Trial]]) -> None:
+        self._load = load
+        self._rows: list[Trial] | None = None
+
+    @property
+    def rows(self) -> list[Trial]:
+        if self._rows is None:
+            self._rows = self._load()
+        return self._rows
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        return self.rows[index]
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 def page_rows(filters: TrialFilters, number: int, prepare: Callable[[QuerySet], QuerySet]) -> list[Trial]:

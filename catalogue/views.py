@@ -8,10 +8,13 @@ the value (200), the API and downloads answer 400.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Page
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import (
     Http404,
     HttpRequest,
@@ -45,7 +48,7 @@ from catalogue.selectors import (
     trial_list_page,
 )
 from catalogue.serializers import export_queryset, iter_csv, iter_json, openapi_schema, serialize_trials, trial_to_dict
-from catalogue.summary import build_summary
+from catalogue.summary import FilterSummary, build_summary
 from catalogue.templatetags.catalogue_tags import format_age_range, format_dose_range
 
 FACET_TOP = 8
@@ -104,6 +107,17 @@ def facets_html(filters: TrialFilters) -> SafeString:
     return mark_safe(cached(filters, ("facets_html", filters.sort, filters.page_size), render))  # noqa: S308  # rendered by the template engine, escaped there
 
 
+def cards_html(filters: TrialFilters, page: Page, summary: FilterSummary) -> SafeString:
+    """The page's trial cards (or the no-results message), cached per filter, sort, page and
+    data version; a cached page never reads its rows."""
+
+    def render() -> str:
+        return str(render_to_string("catalogue/includes/trial_cards.html", {"page": page, "summary": summary}))
+
+    key = ("cards_html", filters.effective_sort, page.number, filters.page_size)
+    return mark_safe(cached(filters, key, render))  # noqa: S308  # rendered by the template engine, escaped there
+
+
 def _form_state(request: HttpRequest, filters: TrialFilters) -> dict[str, Any]:
     """What the filter form shows: each box's value, and the other filters as hidden inputs."""
     values = {}
@@ -146,11 +160,13 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
     page = trial_list_page(filters)
     base_query = filters.querystring()
+    summary = build_summary(filters)
     context = {
         "page": page,
         "filters": filters,
+        "cards_html": cards_html(filters, page, summary),
         "facets_html": facets_html(filters),
-        "summary": build_summary(filters),
+        "summary": summary,
         "base_query": base_query,
         "page_links": _page_links(page),
         "export_query": filters.querystring(drop=("page_size",)),
@@ -324,9 +340,6 @@ def api_trial_list(request: HttpRequest) -> JsonResponse:
         return _api_error(filters.errors)
     count = catalogue_counts(filters)[0]
     start = (filters.page - 1) * filters.page_size
-    results = []
-    if start < count:
-        results = [trial_to_dict(t) for t in page_rows(filters, filters.page, export_queryset)]
     last_page = max(1, -(-count // filters.page_size))
     base = filters.querystring()
 
@@ -334,20 +347,33 @@ def api_trial_list(request: HttpRequest) -> JsonResponse:
         query = f"{base}&page={number}" if base else f"page={number}"
         return request.build_absolute_uri(f"{request.path}?{query}")
 
-    facets = facet_counts(filters)
-    return JsonResponse(
-        {
-            "count": count,
-            "next": page_url(filters.page + 1) if start + filters.page_size < count else None,
-            "previous": page_url(min(filters.page - 1, last_page)) if filters.page > 1 else None,
-            "results": results,
-            "facets": {
-                name: [{"value": v.value, "count": v.count, "selected": v.selected} for v in facets[name]]
-                for name in FACETS
-            },
-        },
-        json_dumps_params=JSON_PARAMS,
+    def results() -> str:
+        rows = page_rows(filters, filters.page, export_queryset) if start < count else []
+        return _json([trial_to_dict(t) for t in rows])
+
+    def facets() -> str:
+        values = facet_counts(filters)
+        return _json(
+            {name: [{"value": v.value, "count": v.count, "selected": v.selected} for v in values[name]] for name in FACETS}
+        )
+
+    head = {
+        "count": count,
+        "next": page_url(filters.page + 1) if start + filters.page_size < count else None,
+        "previous": page_url(min(filters.page - 1, last_page)) if filters.page > 1 else None,
+    }
+    # The results and facets are cached as JSON text (per filter, page and data version);
+    # only the links, which name the requested host, are made per request.
+    body = (
+        _json(head)[:-1]
+        + f', "results": {cached(filters, ("api_results", filters.effective_sort, filters.page, filters.page_size), results)}'
+        + f', "facets": {cached(filters, ("api_facets",), facets)}}}'
     )
+    return HttpResponse(body, content_type="application/json")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, **JSON_PARAMS)
 
 
 @require_safe

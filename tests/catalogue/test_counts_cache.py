@@ -73,9 +73,9 @@ def test_a_repeated_list_page_reads_its_counts_and_ids_from_the_cache(client, ca
     # the data version, the antigen synonym lookup, the counts, the rows
     with django_assert_num_queries(4):
         first = client.get(LIST, params)
-    # the data version, the rows by primary key, the synonym lookup for the summary
-    # of active filters (the facet sidebar is cached with the counts)
-    with django_assert_num_queries(3):
+    # the data version and the synonym lookup for the summary of active filters: the
+    # counts, the facet sidebar and the trial cards are cached, so no row is read
+    with django_assert_num_queries(2):
         second = client.get(LIST, params)
     assert first.status_code == second.status_code == 200
     assert b"3 trials" in first.content
@@ -161,3 +161,18 @@ def test_a_running_ingest_moves_the_version_on_its_clock():
     # Outside a batch, each commit moves it again.
     make_trial()
     assert version() > before + 3
+
+
+def test_a_repeated_api_page_is_served_from_the_cache_with_links_for_its_host(
+    client, cache_on, settings, django_assert_num_queries
+):
+    settings.ALLOWED_HOSTS = ["testserver", "mirror.example.org"]
+    for _ in range(3):
+        make_trial(status="recruiting")
+    params = {"status": "recruiting", "page_size": "2"}
+    first = client.get(API, params).json()
+    with django_assert_num_queries(1):  # the data version
+        again = client.get(API, params, HTTP_HOST="mirror.example.org").json()
+    assert again["results"] == first["results"] and again["facets"] == first["facets"]
+    assert again["count"] == 3
+    assert again["next"].startswith("http://mirror.example.org/api/trials/?")

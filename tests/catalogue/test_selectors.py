@@ -20,6 +20,7 @@ from catalogue.selectors import (
     trial_list_page,
     trial_page,
 )
+from catalogue.landscape import landscape_counts
 from tests.factories import make_many, make_trial
 
 B7H3_SARCOMA = "ChiCTR2500108722"
@@ -315,6 +316,16 @@ def test_facet_counts_equal_counting_each_facets_trials_one_by_one(db, params):
                     expected[item] = expected.get(item, 0) + 1
         assert {k: v for k, v in counts(facets, facet).items() if v} == expected, facet
     assert catalogue_counts(parse_filters(params))[0] == trial_list(filters=params).count()
+
+
+def test_identical_trials_are_each_counted_under_a_status_or_phase_filter(db):
+    for _ in range(3):
+        make_trial(status="recruiting", phase="phase2", antigens=["CD19"])
+    for params in ({"status": "recruiting"}, {"phase": "phase2", "registry": "ctgov", "cell_source": "unknown"}):
+        total, facet = catalogue_counts(parse_filters(params))
+        assert total == 3
+        assert facet["antigen"] == {"CD19": 3} and facet["phase"] == {"phase2": 3}
+        assert landscape_counts(parse_filters(params))[1]["phase"] == {"phase2": 3}
 
 
 def test_facet_counts_count_each_facet_under_the_other_filters(seed_trials, django_assert_num_queries):
