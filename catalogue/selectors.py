@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.paginator import Page, Paginator
 from django.db import connections, router
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
@@ -320,6 +320,9 @@ def cached(filters: TrialFilters, key: tuple[Any, ...], compute: Callable[[], T]
     return value
 
 
+_seen: dict[str, int | None] = {"version": None}  # the data version this process's cache holds
+
+
 def _cache_key(filters: TrialFilters, key: tuple[Any, ...]) -> str | None:
     if settings.CATALOGUE_CACHE_SECONDS <= 0:
         return None
@@ -328,19 +331,24 @@ def _cache_key(filters: TrialFilters, key: tuple[Any, ...]) -> str | None:
     version = filters.memo["version"]
     if version is None:
         return None
+    if version != _seen["version"]:
+        # Entries of another version are never read again: drop them, so the cache
+        # holds one version's worth, however often ingest moves it.
+        caches["counts"].clear()
+        _seen["version"] = version
     state = json.dumps([filters.query_items(drop=("sort", "page", "page_size")), key], sort_keys=True, default=str)
     return f"catalogue:{version}:{hashlib.sha256(state.encode()).hexdigest()}"
 
 
 def _cache_get(filters: TrialFilters, key: tuple[Any, ...]) -> Any:
     cache_key = _cache_key(filters, key)
-    return None if cache_key is None else cache.get(cache_key)
+    return None if cache_key is None else caches["counts"].get(cache_key)
 
 
 def _cache_set(filters: TrialFilters, key: tuple[Any, ...], value: Any) -> None:
     cache_key = _cache_key(filters, key)
     if cache_key is not None:
-        cache.set(cache_key, value, settings.CATALOGUE_CACHE_SECONDS)
+        caches["counts"].set(cache_key, value, settings.CATALOGUE_CACHE_SECONDS)
 
 
 def read_connection():  # type: ignore[no-untyped-def]

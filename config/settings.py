@@ -168,17 +168,19 @@ CATALOGUE_MAX_PAGE_SIZE = 100
 CATALOGUE_MAX_QUERY_LENGTH = 200
 CATALOGUE_EXPORT_LIMIT = env_int("CATALOGUE_EXPORT_LIMIT", 100_000)
 
-# Facet counts, totals and result-page ids are cached per filter and per data
-# version (catalogue.DataVersion, bumped by database triggers on every committed
-# change), so a cached entry is never served after the data changed. The cache is
-# per process: each gunicorn worker warms its own, which keeps web hosts stateless.
-# 0 turns caching off.
+# Facet counts, totals, result-page ids and the rendered facets and cards are cached
+# per filter and per data version (catalogue.DataVersion, moved by database triggers
+# when a change commits), so a cached entry is never served after the data changed.
+# The "counts" cache is per process: each gunicorn worker warms its own, which keeps
+# web hosts stateless, and it holds one data version at a time (older entries are
+# dropped when the version moves), so its memory is bounded. 0 turns caching off.
 CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 600)
 CACHES = {
-    "default": {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+    "counts": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "catalogue",
+        "LOCATION": "catalogue-counts",
         "TIMEOUT": CATALOGUE_CACHE_SECONDS or None,
         "OPTIONS": {"MAX_ENTRIES": env_int("CATALOGUE_CACHE_ENTRIES", 1000)},
-    }
+    },
 }

@@ -5,7 +5,7 @@ when a change commits: a database trigger bumps it at commit time."""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.urls import reverse
 
@@ -22,9 +22,9 @@ LANDSCAPE = reverse("catalogue:landscape")
 @pytest.fixture
 def cache_on(settings):
     settings.CATALOGUE_CACHE_SECONDS = 600
-    cache.clear()
+    caches["counts"].clear()
     yield
-    cache.clear()
+    caches["counts"].clear()
 
 
 def version() -> int:
@@ -125,11 +125,23 @@ def test_the_landscape_is_cached_and_invalidated_like_the_list(client, cache_on,
 
 def test_with_the_cache_off_nothing_is_stored(client, settings):
     settings.CATALOGUE_CACHE_SECONDS = 0
-    cache.clear()
+    caches["counts"].clear()
     make_trial()
     client.get(LIST)
     client.get(API)
-    assert not cache._cache  # type: ignore[attr-defined]  # LocMemCache's own store
+    assert not caches["counts"]._cache  # type: ignore[attr-defined]  # LocMemCache's own store
+
+
+def test_the_cache_holds_one_data_version_at_a_time(client, cache_on):
+    store = caches["counts"]._cache  # type: ignore[attr-defined]  # LocMemCache's own store
+    make_trial(antigens=["CD19"])
+    for params in ({}, {"antigen": "CD19"}, {"phase": "phase1"}):
+        client.get(LIST, params)
+    before = set(store)
+    assert len(before) >= 9  # counts, ids, facets and cards for each
+    make_trial(antigens=["BCMA"])
+    client.get(LIST)
+    assert store and not before & set(store)
 
 
 def test_an_ingest_moves_the_version_once_when_it_ends_not_at_each_record(client, cache_on):

@@ -17,7 +17,7 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.test import override_settings
@@ -68,7 +68,7 @@ def replica_configured(settings, reads_from_the_primary) -> None:
     """REPLICA is the one replica. The cache is emptied: cached counts are keyed by
     data version, and the two test databases number theirs independently."""
     settings.DATABASE_REPLICAS = [REPLICA]
-    cache.clear()
+    caches["counts"].clear()
 
 
 @contextmanager
