@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Iterable, Iterator
 
 from ingest.records import TrialRecord
@@ -395,8 +397,10 @@ _SLASH_NUMBER = (
     r"(?:\s*[/&+,]\s*|[-x]|\s+(?:and|or)\s+)(?P<num>[0-9]{1,3})(?![0-9]|\.[0-9]|[\^*]|-?(?:28|bb)?-?(?:z|zeta)\b)"
 )
 
+# "+" is padding as well as a joiner: as a joiner it only let the padding and
+# the joiner slots compete for every "+", so it is padding alone (same matches).
 _JOINER = re.compile(
-    r"^[\s+\-()]*(?:(?:[/+,&x×\\;]|and/or|and|or|plus|with|及|和|或|与|、)[\s+\-()]*){0,2}(?:anti[\s\-]?)?$"
+    r"^[\s+\-()]*(?:(?:[/,&x×\\;]|and/or|and|or|plus|with|及|和|或|与|、)[\s+\-()]*){0,2}(?:anti[\s\-]?)?$"
 )
 
 _TARGET_WORDS = r"(?:targeting|targeted|target|directed|redirected|specific|based|recogni[sz]ing|binding)"
@@ -406,10 +410,16 @@ _CAR_WORDS = (
 )
 _CONSTRUCT = r"(?:-?(?:cd)?28-?z|-?(?:4-?1)?bb-?z|-?cd28\b|-?4-?1bb|-?41bb|-?(?:cd3)?zeta|ζ)"
 
-# car-adjacent after the mention: "CD19-CAR", "CD19CAR", "CD19 CAR-T", "CD19-targeted CAR"
+# car-adjacent after the mention: "CD19-CAR", "CD19CAR", "CD19 CAR-T", "CD19-targeted CAR".
+# Padding, an optional CD number ("CD19/22 CAR") and an optional kind word, then
+# the CAR; written so that no two parts can take the same padding characters.
+_CAR_KIND_WORDS = (
+    r"(?:" + _TARGET_WORDS + r"|dual|bispecific|bivalent|tandem|directed|armed|armored|armoured|modified|engineered"
+    r"|double|multi)"
+)
 _AFTER_CAR = re.compile(
-    r"^(?:(?:[\s+\-/]|\.(?=\S))*(?:/?\s*(?:cd)?[0-9]{1,3}\s*)?(?:" + _TARGET_WORDS + r"|dual|bispecific|bivalent|"
-    r"tandem|directed|armed|armored|armoured|modified|engineered|double|multi)?(?:[\s\-]|\.(?=\S))*"
+    r"^(?:(?:[\s+\-/]|\.(?=\S))*"
+    r"(?:(?:(?:cd)?[0-9]{1,3}(?![0-9])(?:\s*" + _CAR_KIND_WORDS + r")?|" + _CAR_KIND_WORDS + r")(?:[\s\-]|\.(?=\S))*)?"
     r"(?:(?!anti)[a-z][a-z\-]{1,11}\s+)?)?" + _CAR_WORDS
 )
 _AFTER_CAR_GLUED = re.compile(r"^[\-.]?(?:" + _CAR_WORDS + r"|" + _CONSTRUCT + r")")
@@ -417,10 +427,11 @@ _AFTER_TARGETED = re.compile(r"^[\s\-]*" + _TARGET_WORDS + r"(?![a-z])")
 # before the mention: "CAR-CD19", "CART-meso", "CAR T cells targeting CD19", "anti-CD19"
 _BEFORE_CAR_GLUED = re.compile(r"(?:u?car|cart|car-?t|ucar-?t|car-?nk)[\-.]?$")
 _BEFORE_CAR = re.compile(
-    _CAR_WORDS + r"(?:[\s\-]*(?:t|nk)?[\s\-]*(?:cells?|lymphocytes?|therapy|products?|injection|细胞))?"
-    r"[\s,]*(?:that\s+|which\s+)?(?:targeting|targeted\s+(?:to|at|against)|target(?:s)?|directed\s+(?:to|at|against)|"
-    r"specific\s+(?:to|for)|against|redirected\s+(?:to|against)|recogni[sz]ing|recogni[sz]es|binding(?:\s+to)?)?"
-    r"\s*(?:the\s+)?(?:anti[\s\-]?)?$"
+    _CAR_WORDS + r"(?:[\s\-]*(?:(?:t|nk)[\s\-]*)?(?:cells?|lymphocytes?|therapy|products?|injection|细胞))?"
+    r"[\s,]*(?:(?:that|which)\s+)?"
+    r"(?:(?:targeting|targeted\s+(?:to|at|against)|target(?:s)?|directed\s+(?:to|at|against)|"
+    r"specific\s+(?:to|for)|against|redirected\s+(?:to|against)|recogni[sz]ing|recogni[sz]es|binding(?:\s+to)?)\s*)?"
+    r"(?:the\s+)?(?:anti[\s\-]?)?$"
 )
 _BEFORE_WEAK = re.compile(
     r"(?:anti[\s\-]?|(?:targeting|targeted\s+(?:to|at|against)|targets?|directed\s+(?:to|at|against)|"
@@ -440,8 +451,14 @@ _NEG_BEFORE = re.compile(
     r"[\s\-]*(?:anti[\s\-]?)?$"
     r"|(?:refractory|resistant|exposed|intolerant)\s+to\s+[^.;()]{0,30}\(\s*(?:anti[\s\-]?)?$"
 )
+# A list of further CDs / numbers ("CD19/CD22-negative", "CD19 and 20 negative")
+# before the negative word. Each digit run is read whole and each separator
+# once: "CD19 " followed by 30 digits used to take minutes, the run being split
+# every possible way. After "cd12" an "x" is the CD's suffix letter, which
+# already allows everything a separating "x" would.
 _NEG_AFTER = re.compile(
-    r"^(?:[\s/\-]*(?:and|or|x|×)?[\s/\-]*(?:cd[0-9]{1,3}[a-z]?|[0-9]{1,3}))*[\s\-)]*"
+    r"^(?:[\s/\-]*(?:(?:and|or|×|(?<!cd[0-9])(?<!cd[0-9]{2})(?<!cd[0-9]{3})x)[\s/\-]*)?"
+    r"(?:cd(?:[0-9]{1,3}(?![0-9])[a-z]?|[0-9]{4,})|[0-9]+(?![0-9])))*[\s\-)]*"
     r"(?:(?:targeted|targeting|directed|specific|based)[\s\-]+(?=(?:monoclonal\s+|bispecific\s+)?antibod|mab|adc))?(?:"
     r"internal\s+tandem|rearrang|fusion|translocation|amplification|negative|neg\b|-ve\b|loss|lost|escape|exposed|pre-?treated|naive|naïve|refractory|resistant|"
     r"knock-?out|knocked[\s\-]?out|ko\b|deleted|deletion|deficient|null\b|edited|disrupted|"
@@ -452,7 +469,7 @@ _NEG_AFTER = re.compile(
     r"mimotope|tag\b|truncated|阴性|敲除|抗体|单抗|(?:is|was|are|were)\s+not\b)"
 )
 _NEG_AFTER_THERAPY = re.compile(
-    r"^[\s\-]*(?:(?:u?car(?![a-z])|u?cart|car-?t|car-?nk|chimeric antigen receptor|directed|targeted|targeting|"
+    r"^[\s\-]*(?:(?:u?car(?![a-z])|ucart|car-?t|car-?nk|chimeric antigen receptor|directed|targeted|targeting|"
     r"based|specific|therapy|therapies|treatment|cells?|t[\s\-]cells?|immunotherapy|agents?|products?|"
     r"infusion)[\s\-]*)+(?:failure|failed|relapse(?!d)|exposed|pre-?treated|naive|naïve|resistant|"
     r"refractory|治疗失败|失败|复发)"
@@ -464,7 +481,7 @@ _AFTER_PRIOR = re.compile(
     r"(?:who|had|have|has)\s+(?:\w+\s+)?received\s+(?:[a-z]+\s+){0,3}?)(?:anti[\s\-]?)?$"
 )
 _THERAPY_NEXT = re.compile(
-    r"^[\s\-/]*(?:(?:cd)?[0-9]{1,3}[\s\-/]*)*(?:u?car(?![a-z])|u?cart|car-?t|chimeric|directed|targeted|targeting|"
+    r"^[\s\-/]*(?:(?:cd)?[0-9]+(?![0-9])[\s\-/]*)*(?:u?car(?![a-z])|u?cart|car-?t|chimeric|directed|targeted|targeting|"
     r"therapy|therapies|immunotherapy|treatment|infusion|bispecific|antibod|mab\b)"
 )
 _SUSPENDED_NEGATIVE = re.compile(r"^-(?:\s+(?!and\b|or\b|&|/|,|to\b)|\)|,|;|$)")
@@ -484,12 +501,19 @@ _NEG_BEFORE_TAG = re.compile(
     r"(?:auto)?antibod(?:y|ies)\s+(?:against|to|targeting|directed\s+against)(?:\s+the)?)[\s\-]*$"
 )
 _DESCRIPTOR_AFTER = re.compile(
-    r"^(?:\s*\+|[\s\-]*(?:or\s+other\s+)?(?:markers?\s+|antigens?\s+|proteins?\s+)?[\s\-]*(?:"
+    r"^(?:\s*\+|[\s\-]*"
+    r"(?:(?:or\s+other\s+(?:(?:markers?|antigens?|proteins?)\s+)?|(?:markers?|antigens?|proteins?)\s+)[\s\-]*)?(?:"
     r"positive|pos\b|expressing|expression|expressed|overexpress|high|bright|dim\b|low\b|阳性|表达))"
 )
 _DESCRIPTOR_BEFORE = re.compile(
     r"(?:expressing|expression\s+of|express(?:es)?|positive\s+for|overexpressing|overexpression\s+of)\s+(?:the\s+)?$"
 )
+
+
+# Mentions read per text. Registry texts have a few dozen at most (38 in the
+# largest of the corpus); a text with thousands is not prose, and reading each
+# one's context made a 1 MB field of "CD19 CAR-T" take seconds.
+_MAX_MENTIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -700,11 +724,43 @@ def _accepts(level: str, verdict: str, context: str, *, with_other_target: bool 
     return verdict == "target"
 
 
-def _sentence_at(folded: str, position: int) -> str:
-    starts = [m.end() for m in _SENTENCE_END.finditer(folded, 0, position)]
-    begin = starts[-1] if starts else 0
-    stop = _SENTENCE_END.search(folded, position)
-    return folded[begin:stop.start() if stop else len(folded)]
+class _Sentences:
+    """The sentence around a mention, and whether a pattern occurs in it, for one folded text.
+
+    The sentence breaks are found once, and a pattern searched for in one
+    sentence is not searched for again in the part already read: looking at the
+    whole text for each mention took time quadratic in the text's length.
+    """
+
+    def __init__(self, folded: str) -> None:
+        self._text = folded
+        breaks = list(_SENTENCE_END.finditer(folded))
+        self._starts = [m.start() for m in breaks]
+        self._ends = [m.end() for m in breaks]
+        self._searched: dict[tuple[re.Pattern[str], int], tuple[int, int]] = {}
+
+    def bounds(self, position: int) -> tuple[int, int]:
+        """(begin, end) of the sentence holding the mention that starts at `position`.
+
+        A break mark right before the mention ("e.g.CD19") ends a sentence too, as
+        it did when the text before the mention was searched on its own.
+        """
+        before = bisect_right(self._ends, position)
+        begin = self._ends[before - 1] if before else 0
+        if position and self._text[position - 1] in ".;!?。；":
+            begin = position
+        after = bisect_left(self._starts, position)
+        end = self._starts[after] if after < len(self._starts) else len(self._text)
+        return begin, end
+
+    def has(self, pattern: re.Pattern[str], begin: int, end: int) -> bool:
+        """Whether `pattern` occurs within text[begin:end] (its look-behinds see no letter before `begin`)."""
+        searched = self._searched.get((pattern, end))
+        if searched is not None and searched[0] <= begin and (searched[1] < 0 or searched[1] >= begin):
+            return searched[1] >= 0  # the first match at or after `begin` was already found, or none is left
+        found = pattern.search(self._text, begin, end)
+        self._searched[(pattern, end)] = (begin, found.start() if found else -1)
+        return found is not None
 
 
 def _scan(text: str, vocabulary: Vocabulary, *, short: bool = False) -> tuple[list[str], list[str], list[str]]:
@@ -718,21 +774,25 @@ def _scan(text: str, vocabulary: Vocabulary, *, short: bool = False) -> tuple[li
     """
     folded = _fold(text)
     tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
-    for run in _runs(folded, list(vocabulary._mentions(folded))):
+    sentences = _Sentences(folded) if not short else None
+    for run in _runs(folded, list(islice(vocabulary._mentions(folded), _MAX_MENTIONS))):
         verdict, context = _classify(folded, run)
         if verdict == "no":
             continue
         if any(m.inherent for m in run):
             verdict, context = "target", "glued"
-        sentence = _sentence_at(folded, run[0].start) if not short else ""
         if verdict == "descriptor":
             tier = 2
-        elif not short and _BACKGROUND.search(sentence):
-            tier = 2
-        elif verdict == "plain" and not short and not _TARGET_TALK.search(sentence):
-            tier = 1
-        else:
+        elif sentences is None:
             tier = 0
+        else:
+            begin, end = sentences.bounds(run[0].start)
+            if sentences.has(_BACKGROUND, begin, end):
+                tier = 2
+            elif verdict == "plain" and not sentences.has(_TARGET_TALK, begin, end):
+                tier = 1
+            else:
+                tier = 0
         anchored = any(not m.level for m in run)
         for mention in run:
             if mention.level and not _accepts(mention.level, verdict, context, with_other_target=anchored):
@@ -759,7 +819,8 @@ def find_antigens_in_text(text: str, vocabulary: Vocabulary | None = None) -> li
 
     Names in a targeting context win; bare names count when there are none, and
     disease descriptors ("CD20-positive lymphoma") or background mentions only
-    when the text names nothing else.
+    when the text names nothing else. Only the first 1000 mentions of a text are
+    read; the time taken is linear in the text's length whatever it holds.
     """
     return _best(_scan(text, vocabulary or default_vocabulary()))
 

@@ -140,6 +140,9 @@ _COUNTRIES: dict[str, tuple[str, ...]] = {
 _PLACEHOLDERS = frozenset({"", "na", "none", "null", "unknown", "notapplicable", "notprovided",
                            "notstated", "other", "others", "nil", "无", "其他", "其它", "不详"})
 _PART_SPLIT = re.compile(r"[,;/|()（），、:]+")
+# Longer strings are not read: registry country strings are a few words, and
+# looking a 1 MB string up part by part and word by word took seconds.
+_MAX_CHARS = 1000
 _WORD_SPLIT = re.compile(r"\s+")
 
 
@@ -161,9 +164,9 @@ def country_name(raw: str | None) -> str | None:
 
     Tries the whole string, then its comma/bracket-separated parts, then its
     words ("中国 China", "Shenzhen, Guangdong, China"). None when nothing is
-    recognised. Never raises.
+    recognised or the string is longer than 1000 characters. Never raises.
     """
-    if not raw or not isinstance(raw, str):
+    if not raw or not isinstance(raw, str) or len(raw) > _MAX_CHARS:
         return None
     whole = _LOOKUP.get(_key(raw))
     if whole:

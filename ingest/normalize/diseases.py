@@ -473,6 +473,10 @@ _WORD_SPLIT = re.compile(r"[\s\-_‐‑–—,]+")
 _SEP = r"[\s\-_‐‑–—,/]+"
 _SUFFIX = r"(?:'?s)?"
 _SHORT_ACRONYM = re.compile(r"[A-Z0-9]{1,4}")
+# Characters of one text that are read. Conditions, titles and keywords are a
+# few hundred characters at most in any registry; the vocabulary's pattern is
+# linear but costs microseconds per character, so a 1 MB field took seconds.
+_MAX_TEXT_CHARS = 10_000
 _ASCII_WORD_CHAR = "A-Za-z0-9"
 _LEFT_BOUNDARY = f"(?<![{_ASCII_WORD_CHAR}])"
 
@@ -661,7 +665,8 @@ class Vocabulary:
         Umbrella specs (name ending in "(unspecified)") found in a string that
         also names a specific disease are dropped for that string; an umbrella
         of category "other" ("Cancer (unspecified)") is dropped whenever any
-        specific disease is found.
+        specific disease is found. Only the first 10,000 characters of each
+        string are read.
         """
         if self._pattern is None:
             return []
@@ -669,7 +674,8 @@ class Vocabulary:
         for text in texts:
             if not text or not isinstance(text, str):
                 continue
-            in_text = [self._group_specs[m.lastindex - 1] for m in self._pattern.finditer(_normalize(text))]
+            text = _normalize(text[:_MAX_TEXT_CHARS])
+            in_text = [self._group_specs[m.lastindex - 1] for m in self._pattern.finditer(text)]
             if any(not is_umbrella(spec) for spec in in_text):
                 in_text = [spec for spec in in_text if not is_umbrella(spec)]
             for spec in in_text:

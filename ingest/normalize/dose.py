@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from itertools import count, islice
 
 from ingest.normalize.values import DoseLevelValue
 from ingest.records import TrialRecord
@@ -30,6 +31,10 @@ PLAUSIBLE_BOUNDS: dict[str, tuple[float, float]] = {
 }
 _UNIT_OF_BASIS = {"per_kg": "cells/kg", "per_m2": "cells/m2", "flat": "cells"}
 _BASIS_ORDER = {"per_kg": 0, "per_m2": 1, "flat": 2}
+# Quantities read per text. Registry texts state a handful (8 at most in the
+# corpus); a text with thousands is not a protocol, and reading each one's
+# context made a 1 MB field of numbers take seconds.
+_MAX_QUANTITIES = 1000
 
 # --------------------------------------------------------------------------- text normalisation
 
@@ -45,13 +50,37 @@ _CHAR_MAP = {
 _DROPPED = set("\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
 _ESCAPABLE = set("^<>~*_[]()#+-.!|\\`{}")
 _PLAIN_ASCII_RE = re.compile(r"[\x01-\x7f]*")
-# The characters `_normalize` changes: a backslash before an escapable character,
-# dropped and superscript characters, full-width forms, `_CHAR_MAP` keys, and
-# whitespace (other than the plain space) or control characters, which become a space.
+_EXPANDED = {ch: mapped for ch, mapped in _CHAR_MAP.items() if len(mapped) != 1}  # "㎏" -> "kg"
+# Characters replaced one for one: full-width forms, the one-character `_CHAR_MAP`
+# entries, and control characters and whitespace other than the plain space,
+# which become a space (whitespace is added on first use: see `_OneForOne`).
+_ONE_FOR_ONE_CLASS = (
+    re.escape("".join(sorted(ch for ch, mapped in _CHAR_MAP.items() if len(mapped) == 1))) + r"\uff01-\uff5e\x00-\x1f"
+)
+
+
+class _OneForOne(dict):
+    """`str.translate` table for the characters replaced one for one."""
+
+    def __missing__(self, code: int) -> int:
+        value = 0x20 if chr(code).isspace() else code  # only whitespace is not listed up front
+        self[code] = value
+        return value
+
+
+_ONE_FOR_ONE = _OneForOne({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)})
+_ONE_FOR_ONE.update({code: 0x20 for code in range(0x20)})
+_ONE_FOR_ONE.update({ord(ch): ord(mapped) for ch, mapped in _CHAR_MAP.items() if len(mapped) == 1})
+# What `_normalize` changes, a run at a time where it can: an escaping backslash,
+# dropped characters, superscripts, characters expanded to several, and runs of
+# characters replaced one for one. Reading those one by one made a 1 MB field of
+# full-width digits take half a second.
 _SPECIAL_RE = re.compile(
-    r"\\(?=[" + re.escape("".join(sorted(_ESCAPABLE))) + r"])"
-    r"|[" + re.escape("".join(sorted(_DROPPED | set(_SUPERSCRIPTS) | set(_CHAR_MAP)))) + r"\uff01-\uff5e\x00-\x1f]"
-    r"|[^\S ]"
+    r"(?P<escape>\\(?=[" + re.escape("".join(sorted(_ESCAPABLE))) + r"]))"
+    r"|(?P<dropped>[" + re.escape("".join(sorted(_DROPPED))) + r"]+)"
+    r"|(?P<super>[" + re.escape("".join(sorted(_SUPERSCRIPTS))) + r"]+)"
+    r"|(?P<expanded>[" + re.escape("".join(sorted(_EXPANDED))) + r"])"
+    r"|(?:[" + _ONE_FOR_ONE_CLASS + r"]+|[^\S ])+"  # last, so never retried: the inner "+" only makes it fast
 )
 
 
@@ -65,41 +94,39 @@ def _normalize(text: str) -> tuple[str, list[int] | None]:
     """
     if "\\" not in text and _PLAIN_ASCII_RE.fullmatch(text):
         return text, None
-    # Characters that stay as they are are copied a run at a time; only the
-    # characters `_SPECIAL_RE` finds are looked at one by one.
+    # Characters that stay as they are are copied a run at a time, and so are
+    # characters replaced one for one; the rest is looked at a run or a
+    # character at a time.
     out: list[str] = []
     index: list[int] = []
     previous_super = False
     pos = 0
     for match in _SPECIAL_RE.finditer(text):
-        i = match.start()
-        if i > pos:
-            out.append(text[pos:i])
-            index.extend(range(pos, i))
+        start, end = match.span()
+        if start > pos:
+            out.append(text[pos:start])
+            index.extend(range(pos, start))
             previous_super = False
-        pos = i + 1
-        ch = text[i]
-        if ch == "\\" or ch in _DROPPED:  # an escaping backslash, or an invisible character
+        pos = end
+        kind = match.lastgroup
+        if kind == "escape" or kind == "dropped":  # an escaping backslash, or invisible characters
             continue
-        sup = _SUPERSCRIPTS.get(ch)
-        if sup is not None:
+        if kind == "super":
             if not previous_super:
                 out.append("^")
-                index.append(i)
-            out.append(sup)
-            index.append(i)
+                index.append(start)
+            out.append("".join(_SUPERSCRIPTS[ch] for ch in match.group()))
+            index.extend(range(start, end))
             previous_super = True
             continue
         previous_super = False
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E:
-            mapped = chr(code - 0xFEE0)
-        elif ch in _CHAR_MAP:
-            mapped = _CHAR_MAP[ch]
-        else:  # whitespace or a control character
-            mapped = " "
-        out.append(mapped)
-        index.extend([i] * len(mapped))
+        if kind == "expanded":
+            mapped = _EXPANDED[text[start]]
+            out.append(mapped)
+            index.extend([start] * len(mapped))
+        else:
+            out.append(match.group().translate(_ONE_FOR_ONE))
+            index.extend(range(start, end))
     if pos < len(text):
         out.append(text[pos:])
         index.extend(range(pos, len(text)))
@@ -115,24 +142,39 @@ def _original_span(text: str, index: list[int] | None, start: int, end: int) -> 
 
 
 # --------------------------------------------------------------------------- patterns
+#
+# Every pattern must run in linear time on any input (a 1 MB field of digits,
+# spaces or ligatures included), so none may let two quantifiers compete for the
+# same characters: a digit run is never split (nothing that follows a mantissa
+# starts with a digit, hence the `(?!\d)`), and each optional symbol carries its
+# own trailing whitespace ("\s*(?:\(\s*)?(?:\+\s*)?" rather than "\s*\(?\s*\+?\s*").
 
-_MANT = r"\d+(?:\.\d+)?"
+_MANT = r"\d+(?!\d)(?:\.\d+(?!\d))?"
 _TIMES = r"\s*[x×*]\s*"
-_POW = r"10\s*(?:(?:\^|e|\*\*)\s*\(?\s*\+?\s*\d{1,2}\s*\)?|\(\s*\+?\d{1,2}\s*\))(?![\d.])"
+_EXPONENT_OPEN = r"\s*(?:\(\s*)?(?:\+\s*)?"  # the "( +" of "10^( +6 )", each part optional
+_POW = r"10\s*(?:(?:\^|e|\*\*)" + _EXPONENT_OPEN + r"\d{1,2}\s*\)?|\(\s*\+?\d{1,2}\s*\))(?![\d.])"
 _LOST_POW = r"10(?:1[01]|[3-9])(?![\d.,])"  # "1×106" — a superscript lost in copy-paste
 _MAGX = _MANT + _TIMES + r"(?:" + _POW + r"|" + _LOST_POW + r")"
 _ENOT = _MANT + r"e\+?0?\d{1,2}(?![a-z0-9.])"
 _WORDS = r"(?:million|billion|thousand|百万|千万|万|亿)"
 _WORD = _MANT + r"\s*" + _WORDS + r"(?![a-z])"
-_BAREPOW = r"10\s*(?:\^|\*\*)\s*\(?\s*\+?\s*\d{1,2}\s*\)?(?![\d.])"
+_BAREPOW = r"10\s*(?:\^|\*\*)" + _EXPONENT_OPEN + r"\d{1,2}\s*\)?(?![\d.])"
 _PLAIN = r"\d{1,3}(?:,\d{3})+(?![\d,])|\d{4,}(?![\d.])"
 _ATOM = r"(?:" + "|".join((_MAGX, _ENOT, _WORD, _BAREPOW, _PLAIN)) + r")"
 _SEP = r"\s*(?:-|~|\bto\b|至|到)\s*"
 _START = r"(?<![a-z0-9.^_\-])"
 
+# What must follow the number a branch starts with: a range mark, "× 10", an
+# "e", "^" or "**" (after "10"), a magnitude word, a thousands comma or more
+# digits. The look-ahead turns other numbers ("1, 2", "1 x 2") away at once
+# instead of trying every branch on them.
+_QTY_AHEAD = (
+    r"(?=between|\(|\d{4}|\d{1,3},\d{3}|" + _MANT
+    + r"(?:e|\s*(?:[x×*]\s*10|\^|\*\*|[\-~至到]|to|million|billion|thousand|百万|千万|万|亿)))"
+)
 _QTY_RE = re.compile(
     r"(?=[\db(])"  # every branch starts with a digit, "between" or "(": other positions fail at once
-    + _START + r"(?:"
+    + _START + _QTY_AHEAD + r"(?:"
     r"between\s+(?P<b1>" + _ATOM + r")\s+and\s+(?P<b2>" + _ATOM + r")"
     r"|(?P<s1>" + _MANT + r")" + _SEP + r"(?P<s2>" + _MAGX + r"|" + _WORD + r")"
     r"|\(\s*(?P<p1>" + _MANT + r")" + _SEP + r"(?P<p2>" + _MANT + r")\s*\)(?P<pp>" + _TIMES + _POW + r")"
@@ -142,32 +184,93 @@ _QTY_RE = re.compile(
 )
 _ATOM_RE = re.compile(
     r"(?P<m>" + _MANT + r")" + _TIMES
-    + r"(?:10\s*(?:\^|e|\*\*)?\s*\(?\s*\+?\s*(?P<e>\d{1,2})\s*\)?|10(?P<le>\d{1,2}))"
+    + r"(?:10\s*(?:(?:\^|e|\*\*)\s*)?" + _EXPONENT_OPEN + r"(?P<e>\d{1,2})\s*\)?|10(?P<le>\d{1,2}))"
     r"|(?P<em>" + _MANT + r")e\+?(?P<ee>\d{1,3})"
     r"|(?P<wm>" + _MANT + r")\s*(?P<w>" + _WORDS + r")"
-    r"|10\s*(?:\^|\*\*)\s*\(?\s*\+?\s*(?P<be>\d{1,2})\s*\)?"
+    r"|10\s*(?:\^|\*\*)" + _EXPONENT_OPEN + r"(?P<be>\d{1,2})\s*\)?"
     r"|(?P<p>[\d,]+)",
     re.IGNORECASE,
 )
 _WORD_SCALE = {"thousand": 3, "million": 6, "billion": 9, "万": 4, "百万": 6, "千万": 7, "亿": 8}
 
-_TOL = r"(?:\s*\(?\s*±\s*\d+(?:\.\d+)?\s*%\s*\)?)?"
-_DESC_TOKEN = (
-    r"(?:\s*(?!(?:and|or|to|per|of|in|with|for|at|on|was|were|is|are|be|will|via|by|from|then|than|each|every"
-    r"|days?|weeks?|once|twice)\b)(?:[a-z][a-z0-9+\-]*|\+|个|细胞|阳性|活))"
+_NOT_STOP_WORD = (
+    r"(?!(?:and|or|to|per|of|in|with|for|at|on|was|were|is|are|be|will|via|by|from|then|than|each|every"
+    r"|days?|weeks?|once|twice)\b)"
 )
-_UNIT_KG = (
-    r"\s*(?:(?:/|per\b|每)\s*(?:kg|kilograms?|公斤|千克)(?:\s*(?:of\s+)?(?:bw|body\s*weight|体重))?(?![a-z])"
-    r"|kg\s*\^?-1(?!\d))"
-)
-_UNIT_M2 = r"\s*(?:/|per\b|每)\s*(?:m\s*\^?\s*2|square\s+met(?:er|re)s?|平方米|bsa)(?![a-z0-9])"
+_DESC_TOKEN = r"(?:\s*" + _NOT_STOP_WORD + r"(?:[a-z][a-z0-9+\-]*|\+|个|细胞|阳性|活))"
+_spaces_ids = count()
+
+
+def _spaces() -> str:
+    r"""A `\s*` that keeps all the whitespace it reads (a fresh group name on each call).
+
+    A look-ahead never gives back what it matched, and the back-reference then
+    takes exactly that. It is used where what follows cannot start with
+    whitespace, so it matches what `\s*` would; but a failure after a long run
+    of spaces is not retried with every shorter run, which made the words
+    after a number followed by a megabyte of spaces take seconds.
+    """
+    name = f"_ws{next(_spaces_ids)}"
+    return rf"(?=(?P<{name}>\s*))(?P={name})"
+
+
+def _tolerance() -> str:
+    """An optional "(±20%)" after a quantity."""
+    return (
+        r"(?:" + _spaces() + r"(?:\(" + _spaces() + r")?±" + _spaces() + _MANT + _spaces() + r"%" + _spaces() + r"\)?)?"
+    )
+
+
+def _unit_kg() -> str:
+    """ "/kg", "per kg", "/kg body weight", "kg^-1"... with the whitespace before it."""
+    return (
+        _spaces() + r"(?:(?:/|per\b|每)" + _spaces() + r"(?:kg|kilograms?|公斤|千克)"
+        r"(?:" + _spaces() + r"(?:of\s+)?(?:bw|body\s*weight|体重))?(?![a-z])|kg\s*\^?-1(?!\d))"
+    )
+
+
+def _unit_m2() -> str:
+    """ "/m2", "per square meter", "/BSA"... with the whitespace before it."""
+    return (
+        _spaces() + r"(?:/|per\b|每)" + _spaces()
+        + r"(?:m\s*(?:\^\s*)?2|square\s+met(?:er|re)s?|平方米|bsa)(?![a-z0-9])"
+    )
+
+
+def _token(word: str) -> str:
+    """One descriptor word ("CAR-T", "cells", "个") after its whitespace; never a stop word."""
+    return r"(?:" + _spaces() + _NOT_STOP_WORD + r"(?:" + word + r"|\+|个|细胞|阳性|活))"
+
+
+# The words between a quantity and its per-kg / per-m² unit: at most six. Each
+# word is read whole: letting a word be split into any of its 2^(n-1) token
+# sequences made one long word take minutes. The unit is taken after the fewest
+# whole words; only when no word end is followed by a unit may the unit start
+# inside a word ("cellsper kg"): then the last word that allows it, at its last
+# such place. That is the order in which the word-by-word reading found them.
+_WHOLE_WORD = r"[a-z][a-z0-9+\-]*(?![a-z0-9+\-])"
+
+
+def _unit_ahead() -> str:
+    """A look-ahead for a per-kg or per-m² unit."""
+    return r"(?=" + _unit_kg() + r"|" + _unit_m2() + r")"
+
+
+def _word_prefix() -> str:
+    """The start of a word that a unit follows without a space ("cells" of "cellsper kg")."""
+    return r"(?:" + _spaces() + _NOT_STOP_WORD + r"[a-z][a-z0-9+\-]*)"
+
+
 _TAIL_RE = re.compile(
-    _TOL + r"(?P<desc>" + _DESC_TOKEN + r"{0,6}?)(?:(?P<kg>" + _UNIT_KG + r")|(?P<m2>" + _UNIT_M2 + r"))",
+    _tolerance()
+    + r"(?P<desc>" + _token(_WHOLE_WORD) + r"{0,6}?" + _unit_ahead()
+    + r"|" + _token(_WHOLE_WORD) + r"{0,5}" + _word_prefix() + _unit_ahead() + r")"
+    + r"(?:(?P<kg>" + _unit_kg() + r")|(?P<m2>" + _unit_m2() + r"))",
     re.IGNORECASE,
 )
 _DESC_TOKEN_RE = re.compile(_DESC_TOKEN, re.IGNORECASE)
-_FLAT_TAIL_RE = re.compile(_TOL + r"(?P<desc>" + _DESC_TOKEN + r"{0,6})", re.IGNORECASE)
-_PER_AFTER_RE = re.compile(r"\s*(?:/|per\b|每)", re.IGNORECASE)
+_FLAT_TAIL_RE = re.compile(_tolerance() + r"(?P<desc>" + _token(r"[a-z][a-z0-9+\-]*") + r"{0,6})", re.IGNORECASE)
+_PER_AFTER_RE = re.compile(_spaces() + r"(?:/|per\b|每)", re.IGNORECASE)
 _CELL_WORD_RE = re.compile(r"cell|细胞|car|个|\btils?\b", re.IGNORECASE)
 _CAR_WORD_RE = re.compile(r"car", re.IGNORECASE)
 _NOT_DOSE_TOKEN_RE = re.compile(
@@ -191,7 +294,9 @@ _FRACTION_BEFORE_RE = re.compile(
     r"(?<![±\d.])\d+(?:\.\d+)?\s*%\s*\)?\s*(?:(?:fraction|portion|aliquot|of\s+(?:the\s+)?dose)\s*[:=(]?|[:=(])\s*$",
     re.IGNORECASE,
 )
-_FRACTION_AFTER_RE = re.compile(r"\s*\(\s*\d+(?:\.\d+)?\s*%\s*(?:of\s+(?:the\s+)?(?:total|dose)[^)]*)?\)")
+# "(20% of the total ...)": the closing bracket may be anywhere later, which
+# `_classify` checks against the text's last ")" instead of scanning for it.
+_FRACTION_AFTER_RE = re.compile(r"\s*\(\s*" + _MANT + r"\s*%\s*(?:(?P<of>of\s+(?:the\s+)?(?:total|dose))|\))")
 _LIST_GAP_RE = re.compile(r"\s*(?:,|、|\bor\b|\band\b|,\s*and\b|,\s*or\b)\s*", re.IGNORECASE)
 _RANGE_GAP_RE = re.compile(_SEP, re.IGNORECASE)
 
@@ -300,11 +405,12 @@ def _flat_tail(norm: str, end: int) -> tuple[str, int]:
     return tail.group("desc"), tail_end
 
 
-def _classify(norm: str, start: int, end: int, plain: bool) -> tuple[str | None, int, int]:
+def _classify(norm: str, start: int, end: int, plain: bool, last_paren: int) -> tuple[str | None, int, int]:
     """(basis, start, tail end) of the quantity at norm[start:end].
 
     basis is "per_kg" / "per_m2" / "flat", None for a bare number (it may share
     the unit of a list's last item), `_NOT_A_DOSE`, or "" to ignore silently.
+    `last_paren` is the index of the last ")" in `norm` (-1 when there is none).
     """
     qty_start = start
     prefix = norm[max(0, start - 30): start]
@@ -336,7 +442,8 @@ def _classify(norm: str, start: int, end: int, plain: bool) -> tuple[str | None,
         return "", start, tail_end
     if not _CAR_WORD_RE.search(desc) and _NOT_CAR_CONTEXT_RE.search(_clause_before(norm, qty_start)):
         return _NOT_A_DOSE, start, tail_end
-    if _FRACTION_AFTER_RE.match(norm, tail_end):
+    fraction = _FRACTION_AFTER_RE.match(norm, tail_end)
+    if fraction and (fraction.group("of") is None or last_paren >= fraction.end()):
         return "", start, tail_end
     return basis, start, tail_end
 
@@ -344,12 +451,13 @@ def _classify(norm: str, start: int, end: int, plain: bool) -> tuple[str | None,
 def _scan(norm: str) -> list[_Found]:
     """Every quantity that may be a dose, with its basis (see `_classify`)."""
     found: list[_Found] = []
-    for match in _QTY_RE.finditer(norm):
+    last_paren = norm.rfind(")")
+    for match in islice(_QTY_RE.finditer(norm), _MAX_QUANTITIES):
         quantity = _quantity(match)
         if quantity is None:
             continue
         low, high, plain = quantity
-        basis, start, tail_end = _classify(norm, match.start(), match.end(), plain)
+        basis, start, tail_end = _classify(norm, match.start(), match.end(), plain, last_paren)
         if basis != "":
             found.append(_Found(start, match.end(), tail_end, low, high, basis))
     return found
@@ -401,6 +509,8 @@ def parse_dose_text(text: str, arm: str = "") -> list[DoseLevelValue]:
     per value. Percent fractions of a split dose are skipped; the total is kept.
     Per-volume counts, drug doses and implausible values (see
     `PLAUSIBLE_BOUNDS`) are never returned. Identical levels are returned once.
+    Only the first 1000 quantities of a text are read; the time taken is linear
+    in the text's length whatever it holds.
     """
     if not text or not _has_digit(text):
         return []

@@ -175,10 +175,15 @@ _study_type_value = study_type  # `phase()` has a parameter of the same name
 # --- phase -------------------------------------------------------------------
 
 _NUMERAL = r"(?:IV|III|II|I|[0-4])(?:[AB])?(?![A-Z0-9])"
-_PHASE_RUN = re.compile(
-    rf"PHASE\s*({_NUMERAL}(?:\s*(?:/|\+|\||,|&|-|~|AND|OR|TO|\s)\s*(?:PHASE\s*)?{_NUMERAL})*)"
-)
-_CN_PHASE_RUN = re.compile(rf"({_NUMERAL}(?:\s*[/+|,、\-~]\s*{_NUMERAL})*)\s*期")
+# Between two numerals: spaces, or a joiner with optional spaces around it. Written
+# so that a run of spaces is read one way only (it used to be split between three
+# quantifiers, which made "PHASE 1" followed by many spaces quadratic).
+_PHASE_JOIN = r"(?:\s+(?:(?:/|\+|\||,|&|-|~|AND|OR|TO)\s*)?|(?:/|\+|\||,|&|-|~|AND|OR|TO)\s*)"
+_PHASE_RUN = re.compile(rf"PHASE\s*({_NUMERAL}(?:{_PHASE_JOIN}(?:PHASE\s*)?{_NUMERAL})*)")
+# A run of numerals, with "期" after it when it is a Chinese phase. The run is
+# matched whether or not "期" follows, so a long run without it is read once
+# rather than once from each of its numerals.
+_CN_PHASE_RUN = re.compile(rf"({_NUMERAL}(?:\s*[/+|,、\-~]\s*{_NUMERAL})*)(\s*期)?")
 _NUMERAL_TOKEN = re.compile(r"IV|III|II|I|[0-4]")
 _ROMAN = {"0": 0, "1": 1, "2": 2, "3": 3, "4": 4, "I": 1, "II": 2, "III": 3, "IV": 4}
 _EARLY = re.compile(r"EARLY\s*PHASE|PHASE\s*0(?![0-9])")
@@ -201,7 +206,8 @@ def phase(raw: str | None, study_type: str = "") -> str:
     for run in _PHASE_RUN.finditer(text):
         numbers.update(_ROMAN[tok] for tok in _NUMERAL_TOKEN.findall(run.group(1)))
     for run in _CN_PHASE_RUN.finditer(text):
-        numbers.update(_ROMAN[tok] for tok in _NUMERAL_TOKEN.findall(run.group(1)))
+        if run.group(2):
+            numbers.update(_ROMAN[tok] for tok in _NUMERAL_TOKEN.findall(run.group(1)))
     if _EARLY.search(text):
         numbers.discard(1)
         numbers.add(0)
@@ -242,6 +248,7 @@ def sex(raw: str | None) -> str:
 
 _NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(?![\d])")
 _MAX_ENROLLMENT = 10_000_000
+_MAX_ENROLLMENT_DIGITS = len(str(_MAX_ENROLLMENT))
 
 
 def _first_count(raw: str | None) -> int | None:
@@ -251,7 +258,10 @@ def _first_count(raw: str | None) -> int | None:
     match = _NUMBER.search(text)
     if not match:
         return None
-    value = int(match.group(1).replace(",", ""))
+    digits = match.group(1).replace(",", "").lstrip("0") or "0"
+    if len(digits) > _MAX_ENROLLMENT_DIGITS:  # too large, and int() refuses numbers of thousands of digits
+        return None
+    value = int(digits)
     return value if value < _MAX_ENROLLMENT else None
 
 

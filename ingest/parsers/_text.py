@@ -24,7 +24,10 @@ _BLOCK_TAGS = frozenset(
 _PARAGRAPH_TAGS = frozenset("blockquote dl h1 h2 h3 h4 h5 h6 ol p pre section table ul".split())
 _DROPPED_TAGS = frozenset("caption head iframe noscript script style svg template button select input".split())
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>^|~=])")
-_NBSP_GAP = re.compile(r"[ \t\r\n]*\xa0(?:[ \t\r\n]*\xa0){2,}[ \t\r\n]*")
+# A layout gap of three or more no-break spaces (with any spaces around them).
+# A match can only begin where such a run of blanks begins: trying every
+# position inside a long run of spaces made the substitution quadratic.
+_NBSP_GAP = re.compile(r"(?<![ \t\r\n])[ \t\r\n]*\xa0(?:[ \t\r\n]*\xa0){2,}[ \t\r\n]*")
 _SPACES = re.compile(r"[ \t\f\v\xa0\u2000-\u200a\u202f\u205f\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
 _NCT_ID = re.compile(r"\bNCT\d{8}\b")
@@ -198,7 +201,9 @@ def find_nct_id(text: str) -> str:
     return match.group(0) if match else ""
 
 
-_AGE = r"\d+(?:\.\d+)?\s*(?:Years?|Months?|Weeks?|Days?|Hours?|Minutes?)"
+# A number is read whole (nothing after it starts with a digit), so a long run of
+# digits is not tried again at every shorter length.
+_AGE = r"\d+(?!\d)(?:\.\d+(?!\d))?\s*(?:Years?|Months?|Weeks?|Days?|Hours?|Minutes?)"
 _AGE_RANGE = re.compile(rf"^({_AGE})\s*(?:to|-|–|—|~)\s*({_AGE})", re.IGNORECASE)
 _AGE_MIN = re.compile(rf"^({_AGE})\s*(?:and|or)\s+(?:older|over|above|up)|^({_AGE})\s*\+|^(?:at least|minimum)\s+({_AGE})", re.IGNORECASE)
 _AGE_MAX = re.compile(rf"^(?:up to|and younger than|younger than|under|maximum)\s+({_AGE})|^({_AGE})\s*(?:and|or)\s+(?:younger|under|below)", re.IGNORECASE)

@@ -1,7 +1,10 @@
 """Property tests over every parser: the only failure allowed is a clear ParseError.
 
 Inputs are real pages (samples and fixtures of every format), truncated,
-shuffled, padded with huge fields and sprinkled with Unicode oddities.
+shuffled, padded with huge fields and sprinkled with Unicode oddities, and long
+adversarial runs (see `tests.ingest.adversarial`) that once made a regex
+backtrack for minutes. The examples are random on every run; each test is
+bounded by its example count, not by a deadline.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.normalize import normalize
+from ingest.normalize.age import MAX_AGE_YEARS
+from ingest.normalize.dose import PLAUSIBLE_BOUNDS
 from ingest.parsers import ParseError, get_parser, parse_document, parser_names
 from tests.conftest import FIXTURES, SAMPLES
+from tests.ingest.adversarial import adversarial_runs
 
 PAGES: list[bytes] = [p.read_bytes() for p in sorted(SAMPLES.glob("*"))] + [
     p.read_bytes()
@@ -25,7 +31,9 @@ ODDITIES = [
     "\r\n", "\t", "<script>alert(1)</script>", "&nbsp;", "&#0;", "]]>", "{", "}", '"', "\\", "Ages Eligible for Study:",
     "注册号:", "Registration number:", "NCT0000000", "ChiCTR", "最小", "岁", "1E6/kgBW",
 ]  # fmt: skip
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def _must_parse_or_refuse(content: bytes, format: str | None = None) -> None:
@@ -37,14 +45,16 @@ def _must_parse_or_refuse(content: bytes, format: str | None = None) -> None:
         return
     for record in records:
         trial = normalize(record)
-        assert trial.min_age_years is None or trial.min_age_years >= 0
-        assert trial.max_age_years is None or trial.max_age_years >= 0
+        assert trial.min_age_years is None or 0 <= trial.min_age_years <= MAX_AGE_YEARS
+        assert trial.max_age_years is None or 0 <= trial.max_age_years <= MAX_AGE_YEARS
         if trial.min_age_years is not None and trial.max_age_years is not None:
             assert trial.min_age_years <= trial.max_age_years
         for level in trial.dose_levels:
-            assert level.low <= level.high
+            bound_low, bound_high = PLAUSIBLE_BOUNDS[level.basis]
+            assert bound_low <= level.low <= level.high <= bound_high
             if level.basis == "per_kg":
                 assert 1e3 <= level.low <= level.high <= 1e11
+        assert trial.enrollment is None or trial.enrollment >= 0
 
 
 @FUZZ
@@ -71,6 +81,20 @@ def test_unicode_oddities_and_huge_fields_parse_or_fail_cleanly(page: bytes, dat
         insert = data.draw(st.sampled_from(ODDITIES)) * data.draw(st.sampled_from([1, 3, 5000]))
         text = text[:at] + insert + text[at:]
     _must_parse_or_refuse(text.encode("utf-8", errors="surrogatepass"))
+
+
+@FUZZ
+@given(page=st.sampled_from(PAGES), data=st.data())
+def test_long_adversarial_runs_in_real_pages_parse_or_fail_cleanly(page: bytes, data) -> None:
+    # Runs of whitespace, digits, ligatures, NULs or repeated tokens, tens of
+    # thousands of characters long, inside a field or between fields.
+    text = page.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        line = data.draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        at = data.draw(st.integers(min_value=0, max_value=len(lines[line])))
+        lines[line] = lines[line][:at] + data.draw(adversarial_runs(max_size=60_000)) + lines[line][at:]
+    _must_parse_or_refuse("\n".join(lines).encode("utf-8", errors="surrogatepass"))
 
 
 @FUZZ
