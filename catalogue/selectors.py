@@ -7,7 +7,7 @@ with a plain-English notice (the pages show it, the API answers 400).
 facets and the total in one UNION ALL query over the denormalized columns; a
 free-text search is evaluated once for all of them.
 
-Counts, totals and the ids of each result page are cached per normalized filter
+Counts and totals are cached per normalized filter
 and per data version (`catalogue.DataVersion`, bumped by database triggers when a
 change commits), so a cached value is never served after the data changed.
 """
@@ -253,9 +253,10 @@ LIST_DEFERRED_FIELDS: tuple[str, ...] = (
 def trial_list_page(filters: TrialFilters) -> Page:
     """`trial_page` for the list page: the same rows, without the heavy text columns.
 
-    The total comes from `catalogue_counts()` and the page's ids from the cache
-    when they are there. Queries: the data version, the counts (on a miss) and
-    the rows, plus the synonym lookups the filters need.
+    The total comes from `catalogue_counts()`; the rows are read on first use
+    (`LazyRows`), so a page whose rendered cards are cached reads none. Queries:
+    the data version, the counts (on a miss) and the rows, plus the synonym
+    lookups the filters need.
     """
     paginator = Paginator(Trial.objects.none(), filters.page_size)
     paginator.count = catalogue_counts(filters)[0]  # type: ignore[misc]  # a cached_property, set once
@@ -286,19 +287,9 @@ class LazyRows(Sequence):
 
 def page_rows(filters: TrialFilters, number: int, prepare: Callable[[QuerySet], QuerySet]) -> list[Trial]:
     """The trials of result page `number` of `trial_list`, through `prepare` (defer,
-    prefetch). One query; the page's ids are cached, so a repeat of the page reads
-    its rows by primary key instead of filtering and sorting again."""
+    prefetch). One query (plus what `prepare` prefetches)."""
     start = (number - 1) * filters.page_size
-    key = ("ids", filters.effective_sort, start, filters.page_size)
-    ids = _cache_get(filters, key)
-    if ids is None:
-        rows = list(prepare(trial_list(filters=filters))[start : start + filters.page_size])
-        _cache_set(filters, key, [row.pk for row in rows])
-        return rows
-    if not ids:
-        return []
-    by_id = {row.pk: row for row in prepare(Trial.objects.filter(pk__in=ids).order_by())}
-    return [by_id[pk] for pk in ids if pk in by_id]
+    return list(prepare(trial_list(filters=filters))[start : start + filters.page_size])
 
 
 def catalogue_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
@@ -313,10 +304,13 @@ def catalogue_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, in
 def cached(filters: TrialFilters, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     """`compute()`'s value for these filters and `key`, from the cache when the data
     hasn't changed since it was stored."""
-    value = _cache_get(filters, key)
+    cache_key = _cache_key(filters, key)
+    if cache_key is None:
+        return compute()
+    value = caches["counts"].get(cache_key)
     if value is None:
         value = compute()
-        _cache_set(filters, key, value)
+        caches["counts"].set(cache_key, value, settings.CATALOGUE_CACHE_SECONDS)
     return value
 
 
@@ -338,17 +332,6 @@ def _cache_key(filters: TrialFilters, key: tuple[Any, ...]) -> str | None:
         _seen["version"] = version
     state = json.dumps([filters.query_items(drop=("sort", "page", "page_size")), key], sort_keys=True, default=str)
     return f"catalogue:{version}:{hashlib.sha256(state.encode()).hexdigest()}"
-
-
-def _cache_get(filters: TrialFilters, key: tuple[Any, ...]) -> Any:
-    cache_key = _cache_key(filters, key)
-    return None if cache_key is None else caches["counts"].get(cache_key)
-
-
-def _cache_set(filters: TrialFilters, key: tuple[Any, ...], value: Any) -> None:
-    cache_key = _cache_key(filters, key)
-    if cache_key is not None:
-        caches["counts"].set(cache_key, value, settings.CATALOGUE_CACHE_SECONDS)
 
 
 def read_connection():  # type: ignore[no-untyped-def]

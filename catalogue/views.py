@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from django.conf import settings
-from django.core.paginator import Page
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import (
     Http404,
@@ -48,7 +47,7 @@ from catalogue.selectors import (
     trial_list_page,
 )
 from catalogue.serializers import export_queryset, iter_csv, iter_json, openapi_schema, serialize_trials, trial_to_dict
-from catalogue.summary import FilterSummary, build_summary
+from catalogue.summary import build_summary
 from catalogue.templatetags.catalogue_tags import format_age_range, format_dose_range
 
 FACET_TOP = 8
@@ -96,26 +95,12 @@ def facet_groups(filters: TrialFilters, facets: dict[str, list[FacetValue]]) -> 
     return groups
 
 
-def facets_html(filters: TrialFilters) -> SafeString:
-    """The facet sidebar: hundreds of toggle links, the costliest part of the page to
-    render, so cached like the counts it shows (per filter, sort, page size and data version)."""
-
-    def render() -> str:
-        groups = facet_groups(filters, facet_counts(filters))
-        return str(render_to_string("catalogue/includes/facets.html", {"facet_groups": groups}))
-
-    return mark_safe(cached(filters, ("facets_html", filters.sort, filters.page_size), render))  # noqa: S308  # rendered by the template engine, escaped there
-
-
-def cards_html(filters: TrialFilters, page: Page, summary: FilterSummary) -> SafeString:
-    """The page's trial cards (or the no-results message), cached per filter, sort, page and
-    data version; a cached page never reads its rows."""
-
-    def render() -> str:
-        return str(render_to_string("catalogue/includes/trial_cards.html", {"page": page, "summary": summary}))
-
-    key = ("cards_html", filters.effective_sort, page.number, filters.page_size)
-    return mark_safe(cached(filters, key, render))  # noqa: S308  # rendered by the template engine, escaped there
+def cached_fragment(
+    filters: TrialFilters, key: tuple[Any, ...], template: str, context: Callable[[], dict[str, Any]]
+) -> SafeString:
+    """A rendered template fragment, cached like the counts it shows (per filter, `key`
+    and data version). The template engine escaped it when it was rendered."""
+    return mark_safe(cached(filters, key, lambda: render_to_string(template, context())))  # noqa: S308
 
 
 def _form_state(request: HttpRequest, filters: TrialFilters) -> dict[str, Any]:
@@ -164,8 +149,15 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
-        "cards_html": cards_html(filters, page, summary),
-        "facets_html": facets_html(filters),
+        # The facet sidebar (hundreds of toggle links) and the trial cards are most of the render.
+        "cards_html": cached_fragment(
+            filters, ("cards_html", filters.effective_sort, page.number, filters.page_size),
+            "catalogue/includes/trial_cards.html", lambda: {"page": page, "summary": summary},
+        ),  # fmt: skip
+        "facets_html": cached_fragment(
+            filters, ("facets_html", filters.sort, filters.page_size),
+            "catalogue/includes/facets.html", lambda: {"facet_groups": facet_groups(filters, facet_counts(filters))},
+        ),  # fmt: skip
         "summary": summary,
         "base_query": base_query,
         "page_links": _page_links(page),

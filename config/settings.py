@@ -168,7 +168,7 @@ CATALOGUE_MAX_PAGE_SIZE = 100
 CATALOGUE_MAX_QUERY_LENGTH = 200
 CATALOGUE_EXPORT_LIMIT = env_int("CATALOGUE_EXPORT_LIMIT", 100_000)
 
-# Facet counts, totals, result-page ids and the rendered facets and cards are cached
+# Facet counts, totals and the rendered facets, trial cards and API bodies are cached
 # per filter and per data version (catalogue.DataVersion, moved by database triggers
 # when a change commits), so a cached entry is never served after the data changed.
 # The "counts" cache is per process: each gunicorn worker warms its own, which keeps

@@ -1,4 +1,4 @@
-"""The counts cache: facet counts, totals and page ids cached per filter and data
+"""The counts cache: facet counts, totals and rendered pages cached per filter and data
 version. These tests commit (transactional_db), because the data version moves
 when a change commits: a database trigger bumps it at commit time."""
 
@@ -66,7 +66,7 @@ def test_an_update_that_changes_no_row_leaves_the_version_alone():
     assert version() == before
 
 
-def test_a_repeated_list_page_reads_its_counts_and_ids_from_the_cache(client, cache_on, django_assert_num_queries):
+def test_a_repeated_list_page_reads_its_counts_and_cards_from_the_cache(client, cache_on, django_assert_num_queries):
     for _ in range(3):
         make_trial(antigens=["CD19"])
     params = {"antigen": "CD19"}
@@ -138,7 +138,7 @@ def test_the_cache_holds_one_data_version_at_a_time(client, cache_on):
     for params in ({}, {"antigen": "CD19"}, {"phase": "phase1"}):
         client.get(LIST, params)
     before = set(store)
-    assert len(before) >= 9  # counts, ids, facets and cards for each
+    assert len(before) >= 9  # counts, facets and cards for each
     make_trial(antigens=["BCMA"])
     client.get(LIST)
     assert store and not before & set(store)
