@@ -22,7 +22,7 @@ from django.template.response import TemplateResponse
 
 from catalogue import linking
 from catalogue.models import Antigen, Disease, DoseLevel, Site, SourceDocument, Trial, TrialChange, TrialPair
-from ingest.importer import CURATABLE_FIELDS, current_value, refresh_denormalized
+from catalogue.trials import CURATABLE_FIELDS, field_value as current_value, refresh_denormalized
 
 # Which raw registry key explains each normalized field.
 RAW_KEYS: dict[str, tuple[str, ...]] = {

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalogue.models import Antigen, Disease, DoseLevel, Trial, TrialChange
-from ingest.importer import CURATABLE_FIELDS, SCALAR_FIELDS, current_value, from_json, refresh_denormalized
+from catalogue.trials import CURATABLE_FIELDS, SCALAR_FIELDS, field_value as current_value, from_json, refresh_denormalized
 
 
 class CurationError(ValueError):

@@ -123,6 +123,6 @@ def suggest_duplicates(trial: Trial, *, threshold: float = SUGGEST_SIMILARITY) -
 
 def _refresh_search(primary: Trial) -> None:
     """The entry is findable by every registry id it stands for."""
-    from ingest.importer import refresh_denormalized
+    from catalogue.trials import refresh_denormalized
 
     refresh_denormalized(primary)

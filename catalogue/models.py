@@ -29,11 +29,9 @@ from ingest.normalize.enums import (
     STUDY_TYPE_CHOICES,
 )
 
-REGISTRY_CHOICES = (
-    ("ctgov", "ClinicalTrials.gov"),
-    ("chictr", "ChiCTR"),
-    ("synthetic", "Synthetic (benchmark data)"),
-)
+from catalogue.registries import REGISTRY_CHOICES as _REGISTRY_CHOICES
+
+REGISTRY_CHOICES = (*_REGISTRY_CHOICES, ("synthetic", "Synthetic (benchmark data)"))
 DOSE_BASIS_CHOICES = (("per_kg", "per kg"), ("per_m2", "per m²"), ("flat", "flat"))
 
 
@@ -106,13 +104,14 @@ class Trial(models.Model):
     title_zh = models.TextField(blank=True)
     brief_summary = models.TextField(blank=True)
 
-    status = models.CharField(max_length=32, choices=STATUS_CHOICES, default="unknown")
-    phase = models.CharField(max_length=32, choices=PHASE_CHOICES, default="not_applicable")
-    study_type = models.CharField(max_length=32, choices=STUDY_TYPE_CHOICES, blank=True)
+    # None: no copy of the record states it (shown as "not stated", never as a default).
+    status = models.CharField(max_length=32, choices=STATUS_CHOICES, null=True, blank=True)
+    phase = models.CharField(max_length=32, choices=PHASE_CHOICES, null=True, blank=True)
+    study_type = models.CharField(max_length=32, choices=STUDY_TYPE_CHOICES, null=True, blank=True)
 
     min_age_years = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     max_age_years = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
-    sex = models.CharField(max_length=8, choices=SEX_CHOICES, default="all")
+    sex = models.CharField(max_length=8, choices=SEX_CHOICES, null=True, blank=True)
 
     dose_min_cells_per_kg = models.FloatField(null=True, blank=True)
     dose_max_cells_per_kg = models.FloatField(null=True, blank=True)
@@ -122,11 +121,14 @@ class Trial(models.Model):
     start_date = models.DateField(null=True, blank=True)
     completion_date = models.DateField(null=True, blank=True)
     registration_date = models.DateField(null=True, blank=True)
+    # The registry's own last-update date of the newest copy we hold.
+    registry_updated = models.DateField(null=True, blank=True)
 
     sponsor = models.CharField(max_length=500, blank=True)
     countries = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     cell_source = models.CharField(max_length=16, choices=CELL_SOURCE_CHOICES, default="unknown")
     conditions = ArrayField(models.TextField(), default=list, blank=True)
+    keywords = ArrayField(models.TextField(), default=list, blank=True)
     interventions = ArrayField(models.TextField(), default=list, blank=True)
     inclusion_criteria = models.TextField(blank=True)
     exclusion_criteria = models.TextField(blank=True)
@@ -146,6 +148,10 @@ class Trial(models.Model):
     parsed = models.JSONField(default=dict, blank=True, editable=False)
     curated_fields = ArrayField(models.CharField(max_length=64), default=list, blank=True)
     curation_conflicts = models.JSONField(default=dict, blank=True)
+    # Normalized fields that no copy of the record carries ("not in our copy"),
+    # and which copy supplied each of the others (see `catalogue.provenance`).
+    missing_fields = ArrayField(models.CharField(max_length=64), default=list, blank=True, editable=False)
+    field_sources = models.JSONField(default=dict, blank=True, editable=False)
 
     # The other registration of the same study; the catalogue shows the pair as one entry.
     merged_into = models.ForeignKey(
@@ -190,6 +196,9 @@ class Trial(models.Model):
             # Matches the default order (newest start, undated last) so a page is an index walk, not a sort.
             models.Index(models.F("start_date").desc(nulls_last=True), "registry_id", name="trial_newest_idx"),
             models.Index(fields=["-updated_at"], name="trial_updated_idx"),
+            models.Index(
+                models.F("registry_updated").desc(nulls_last=True), "registry_id", name="trial_registry_updated_idx"
+            ),
             GinIndex(fields=["antigen_names"], name="trial_antigen_names_gin"),
             GinIndex(fields=["disease_names"], name="trial_disease_names_gin"),
             GinIndex(fields=["disease_categories"], name="trial_disease_cat_gin"),
@@ -235,6 +244,34 @@ class TrialPair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.primary.registry_id} ↔ {self.secondary.registry_id} ({self.status})"
+
+
+class TrialSource(models.Model):
+    """One copy of a trial as one source document gives it: the parsed record
+    (registry strings, absent fields as null) and what ranks it in the merge.
+
+    A trial's values are the merge of its copies (`ingest.merge`). A copy that
+    another copy ranks above and covers completely is `dominated`: it can never
+    supply a value again, so the importer stops loading it (it stays stored).
+    """
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="sources")
+    document = models.ForeignKey(SourceDocument, on_delete=models.CASCADE, related_name="trial_sources")
+    record = models.JSONField()
+    source_format = models.CharField(max_length=40)
+    parser_version = models.CharField(max_length=20, blank=True)
+    third_party = models.BooleanField(default=False)
+    registry_updated = models.DateField(null=True, blank=True)
+    dominated = models.BooleanField(default=False)
+    ingested_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["trial", "-registry_updated", "id"]
+        constraints = [models.UniqueConstraint(fields=["trial", "document"], name="trial_source_unique")]
+        indexes = [models.Index(fields=["trial", "dominated"], name="trial_source_active_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.trial_id} from {self.document_id} ({self.source_format}, {self.registry_updated})"
 
 
 class DoseLevel(models.Model):
@@ -306,6 +343,10 @@ class DataVersion(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     version = models.BigIntegerField()
     changed_at = models.DateTimeField()
+    # "Data as of": the newest registry last-update date held (set with each
+    # version), and when an ingest or harvest last finished.
+    registry_updated_max = models.DateField(null=True, blank=True)
+    last_ingest_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"data version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

@@ -1178,11 +1178,11 @@ def trial_values(t: SyntheticTrial, vocab: Any, *, now: datetime) -> dict[str, A
     `search_vector`, filled as the importer fills them, plus the ids of its
     antigens and diseases under "_antigen_ids" / "_disease_ids"."""
     from catalogue.models import Trial
-    from ingest.importer import SCALAR_FIELDS, search_document, to_json
+    from catalogue.trials import SCALAR_FIELDS, search_document, to_json
 
     antigens = [vocab.antigen(name) for name in t.antigens]
     diseases = [vocab.disease(name, category) for name, category in t.diseases]
-    values: dict[str, Any] = {f: getattr(t, f) for f in SCALAR_FIELDS}
+    values: dict[str, Any] = {f: getattr(t, f, []) for f in SCALAR_FIELDS}
     values.update(
         registry=SYNTHETIC_REGISTRY,
         registry_id=t.registry_id,

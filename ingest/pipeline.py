@@ -1,7 +1,8 @@
-"""parse → normalize → upsert, for files, directories and stdin.
+"""parse → upsert (merge, normalize, write), for files, directories and stdin.
 
-`ingest_paths()` is what the `ingest` command runs. A bad file gets one line
-naming it and the reason; every other file of the run is still stored.
+`ingest_paths()` is what the `ingest` command runs. Files are read and
+processed one at a time. A bad file gets one line naming it and the reason;
+every other file of the run is still stored.
 """
 
 from __future__ import annotations
@@ -9,19 +10,20 @@ from __future__ import annotations
 import os
 import sys
 import time
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from ingest.importer import Vocabularies, store_document, upsert
-from ingest.normalize import normalize
-from ingest.parsers.base import MAX_DOCUMENT_BYTES, ParseError, parse_document
+from catalogue.models import DataVersion, SourceDocument, Trial, TrialSource
+from ingest.importer import Vocabularies, refresh, store_document, upsert
+from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, parse_document
 
 Progress = Callable[[int, int], None]
+MAX_PROBLEMS_PER_FILE = 100
 
 
 @dataclass
@@ -31,8 +33,11 @@ class IngestReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    older: int = 0
     failed: int = 0
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    older_records: list[str] = field(default_factory=list)
     created_ids: list[str] = field(default_factory=list)
     linked: int = 0
     suggested: int = 0
@@ -49,10 +54,37 @@ class IngestReport:
         return self.failed == 0
 
     def summary(self) -> str:
-        line = f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
+        line = (
+            f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"older {self.older}, failed {self.failed}"
+        )
         if self.linked or self.suggested:
             line += f" (linked {self.linked} cross-registry pair(s), {self.suggested} suggested duplicate(s) for curators)"
         return line
+
+
+class _FileProblems:
+    """One line per problem of a file, up to `MAX_PROBLEMS_PER_FILE`, then a count."""
+
+    def __init__(self, report: IngestReport, name: str) -> None:
+        self.report, self.name, self.count = report, name, 0
+
+    def fail(self, message: str) -> None:
+        self.count += 1
+        if self.count <= MAX_PROBLEMS_PER_FILE:
+            self.report.fail(f"{self.name}: {message}")
+        else:
+            self.report.failed += 1
+
+    def note(self, message: str) -> None:
+        """A problem that loses nothing (a skipped part, a value cut to fit)."""
+        self.count += 1
+        if self.count <= MAX_PROBLEMS_PER_FILE:
+            self.report.problems.append(" ".join(f"{self.name}: {message}".split()))
+
+    def close(self) -> None:
+        if self.count > MAX_PROBLEMS_PER_FILE:
+            self.report.problems.append(f"{self.name}: … and {self.count - MAX_PROBLEMS_PER_FILE:,} more")
 
 
 class _DryRun(Exception):
@@ -60,10 +92,9 @@ class _DryRun(Exception):
 
 
 def iter_inputs(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[tuple[str, bytes | ParseError]]:
-    """(name, content) for each input; directories are walked recursively in name order.
-
-    A file that cannot be read yields a ParseError instead of content.
-    """
+    """(name, content) for each input, read one at a time; directories are walked
+    recursively in name order. Symbolic links inside a directory that lead out of
+    it are not followed. A file that cannot be read yields a ParseError instead."""
     for raw in paths:
         if raw == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
@@ -72,14 +103,35 @@ def iter_inputs(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[tup
             continue
         path = Path(raw)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            root = path.resolve()
+            for file in sorted(p for p in path.rglob("*") if not p.name.startswith(".")):
+                if file.is_symlink() and not _inside(file, root):
+                    yield str(file), ParseError("symbolic link out of the given directory: not followed")
+                elif file.is_file():
+                    yield str(file), _read(file)
         elif path.exists():
-            files = [path]
+            yield str(path), _read(path)
         else:
             yield raw, ParseError("no such file or directory")
-            continue
-        for file in files:
-            yield str(file), _read(file)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def _count_inputs(paths: list[str]) -> int:
+    total = 0
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            total += sum(1 for p in path.rglob("*") if not p.name.startswith(".") and (p.is_file() or p.is_symlink()))
+        else:
+            total += 1
+    return total
 
 
 def _read(path: Path) -> bytes | ParseError:
@@ -106,26 +158,34 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest every document under `paths`. Never raises for bad input."""
     report = IngestReport()
-    inputs = list(iter_inputs(paths, stdin))
+    total = _count_inputs(paths) if progress else 0
     relax_commit_durability()
     try:
         # A dry run does all the work in one transaction and rolls it back.
         with transaction.atomic(durable=False) if dry_run else _no_transaction(), data_version_batches() as tick:
             vocab = Vocabularies()
-            for index, (name, content) in enumerate(inputs, start=1):
+            for index, (name, content) in enumerate(iter_inputs(paths, stdin), start=1):
                 if isinstance(content, ParseError):
                     report.fail(f"{name}: {content}")
                 else:
-                    ingest_document(content, name=name, format=format, report=report, vocab=vocab)
+                    ingest_document(content, name=name, format=format, report=report, vocab=vocab, tick=tick)
                 if progress:
-                    progress(index, len(inputs))
+                    progress(index, max(total, index))
                 tick()
-            link_registrations(report)
+            link_registrations(report, tick=tick)
+            mark_ingested()
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
     return report
+
+
+def mark_ingested() -> None:
+    """Record when an ingest last finished (the "data as of" line shows it)."""
+    from django.utils import timezone
+
+    DataVersion.objects.filter(pk=1).update(last_ingest_at=timezone.now())
 
 
 DATA_VERSION_INTERVAL = 10.0  # seconds
@@ -138,9 +198,8 @@ def data_version_batches(interval: float = DATA_VERSION_INTERVAL) -> Iterator[Ca
 
     Yields `tick()`, to call between records. So cached counts are at most
     `interval` seconds behind a running ingest, instead of being recomputed
-    several times a second. If the process dies, the counts of its last
-    records show once the cache entries expire (CATALOGUE_CACHE_SECONDS) or the
-    next write lands.
+    several times a second. If the process dies, the next request notices the
+    unannounced commits (`catalogue.selectors`) and moves the version itself.
     """
     last = time.monotonic()
 
@@ -190,54 +249,80 @@ def ingest_document(
     report: IngestReport,
     vocab: Vocabularies,
     format: str | None = None,
+    tick: Callable[[], None] = lambda: None,
 ) -> None:
     """Parse one document and upsert each of its records in its own transaction."""
+    display = _display(name)
+    problems = _FileProblems(report, display)
     try:
-        parser, records = parse_document(content, format=format)
+        result = parse_document(content, format=format)
     except ParseError as exc:
-        report.fail(f"{name}: {exc}")
+        report.fail(f"{display}: {exc}")
         return
-    for problem in getattr(parser, "problems", []):
-        report.fail(f"{name}: {problem}")
+    for problem in result.problems:
+        problems.fail(problem)
     document = None
-    for record in records:
-        try:
-            normalized = normalize(record, vocabulary=vocab.antigen_vocabulary, disease_vocabulary=vocab.disease_vocabulary)
-        except Exception as exc:  # a normalizer bug must cost one record, not the run
-            report.fail(f"{name}: {record.registry_id}: cannot normalize: {type(exc).__name__}: {exc}")
-            continue
-        try:
-            with transaction.atomic():
-                if document is None:
-                    document = store_document(
-                        content, format=normalized.source_format, parser_version=parser.version, filename=_display(name)
-                    )
-                outcome = upsert(normalized, vocab=vocab, document=document, parser_version=parser.version)
-        except DatabaseError as exc:
+    for record in result.records:
+        warnings: list[str] = []
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    if document is None:
+                        document = store_document(
+                            content, format=record.source_format, parser_version=result.version, filename=display
+                        )
+                    outcome = upsert(record, vocab=vocab, document=document, parser_version=result.version, warnings=warnings)
+                break
+            except IntegrityError as exc:
+                # Another ingest created the same trial first: this record is then an update.
+                if attempt == 2 or "trial_registry_id_unique" not in str(exc):
+                    outcome = _failed(problems, record.registry_id, exc, vocab)
+                    break
+                vocab.reload()
+            except DatabaseError as exc:
+                outcome = _failed(problems, record.registry_id, exc, vocab)
+                break
+            except Exception as exc:  # a normalizer bug must cost one record, not the run
+                problems.fail(f"{record.registry_id}: cannot normalize: {type(exc).__name__}: {exc}")
+                outcome = None
+                break
+        if outcome is None:
             document = None
-            vocab.reload()  # terms created in the rolled-back transaction are gone
-            report.fail(f"{name}: {record.registry_id}: not stored: {str(exc).splitlines()[0]}")
             continue
+        for warning in warnings:
+            problems.note(warning)
         report.add(outcome)
         if outcome == "created":
-            report.created_ids.append(normalized.registry_id)
+            report.created_ids.append(record.registry_id)
+        elif outcome == "older":
+            report.older_records.append(
+                f"{display}: {record.registry_id}: record of {record.last_update_date}; a newer copy is held"
+            )
+        tick()
+    problems.close()
 
 
-def link_registrations(report: IngestReport) -> None:
+def _failed(problems: _FileProblems, registry_id: str, exc: Exception, vocab: Vocabularies) -> None:
+    vocab.reload()  # terms created in the rolled-back transaction are gone
+    problems.fail(f"{registry_id}: not stored: {str(exc).splitlines()[0]}")
+    return None
+
+
+def link_registrations(report: IngestReport, *, tick: Callable[[], None] = lambda: None) -> None:
     """After a run: link new trials with registrations that name them, and
     offer very similar titles from the other registry to curators."""
     from catalogue import linking
-    from catalogue.models import Trial
 
     if not report.created_ids:
         return
-    for trial in Trial.objects.filter(registry_id__in=report.created_ids, merged_into__isnull=True):
+    for trial in Trial.objects.filter(registry_id__in=report.created_ids, merged_into__isnull=True).iterator():
         try:
             with transaction.atomic():
                 report.linked += len(linking.auto_link(trial))
                 report.suggested += len(linking.suggest_duplicates(trial))
         except DatabaseError as exc:
             report.problems.append(f"{trial.registry_id}: linking skipped: {str(exc).splitlines()[0]}")
+        tick()
 
 
 def _display(name: str) -> str:
@@ -248,47 +333,77 @@ def _display(name: str) -> str:
 
 
 def renormalize(*, progress: Progress | None = None) -> IngestReport:
-    """Re-apply normalization to every trial from its stored source document.
+    """Re-derive every trial from its stored copies with the current vocabularies.
 
-    Uses the current vocabularies from the database (after a curator edits an
-    antigen's synonyms, say), needs no download, and respects curated fields:
-    it goes through the same upsert as ingest. Documents are parsed with the
-    format they were detected as.
+    Needs no download and respects curated fields: it goes through the same
+    merge and normalization as ingest.
     """
     report = IngestReport()
     relax_commit_durability()
     with data_version_batches() as tick:
-        _renormalize(report, progress, tick)
+        _refresh_all(report, progress, tick)
     return report
 
 
-def _renormalize(report: IngestReport, progress: Progress | None, tick: Callable[[], None]) -> None:
-    from catalogue.models import SourceDocument
+def rebuild(*, progress: Progress | None = None) -> IngestReport:
+    """Heal what is stored: parse every stored source document again, refresh each
+    trial's copies from it, and re-derive every trial from its copies (freshness and
+    merge rules applied). The result equals a fresh ingest of the same documents in
+    any order. Curated fields are kept."""
+    report = IngestReport()
+    relax_commit_durability()
+    with data_version_batches() as tick:
+        vocab = Vocabularies()
+        documents = SourceDocument.objects.order_by("id")
+        total = documents.count()
+        for index, document in enumerate(documents.iterator(chunk_size=20), start=1):
+            _reparse(document, report, vocab)
+            if progress:
+                progress(index, total * 2)
+            tick()
+        _refresh_all(report, (lambda done, n: progress(total + done * total // max(n, 1), total * 2)) if progress else None, tick)
+    return report
 
-    vocab = Vocabularies()
-    documents = SourceDocument.objects.filter(trials__isnull=False).distinct().order_by("id")
-    total = documents.count()
-    for index, document in enumerate(documents.iterator(chunk_size=50), start=1):
-        wanted = set(document.trials.values_list("registry", "registry_id"))
-        try:
-            parser, records = parse_document(bytes(document.content), format=_parser_for(document.format))
-        except ParseError as exc:
-            report.fail(f"source document {document.id} ({document.filename}): {exc}")
+
+def _reparse(document: SourceDocument, report: IngestReport, vocab: Vocabularies) -> None:
+    """Refresh (or create) the copies `document` gives of its trials."""
+    from django.utils import timezone
+
+    from ingest.importer import _fill_source
+
+    label = f"source document {document.id} ({document.filename or document.sha256[:12]})"
+    try:
+        result = parse_document(bytes(document.content), format=_parser_for(document.format))
+    except ParseError as exc:
+        report.fail(f"{label}: {exc}")
+        return
+    now = timezone.now()
+    for record in result.records:
+        trial = Trial.objects.filter(registry=record.registry, registry_id=record.registry_id.strip()).first()
+        if trial is None:
+            with transaction.atomic():
+                upsert(record, vocab=vocab, document=document, parser_version=result.version, actor="renormalize")
             continue
-        for record in records:
-            if (record.registry, record.registry_id) not in wanted:
-                continue  # a newer document now feeds this trial
-            try:
-                normalized = normalize(
-                    record, vocabulary=vocab.antigen_vocabulary, disease_vocabulary=vocab.disease_vocabulary
-                )
-                with transaction.atomic():
-                    outcome = upsert(normalized, vocab=vocab, document=document, parser_version=parser.version, actor="renormalize")
-            except (DatabaseError, ValueError) as exc:
-                vocab.reload()
-                report.fail(f"{record.registry_id}: not renormalized: {str(exc).splitlines()[0]}")
-                continue
-            report.add(outcome)
+        source = TrialSource.objects.filter(trial=trial, document=document).first() or TrialSource(trial=trial, document=document)
+        _fill_source(source, record, record.to_dict(), result.version, now)
+        source.dominated = False
+        source.save()
+
+
+def _refresh_all(report: IngestReport, progress: Progress | None, tick: Callable[[], None]) -> None:
+    vocab = Vocabularies()
+    trials = Trial.objects.filter(sources__isnull=False).distinct().order_by("id").only("id", "registry", "registry_id")
+    total = trials.count()
+    for index, trial in enumerate(trials.iterator(chunk_size=500), start=1):
+        warnings: list[str] = []
+        try:
+            outcome = refresh(trial, vocab=vocab, warnings=warnings)
+        except (DatabaseError, ValueError) as exc:
+            vocab.reload()
+            report.fail(f"{trial.registry_id}: not renormalized: {str(exc).splitlines()[0]}")
+            continue
+        report.warnings.extend(warnings)
+        report.add(outcome)
         if progress:
             progress(index, total)
         tick()

@@ -86,10 +86,11 @@ def names_car_product(record: TrialRecord) -> bool:
     text = _record_text(record)
     if not mentions_car(text):
         return False
-    return bool(_INN.search(text)) or any(_PRODUCT_CODE.search(i.name) for i in record.interventions)
+    return bool(_INN.search(text)) or any(_PRODUCT_CODE.search(i.name or "") for i in record.interventions or [])
 
 
 def _record_text(record: TrialRecord) -> str:
+    record = record.filled()
     parts = [record.title, record.official_title, record.acronym, record.brief_summary,
              record.detailed_description, record.objectives, *record.keywords]
     for intervention in record.interventions:
@@ -258,7 +259,7 @@ def antigen_coverage(records: Iterable[TrialRecord], *, vocabulary: Vocabulary |
             report.per_antigen.update(found)
             report.multi_target += len(found) > 1
         elif is_car:
-            report.misses.append(Miss(record.registry_id, record.title, [i.name for i in record.interventions],
+            report.misses.append(Miss(record.registry_id, record.title, [i.name for i in record.interventions or [] if i.name],
                                       named, unrecognised_targets(record, vocabulary)))
     return report
 

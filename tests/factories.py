@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from catalogue.models import Antigen, Disease, DoseLevel, Site, Trial
-from ingest.importer import refresh_denormalized
+from catalogue.trials import refresh_denormalized
 
 _counter = itertools.count(1)
 

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from catalogue.registries import safe_url, trial_url
 from ingest.normalize import age, antigens, cell_source, countries, dates, diseases, dose, enums
 from ingest.normalize.values import DiseaseValue, DoseLevelValue, SiteValue
 from ingest.records import TrialRecord
@@ -20,9 +21,49 @@ from ingest.records import TrialRecord
 __all__ = ["DiseaseValue", "DoseLevelValue", "NormalizedTrial", "SiteValue", "normalize"]
 
 
+# Each normalized field and the record fields it is read from. A field whose
+# inputs are all absent from every copy is *missing*: the catalogue says "not in
+# our copy of this record", never "the registry lists none". Fields not listed
+# (antigens, diseases, cell source) are classifications of all the text.
+INPUTS: dict[str, tuple[str, ...]] = {
+    "secondary_ids": ("secondary_ids",),
+    "title": ("title", "official_title", "title_zh"),
+    "official_title": ("official_title",),
+    "title_zh": ("title_zh",),
+    "brief_summary": ("brief_summary",),
+    "status": ("status",),
+    "phase": ("phase",),
+    "study_type": ("study_type",),
+    "min_age_years": ("min_age", "max_age", "age_text"),
+    "max_age_years": ("min_age", "max_age", "age_text"),
+    "sex": ("sex",),
+    "dose_min_cells_per_kg": ("interventions", "arms"),
+    "dose_max_cells_per_kg": ("interventions", "arms"),
+    "dose_levels": ("interventions", "arms"),
+    "enrollment": ("enrollment", "arms"),
+    "enrollment_type": ("enrollment_type",),
+    "start_date": ("start_date",),
+    "completion_date": ("completion_date",),
+    "registration_date": ("registration_date",),
+    "registry_updated": ("last_update_date",),
+    "sponsor": ("sponsor",),
+    "countries": ("countries", "sites"),
+    "conditions": ("conditions",),
+    "keywords": ("keywords",),
+    "interventions": ("interventions",),
+    "inclusion_criteria": ("inclusion_criteria", "eligibility_text"),
+    "exclusion_criteria": ("exclusion_criteria", "eligibility_text"),
+    "sites": ("sites",),
+    "source_url": ("source_url",),
+}
+
+
 @dataclass
 class NormalizedTrial:
-    """Canonical values for one trial, ready for the importer."""
+    """Canonical values for one trial, ready for the importer.
+
+    `missing`: normalized fields that no input carries (see `INPUTS`).
+    """
 
     registry: str
     registry_id: str
@@ -33,23 +74,25 @@ class NormalizedTrial:
     official_title: str
     title_zh: str
     brief_summary: str
-    status: str
-    phase: str
-    study_type: str
+    status: str | None
+    phase: str | None
+    study_type: str | None
     min_age_years: Decimal | None
     max_age_years: Decimal | None
-    sex: str
+    sex: str | None
     enrollment: int | None
     enrollment_type: str
     start_date: date | None
     completion_date: date | None
     registration_date: date | None
+    registry_updated: date | None
     sponsor: str
     countries: list[str]
     cell_source: str
     inclusion_criteria: str
     exclusion_criteria: str
     conditions: list[str]
+    keywords: list[str]
     interventions: list[str]
     antigens: list[str]
     diseases: list[DiseaseValue]
@@ -58,6 +101,13 @@ class NormalizedTrial:
     dose_min_cells_per_kg: float | None = None
     dose_max_cells_per_kg: float | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    missing: frozenset[str] = frozenset()
+
+
+def missing_fields(record: TrialRecord) -> frozenset[str]:
+    """The normalized fields none of whose inputs `record` carries."""
+    present = record.present()
+    return frozenset(name for name, inputs in INPUTS.items() if not any(i in present for i in inputs))
 
 
 def normalize(record: TrialRecord, *, vocabulary: "antigens.Vocabulary | None" = None,
@@ -67,6 +117,8 @@ def normalize(record: TrialRecord, *, vocabulary: "antigens.Vocabulary | None" =
     `vocabulary` / `disease_vocabulary` default to the built-in vocabularies;
     the importer passes the curated ones from the database.
     """
+    missing = missing_fields(record)
+    record = record.filled()
     min_age, max_age = age.age_range(record.min_age, record.max_age, record.age_text)
     levels = dose.dose_levels(record)
     per_kg = [lvl for lvl in levels if lvl.basis == "per_kg"]
@@ -81,7 +133,7 @@ def normalize(record: TrialRecord, *, vocabulary: "antigens.Vocabulary | None" =
         registry=record.registry,
         registry_id=record.registry_id.strip(),
         source_format=record.source_format,
-        source_url=record.source_url or default_source_url(record.registry, record.registry_id),
+        source_url=safe_url(record.source_url) or trial_url(record.registry, record.registry_id.strip()),
         secondary_ids=_unique(sid.strip() for sid in record.secondary_ids if sid.strip()),
         title=_clean(record.title or record.official_title or record.title_zh),
         official_title=_clean(record.official_title),
@@ -98,12 +150,14 @@ def normalize(record: TrialRecord, *, vocabulary: "antigens.Vocabulary | None" =
         start_date=dates.parse_date(record.start_date),
         completion_date=dates.parse_date(record.completion_date),
         registration_date=dates.parse_date(record.registration_date),
+        registry_updated=dates.parse_date(record.last_update_date),
         sponsor=_clean(record.sponsor),
         countries=country_list,
         cell_source=cell_source.cell_source(record),
         inclusion_criteria=(record.inclusion_criteria or record.eligibility_text).strip(),
         exclusion_criteria=record.exclusion_criteria.strip(),
         conditions=_unique(_clean(c) for c in record.conditions if c.strip()),
+        keywords=_unique(_clean(k) for k in record.keywords if k.strip()),
         interventions=_unique(intervention_names),
         antigens=antigens.find_antigens(record, vocabulary=vocabulary),
         diseases=diseases.find_diseases(record, vocabulary=disease_vocabulary),
@@ -124,22 +178,20 @@ def normalize(record: TrialRecord, *, vocabulary: "antigens.Vocabulary | None" =
             "start_date": record.start_date,
             "completion_date": record.completion_date,
             "registration_date": record.registration_date,
+            "last_update_date": record.last_update_date,
             "sponsor": record.sponsor,
             "countries": record.countries or _unique(s.country for s in record.sites if s.country),
             "conditions": record.conditions,
             "interventions": intervention_names,
             "doses": [lvl.raw for lvl in levels],
         },
+        missing=missing,
     )
 
 
 def default_source_url(registry: str, registry_id: str) -> str:
     """The public registry page of a trial."""
-    if registry == "ctgov":
-        return f"https://clinicaltrials.gov/study/{registry_id}"
-    if registry == "chictr":
-        return f"https://www.chictr.org.cn/searchprojEN.html?regno={registry_id}"
-    return ""
+    return trial_url(registry, registry_id)
 
 
 def _clean(text: str) -> str:

@@ -827,6 +827,7 @@ def find_antigens_in_text(text: str, vocabulary: Vocabulary | None = None) -> li
 
 def _record_texts(record: TrialRecord) -> Iterator[tuple[str, bool]]:
     """(text, is_short_field) for the descriptive fields of a record; never eligibility."""
+    record = record.filled()
     yield record.title, True
     yield record.official_title, True
     yield record.title_zh, True

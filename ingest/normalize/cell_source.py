@@ -88,6 +88,7 @@ def _text(parts: list[str]) -> str:
 
 
 def _tiers(record: TrialRecord) -> tuple[str, str]:
+    record = record.filled()
     first = [record.title, record.official_title, record.title_zh, record.acronym]
     first += [i.name for i in record.interventions]
     rest = [record.brief_summary, record.detailed_description, record.objectives, *record.keywords]

@@ -704,5 +704,6 @@ def find_diseases(record: TrialRecord, *, vocabulary: Vocabulary | None = None) 
     read. `vocabulary` defaults to `default_vocabulary()`.
     """
     vocabulary = vocabulary or default_vocabulary()
+    record = record.filled()
     texts = [*record.conditions, record.title, record.official_title, record.title_zh, *record.keywords]
     return [DiseaseValue(name=spec.name, category=spec.category) for spec in vocabulary.find(texts)]

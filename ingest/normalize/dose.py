@@ -563,6 +563,7 @@ def dose_levels(record: TrialRecord) -> list[DoseLevelValue]:
     specific arm label wins (an arm's own text, then an intervention attributed
     to an arm, then trial-level text). Sorted per kg, per m², flat, then by dose.
     """
+    record = record.filled()
     candidates: list[tuple[int, DoseLevelValue]] = []
     for arm in record.arms:
         text = "\n".join(part for part in (arm.label, arm.description) if part)

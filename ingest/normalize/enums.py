@@ -11,15 +11,15 @@ Decisions:
   WITHHELD → unknown. ICTRP's "Pending" is not_yet_recruiting and its bare
   "Not recruiting" is active_not_recruiting. ChiCTR's *registration* status
   (预注册 / Prospective registration) is not a recruiting status → unknown.
-* phase — an absent phase, non-phase text ("New Treatment Measure Clinical
-  Study", "其它", "Pilot"...) and any phase on an observational study map to
-  not_applicable. Phase 0 is early_phase1. "Phase 1b/2" is phase1_phase2; a
+* phase — stated non-phase text ("New Treatment Measure Clinical Study",
+  "其它", "Pilot"...) and any phase stated on an observational study map to
+  not_applicable; no phase at all is None. Phase 0 is early_phase1. "Phase 1b/2" is phase1_phase2; a
   list of non-adjacent phases keeps the lowest one.
 * study_type — "other" for a stated type that is none of the three
-  (ChiCTR diagnostic / aetiology / epidemiology studies...), "unknown" when
-  nothing is stated.
-* sex — an unstated or unreadable sex is "all": registries leave it empty
-  only when the trial is open to everyone.
+  (ChiCTR diagnostic / aetiology / epidemiology studies...).
+* sex — a stated value that names neither sex, or both, is "all".
+* Unknown stays unknown: status, phase, study type and sex are None when the
+  registry states nothing, never a default that looks like the registry's word.
 """
 
 from __future__ import annotations
@@ -74,7 +74,6 @@ STUDY_TYPE_CHOICES: tuple[tuple[str, str], ...] = (
     ("observational", "Observational"),
     ("expanded_access", "Expanded access"),
     ("other", "Other"),
-    ("unknown", "Unknown"),
 )
 
 STATUS_VALUES = frozenset(v for v, _ in STATUS_CHOICES)
@@ -125,15 +124,16 @@ _STATUS_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
-def status(raw: str | None) -> str:
+def status(raw: str | None) -> str | None:
     """Recruitment status value (see `STATUS_CHOICES`) for a registry string.
 
     Accepts ClinicalTrials.gov API and classic text, ICTRP and ChiCTR (Chinese,
-    English or both). Anything unrecognised or empty is "unknown".
+    English or both). A stated status we cannot read is "unknown" (as is the
+    registry's own "Unknown status"); None when nothing is stated.
     """
     text = _fold(raw)
     if not text:
-        return "unknown"
+        return None
     for pattern, value in _STATUS_RULES:
         if pattern.search(text):
             return value
@@ -155,15 +155,15 @@ _STUDY_TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _UNSTATED = frozenset({"", "n a", "na", "none", "unknown", "not stated", "not specified", "未知", "无"})
 
 
-def study_type(raw: str | None) -> str:
+def study_type(raw: str | None) -> str | None:
     """Study type value (see `STUDY_TYPE_CHOICES`) for a registry string.
 
-    "unknown" when nothing is stated, "other" for a stated type that is not
+    None when nothing is stated, "other" for a stated type that is not
     interventional, observational or expanded access.
     """
     text = _fold(raw)
     if text in _UNSTATED:
-        return "unknown"
+        return None
     for pattern, value in _STUDY_TYPE_RULES:
         if pattern.search(text):
             return value
@@ -192,14 +192,16 @@ _SINGLE_PHASE = {0: "early_phase1", 1: "phase1", 2: "phase2", 3: "phase3", 4: "p
 _PAIR_PHASE = {(0, 1): "early_phase1", (1, 2): "phase1_phase2", (2, 3): "phase2_phase3"}
 
 
-def phase(raw: str | None, study_type: str = "") -> str:
+def phase(raw: str | None, study_type: str = "") -> str | None:
     """Trial phase value (see `PHASE_CHOICES`) for a registry string.
 
-    `study_type` is the registry's study type string: an observational study has
-    no phase. Absent or non-phase text ("N/A", "Pilot", "治疗新技术临床试验"...)
-    is "not_applicable".
+    None when the registry states no phase (unknown stays unknown). A stated
+    non-phase value ("N/A", "Pilot", "治疗新技术临床试验"...) and any phase
+    stated for an observational study are "not_applicable".
     """
-    if not raw or _study_type_value(study_type) == "observational":
+    if not raw or not str(raw).strip():
+        return None
+    if _study_type_value(study_type) == "observational":
         return "not_applicable"
     text = unicodedata.normalize("NFKC", str(raw)).upper().replace("_", " ")
     numbers: set[int] = set()
@@ -226,14 +228,16 @@ _SEX_FEMALE = re.compile(r"\b(?:female|females|women|woman|f)\b|女")
 _SEX_MALE = re.compile(r"\b(?:male|males|men|man|m)\b|男")
 
 
-def sex(raw: str | None) -> str:
+def sex(raw: str | None) -> str | None:
     """Sex eligibility value (see `SEX_CHOICES`).
 
-    Unstated or unreadable means "all": that is what registries mean by
-    leaving it empty.
+    None when nothing is stated; a stated value naming neither or both sexes
+    is "all".
     """
     text = _fold(raw)
-    if not text or _SEX_ALL.search(text):
+    if not text:
+        return None
+    if _SEX_ALL.search(text):
         return "all"
     female = bool(_SEX_FEMALE.search(text))
     male = bool(_SEX_MALE.search(text))

@@ -1,5 +1,62 @@
-"""Registry parsers, one module per format. See `base` for the contract."""
+"""Registry parsers, one module per format, in detection order. See `base` for the contract.
 
-from ingest.parsers.base import ParseError, Parser, decode, detect, get_parser, parse_document, parser_names
+`detect()` tries each parser of `PARSERS` in turn on a document's content (never
+its file name): specific formats first, so the catch-all JSON parser and the
+page parsers never claim a document another parser knows.
+"""
 
-__all__ = ["ParseError", "Parser", "decode", "detect", "get_parser", "parse_document", "parser_names"]
+from __future__ import annotations
+
+from ingest.parsers import chictr, ctgov_classic, ctgov_modern, ctgov_v2, ctgov_xml, ictrp_xml
+from ingest.parsers.base import MAX_DOCUMENT_BYTES, ParseError, Parser, ParseResult, decode
+
+PARSERS: tuple[type[Parser], ...] = (
+    chictr.ChictrParser,
+    ctgov_v2.CtgovV2Parser,
+    ctgov_classic.CtgovClassicParser,
+    ctgov_modern.CtgovModernParser,
+    ctgov_xml.CtgovXmlParser,
+    ictrp_xml.IctrpXmlParser,
+)
+_BY_NAME = {cls.name: cls for cls in PARSERS}
+
+
+def parser_names() -> list[str]:
+    return list(_BY_NAME)
+
+
+def get_parser(name: str) -> Parser:
+    """The parser registered under `name`; ParseError when there is none."""
+    try:
+        return _BY_NAME[name]()
+    except KeyError:
+        raise ParseError(f"unknown format {name!r} (known: {', '.join(_BY_NAME)})") from None
+
+
+def detect(text: str) -> Parser:
+    """The parser whose format `text` is in; ParseError otherwise (never quoting the content)."""
+    for cls in PARSERS:
+        if cls.detect(text):
+            return cls()
+    raise ParseError("unknown format: not a registry page or export we can read")
+
+
+def parse_document(content: bytes, *, format: str | None = None) -> ParseResult:
+    """Decode, detect (or force `format`) and parse one document."""
+    text, problems = decode(content)
+    parser = get_parser(format) if format else detect(text)
+    try:
+        records = parser.parse(text)
+    except ParseError:
+        raise
+    except Exception as exc:  # a parser bug must still be one clear line, never a traceback
+        raise ParseError(f"{parser.name} parser failed: {type(exc).__name__}: {exc}") from exc
+    if not records:
+        raise ParseError(f"{parser.name}: no trial found in document")
+    return ParseResult(records, [*problems, *parser.problems], parser.name, parser.version)
+
+
+__all__ = [
+    "MAX_DOCUMENT_BYTES", "PARSERS", "ParseError", "ParseResult", "Parser", "decode", "detect", "get_parser",
+    "parse_document", "parser_names",
+]  # fmt: skip

@@ -1,34 +1,36 @@
-"""The parser contract: one module per registry format, looked up by content.
+"""The parser contract: one module per registry format.
 
-Each parser module defines a `Parser` subclass and registers it with
-`@register`. `detect()` picks the parser for a document from its content
-(never its file name); `get_parser()` looks one up by name for `--format`.
+Each parser module defines a `Parser` subclass; `ingest.parsers.PARSERS` lists
+them in detection order. A parser returns records and never touches the ORM.
 """
 
 from __future__ import annotations
 
 import codecs
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ingest.records import ParseError, TrialRecord
 
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024  # the bulk API v2 page is ~4.4 MB; a 30 MB file is refused
 
-_PARSERS: dict[str, type[Parser]] = {}
-
 
 class Parser(ABC):
     """Turns one decoded registry document into TrialRecords.
 
     `name` is the value `--format` accepts. `detect` must be cheap and must not
-    raise: it answers whether this parser recognises the document.
-    `parse` raises `ParseError` with a one-line message on anything it cannot
-    read; it must never let another exception escape.
+    raise: it answers whether this parser recognises the document. `parse`
+    returns the records of the document, raises `ParseError` with a one-line
+    message when it can read none, and adds one line to `self.problems` for each
+    part it left out or read only in part (one bad study must not lose a page).
     """
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
 
     @classmethod
     @abstractmethod
@@ -40,28 +42,21 @@ class Parser(ABC):
         """Parse the document. Returns at least one record or raises ParseError."""
 
 
-def register(cls: type[Parser]) -> type[Parser]:
-    """Class decorator adding a parser to the lookup, in import order."""
-    _PARSERS[cls.name] = cls
-    return cls
+@dataclass
+class ParseResult:
+    """What one document gave: its records, one line per problem, and the parser."""
+
+    records: list[TrialRecord]
+    problems: list[str] = field(default_factory=list)
+    parser: str = ""
+    version: str = ""
 
 
-def parser_names() -> list[str]:
-    _load_all()
-    return list(_PARSERS)
-
-
-def get_parser(name: str) -> Parser:
-    """The parser registered under `name`; ParseError when there is none."""
-    _load_all()
-    try:
-        return _PARSERS[name]()
-    except KeyError:
-        raise ParseError(f"unknown format {name!r} (known: {', '.join(_PARSERS)})") from None
-
-
-def decode(content: bytes) -> str:
-    """Bytes to text. Refuses empty, oversized and binary input with a clear error."""
+def decode(content: bytes) -> tuple[str, list[str]]:
+    """Bytes to text, and the problems met on the way. Refuses empty, oversized and
+    binary input with a clear error. UTF-8 with a few stray bytes (a cp1252
+    quote in a UTF-8 page) is decoded with replacement characters and a warning
+    naming the first bad byte's offset."""
     if not content or not content.strip():
         raise ParseError("empty file")
     if len(content) > MAX_DOCUMENT_BYTES:
@@ -72,12 +67,18 @@ def decode(content: bytes) -> str:
         content = content[len(codecs.BOM_UTF8) :]
     if _looks_binary(content[:8192]):
         raise ParseError("binary content, not a registry page")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ParseError("binary content, not a registry page")
+    try:
+        return content.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    text = content.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    if bad <= max(8, len(content) // 1000):
+        return text, [f"not valid UTF-8 at byte {first_bad}: {bad} byte(s) replaced"]
+    try:
+        return content.decode("gb18030"), []
+    except UnicodeDecodeError:
+        raise ParseError("binary content, not a registry page") from None
 
 
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\r\n\t\f")
@@ -88,34 +89,3 @@ def _looks_binary(sample: bytes) -> bool:
         return True
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls > len(sample) * 0.01
-
-
-def detect(text: str) -> Parser:
-    """The parser whose format `text` is in; ParseError naming what was seen otherwise."""
-    _load_all()
-    for cls in _PARSERS.values():
-        if cls.detect(text):
-            return cls()
-    head = " ".join(text[:60].split())
-    raise ParseError(f"unknown format: not a registry page we can read (starts {head!r})")
-
-
-def parse_document(content: bytes, *, format: str | None = None) -> tuple[Parser, list[TrialRecord]]:
-    """Decode, detect (or force `format`) and parse one document."""
-    text = decode(content)
-    parser = get_parser(format) if format else detect(text)
-    try:
-        records = parser.parse(text)
-    except ParseError:
-        raise
-    except Exception as exc:  # a parser bug must still be one clear line, never a traceback
-        raise ParseError(f"{parser.name} parser failed: {type(exc).__name__}: {exc}") from exc
-    if not records:
-        raise ParseError(f"{parser.name}: no trial found in document")
-    return parser, records
-
-
-def _load_all() -> None:
-    # Importing the modules runs their @register decorators. Order matters:
-    # the most specific detectors go first.
-    from ingest.parsers import chictr, ctgov_classic, ctgov_modern, ctgov_v2, ctgov_xml, ictrp_xml  # noqa: F401

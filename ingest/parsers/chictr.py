@@ -25,7 +25,7 @@ from typing import Iterable
 from bs4 import BeautifulSoup
 from bs4.element import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
-from ingest.parsers.base import Parser, register
+from ingest.parsers.base import Parser
 from ingest.records import Arm, Intervention, ParseError, SiteRecord, TrialRecord
 
 CHICTR_ID = re.compile(r"ChiCTR(?:-[A-Za-z]{2,5}-)?\d{6,}", re.IGNORECASE)
@@ -793,7 +793,6 @@ def _looks_like_html(text: str) -> bool:
     return head.lstrip("\ufeff \t\r\n").startswith("<") or _HTML_TAG.search(head) is not None
 
 
-@register
 class ChictrParser(Parser):
     """ChiCTR trial page, as showproj.html or as its plain-text rendering."""
 

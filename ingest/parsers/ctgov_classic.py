@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.parsers import _text
-from ingest.parsers.base import Parser, register
+from ingest.parsers.base import Parser
 from ingest.records import Arm, Intervention, ParseError, SiteRecord, TrialRecord
 
 
@@ -243,7 +243,6 @@ def _match_label(line: str, index: int) -> _Field | None:
     return None
 
 
-@register
 class CtgovClassicParser(Parser):
     """The classic ClinicalTrials.gov study page (ct2/show) and archive pages."""
 

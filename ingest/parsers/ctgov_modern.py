@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.parsers import _text
-from ingest.parsers.base import Parser, register
+from ingest.parsers.base import Parser
 from ingest.parsers.ctgov_classic import CtgovClassicParser
 from ingest.records import Arm, Intervention, ParseError, SiteRecord, TrialRecord
 
@@ -236,7 +236,6 @@ class _Record:
         return found[0].heading if found else ""
 
 
-@register
 class CtgovModernParser(Parser):
     """ClinicalTrials.gov records as shown by modern study pages and their mirrors."""
 

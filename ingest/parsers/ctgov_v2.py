@@ -18,8 +18,8 @@ import json
 import re
 from typing import Any, Callable
 
-from ingest.parsers.base import Parser, register
-from ingest.records import Arm, Intervention, ParseError, SiteRecord, TrialRecord
+from ingest.parsers.base import Parser
+from ingest.records import Arm, Contact, Intervention, ParseError, Reference, SiteRecord, TrialRecord
 
 NCT_ID = re.compile(r"NCT\d{8}")
 MAX_PROBLEMS_IN_ERROR = 3
@@ -83,10 +83,18 @@ def outcome_text(outcomes: list[tuple[str, str]]) -> str:
 
 
 class _Reader:
-    """Type-checked access to one study's JSON; wrong types become notes, never exceptions."""
+    """Type-checked access to one study's JSON; wrong types become notes, never exceptions.
 
-    def __init__(self) -> None:
+    A key that is not there is *absent* (None) in a partial study (a bulk
+    snapshot, a `fields=`-filtered API answer), and *empty* ("" / []) in a
+    complete one (`complete`: the API's full study, which always carries
+    `derivedSection`), because the full record leaves out only what the
+    registry does not have.
+    """
+
+    def __init__(self, complete: bool = False) -> None:
         self.notes: list[str] = []
+        self.complete = complete
 
     def _wrong(self, path: str, expected: str, value: Any) -> None:
         self.notes.append(f"{path}: expected {expected}, got {_json_type(value)} (ignored)")
@@ -100,39 +108,57 @@ class _Reader:
             return {}
         return value
 
-    def text(self, parent: dict[str, Any], key: str, path: str, *, numbers: bool = False) -> str:
+    def text(self, parent: dict[str, Any], key: str, path: str, *, numbers: bool = False) -> str | None:
         value = parent.get(key)
         if value is None:
-            return ""
+            return "" if self.complete else None
         if isinstance(value, str):
             return value.strip()
-        if numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if numbers and isinstance(value, (int, float)):
             return str(value)
         self._wrong(f"{path}.{key}", "a string", value)
         return ""
 
-    def objs(self, parent: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:
+    def objs(self, parent: dict[str, Any], key: str, path: str) -> list[dict[str, Any]] | None:
         items = self._list(parent, key, path)
+        if items is None:
+            return None
         good = [item for item in items if isinstance(item, dict)]
         if len(good) != len(items):
             self.notes.append(f"{path}.{key}: {len(items) - len(good)} item(s) are not objects (ignored)")
         return good
 
-    def texts(self, parent: dict[str, Any], key: str, path: str) -> list[str]:
+    def texts(self, parent: dict[str, Any], key: str, path: str) -> list[str] | None:
         items = self._list(parent, key, path)
+        if items is None:
+            return None
         good = [item.strip() for item in items if isinstance(item, str)]
         if len(good) != len(items):
             self.notes.append(f"{path}.{key}: {len(items) - len(good)} item(s) are not strings (ignored)")
         return [item for item in good if item]
 
-    def _list(self, parent: dict[str, Any], key: str, path: str) -> list[Any]:
+    def _list(self, parent: dict[str, Any], key: str, path: str) -> list[Any] | None:
         value = parent.get(key)
         if value is None:
-            return []
+            return [] if self.complete else None
         if not isinstance(value, list):
             self._wrong(f"{path}.{key}", "a list", value)
             return []
         return value
+
+
+def _first(*values: str | None) -> str | None:
+    """The first non-empty value; else "" if any was carried; else None (absent)."""
+    for value in values:
+        if value:
+            return value
+    return "" if any(v is not None for v in values) else None
+
+
+def _joined(items: list[str] | None, sep: str = "/") -> str | None:
+    return None if items is None else sep.join(items)
 
 
 def _json_type(value: Any) -> str:
@@ -151,8 +177,38 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _unique(items: list[str]) -> list[str]:
+def _unique(items: list[str | None]) -> list[str]:
     return list(dict.fromkeys(item for item in items if item))
+
+
+def _unique_or_none(items: list[str | None]) -> list[str] | None:
+    """Unique non-empty values; None when every value was absent."""
+    if items and all(item is None for item in items):
+        return None
+    return _unique(items)
+
+
+def _criteria(text: str | None) -> tuple[str | None, str | None, str | None]:
+    """(inclusion, exclusion, whole block); all None when the criteria are absent."""
+    if text is None:
+        return None, None, None
+    inclusion, exclusion = split_criteria(text)
+    return inclusion, exclusion, text
+
+
+def _sites_and_countries(sites: list[SiteRecord] | None) -> tuple[list[SiteRecord] | None, list[str] | None]:
+    """Sites with a place (facility or city) and the countries of every location.
+
+    A snapshot that keeps only the locations' countries gives countries and no
+    sites at all (absent), never an empty site list.
+    """
+    if sites is None:
+        return None, None
+    countries = _unique([s.country for s in sites])
+    placed = [s for s in sites if s.institution or s.city]
+    if not placed and any(s.institution is None and s.city is None for s in sites):
+        return None, countries
+    return placed, countries
 
 
 def _v2_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
@@ -160,7 +216,7 @@ def _v2_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
     pp = "protocolSection"
     ident = r.obj(ps, "identificationModule", pp)
     ip = f"{pp}.identificationModule"
-    nct_id = _nct_id(r.text(ident, "nctId", ip), "protocolSection.identificationModule.nctId")
+    nct_id = _nct_id(r.text(ident, "nctId", ip) or "", "protocolSection.identificationModule.nctId")
 
     status = r.obj(ps, "statusModule", pp)
     sp = f"{pp}.statusModule"
@@ -178,83 +234,140 @@ def _v2_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
     op = f"{pp}.outcomesModule"
     elig = r.obj(ps, "eligibilityModule", pp)
     ep = f"{pp}.eligibilityModule"
-    locations = r.objs(r.obj(ps, "contactsLocationsModule", pp), "locations", f"{pp}.contactsLocationsModule")
-    lp = f"{pp}.contactsLocationsModule.locations[]"
+    contacts_mod = r.obj(ps, "contactsLocationsModule", pp)
+    clp = f"{pp}.contactsLocationsModule"
+    locations = r.objs(contacts_mod, "locations", clp)
+    lp = f"{clp}.locations[]"
+    refs = r.objs(r.obj(ps, "referencesModule", pp), "references", f"{pp}.referencesModule")
 
-    def date(key: str) -> str:
+    def date(key: str) -> str | None:
         return r.text(r.obj(status, key, sp), "date", f"{sp}.{key}")
 
     secondary = [r.text(r.obj(ident, "orgStudyIdInfo", ip), "id", f"{ip}.orgStudyIdInfo")]
-    secondary += [r.text(info, "id", f"{ip}.secondaryIdInfos[]") for info in r.objs(ident, "secondaryIdInfos", ip)]
-    criteria = r.text(elig, "eligibilityCriteria", ep)
-    inclusion, exclusion = split_criteria(criteria)
-    outcome_pairs = [
-        (r.text(o, "measure", f"{op}.{key}[]"), r.text(o, "description", f"{op}.{key}[]"))
-        for key in ("primaryOutcomes", "secondaryOutcomes")
-        for o in r.objs(outcomes, key, op)
-    ]
-    sites = [
-        SiteRecord(
-            institution=r.text(loc, "facility", lp),
-            city=r.text(loc, "city", lp),
-            state=r.text(loc, "state", lp),
-            country=r.text(loc, "country", lp),
+    secondary += [r.text(info, "id", f"{ip}.secondaryIdInfos[]") for info in r.objs(ident, "secondaryIdInfos", ip) or []]
+    inclusion, exclusion, criteria = _criteria(r.text(elig, "eligibilityCriteria", ep))
+    outcome_lists = [r.objs(outcomes, key, op) for key in ("primaryOutcomes", "secondaryOutcomes")]
+    objectives = None
+    if any(items is not None for items in outcome_lists):
+        objectives = outcome_text(
+            [(r.text(o, "measure", op) or "", r.text(o, "description", op) or "") for items in outcome_lists for o in items or []]
         )
-        for loc in locations
-    ]
+    sites, countries = _sites_and_countries(
+        None
+        if locations is None
+        else [
+            SiteRecord(
+                institution=r.text(loc, "facility", lp),
+                city=r.text(loc, "city", lp),
+                state=r.text(loc, "state", lp),
+                country=r.text(loc, "country", lp),
+                zip=r.text(loc, "zip", lp),
+                status=r.text(loc, "status", lp),
+                latitude=r.text(r.obj(loc, "geoPoint", lp), "lat", f"{lp}.geoPoint", numbers=True),
+                longitude=r.text(r.obj(loc, "geoPoint", lp), "lon", f"{lp}.geoPoint", numbers=True),
+                contacts=_contacts(r, r.objs(loc, "contacts", lp), f"{lp}.contacts[]", "site"),
+            )
+            for loc in locations
+        ]
+    )
+    central = _contacts(r, r.objs(contacts_mod, "centralContacts", clp), f"{clp}.centralContacts[]", "central")
+    officials = _contacts(r, r.objs(contacts_mod, "overallOfficials", clp), f"{clp}.overallOfficials[]", "investigator")
+    interventions = r.objs(arms_mod, "interventions", ap)
+    arm_groups = r.objs(arms_mod, "armGroups", ap)
+    has_results = study.get("hasResults")
     return TrialRecord(
         registry="ctgov",
         registry_id=nct_id,
         source_format="ctgov_v2_json",
         source_url=f"https://clinicaltrials.gov/study/{nct_id}",
-        secondary_ids=_unique(secondary),
+        secondary_ids=_unique_or_none(secondary),
         title=r.text(ident, "briefTitle", ip),
         official_title=r.text(ident, "officialTitle", ip),
         acronym=r.text(ident, "acronym", ip),
         brief_summary=r.text(desc, "briefSummary", f"{pp}.descriptionModule"),
         detailed_description=r.text(desc, "detailedDescription", f"{pp}.descriptionModule"),
-        objectives=outcome_text(outcome_pairs),
+        objectives=objectives,
         keywords=r.texts(cond, "keywords", cp),
         status=r.text(status, "overallStatus", sp),
-        phase="/".join(r.texts(design, "phases", dp)),
+        phase=_joined(r.texts(design, "phases", dp)),
         study_type=r.text(design, "studyType", dp),
         min_age=r.text(elig, "minimumAge", ep),
         max_age=r.text(elig, "maximumAge", ep),
         sex=r.text(elig, "sex", ep),
+        healthy_volunteers=r.text(elig, "healthyVolunteers", ep),
         enrollment=r.text(enrollment, "count", f"{dp}.enrollmentInfo", numbers=True),
         enrollment_type=r.text(enrollment, "type", f"{dp}.enrollmentInfo"),
         start_date=date("startDateStruct"),
         completion_date=date("completionDateStruct"),
         primary_completion_date=date("primaryCompletionDateStruct"),
-        registration_date=date("studyFirstPostDateStruct") or r.text(status, "studyFirstSubmitDate", sp),
-        last_update_date=date("lastUpdatePostDateStruct") or r.text(status, "lastUpdateSubmitDate", sp),
+        registration_date=_first(date("studyFirstPostDateStruct"), r.text(status, "studyFirstSubmitDate", sp)),
+        last_update_date=_first(date("lastUpdatePostDateStruct"), r.text(status, "lastUpdateSubmitDate", sp)),
         sponsor=r.text(r.obj(sponsors, "leadSponsor", sop), "name", f"{sop}.leadSponsor"),
-        collaborators=_unique([r.text(c, "name", f"{sop}.collaborators[]") for c in r.objs(sponsors, "collaborators", sop)]),
+        sponsor_class=r.text(r.obj(sponsors, "leadSponsor", sop), "class", f"{sop}.leadSponsor"),
+        collaborators=_unique_or_none(
+            [r.text(c, "name", f"{sop}.collaborators[]") for c in r.objs(sponsors, "collaborators", sop) or []]
+        ) if sponsors.get("collaborators") is not None or r.complete else None,
         conditions=r.texts(cond, "conditions", cp),
-        interventions=[
+        interventions=None
+        if interventions is None
+        else [
             Intervention(
                 name=r.text(i, "name", f"{ap}.interventions[]"),
                 type=r.text(i, "type", f"{ap}.interventions[]"),
                 description=r.text(i, "description", f"{ap}.interventions[]"),
                 other_names=r.texts(i, "otherNames", f"{ap}.interventions[]"),
             )
-            for i in r.objs(arms_mod, "interventions", ap)
+            for i in interventions
         ],
-        arms=[
+        arms=None
+        if arm_groups is None
+        else [
             Arm(
                 label=r.text(a, "label", f"{ap}.armGroups[]"),
                 type=r.text(a, "type", f"{ap}.armGroups[]"),
                 description=r.text(a, "description", f"{ap}.armGroups[]"),
                 interventions=r.texts(a, "interventionNames", f"{ap}.armGroups[]"),
             )
-            for a in r.objs(arms_mod, "armGroups", ap)
+            for a in arm_groups
         ],
-        sites=[s for s in sites if s.institution or s.city],
-        countries=_unique([s.country for s in sites]),
+        sites=sites,
+        countries=countries,
+        contacts=None if central is None and officials is None else [*(central or []), *(officials or [])],
         inclusion_criteria=inclusion,
         exclusion_criteria=exclusion,
         eligibility_text=criteria,
+        references=None
+        if refs is None
+        else [
+            Reference(
+                pmid=r.text(ref, "pmid", f"{pp}.referencesModule.references[]"),
+                type=r.text(ref, "type", f"{pp}.referencesModule.references[]"),
+                citation=r.text(ref, "citation", f"{pp}.referencesModule.references[]"),
+            )
+            for ref in refs
+        ],
+        has_results=None if not isinstance(has_results, bool) else ("true" if has_results else "false"),
+        results_date=date("resultsFirstPostDateStruct") if has_results else None,
     )
+
+
+def _contacts(r: _Reader, items: list[dict[str, Any]] | None, path: str, role: str) -> list[Contact] | None:
+    if items is None:
+        return None
+    contacts = []
+    for item in items:
+        phone = r.text(item, "phone", path)
+        ext = r.text(item, "phoneExt", path)
+        contacts.append(
+            Contact(
+                role=role if role != "investigator" else (r.text(item, "role", path) or role).lower(),
+                name=r.text(item, "name", path),
+                phone=f"{phone} ext. {ext}" if phone and ext else phone,
+                email=r.text(item, "email", path),
+                affiliation=r.text(item, "affiliation", path),
+            )
+        )
+    return contacts
 
 
 def _v1_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
@@ -268,14 +381,14 @@ def _v1_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
     def wrapped(parent: dict[str, Any], list_key: str, item_key: str, path: str) -> dict[str, Any]:
         return {item_key: r.obj(parent, list_key, path).get(item_key)}
 
-    def objs(parent: dict[str, Any], list_key: str, item_key: str, path: str) -> list[dict[str, Any]]:
+    def objs(parent: dict[str, Any], list_key: str, item_key: str, path: str) -> list[dict[str, Any]] | None:
         return r.objs(wrapped(parent, list_key, item_key, path), item_key, f"{path}.{list_key}")
 
-    def texts(parent: dict[str, Any], list_key: str, item_key: str, path: str) -> list[str]:
+    def texts(parent: dict[str, Any], list_key: str, item_key: str, path: str) -> list[str] | None:
         return r.texts(wrapped(parent, list_key, item_key, path), item_key, f"{path}.{list_key}")
 
     ident, ip = mod("IdentificationModule"), f"{pp}.IdentificationModule"
-    nct_id = _nct_id(r.text(ident, "NCTId", ip), "ProtocolSection.IdentificationModule.NCTId")
+    nct_id = _nct_id(r.text(ident, "NCTId", ip) or "", "ProtocolSection.IdentificationModule.NCTId")
     status, sp = mod("StatusModule"), f"{pp}.StatusModule"
     sponsors, sop = mod("SponsorCollaboratorsModule"), f"{pp}.SponsorCollaboratorsModule"
     desc, dsp = mod("DescriptionModule"), f"{pp}.DescriptionModule"
@@ -285,85 +398,124 @@ def _v1_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
     arms_mod, ap = mod("ArmsInterventionsModule"), f"{pp}.ArmsInterventionsModule"
     outcomes, op = mod("OutcomesModule"), f"{pp}.OutcomesModule"
     elig, ep = mod("EligibilityModule"), f"{pp}.EligibilityModule"
-    locations = objs(mod("ContactsLocationsModule"), "LocationList", "Location", f"{pp}.ContactsLocationsModule")
+    contacts_mod, clp = mod("ContactsLocationsModule"), f"{pp}.ContactsLocationsModule"
+    locations = objs(contacts_mod, "LocationList", "Location", clp)
+    refs = objs(mod("ReferencesModule"), "ReferenceList", "Reference", f"{pp}.ReferencesModule")
 
-    def date(struct: str, key: str) -> str:
+    def date(struct: str, key: str) -> str | None:
         return r.text(r.obj(status, struct, sp), key, f"{sp}.{struct}")
 
     secondary = [r.text(r.obj(ident, "OrgStudyIdInfo", ip), "OrgStudyId", f"{ip}.OrgStudyIdInfo")]
-    secondary += [r.text(s, "SecondaryId", ip) for s in objs(ident, "SecondaryIdInfoList", "SecondaryIdInfo", ip)]
-    criteria = r.text(elig, "EligibilityCriteria", ep)
-    inclusion, exclusion = split_criteria(criteria)
-    outcome_pairs = [
-        (r.text(o, f"{kind}OutcomeMeasure", op), r.text(o, f"{kind}OutcomeDescription", op))
-        for kind in ("Primary", "Secondary")
-        for o in objs(outcomes, f"{kind}OutcomeList", f"{kind}Outcome", op)
-    ]
-    sites = [
-        SiteRecord(
-            institution=r.text(loc, "LocationFacility", pp),
-            city=r.text(loc, "LocationCity", pp),
-            state=r.text(loc, "LocationState", pp),
-            country=r.text(loc, "LocationCountry", pp),
+    secondary += [r.text(s, "SecondaryId", ip) for s in objs(ident, "SecondaryIdInfoList", "SecondaryIdInfo", ip) or []]
+    inclusion, exclusion, criteria = _criteria(r.text(elig, "EligibilityCriteria", ep))
+    outcome_lists = [objs(outcomes, f"{kind}OutcomeList", f"{kind}Outcome", op) for kind in ("Primary", "Secondary")]
+    objectives = None
+    if any(items is not None for items in outcome_lists):
+        objectives = outcome_text(
+            [
+                (r.text(o, f"{kind}OutcomeMeasure", op) or "", r.text(o, f"{kind}OutcomeDescription", op) or "")
+                for kind, items in zip(("Primary", "Secondary"), outcome_lists)
+                for o in items or []
+            ]
         )
-        for loc in locations
-    ]
+    sites, countries = _sites_and_countries(
+        None
+        if locations is None
+        else [
+            SiteRecord(
+                institution=r.text(loc, "LocationFacility", pp),
+                city=r.text(loc, "LocationCity", pp),
+                state=r.text(loc, "LocationState", pp),
+                country=r.text(loc, "LocationCountry", pp),
+                zip=r.text(loc, "LocationZip", pp),
+                status=r.text(loc, "LocationStatus", pp),
+            )
+            for loc in locations
+        ]
+    )
+    central = objs(contacts_mod, "CentralContactList", "CentralContact", clp)
+    interventions = objs(arms_mod, "InterventionList", "Intervention", ap)
+    arm_groups = objs(arms_mod, "ArmGroupList", "ArmGroup", ap)
+    collaborators = objs(sponsors, "CollaboratorList", "Collaborator", sop)
     return TrialRecord(
         registry="ctgov",
         registry_id=nct_id,
         source_format="ctgov_v1_json",
         source_url=f"https://clinicaltrials.gov/study/{nct_id}",
-        secondary_ids=_unique(secondary),
+        secondary_ids=_unique_or_none(secondary),
         title=r.text(ident, "BriefTitle", ip),
         official_title=r.text(ident, "OfficialTitle", ip),
         acronym=r.text(ident, "Acronym", ip),
         brief_summary=r.text(desc, "BriefSummary", dsp),
         detailed_description=r.text(desc, "DetailedDescription", dsp),
-        objectives=outcome_text(outcome_pairs),
+        objectives=objectives,
         keywords=texts(cond, "KeywordList", "Keyword", cp),
         status=r.text(status, "OverallStatus", sp),
-        phase="/".join(texts(design, "PhaseList", "Phase", dp)),
+        phase=_joined(texts(design, "PhaseList", "Phase", dp)),
         study_type=r.text(design, "StudyType", dp),
         min_age=r.text(elig, "MinimumAge", ep),
         max_age=r.text(elig, "MaximumAge", ep),
-        sex=r.text(elig, "Gender", ep) or r.text(elig, "Sex", ep),
+        sex=_first(r.text(elig, "Gender", ep), r.text(elig, "Sex", ep)),
+        healthy_volunteers=r.text(elig, "HealthyVolunteers", ep),
         enrollment=r.text(enrollment, "EnrollmentCount", f"{dp}.EnrollmentInfo", numbers=True),
         enrollment_type=r.text(enrollment, "EnrollmentType", f"{dp}.EnrollmentInfo"),
         start_date=date("StartDateStruct", "StartDate"),
         completion_date=date("CompletionDateStruct", "CompletionDate"),
         primary_completion_date=date("PrimaryCompletionDateStruct", "PrimaryCompletionDate"),
-        registration_date=date("StudyFirstPostDateStruct", "StudyFirstPostDate")
-        or r.text(status, "StudyFirstSubmitDate", sp),
-        last_update_date=date("LastUpdatePostDateStruct", "LastUpdatePostDate")
-        or r.text(status, "LastUpdateSubmitDate", sp),
+        registration_date=_first(date("StudyFirstPostDateStruct", "StudyFirstPostDate"), r.text(status, "StudyFirstSubmitDate", sp)),
+        last_update_date=_first(date("LastUpdatePostDateStruct", "LastUpdatePostDate"), r.text(status, "LastUpdateSubmitDate", sp)),
         sponsor=r.text(r.obj(sponsors, "LeadSponsor", sop), "LeadSponsorName", f"{sop}.LeadSponsor"),
-        collaborators=_unique(
-            [r.text(c, "CollaboratorName", sop) for c in objs(sponsors, "CollaboratorList", "Collaborator", sop)]
-        ),
+        sponsor_class=r.text(r.obj(sponsors, "LeadSponsor", sop), "LeadSponsorClass", f"{sop}.LeadSponsor"),
+        collaborators=None if collaborators is None else _unique([r.text(c, "CollaboratorName", sop) for c in collaborators]),
         conditions=texts(cond, "ConditionList", "Condition", cp),
-        interventions=[
+        interventions=None
+        if interventions is None
+        else [
             Intervention(
                 name=r.text(i, "InterventionName", ap),
                 type=r.text(i, "InterventionType", ap),
                 description=r.text(i, "InterventionDescription", ap),
                 other_names=texts(i, "InterventionOtherNameList", "InterventionOtherName", ap),
             )
-            for i in objs(arms_mod, "InterventionList", "Intervention", ap)
+            for i in interventions
         ],
-        arms=[
+        arms=None
+        if arm_groups is None
+        else [
             Arm(
                 label=r.text(a, "ArmGroupLabel", ap),
                 type=r.text(a, "ArmGroupType", ap),
                 description=r.text(a, "ArmGroupDescription", ap),
                 interventions=texts(a, "ArmGroupInterventionList", "ArmGroupInterventionName", ap),
             )
-            for a in objs(arms_mod, "ArmGroupList", "ArmGroup", ap)
+            for a in arm_groups
         ],
-        sites=[s for s in sites if s.institution or s.city],
-        countries=_unique([s.country for s in sites]),
+        sites=sites,
+        countries=countries,
+        contacts=None
+        if central is None
+        else [
+            Contact(
+                role="central",
+                name=r.text(c, "CentralContactName", clp),
+                phone=r.text(c, "CentralContactPhone", clp),
+                email=r.text(c, "CentralContactEMail", clp),
+            )
+            for c in central
+        ],
         inclusion_criteria=inclusion,
         exclusion_criteria=exclusion,
         eligibility_text=criteria,
+        references=None
+        if refs is None
+        else [
+            Reference(
+                pmid=r.text(ref, "ReferencePMID", pp),
+                type=r.text(ref, "ReferenceType", pp),
+                citation=r.text(ref, "ReferenceCitation", pp),
+            )
+            for ref in refs
+        ],
     )
 
 
@@ -394,6 +546,15 @@ def _study_id(study: dict[str, Any]) -> str:
     return "no id"
 
 
+def _is_complete(item: Any) -> bool:
+    """A full study record (the API's answer without a `fields=` filter), as opposed to a
+    partial copy: the full record always carries the derived section."""
+    if not isinstance(item, dict):
+        return False
+    study = item.get("Study", item) if isinstance(item.get("Study"), dict) else item
+    return "derivedSection" in study or "hasResults" in study or "DerivedSection" in study
+
+
 def _builder_for(item: Any) -> tuple[Builder | None, dict[str, Any] | None]:
     if not isinstance(item, dict):
         return None, None
@@ -406,7 +567,6 @@ def _builder_for(item: Any) -> tuple[Builder | None, dict[str, Any] | None]:
     return None, None
 
 
-@register
 class CtgovV2Parser(Parser):
     """ClinicalTrials.gov API v2 JSON (and legacy API v1 full_studies JSON).
 
@@ -456,7 +616,7 @@ class CtgovV2Parser(Parser):
                 )
                 continue
             label = f"study #{number} ({_study_id(item)})"
-            reader = _Reader()
+            reader = _Reader(complete=_is_complete(item))
             try:
                 records.append(builder(study, reader))
             except ParseError as exc:

@@ -13,7 +13,7 @@ import re
 
 from lxml import etree
 
-from ingest.parsers.base import Parser, register
+from ingest.parsers.base import Parser
 from ingest.parsers.ctgov_v2 import NCT_ID, outcome_text, split_criteria
 from ingest.records import Arm, Intervention, ParseError, SiteRecord, TrialRecord
 
@@ -111,7 +111,6 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(item for item in items if item))
 
 
-@register
 class CtgovXmlParser(Parser):
     """Legacy ClinicalTrials.gov ``<clinical_study>`` XML (public.xsd and the archive schema).
 

@@ -15,7 +15,7 @@ import re
 
 from lxml import etree
 
-from ingest.parsers.base import Parser, register
+from ingest.parsers.base import Parser
 from ingest.parsers.ctgov_v2 import outcome_text
 from ingest.parsers.ctgov_xml import block_of, local, parse_xml, root_tag
 from ingest.records import Arm, Intervention, ParseError, TrialRecord
@@ -152,7 +152,6 @@ def _record(trial: etree._Element) -> TrialRecord:
     )
 
 
-@register
 class IctrpXmlParser(Parser):
     """WHO ICTRP XML export of ChiCTR and ClinicalTrials.gov trials.
 

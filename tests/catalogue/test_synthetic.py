@@ -12,7 +12,7 @@ from django.db import connection
 from catalogue import synthetic
 from catalogue.models import DoseLevel, Site, Trial
 from catalogue.selectors import facet_counts, trial_list
-from ingest.importer import refresh_denormalized
+from catalogue.trials import refresh_denormalized
 
 pytestmark = pytest.mark.django_db
 

@@ -379,7 +379,7 @@ def hostile_trial(db):
         diseases=[(IMG, "other")],
     )
     trial.antigens.add(antigen)
-    from ingest.importer import refresh_denormalized
+    from catalogue.trials import refresh_denormalized
 
     refresh_denormalized(trial)
     return trial

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         records = []
         for path in files:
             try:
-                records.extend(parse_document(path.read_bytes())[1])
+                records.extend(parse_document(path.read_bytes()).records)
             except (OSError, ParseError) as exc:
                 raise CommandError(f"{path}: {exc}") from exc
         self.stdout.write(antigen_coverage(records).format(misses=misses))

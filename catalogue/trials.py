@@ -1,0 +1,194 @@
+"""What a trial's values are, in one place: the fields a registry supplies and a
+curator may own, their JSON form (history, `Trial.parsed`), the related rows, and
+the denormalized facet and search columns. Ingest, curation, linking and the
+admin all write trials through these functions.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Iterable
+
+from django.contrib.postgres.search import SearchVector
+from django.db.models import Func, Value
+
+from catalogue.models import Antigen, Disease, DoseLevel, Site, Trial
+
+# Normalized scalar fields a registry supplies (and a curator may own).
+SCALAR_FIELDS: tuple[str, ...] = (
+    "secondary_ids", "title", "official_title", "title_zh", "brief_summary",
+    "status", "phase", "study_type", "min_age_years", "max_age_years", "sex",
+    "dose_min_cells_per_kg", "dose_max_cells_per_kg", "enrollment", "enrollment_type",
+    "start_date", "completion_date", "registration_date", "sponsor", "countries",
+    "cell_source", "conditions", "keywords", "interventions", "inclusion_criteria", "exclusion_criteria",
+    "source_url",
+)  # fmt: skip
+# Related fields, curated as whole fields.
+RELATED_FIELDS: tuple[str, ...] = ("antigens", "diseases", "dose_levels", "sites")
+CURATABLE_FIELDS: tuple[str, ...] = SCALAR_FIELDS + ("antigens", "diseases", "dose_levels")
+# List fields: one entry per line in the admin, compared as lists (entries contain commas).
+LIST_FIELDS: tuple[str, ...] = ("secondary_ids", "countries", "conditions", "keywords", "interventions")
+DECIMAL_FIELDS = frozenset({"min_age_years", "max_age_years"})
+DATE_FIELDS = frozenset({"start_date", "completion_date", "registration_date", "registry_updated"})
+DOSE_LEVEL_KEYS = ("arm", "low", "high", "unit", "basis", "raw")
+SITE_KEYS = ("institution", "city", "country")
+
+
+def to_json(value: Any) -> Any:
+    """A value as stored in `Trial.parsed` / history (JSON-safe, comparable)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
+
+
+def from_json(field: str, value: Any) -> Any:
+    """Inverse of `to_json` for a scalar model field."""
+    if value is None:
+        return None
+    if field in DECIMAL_FIELDS:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    if field in DATE_FIELDS:
+        return date.fromisoformat(value)
+    return value
+
+
+def field_value(trial: Trial, field: str) -> Any:
+    """The trial's present value of `field`, in its JSON form (as in `Trial.parsed`)."""
+    if field in SCALAR_FIELDS:
+        return to_json(getattr(trial, field))
+    if field == "antigens":
+        return sorted(a.name for a in trial.antigens.all())
+    if field == "diseases":
+        return sorted(d.name for d in trial.diseases.all())
+    if field == "dose_levels":
+        return [{key: getattr(d, key) for key in DOSE_LEVEL_KEYS} for d in trial.dose_levels.all()]
+    if field == "sites":
+        return [{key: getattr(s, key) for key in SITE_KEYS} for s in trial.sites.all()]
+    return to_json(getattr(trial, field, None))
+
+
+def same_value(field: str, a: Any, b: Any) -> bool:
+    """Equal for the catalogue: antigens and diseases as sets, all else exactly."""
+    if field in ("antigens", "diseases"):
+        return sorted(a or []) == sorted(b or [])
+    return a == b
+
+
+def set_dose_levels(trial: Trial, levels: Iterable[dict[str, Any]], *, replace: bool = True) -> None:
+    """Replace the trial's dose levels with `levels` (dicts of `DOSE_LEVEL_KEYS`)."""
+    if replace:
+        trial.dose_levels.all().delete()
+    DoseLevel.objects.bulk_create(
+        [
+            DoseLevel(
+                trial=trial, position=i, arm=(d.get("arm") or "")[:500], low=d["low"], high=d["high"],
+                unit=d["unit"], basis=d["basis"], raw=d.get("raw") or "",
+            )
+            for i, d in enumerate(levels)
+        ]
+    )  # fmt: skip
+
+
+def set_sites(trial: Trial, sites: Iterable[dict[str, Any]], *, replace: bool = True) -> None:
+    """Replace the trial's sites with `sites` (dicts of `SITE_KEYS`)."""
+    if replace:
+        trial.sites.all().delete()
+    Site.objects.bulk_create(
+        [
+            Site(
+                trial=trial, position=i, institution=(s.get("institution") or "")[:500],
+                city=(s.get("city") or "")[:200], country=(s.get("country") or "")[:100],
+            )
+            for i, s in enumerate(sites)
+        ]
+    )  # fmt: skip
+
+
+def set_related(trial: Trial, field: str, value: Any, *, antigens: dict[str, Antigen] | None = None,
+                diseases: dict[str, Disease] | None = None, replace: bool = True) -> None:
+    """Set one related field from its JSON form (`field_value`). `antigens` /
+    `diseases`: the vocabulary terms by name (looked up or created otherwise)."""
+    if field == "antigens":
+        terms = [(antigens or {}).get(name) or Antigen.objects.get_or_create(name=name)[0] for name in value]
+        if replace:
+            trial.antigens.set(terms)
+        else:
+            trial.antigens.add(*terms)
+    elif field == "diseases":
+        terms = [(diseases or {}).get(name) or Disease.objects.get_or_create(name=name)[0] for name in value]
+        if replace:
+            trial.diseases.set(terms)
+        else:
+            trial.diseases.add(*terms)
+    elif field == "dose_levels":
+        set_dose_levels(trial, value, replace=replace)
+    elif field == "sites":
+        set_sites(trial, value, replace=replace)
+    else:
+        raise ValueError(f"{field!r} is not a related field")
+
+
+def search_document(trial: Trial, antigens: list[Antigen], diseases: list[Disease]) -> str:
+    """The text `q` searches: titles (English and Chinese), summary, conditions,
+    interventions, keywords, sponsor, ids, and the names and synonyms of the targets."""
+    # A linked pair is one entry: it is found by the other registration's id too.
+    merged_ids = list(trial.merged_records.values_list("registry_id", flat=True)) if trial.pk else []
+    parts = [
+        trial.registry_id,
+        " ".join(merged_ids),
+        " ".join(trial.secondary_ids),
+        trial.title,
+        trial.official_title,
+        trial.title_zh,
+        trial.brief_summary,
+        " ".join(trial.conditions),
+        " ".join(trial.keywords or []),
+        " ".join(trial.interventions),
+        trial.sponsor,
+        " ".join(a.name + " " + " ".join(a.synonyms) for a in antigens),
+        " ".join(d.name for d in diseases),
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def search_vector(title: str, document: str) -> Any:
+    """The search vector of a trial, as an SQL expression: its title (weight A),
+    its search document (weight B), and the document's Chinese as overlapping
+    character pairs (`catalogue_cjk_tokens()`, migration 0007), which is how `q`
+    finds Chinese words, which have no spaces between them."""
+    return (
+        SearchVector(Value(title), weight="A", config="english")
+        + SearchVector(Value(document), weight="B", config="english")
+        + SearchVector(Func(Value(document), function="catalogue_cjk_tokens"), config="simple")
+    )
+
+
+def set_denormalized(trial: Trial, antigens: list[Antigen], diseases: list[Disease]) -> None:
+    """Set (without saving) the facet arrays and the search columns."""
+    trial.antigen_names = sorted({a.name for a in antigens})
+    trial.disease_names = sorted({d.name for d in diseases})
+    trial.disease_categories = sorted({d.category for d in diseases})
+    trial.search_document = search_document(trial, antigens, diseases)
+    trial.search_vector = search_vector(trial.title, trial.search_document)
+
+
+def refresh_denormalized(
+    trial: Trial, *, antigens: list[Antigen] | None = None, diseases: list[Disease] | None = None
+) -> None:
+    """Recompute and save the facet arrays and search columns from the trial's
+    current values. Pass `antigens`/`diseases` when the caller holds them."""
+    antigens = list(trial.antigens.all()) if antigens is None else antigens
+    diseases = list(trial.diseases.all()) if diseases is None else diseases
+    set_denormalized(trial, antigens, diseases)
+    Trial.objects.filter(pk=trial.pk).update(
+        antigen_names=trial.antigen_names,
+        disease_names=trial.disease_names,
+        disease_categories=trial.disease_categories,
+        search_document=trial.search_document,
+        search_vector=trial.search_vector,
+    )
