@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -22,7 +23,9 @@ from django.template.response import TemplateResponse
 
 from catalogue import linking
 from catalogue.models import Antigen, Disease, DoseLevel, Site, SourceDocument, Trial, TrialChange, TrialPair
-from catalogue.trials import CURATABLE_FIELDS, field_value as current_value, refresh_denormalized
+from catalogue.curation import trial_curate
+from catalogue.trials import CURATABLE_FIELDS, LIST_FIELDS, refresh_denormalized
+from catalogue.trials import field_value as current_value
 
 # Which raw registry key explains each normalized field.
 RAW_KEYS: dict[str, tuple[str, ...]] = {
@@ -41,6 +44,64 @@ RAW_KEYS: dict[str, tuple[str, ...]] = {
     "dose_min_cells_per_kg": ("doses",),
     "dose_max_cells_per_kg": ("doses",),
 }
+
+
+def normalize_text(value: str | None) -> str:
+    """Text as stored: LF line endings, no trailing spaces on a line or at the end.
+    A browser's textarea sends CRLF; that alone is never an edit."""
+    if not value:
+        return ""
+    lines = str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+class LinesField(forms.Field):
+    """A list field edited one entry per line: registry values contain commas."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 80})
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, (list, tuple)):
+            return "\n".join(str(v) for v in value)
+        return value or ""
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, (list, tuple)):
+            return [str(v) for v in value]
+        return [line.strip() for line in normalize_text(value).split("\n") if line.strip()]
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial or []) != self.to_python(data)
+
+
+class TextField(forms.CharField):
+    """Free text compared after normalizing line endings and trailing whitespace."""
+
+    def to_python(self, value: Any) -> str:
+        return normalize_text(super().to_python(value))
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return normalize_text(initial) != self.to_python(data)
+
+
+class TrialAdminForm(forms.ModelForm):
+    """The change form: list fields one entry per line, text compared as text."""
+
+    class Meta:
+        model = Trial
+        fields = "__all__"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in LIST_FIELDS:
+            if name in self.fields:
+                old = self.fields[name]
+                self.fields[name] = LinesField(required=False, label=old.label, help_text="One entry per line.")
+        for name, field in list(self.fields.items()):
+            if type(field) is forms.CharField and isinstance(Trial._meta.get_field(name), models.TextField):
+                self.fields[name] = TextField(
+                    required=field.required, label=field.label, widget=field.widget, help_text=field.help_text
+                )
 
 
 class DoseLevelInline(admin.TabularInline):
@@ -93,6 +154,7 @@ def _raw_display(field: str):
 
 @admin.register(Trial)
 class TrialAdmin(admin.ModelAdmin):
+    form = TrialAdminForm
     list_display = ("registry_id", "short_title", "registry", "status", "phase", "antigen_list", "curated", "updated_at")
     list_filter = ("registry", "status", "phase", AntigenFilter, DiseaseCategoryFilter, "cell_source")
     search_fields = ("registry_id", "title", "official_title", "title_zh", "sponsor")
@@ -136,6 +198,7 @@ class TrialAdmin(admin.ModelAdmin):
                     "antigens",
                     "diseases",
                     "conditions",
+                    "keywords",
                     "interventions",
                     ("dose_min_cells_per_kg", "raw_dose_min_cells_per_kg"),
                     ("dose_max_cells_per_kg", "raw_dose_max_cells_per_kg"),
@@ -283,51 +346,40 @@ class TrialAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Trial, form: Any, change: bool) -> None:
-        if change and "merged_into" in form.changed_data:
+        """A new trial is saved as usual. For an existing one nothing is written
+        here: `save_related` hands the fields the curator really changed to
+        `trial_curate`, so an untouched form saves nothing and moves no value."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        if "merged_into" in form.changed_data:
             # Linking goes through catalogue.linking, so the pair and its history are recorded.
-            target = obj.merged_into
-            obj.merged_into_id = Trial.objects.values_list("merged_into_id", flat=True).get(pk=obj.pk)
-            if obj.merged_into_id:
-                pair = TrialPair.objects.filter(primary_id=obj.merged_into_id, secondary=obj).first()
+            target = form.cleaned_data.get("merged_into")
+            current = Trial.objects.values_list("merged_into_id", flat=True).get(pk=obj.pk)
+            if current:
+                pair = TrialPair.objects.filter(primary_id=current, secondary=obj).first()
                 if pair:
                     linking.unlink(pair, user=request.user)
-                obj.merged_into_id = None
             if target is not None and target.pk != obj.pk:
                 linking.link(target, obj, reason="manual", user=request.user)
-                obj.merged_into = target.merged_into or target
-        if change:
-            before = Trial.objects.get(pk=obj.pk)
-            request._curation_changes = {
-                field: [current_value(before, field), current_value(obj, field)]
-                for field in form.changed_data
-                if field in CURATABLE_FIELDS and field not in ("antigens", "diseases")
-            }
-            request._curation_before_m2m = {f: current_value(before, f) for f in ("antigens", "diseases")}
-        super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        obj: Trial = form.instance
         if not change:
-            refresh_denormalized(obj)
+            super().save_related(request, form, formsets, change)
+            refresh_denormalized(form.instance)
             return
-        changes: dict[str, list[Any]] = dict(getattr(request, "_curation_changes", {}))
-        for field, before in getattr(request, "_curation_before_m2m", {}).items():
-            after = current_value(obj, field)
-            if sorted(before) != sorted(after):
-                changes[field] = [before, after]
+        trial: Trial = Trial.objects.get(pk=form.instance.pk)
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f in CURATABLE_FIELDS}
+        recorded: dict[str, list[Any]] = {}
         for formset in formsets:
+            # Saving an unchanged formset writes nothing (and sets what the change message reads).
             if formset.model is DoseLevel and formset.has_changed():
-                changes["dose_levels"] = [None, current_value(obj, "dose_levels")]
-        if changes:
-            obj.curated_fields = sorted(set(obj.curated_fields) | set(changes))
-            obj.curation_conflicts = {k: v for k, v in (obj.curation_conflicts or {}).items() if k not in changes}
-            obj.updated_at = timezone.now()
-            obj.save(update_fields=["curated_fields", "curation_conflicts", "updated_at"])
-            TrialChange.objects.create(
-                trial=obj, actor="curator", user=request.user, changes=changes, reason=request.POST.get("_reason", "")
-            )
-        refresh_denormalized(obj)
+                before = current_value(trial, "dose_levels")
+                self.save_formset(request, form, formset, change)
+                recorded["dose_levels"] = [before, current_value(trial, "dose_levels")]
+            else:
+                self.save_formset(request, form, formset, change)
+        trial_curate(trial=trial, changes=changes, user=request.user, reason=request.POST.get("_reason", ""), recorded=recorded)
 
 
 class RenormalizeMixin:

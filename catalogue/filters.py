@@ -24,10 +24,13 @@ from ingest.normalize.enums import CELL_SOURCE_CHOICES, DISEASE_CATEGORY_CHOICES
 FACETS: tuple[str, ...] = (
     "antigen", "disease", "disease_category", "phase", "status", "country", "registry", "cell_source",
 )  # fmt: skip
+# A facet value for trials whose registry states no phase / status (never shown as a default).
+NOT_STATED = "not_stated"
+NOT_STATED_CHOICE = (NOT_STATED, "Not stated")
 SORTS = {
     "relevance": "relevance",
     "newest": "newest start",
-    "updated": "recently updated",
+    "updated": "registry last updated",
     "registry_id": "registry id",
 }
 
@@ -122,8 +125,12 @@ class TrialFilterSet(django_filters.FilterSet):
     disease_category = django_filters.MultipleChoiceFilter(
         choices=DISEASE_CATEGORY_CHOICES, method="filter_disease_category", label="Disease category", distinct=False
     )
-    phase = django_filters.MultipleChoiceFilter(choices=PHASE_CHOICES, field_name="phase", label="Phase", distinct=False)
-    status = django_filters.MultipleChoiceFilter(choices=STATUS_CHOICES, field_name="status", label="Status", distinct=False)
+    phase = django_filters.MultipleChoiceFilter(
+        choices=(*PHASE_CHOICES, NOT_STATED_CHOICE), method="filter_stated_or_not", label="Phase", distinct=False
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=(*STATUS_CHOICES, NOT_STATED_CHOICE), method="filter_stated_or_not", label="Status", distinct=False
+    )
     country = MultiValueFilter(method="filter_country", label="Country")
     registry = django_filters.MultipleChoiceFilter(
         choices=REGISTRY_CHOICES, field_name="registry", label="Registry", distinct=False
@@ -160,6 +167,15 @@ class TrialFilterSet(django_filters.FilterSet):
         if key not in cache:
             cache[key] = resolve_terms(model, values)
         return cache[key]
+
+    def filter_stated_or_not(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        """The chosen values; `not_stated` picks the trials whose registry states none."""
+        if not value:
+            return queryset
+        condition = Q(**{f"{name}__in": [v for v in value if v != NOT_STATED]})
+        if NOT_STATED in value:
+            condition |= Q(**{f"{name}__isnull": True})
+        return queryset.filter(condition)
 
     def filter_disease_category(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         return queryset.filter(disease_categories__overlap=list(value)) if value else queryset

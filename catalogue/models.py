@@ -313,7 +313,10 @@ class Site(models.Model):
 class TrialChange(models.Model):
     """History: one change to a trial, by ingest (with its source document) or by a curator."""
 
-    ACTOR_CHOICES = (("ingest", "ingest"), ("curator", "curator"), ("renormalize", "renormalize"), ("system", "system"))
+    ACTOR_CHOICES = (
+        ("ingest", "ingest"), ("curator", "curator"), ("renormalize", "renormalize"), ("rebuild", "rebuild"),
+        ("system", "system"),
+    )  # fmt: skip
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="changes")
     changed_at = models.DateTimeField(auto_now_add=True, db_index=True)

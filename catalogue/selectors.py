@@ -14,8 +14,6 @@ change commits), so a cached value is never served after the data changed.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from collections.abc import Sequence
@@ -24,19 +22,20 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.cache import caches
 from django.core.paginator import Page, Paginator
 from django.db import connections, router
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.http import QueryDict
 
-from catalogue.filters import FACETS, SORTS, TrialFilterSet
-from catalogue.models import REGISTRY_CHOICES, DataVersion, Trial
+from catalogue import cache
+from catalogue.cache import DataState
+from catalogue.filters import FACETS, NOT_STATED, NOT_STATED_CHOICE, SORTS, TrialFilterSet
+from catalogue.models import REGISTRY_CHOICES, Trial
 from ingest.normalize.enums import CELL_SOURCE_CHOICES, DISEASE_CATEGORY_CHOICES, PHASE_CHOICES, STATUS_CHOICES
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {
-    "phase": dict(PHASE_CHOICES),
-    "status": dict(STATUS_CHOICES),
+    "phase": dict((*PHASE_CHOICES, NOT_STATED_CHOICE)),
+    "status": dict((*STATUS_CHOICES, NOT_STATED_CHOICE)),
     "registry": dict(REGISTRY_CHOICES),
     "cell_source": dict(CELL_SOURCE_CHOICES),
     "disease_category": dict(DISEASE_CATEGORY_CHOICES),
@@ -229,7 +228,7 @@ def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> Qu
             )
         ).order_by("-relevance", "registry_id")
     elif sort == "updated":
-        queryset = queryset.order_by("-updated_at", "registry_id")
+        queryset = queryset.order_by(F("registry_updated").desc(nulls_last=True), "registry_id")
     elif sort == "registry_id":
         queryset = queryset.order_by("registry_id")
     else:
@@ -247,6 +246,7 @@ def trial_page(filters: TrialFilters) -> Page:
 LIST_DEFERRED_FIELDS: tuple[str, ...] = (
     "raw", "parsed", "curation_conflicts", "brief_summary", "inclusion_criteria", "exclusion_criteria",
     "search_document", "search_vector", "conditions", "interventions", "official_title",
+    "keywords", "field_sources", "missing_fields",
 )  # fmt: skip
 
 
@@ -301,37 +301,19 @@ def catalogue_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, in
     return filters.memo["counts"]
 
 
+def data_state_for(filters: TrialFilters) -> DataState:
+    """The data state (version, "data as of"), read at most once per request."""
+    if "state" not in filters.memo:
+        filters.memo["state"] = cache.data_state()
+    return filters.memo["state"]
+
+
 def cached(filters: TrialFilters, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     """`compute()`'s value for these filters and `key`, from the cache when the data
     hasn't changed since it was stored."""
-    cache_key = _cache_key(filters, key)
-    if cache_key is None:
-        return compute()
-    value = caches["counts"].get(cache_key)
-    if value is None:
-        value = compute()
-        caches["counts"].set(cache_key, value, settings.CATALOGUE_CACHE_SECONDS)
-    return value
-
-
-_seen: dict[str, int | None] = {"version": None}  # the data version this process's cache holds
-
-
-def _cache_key(filters: TrialFilters, key: tuple[Any, ...]) -> str | None:
     if settings.CATALOGUE_CACHE_SECONDS <= 0:
-        return None
-    if "version" not in filters.memo:
-        filters.memo["version"] = DataVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-    version = filters.memo["version"]
-    if version is None:
-        return None
-    if version != _seen["version"]:
-        # Entries of another version are never read again: drop them, so the cache
-        # holds one version's worth, however often ingest moves it.
-        caches["counts"].clear()
-        _seen["version"] = version
-    state = json.dumps([filters.query_items(drop=("sort", "page", "page_size")), key], sort_keys=True, default=str)
-    return f"catalogue:{version}:{hashlib.sha256(state.encode()).hexdigest()}"
+        return compute()
+    return cache.memoize(data_state_for(filters), [filters.query_items(drop=("sort", "page", "page_size")), key], compute)
 
 
 def read_connection():  # type: ignore[no-untyped-def]
@@ -373,6 +355,8 @@ def _count_facets(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]
     for facet, (column, is_array) in FACET_COLUMNS.items():
         sql, sql_params = branch(facet)
         value_expr = "v" if is_array else f"s.{column}"
+        if facet in ("phase", "status"):
+            value_expr = f"COALESCE(s.{column}, '{NOT_STATED}')"
         source = f"({sql}) s" + (f", unnest(s.{column}) v" if is_array else "")
         parts.append(
             f"(SELECT %s AS facet, {value_expr}::text AS value, COUNT(*) AS n FROM {source} "

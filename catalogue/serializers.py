@@ -3,9 +3,9 @@ the `export` command.
 
 Keys (exactly, in this order): see `EXPORT_FIELDS`. Numbers are JSON numbers
 (ages 18 or 0.5, doses in cells/kg), dates are ISO strings, and anything the
-registry does not state is null. Enumerations (status, phase, study_type, sex,
-cell_source) are the catalogue's codes, e.g. "phase1_phase2"; "unknown" is one
-of those codes where the vocabulary has it. Lists are lists (empty when none).
+registry does not state is null (status, phase, study type and sex included:
+never a default). Enumerations (status, phase, study_type, sex, cell_source) are
+the catalogue's codes, e.g. "phase1_phase2". Lists are lists (empty when none).
 Antigens and diseases are canonical names.
 
 CSV has the same columns: lists joined with "; ", `dose_levels` and `raw` as
@@ -31,7 +31,7 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "status", "phase", "study_type", "antigens", "diseases", "disease_categories",
     "min_age_years", "max_age_years", "sex", "dose_min_cells_per_kg", "dose_max_cells_per_kg",
     "dose_levels", "enrollment", "start_date", "completion_date", "registration_date",
-    "sponsor", "countries", "cell_source", "source_url", "source_format", "raw",
+    "registry_updated", "sponsor", "countries", "cell_source", "source_url", "source_format", "raw",
     "curated_fields", "updated_at",
 )  # fmt: skip
 DOSE_LEVEL_FIELDS: tuple[str, ...] = ("arm", "low", "high", "unit", "basis", "raw")
@@ -40,7 +40,8 @@ NESTED_FIELDS = {"dose_levels", "raw"}
 # Columns the export never reads; not loaded.
 EXPORT_DEFERRED_FIELDS: tuple[str, ...] = (
     "parsed", "curation_conflicts", "brief_summary", "inclusion_criteria", "exclusion_criteria",
-    "search_document", "search_vector", "conditions", "interventions",
+    "search_document", "search_vector", "conditions", "interventions", "keywords", "field_sources",
+    "missing_fields",
 )  # fmt: skip
 CHUNK_SIZE = 500
 
@@ -98,6 +99,7 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
         "start_date": _iso(trial.start_date),
         "completion_date": _iso(trial.completion_date),
         "registration_date": _iso(trial.registration_date),
+        "registry_updated": _iso(trial.registry_updated),
         "sponsor": _text(trial.sponsor),
         "countries": list(trial.countries or []),
         "cell_source": trial.cell_source,
@@ -251,15 +253,15 @@ def _trial_schema() -> dict[str, Any]:
         "title": string,
         "official_title": nullable_string,
         "title_zh": nullable_string,
-        "status": string,
-        "phase": string,
+        "status": {**nullable_string, "description": "null: the registry states no status."},
+        "phase": {**nullable_string, "description": "null: the registry states no phase (not_applicable is the registry's own N/A)."},
         "study_type": nullable_string,
         "antigens": {**strings, "description": "Canonical antigen names."},
         "diseases": {**strings, "description": "Canonical disease names."},
         "disease_categories": strings,
         "min_age_years": {**number, "description": "null: no lower limit stated."},
         "max_age_years": {**number, "description": "null: no upper limit stated."},
-        "sex": string,
+        "sex": {**nullable_string, "description": "null: the registry states no sex eligibility."},
         "dose_min_cells_per_kg": number,
         "dose_max_cells_per_kg": number,
         "dose_levels": {
@@ -281,6 +283,7 @@ def _trial_schema() -> dict[str, Any]:
         "start_date": date_,
         "completion_date": date_,
         "registration_date": date_,
+        "registry_updated": {**date_, "description": "The registry's own last-update date of the newest copy held."},
         "sponsor": nullable_string,
         "countries": strings,
         "cell_source": string,

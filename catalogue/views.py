@@ -29,6 +29,8 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
+from catalogue import provenance
+from catalogue.cache import data_state
 from catalogue.filters import FACETS, SORTS, TrialFilterSet
 from catalogue.landscape import landscape_context
 from catalogue.models import Trial
@@ -38,6 +40,7 @@ from catalogue.selectors import (
     TrialFilters,
     cached,
     catalogue_counts,
+    data_state_for,
     facet_counts,
     merged_primary,
     parse_filters,
@@ -163,6 +166,7 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
         "page_links": _page_links(page),
         "export_query": filters.querystring(drop=("page_size",)),
         "requested_page_past_end": filters.page > page.paginator.num_pages,
+        "data_state": data_state_for(filters),
         **_form_state(request, filters),
     }
     return render(request, "catalogue/trial_list.html", context)
@@ -178,6 +182,8 @@ class ComparisonRow:
     raw: list[tuple[str, Any]]  # (registry field, its text or list)
     curated: bool
     note: str = ""
+    missing: bool = False  # no copy of the record we hold carries it
+    source: str = ""  # which copy supplied it, in words
 
 
 RAW_LABELS = {
@@ -193,22 +199,29 @@ RAW_LABELS = {
     "start_date": "start date",
     "completion_date": "completion date",
     "registration_date": "registration date",
+    "last_update_date": "last update",
     "sponsor": "sponsor",
     "countries": "countries",
     "conditions": "conditions",
     "interventions": "interventions",
     "doses": "doses",
 }
+NOT_STATED = "not stated"
 
 
 def _date(value: dt.date | None) -> str:
     return value.strftime("%-d %b %Y") if value else ""
 
 
+def _choice(trial: Trial, field: str) -> str:
+    return getattr(trial, f"get_{field}_display")() if getattr(trial, field) else NOT_STATED
+
+
 def comparison_rows(trial: Trial) -> list[ComparisonRow]:
-    """Every normalized field beside the registry's own text for it."""
+    """Every normalized field beside the registry's own text for it, with the copy it came from."""
     raw = trial.raw or {}
     curated = set(trial.curated_fields or [])
+    missing = set(trial.missing_fields or [])
     antigens = list(trial.antigens.all())
     diseases = list(trial.diseases.all())
 
@@ -221,39 +234,32 @@ def comparison_rows(trial: Trial) -> list[ComparisonRow]:
             items.append((RAW_LABELS.get(key, key), value))
         return items
 
+    def row(label: str, fields: tuple[str, ...], value: str, raw_keys: tuple[str, ...], note: str = "") -> ComparisonRow:
+        return ComparisonRow(
+            label, value, raw_items(*raw_keys), bool(set(fields) & curated), note,
+            missing=all(f in missing for f in fields), source=provenance.field_source(trial, fields[0]),
+        )  # fmt: skip
+
     enrollment = ""
     if trial.enrollment is not None:
         enrollment = str(trial.enrollment) + (f" ({trial.enrollment_type})" if trial.enrollment_type else "")
-    rows = [
-        ComparisonRow("Status", trial.get_status_display(), raw_items("status"), "status" in curated),
-        ComparisonRow("Phase", trial.get_phase_display(), raw_items("phase"), "phase" in curated),
-        ComparisonRow(
-            "Study type",
-            trial.get_study_type_display() if trial.study_type else "",
-            raw_items("study_type"),
-            "study_type" in curated,
-        ),
-        ComparisonRow(
-            "Ages",
-            format_age_range(trial.min_age_years, trial.max_age_years),
-            raw_items("min_age", "max_age", "age_text"),
-            bool({"min_age_years", "max_age_years"} & curated),
+    return [
+        row("Status", ("status",), _choice(trial, "status"), ("status",)),
+        row("Phase", ("phase",), _choice(trial, "phase"), ("phase",)),
+        row("Study type", ("study_type",), _choice(trial, "study_type"), ("study_type",)),
+        row(
+            "Ages", ("min_age_years", "max_age_years"), format_age_range(trial.min_age_years, trial.max_age_years),
+            ("min_age", "max_age", "age_text"),
             note="" if trial.age_limits_stated else "The age filter keeps this trial for any age.",
-        ),
-        ComparisonRow("Sex", trial.get_sex_display(), raw_items("sex"), "sex" in curated),
-        ComparisonRow("Enrollment", enrollment, raw_items("enrollment", "enrollment_type"), "enrollment" in curated),
-        ComparisonRow("Start date", _date(trial.start_date), raw_items("start_date"), "start_date" in curated),
-        ComparisonRow(
-            "Completion date", _date(trial.completion_date), raw_items("completion_date"), "completion_date" in curated
-        ),
-        ComparisonRow(
-            "Registration date",
-            _date(trial.registration_date),
-            raw_items("registration_date"),
-            "registration_date" in curated,
-        ),
-        ComparisonRow("Sponsor", trial.sponsor, raw_items("sponsor"), "sponsor" in curated),
-        ComparisonRow("Countries", ", ".join(trial.countries), raw_items("countries"), "countries" in curated),
+        ),  # fmt: skip
+        row("Sex", ("sex",), _choice(trial, "sex"), ("sex",)),
+        row("Enrollment", ("enrollment",), enrollment, ("enrollment", "enrollment_type")),
+        row("Start date", ("start_date",), _date(trial.start_date), ("start_date",)),
+        row("Completion date", ("completion_date",), _date(trial.completion_date), ("completion_date",)),
+        row("Registration date", ("registration_date",), _date(trial.registration_date), ("registration_date",)),
+        row("Registry last updated", ("registry_updated",), _date(trial.registry_updated), ("last_update_date",)),
+        row("Sponsor", ("sponsor",), trial.sponsor, ("sponsor",)),
+        row("Countries", ("countries",), ", ".join(trial.countries), ("countries",)),
         ComparisonRow(
             "Diseases",
             "; ".join(f"{d.name} ({d.get_category_display().lower()})" for d in diseases),
@@ -263,16 +269,13 @@ def comparison_rows(trial: Trial) -> list[ComparisonRow]:
         ComparisonRow(
             "Target antigens", ", ".join(a.name for a in antigens), raw_items("interventions"), "antigens" in curated
         ),
-        ComparisonRow(
-            "Dose (per kg)",
-            format_dose_range(trial.dose_min_cells_per_kg, trial.dose_max_cells_per_kg),
-            raw_items("doses"),
-            bool({"dose_min_cells_per_kg", "dose_max_cells_per_kg", "dose_levels"} & curated),
+        row(
+            "Dose (per kg)", ("dose_min_cells_per_kg", "dose_max_cells_per_kg"),
+            format_dose_range(trial.dose_min_cells_per_kg, trial.dose_max_cells_per_kg), ("doses",),
             note="" if trial.dose_min_cells_per_kg is not None else "No per-kg dose: dose filters leave this trial out.",
-        ),
+        ),  # fmt: skip
         ComparisonRow("Cell source", trial.get_cell_source_display(), [], "cell_source" in curated),
     ]
-    return rows
 
 
 @require_safe
@@ -286,16 +289,27 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
         # secondary id goes to the canonical address.
         return HttpResponseRedirect(reverse("catalogue:trial_detail", args=[primary.registry_id]))
     merged = [r for r in trial.merged_records.all() if r.pk != trial.pk]
+    sites = list(trial.sites.all())
+    dose_levels = list(trial.dose_levels.all())
     context = {
         "trial": trial,
         "rows": comparison_rows(trial),
         "antigens": list(trial.antigens.all()),
         "diseases": list(trial.diseases.all()),
-        "dose_levels": list(trial.dose_levels.all()),
-        "sites": list(trial.sites.all()),
+        "dose_levels": dose_levels,
+        "sites": sites,
         "merged_records": merged,
         "registry_ids": [trial.registry_id, *(r.registry_id for r in merged)],
         "curated_fields": list(trial.curated_fields or []),
+        "gaps": {
+            "eligibility": provenance.section(trial, ("inclusion_criteria", "exclusion_criteria"),
+                                              trial.inclusion_criteria or trial.exclusion_criteria),
+            "sites": provenance.section(trial, ("sites",), sites),
+            "summary": provenance.section(trial, ("brief_summary",), trial.brief_summary),
+            "doses": provenance.section(trial, ("dose_levels",), dose_levels),
+            "conditions": provenance.section(trial, ("conditions",), trial.conditions),
+        },  # fmt: skip
+        "data_state": data_state(),
     }
     return render(request, "catalogue/trial_detail.html", context)
 
@@ -312,6 +326,7 @@ def landscape_view(request: HttpRequest) -> HttpResponse:
         "list_query": filters.querystring(),
         **landscape_context(filters),
         **_form_state(request, filters),
+        "data_state": data_state_for(filters),
     }
     return render(request, "catalogue/landscape.html", context)
 

@@ -169,8 +169,13 @@ def upsert(
         return "updated" if changed else "unchanged"
 
 
-def refresh(trial: Trial, *, vocab: Vocabularies, actor: str = "renormalize", warnings: list[str] | None = None) -> Outcome:
-    """Re-merge and re-normalize a trial from its stored copies (current vocabularies)."""
+def refresh(
+    trial: Trial, *, vocab: Vocabularies, actor: str = "renormalize", warnings: list[str] | None = None,
+    thorough: bool = False,
+) -> Outcome:
+    """Re-merge and re-normalize a trial from its stored copies (current vocabularies).
+    `thorough`: compare every value with what is stored, related rows included
+    (rebuild), not only with what the registry said last time."""
     with transaction.atomic(savepoint=False):
         locked = _locked(trial.registry, trial.registry_id)
         if locked is None:
@@ -178,7 +183,8 @@ def refresh(trial: Trial, *, vocab: Vocabularies, actor: str = "renormalize", wa
         sources = _active_sources(locked)
         if not sources:
             return "unchanged"
-        changed = _apply(locked, sources, vocab=vocab, document=None, now=timezone.now(), actor=actor, warnings=warnings)
+        changed = _apply(locked, sources, vocab=vocab, document=None, now=timezone.now(), actor=actor,
+                         warnings=warnings, thorough=thorough)  # fmt: skip
         return "updated" if changed else "unchanged"
 
 
@@ -210,7 +216,7 @@ def _merged(sources: list[TrialSource]) -> tuple[Merged, list[Source]]:
 
 def _apply(
     trial: Trial, rows: list[TrialSource], *, vocab: Vocabularies, document: SourceDocument | None, now, actor: str,
-    warnings: list[str] | None,
+    warnings: list[str] | None, thorough: bool = False,
 ) -> bool:
     """Merge `rows` into `trial` and write what changed. True when a value changed."""
     merged, candidates = _merged(rows)
@@ -224,9 +230,15 @@ def _apply(
     conflicts = dict(trial.curation_conflicts or {})
     related: dict[str, Any] = {}
     for field, value in new.items():
-        if field in ("raw", "source_format") or same_value(field, value, old.get(field)):
+        if field in ("raw", "source_format"):
             continue
-        if field in trial.curated_fields:
+        curated = field in trial.curated_fields
+        # Scalars are compared with the stored value itself (free); related rows with
+        # what the registry said last time, unless `thorough` (rebuild) reads them.
+        if curated or (field not in SCALAR_FIELDS and not thorough):
+            if same_value(field, value, old.get(field)):
+                continue
+        if curated:
             curated = field_value(trial, field)
             if not same_value(field, curated, value):
                 conflicts[field] = {

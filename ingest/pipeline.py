@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +17,9 @@ from typing import BinaryIO
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from catalogue.models import DataVersion, SourceDocument, Trial, TrialSource
+from catalogue.cache import deferred_version
+from catalogue.cache import mark_ingested
+from catalogue.models import SourceDocument, Trial, TrialSource
 from ingest.importer import Vocabularies, refresh, store_document, upsert
 from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, parse_document
 
@@ -162,7 +163,7 @@ def ingest_paths(
     relax_commit_durability()
     try:
         # A dry run does all the work in one transaction and rolls it back.
-        with transaction.atomic(durable=False) if dry_run else _no_transaction(), data_version_batches() as tick:
+        with transaction.atomic(durable=False) if dry_run else _no_transaction(), deferred_version() as tick:
             vocab = Vocabularies()
             for index, (name, content) in enumerate(iter_inputs(paths, stdin), start=1):
                 if isinstance(content, ParseError):
@@ -179,51 +180,6 @@ def ingest_paths(
     except _DryRun:
         pass
     return report
-
-
-def mark_ingested() -> None:
-    """Record when an ingest last finished (the "data as of" line shows it)."""
-    from django.utils import timezone
-
-    DataVersion.objects.filter(pk=1).update(last_ingest_at=timezone.now())
-
-
-DATA_VERSION_INTERVAL = 10.0  # seconds
-
-
-@contextmanager
-def data_version_batches(interval: float = DATA_VERSION_INTERVAL) -> Iterator[Callable[[], None]]:
-    """Move the catalogue's data version (which keys cached counts) every `interval`
-    seconds and at the end, instead of at each record's commit.
-
-    Yields `tick()`, to call between records. So cached counts are at most
-    `interval` seconds behind a running ingest, instead of being recomputed
-    several times a second. If the process dies, the next request notices the
-    unannounced commits (`catalogue.selectors`) and moves the version itself.
-    """
-    last = time.monotonic()
-
-    def touch() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT catalogue_touch_data_version()")
-
-    def tick() -> None:
-        nonlocal last
-        if time.monotonic() - last >= interval:
-            touch()
-            last = time.monotonic()
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('catalogue.data_version_deferred', 'on', false)")
-    try:
-        yield tick
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('catalogue.data_version_deferred', 'off', false)")
-            touch()
-        except DatabaseError:
-            pass  # the connection is gone: the session setting went with it
 
 
 def relax_commit_durability() -> None:
@@ -340,7 +296,7 @@ def renormalize(*, progress: Progress | None = None) -> IngestReport:
     """
     report = IngestReport()
     relax_commit_durability()
-    with data_version_batches() as tick:
+    with deferred_version() as tick:
         _refresh_all(report, progress, tick)
     return report
 
@@ -352,7 +308,7 @@ def rebuild(*, progress: Progress | None = None) -> IngestReport:
     any order. Curated fields are kept."""
     report = IngestReport()
     relax_commit_durability()
-    with data_version_batches() as tick:
+    with deferred_version() as tick:
         vocab = Vocabularies()
         documents = SourceDocument.objects.order_by("id")
         total = documents.count()
@@ -361,7 +317,10 @@ def rebuild(*, progress: Progress | None = None) -> IngestReport:
             if progress:
                 progress(index, total * 2)
             tick()
-        _refresh_all(report, (lambda done, n: progress(total + done * total // max(n, 1), total * 2)) if progress else None, tick)
+        _refresh_all(
+            report, (lambda done, n: progress(total + done * total // max(n, 1), total * 2)) if progress else None,
+            tick, thorough=True, actor="rebuild",
+        )  # fmt: skip
     return report
 
 
@@ -390,14 +349,17 @@ def _reparse(document: SourceDocument, report: IngestReport, vocab: Vocabularies
         source.save()
 
 
-def _refresh_all(report: IngestReport, progress: Progress | None, tick: Callable[[], None]) -> None:
+def _refresh_all(
+    report: IngestReport, progress: Progress | None, tick: Callable[[], None], *, thorough: bool = False,
+    actor: str = "renormalize",
+) -> None:
     vocab = Vocabularies()
     trials = Trial.objects.filter(sources__isnull=False).distinct().order_by("id").only("id", "registry", "registry_id")
     total = trials.count()
     for index, trial in enumerate(trials.iterator(chunk_size=500), start=1):
         warnings: list[str] = []
         try:
-            outcome = refresh(trial, vocab=vocab, warnings=warnings)
+            outcome = refresh(trial, vocab=vocab, warnings=warnings, thorough=thorough, actor=actor)
         except (DatabaseError, ValueError) as exc:
             vocab.reload()
             report.fail(f"{trial.registry_id}: not renormalized: {str(exc).splitlines()[0]}")

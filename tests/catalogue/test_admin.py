@@ -206,3 +206,82 @@ def test_registry_markup_renders_escaped_in_the_admin(staff_client, seed_trials)
         body = staff_client.get(url).content.decode()
         assert "<script>alert(" not in body and "<img src=x onerror" not in body
         assert "&lt;script&gt;alert(" in body
+
+
+def _multiline_trial():
+    from tests.factories import make_trial
+
+    return make_trial(
+        antigens=["BCMA"],
+        diseases=[("Multiple myeloma", "hematologic_malignancy")],
+        title="A BCMA CAR-T trial",
+        brief_summary="First paragraph of the summary.\n\nSecond paragraph, after a blank line.\nA third line.",
+        inclusion_criteria="1. Age 18 or more\n2. Measurable disease",
+        conditions=["Multiple Myeloma, Refractory", "Plasma Cell Leukemia, Relapsed"],
+        countries=["China", "United States"],
+        secondary_ids=["ABC-123, version 2"],
+        sponsor="Hospital, Department of Hematology",
+        enrollment=30,
+    )
+
+
+def test_saving_the_change_form_untouched_changes_nothing(staff_client) -> None:
+    trial = _multiline_trial()
+    before = Trial.objects.get(pk=trial.pk)
+    url = f"/admin/catalogue/trial/{trial.pk}/change/"
+    data = form_data(staff_client.get(url).content.decode())
+    # As a browser submits a textarea: CRLF line endings.
+    data = {k: [v.replace("\n", "\r\n") for v in vs] for k, vs in data.items()}
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    after = Trial.objects.get(pk=trial.pk)
+    assert after.curated_fields == []
+    assert TrialChange.objects.filter(trial=trial, actor="curator").count() == 0
+    assert after.updated_at == before.updated_at
+    for field in ("brief_summary", "conditions", "countries", "secondary_ids", "sponsor", "inclusion_criteria", "phase", "sex"):
+        assert getattr(after, field) == getattr(before, field), field
+
+
+def test_changing_only_enrollment_keeps_conditions_with_commas_whole(staff_client) -> None:
+    trial = _multiline_trial()
+    url = f"/admin/catalogue/trial/{trial.pk}/change/"
+    data = form_data(staff_client.get(url).content.decode())
+    data = {k: [v.replace("\n", "\r\n") for v in vs] for k, vs in data.items()}
+    data["enrollment"] = ["42"]
+    response = staff_client.post(url, data)
+    assert response.status_code == 302
+    after = Trial.objects.get(pk=trial.pk)
+    assert after.enrollment == 42
+    assert after.conditions == ["Multiple Myeloma, Refractory", "Plasma Cell Leukemia, Relapsed"]
+    assert after.secondary_ids == ["ABC-123, version 2"]
+    assert after.curated_fields == ["enrollment"]
+    change = TrialChange.objects.get(trial=trial, actor="curator")
+    assert change.changes == {"enrollment": [30, 42]}
+
+
+def test_changing_only_the_antigens_curates_only_the_antigens(staff_client) -> None:
+    from catalogue.models import Antigen
+
+    trial = _multiline_trial()
+    cd19 = Antigen.objects.get_or_create(name="CD19")[0]
+    url = f"/admin/catalogue/trial/{trial.pk}/change/"
+    data = form_data(staff_client.get(url).content.decode())
+    data = {k: [v.replace("\n", "\r\n") for v in vs] for k, vs in data.items()}
+    data["antigens"] = [*data.get("antigens", []), str(cd19.pk)]
+    assert staff_client.post(url, data).status_code == 302
+    after = Trial.objects.get(pk=trial.pk)
+    assert after.curated_fields == ["antigens"]
+    assert after.antigen_names == ["BCMA", "CD19"]
+    assert after.brief_summary == trial.brief_summary
+    assert after.conditions == trial.conditions
+
+
+def test_one_condition_per_line_is_how_a_curator_edits_a_list(staff_client) -> None:
+    trial = _multiline_trial()
+    url = f"/admin/catalogue/trial/{trial.pk}/change/"
+    data = form_data(staff_client.get(url).content.decode())
+    data["conditions"] = ["Multiple Myeloma, Refractory\r\nAmyloidosis, AL type\r\n"]
+    assert staff_client.post(url, data).status_code == 302
+    after = Trial.objects.get(pk=trial.pk)
+    assert after.conditions == ["Multiple Myeloma, Refractory", "Amyloidosis, AL type"]
+    assert after.curated_fields == ["conditions"]

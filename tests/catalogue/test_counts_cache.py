@@ -157,7 +157,7 @@ def test_an_ingest_moves_the_version_once_when_it_ends_not_at_each_record(client
 
 
 def test_a_running_ingest_moves_the_version_on_its_clock():
-    from ingest.pipeline import data_version_batches
+    from catalogue.cache import deferred_version as data_version_batches
 
     before = version()
     with data_version_batches(interval=3600) as tick:

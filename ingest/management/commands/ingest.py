@@ -25,6 +25,9 @@ class Command(BaseCommand):
             self.stderr.write("\r" + " " * 60 + "\r", ending="")
         for problem in report.problems:
             self.stderr.write(f"error: {problem}")
+        if options.get("verbosity", 1) >= 2:
+            for line in report.older_records:
+                self.stdout.write(f"older: {line}")
         prefix = "dry run: would have " if dry_run else ""
         self.stdout.write(prefix + report.summary())
         if not report.ok:

@@ -1,0 +1,140 @@
+"""The one place that knows the data version.
+
+Counts, totals and rendered result pages are cached per filter state and per
+**data version**: a number database triggers move when a transaction that
+changed trials or vocabularies commits (migrations 0006, 0008). A cached value
+is never served after the data changed, and nothing is invalidated by hand.
+
+- `data_state()` reads the version row once per request (with the "data as of"
+  facts kept beside it), from the connection the public pages read.
+- `memoize(state, key, compute)` caches `compute()` under the state's version.
+- `deferred_version()` lets a batch writer (ingest, renormalize, harvest) move
+  the version on its own clock instead of at every record's commit.
+
+A batch writer that dies leaves commits unannounced. The state then also
+carries the newest trial change, and once it is more than `STALE_AFTER` past
+the version's time, the cache key includes it: the next request sees the new
+data without any write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import DatabaseError, connection, connections, router
+
+T = TypeVar("T")
+BATCH_INTERVAL = 10.0  # seconds between version moves of a batch writer
+STALE_AFTER = dt.timedelta(seconds=3 * BATCH_INTERVAL)
+
+
+@dataclass(frozen=True)
+class DataState:
+    """The data version and what the pages say about freshness ("data as of")."""
+
+    version: int | None = None
+    changed_at: dt.datetime | None = None
+    registry_updated_max: dt.date | None = None
+    last_ingest_at: dt.datetime | None = None
+    trials_changed_at: dt.datetime | None = None
+
+    @property
+    def token(self) -> str | None:
+        """What cached values are keyed on; None: don't cache."""
+        if self.version is None:
+            return None
+        if self.trials_changed_at and self.changed_at and self.trials_changed_at - self.changed_at > STALE_AFTER:
+            return f"{self.version}.{self.trials_changed_at.timestamp():.6f}"
+        return str(self.version)
+
+
+def _read_connection():  # type: ignore[no-untyped-def]
+    from catalogue.models import Trial
+
+    return connections[router.db_for_read(Trial)]
+
+
+def data_state() -> DataState:
+    """The current data state: one query, an index lookup for the newest trial change."""
+    with _read_connection().cursor() as cursor:
+        cursor.execute(
+            "SELECT v.version, v.changed_at, v.registry_updated_max, v.last_ingest_at,"
+            " (SELECT t.updated_at FROM catalogue_trial t ORDER BY t.updated_at DESC LIMIT 1)"
+            " FROM catalogue_dataversion v WHERE v.id = 1"
+        )
+        row = cursor.fetchone()
+    return DataState(*row) if row else DataState()
+
+
+_held: dict[str, str | None] = {"token": None}  # the state this process's cache holds
+
+
+def memoize(state: DataState, key: Any, compute: Callable[[], T]) -> T:
+    """`compute()`'s value for `key` (any JSON-able value), from the cache when the
+    data hasn't changed since it was stored. Off when CATALOGUE_CACHE_SECONDS is 0."""
+    token = state.token if settings.CATALOGUE_CACHE_SECONDS > 0 else None
+    if token is None:
+        return compute()
+    if token != _held["token"]:
+        # Entries of another version are never read again: drop them, so the cache
+        # holds one version's worth, however often ingest moves it.
+        caches["counts"].clear()
+        _held["token"] = token
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    cache_key = f"catalogue:{token}:{digest}"
+    value = caches["counts"].get(cache_key)
+    if value is None:
+        value = compute()
+        caches["counts"].set(cache_key, value, settings.CATALOGUE_CACHE_SECONDS)
+    return value
+
+
+def touch_version() -> None:
+    """Move the data version now (and record the newest registry date held)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT catalogue_touch_data_version()")
+
+
+def mark_ingested() -> None:
+    """Record that an ingest or harvest finished (the "data as of" line shows it)."""
+    from django.utils import timezone
+
+    from catalogue.models import DataVersion
+
+    DataVersion.objects.filter(pk=1).update(last_ingest_at=timezone.now())
+
+
+@contextmanager
+def deferred_version(interval: float = BATCH_INTERVAL) -> Iterator[Callable[[], None]]:
+    """For a batch writer: this connection's commits stop moving the data version;
+    it moves every `interval` seconds (call the yielded `tick()` between records)
+    and once at the end. Cached counts are then at most `interval` seconds behind
+    a running batch, instead of going cold several times a second."""
+    last = time.monotonic()
+
+    def tick() -> None:
+        nonlocal last
+        if time.monotonic() - last >= interval:
+            touch_version()
+            last = time.monotonic()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('catalogue.data_version_deferred', 'on', false)")
+    try:
+        yield tick
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('catalogue.data_version_deferred', 'off', false)")
+            touch_version()
+        except DatabaseError:
+            pass  # the connection is gone: the session setting went with it
