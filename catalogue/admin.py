@@ -21,8 +21,8 @@ from django.utils.html import format_html, format_html_join
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
-from catalogue import linking
-from catalogue.models import Antigen, Disease, DoseLevel, Site, SourceDocument, Trial, TrialChange, TrialPair
+from catalogue import jobs, linking
+from catalogue.models import Antigen, Disease, DoseLevel, Job, Site, SourceDocument, Trial, TrialChange, TrialPair
 from catalogue.curation import trial_curate
 from catalogue.trials import CURATABLE_FIELDS, LIST_FIELDS, refresh_denormalized
 from catalogue.trials import field_value as current_value
@@ -383,21 +383,46 @@ class TrialAdmin(admin.ModelAdmin):
 
 
 class RenormalizeMixin:
-    """An admin action that re-applies the vocabularies to every trial (asks first)."""
+    """An admin action that re-applies the vocabularies to every trial (asks first).
+    It runs as a background job (never inside the request): see Jobs."""
 
-    @admin.action(description="Re-apply vocabularies to all trials (renormalize from stored source documents)")
+    @admin.action(description="Re-apply vocabularies to all trials (renormalize from stored copies, in the background)")
     def renormalize_all(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
-        from ingest.pipeline import renormalize
+        from django.contrib import messages
 
         page = confirmed(
             request, self, queryset,
-            "Re-apply the antigen and disease vocabularies to every trial? Curated fields are kept.",
+            "Re-apply the antigen and disease vocabularies to every trial? Curated fields are kept. "
+            "It runs in the background; follow it under Jobs.",
         )  # fmt: skip
         if page:
             return page
-        report = renormalize()
-        self.message_user(request, f"Renormalized: {report.summary()}")
+        try:
+            job = jobs.start("renormalize", user=request.user)
+        except jobs.JobRunning as exc:
+            self.message_user(request, str(exc), level=messages.WARNING)
+            return None
+        self.message_user(request, f"Renormalize started in the background (job {job.pk}): see Jobs for its progress.")
         return None
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Long tasks curators started; read-only."""
+
+    list_display = ("kind", "status", "progress", "requested_by", "created_at", "finished_at")
+    list_filter = ("kind", "status")
+    readonly_fields = ("kind", "status", "requested_by", "created_at", "started_at", "finished_at", "done", "total", "message")
+
+    @admin.display(description="progress")
+    def progress(self, obj: Job) -> str:
+        return f"{obj.done:,} / {obj.total:,}" if obj.total else "—"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Antigen)

@@ -114,16 +114,17 @@ def mark_ingested() -> None:
 
 
 @contextmanager
-def deferred_version(interval: float = BATCH_INTERVAL) -> Iterator[Callable[[], None]]:
+def deferred_version(interval: float | None = None) -> Iterator[Callable[[], None]]:
     """For a batch writer: this connection's commits stop moving the data version;
     it moves every `interval` seconds (call the yielded `tick()` between records)
     and once at the end. Cached counts are then at most `interval` seconds behind
     a running batch, instead of going cold several times a second."""
+    every = BATCH_INTERVAL if interval is None else interval
     last = time.monotonic()
 
     def tick() -> None:
         nonlocal last
-        if time.monotonic() - last >= interval:
+        if time.monotonic() - last >= every:
             touch_version()
             last = time.monotonic()
 

@@ -353,3 +353,27 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"data version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+class Job(models.Model):
+    """A long task started from the admin and run in a process of its own (never in
+    a web request): its progress and outcome, for curators to follow."""
+
+    KIND_CHOICES = (("renormalize", "Re-apply vocabularies (renormalize)"), ("rebuild", "Rebuild from source documents"))
+    STATUS_CHOICES = (("queued", "queued"), ("running", "running"), ("ok", "finished"), ("failed", "failed"))
+
+    kind = models.CharField(max_length=32, choices=KIND_CHOICES)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default="queued", db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.status})"

@@ -87,3 +87,17 @@ def parse_database_url(url: str, variable: str = "DATABASE_URL") -> dict:
 def local_database_url(base_dir: Path) -> str:
     """The project's own cluster (scripts/db.sh): a socket under .pgdata/run."""
     return f"postgres://postgres@/catalogue?host={base_dir / '.pgdata' / 'run'}"
+
+
+def database_url(config: dict) -> str:
+    """Inverse of `parse_database_url` for a DATABASES entry (a child process started
+    by the app must reach exactly the database the app uses)."""
+    from urllib.parse import quote, urlencode
+
+    user = quote(config.get("USER") or "", safe="")
+    password = quote(config.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = config.get("HOST") or ""
+    query = {"host": host} if host.startswith("/") else {}
+    netloc = "" if host.startswith("/") else host + (f":{config['PORT']}" if config.get("PORT") else "")
+    return f"postgres://{credentials}{netloc}/{quote(config['NAME'], safe='')}" + (f"?{urlencode(query)}" if query else "")

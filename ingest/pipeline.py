@@ -21,7 +21,8 @@ from catalogue.cache import deferred_version
 from catalogue.cache import mark_ingested
 from catalogue.models import SourceDocument, Trial, TrialSource
 from ingest.importer import Vocabularies, refresh, store_document, upsert
-from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, parse_document
+from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, ParseResult, parse_document
+from ingest.records import TrialRecord
 
 Progress = Callable[[int, int], None]
 MAX_PROBLEMS_PER_FILE = 100
@@ -82,6 +83,11 @@ class _FileProblems:
         self.count += 1
         if self.count <= MAX_PROBLEMS_PER_FILE:
             self.report.problems.append(" ".join(f"{self.name}: {message}".split()))
+
+    def omitted(self, count: int) -> None:
+        """Problems the parser only counted."""
+        self.count += count
+        self.report.failed += count
 
     def close(self) -> None:
         if self.count > MAX_PROBLEMS_PER_FILE:
@@ -215,47 +221,63 @@ def ingest_document(
     except ParseError as exc:
         report.fail(f"{display}: {exc}")
         return
+    document = None
+    records = iter(result.records)
+    while True:
+        try:
+            record = next(records, None)
+        except ParseError as exc:  # a streamed document can turn out unreadable part-way
+            problems.fail(str(exc))
+            break
+        if record is None:
+            break
+        document, outcome = _store(record, content, result, display, document, vocab, problems)
+        if outcome is not None:
+            report.add(outcome)
+            if outcome == "created":
+                report.created_ids.append(record.registry_id)
+            elif outcome == "older":
+                report.older_records.append(
+                    f"{display}: {record.registry_id}: record of {record.last_update_date}; a newer copy is held"
+                )
+        tick()
     for problem in result.problems:
         problems.fail(problem)
-    document = None
-    for record in result.records:
-        warnings: list[str] = []
-        for attempt in (1, 2):
-            try:
-                with transaction.atomic():
-                    if document is None:
-                        document = store_document(
-                            content, format=record.source_format, parser_version=result.version, filename=display
-                        )
-                    outcome = upsert(record, vocab=vocab, document=document, parser_version=result.version, warnings=warnings)
-                break
-            except IntegrityError as exc:
-                # Another ingest created the same trial first: this record is then an update.
-                if attempt == 2 or "trial_registry_id_unique" not in str(exc):
-                    outcome = _failed(problems, record.registry_id, exc, vocab)
-                    break
-                vocab.reload()
-            except DatabaseError as exc:
-                outcome = _failed(problems, record.registry_id, exc, vocab)
-                break
-            except Exception as exc:  # a normalizer bug must cost one record, not the run
-                problems.fail(f"{record.registry_id}: cannot normalize: {type(exc).__name__}: {exc}")
-                outcome = None
-                break
-        if outcome is None:
-            document = None
-            continue
-        for warning in warnings:
-            problems.note(warning)
-        report.add(outcome)
-        if outcome == "created":
-            report.created_ids.append(record.registry_id)
-        elif outcome == "older":
-            report.older_records.append(
-                f"{display}: {record.registry_id}: record of {record.last_update_date}; a newer copy is held"
-            )
-        tick()
+    problems.omitted(result.problems.omitted)
     problems.close()
+
+
+def _store(
+    record: TrialRecord, content: bytes, result: ParseResult, display: str, document: SourceDocument | None,
+    vocab: Vocabularies, problems: _FileProblems,
+) -> tuple[SourceDocument | None, str | None]:
+    """Upsert one record in its own transaction: (the stored document, the outcome or None)."""
+    warnings: list[str] = []
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                if document is None:
+                    document = store_document(
+                        content, format=record.source_format, parser_version=result.version, filename=display
+                    )
+                outcome = upsert(record, vocab=vocab, document=document, parser_version=result.version, warnings=warnings)
+            break
+        except IntegrityError as exc:
+            # Another ingest created the same trial first: this record is then an update.
+            if attempt == 1 and "trial_registry_id_unique" in str(exc):
+                vocab.reload()
+                continue
+            _failed(problems, record.registry_id, exc, vocab)
+            return None, None
+        except DatabaseError as exc:
+            _failed(problems, record.registry_id, exc, vocab)
+            return None, None
+        except Exception as exc:  # a normalizer bug must cost one record, not the run
+            problems.fail(f"{record.registry_id}: cannot normalize: {type(exc).__name__}: {exc}")
+            return None, None
+    for warning in warnings:
+        problems.note(warning)
+    return document, outcome
 
 
 def _failed(problems: _FileProblems, registry_id: str, exc: Exception, vocab: Vocabularies) -> None:

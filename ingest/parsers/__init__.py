@@ -8,7 +8,7 @@ page parsers never claim a document another parser knows.
 from __future__ import annotations
 
 from ingest.parsers import chictr, ctgov_classic, ctgov_modern, ctgov_v2, ctgov_xml, ictrp_xml
-from ingest.parsers.base import MAX_DOCUMENT_BYTES, ParseError, Parser, ParseResult, decode
+from ingest.parsers.base import MAX_DOCUMENT_BYTES, ParseError, Parser, ParseResult, Problems, decode
 
 PARSERS: tuple[type[Parser], ...] = (
     chictr.ChictrParser,
@@ -43,7 +43,7 @@ def detect(text: str) -> Parser:
 
 def parse_document(content: bytes, *, format: str | None = None) -> ParseResult:
     """Decode, detect (or force `format`) and parse one document."""
-    text, problems = decode(content)
+    text, decode_problems = decode(content)
     parser = get_parser(format) if format else detect(text)
     try:
         records = parser.parse(text)
@@ -51,9 +51,11 @@ def parse_document(content: bytes, *, format: str | None = None) -> ParseResult:
         raise
     except Exception as exc:  # a parser bug must still be one clear line, never a traceback
         raise ParseError(f"{parser.name} parser failed: {type(exc).__name__}: {exc}") from exc
-    if not records:
+    if isinstance(records, list) and not records:
         raise ParseError(f"{parser.name}: no trial found in document")
-    return ParseResult(records, [*problems, *parser.problems], parser.name, parser.version)
+    problems = parser.problems if isinstance(parser.problems, Problems) else Problems(parser.problems)
+    problems[:0] = decode_problems
+    return ParseResult(records, problems, parser.name, parser.version)
 
 
 __all__ = [

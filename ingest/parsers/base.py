@@ -9,11 +9,36 @@ from __future__ import annotations
 import codecs
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import ClassVar
 
 from ingest.records import ParseError, TrialRecord
 
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024  # the bulk API v2 page is ~4.4 MB; a 30 MB file is refused
+MAX_PROBLEMS = 100  # problem lines kept per document; the rest are counted
+
+
+class Problems(list):
+    """One line per problem of a document: the first `MAX_PROBLEMS` kept, the rest
+    only counted (8 million bad studies must not cost 8 million strings)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.omitted = 0
+
+    def append(self, line: str) -> None:
+        if len(self) < MAX_PROBLEMS:
+            super().append(line)
+        else:
+            self.omitted += 1
+
+    def extend(self, lines) -> None:
+        for line in lines:
+            self.append(line)
+
+    @property
+    def total(self) -> int:
+        return len(self) + self.omitted
 
 
 class Parser(ABC):
@@ -30,7 +55,7 @@ class Parser(ABC):
     version: ClassVar[str] = "1"
 
     def __init__(self) -> None:
-        self.problems: list[str] = []
+        self.problems: Problems = Problems()
 
     @classmethod
     @abstractmethod
@@ -44,10 +69,14 @@ class Parser(ABC):
 
 @dataclass
 class ParseResult:
-    """What one document gave: its records, one line per problem, and the parser."""
+    """What one document gave: its records, one line per problem, and the parser.
 
-    records: list[TrialRecord]
-    problems: list[str] = field(default_factory=list)
+    `records` may be an iterator that reads the document as it goes (a page of
+    thousands of studies); `problems` then fills while it is consumed, and a
+    ParseError may come from the iteration itself."""
+
+    records: Iterable[TrialRecord]
+    problems: Problems = field(default_factory=Problems)
     parser: str = ""
     version: str = ""
 

@@ -183,17 +183,42 @@ def test_curated_antigens_revert_to_the_parsed_targets(staff_client, seed_trials
     assert sorted(trial.antigen_names) == ["B7-H3", "GD2"]
 
 
-def test_renormalize_runs_from_the_vocabulary_admin_after_confirmation(staff_client, seed_trials) -> None:
-    from catalogue.models import Disease
+@pytest.mark.django_db(transaction=True)
+def test_renormalize_runs_in_the_background_after_confirmation_never_in_the_request(staff_client, seed_trials) -> None:
+    import time
+
+    from catalogue.models import Disease, Job
 
     Disease.objects.create(name="Bone and soft tissue sarcoma", category="solid_tumor", synonyms=["bone and soft tissue sarcomas"])
     data = {"action": "renormalize_all", "_selected_action": [Disease.objects.first().pk]}
     page = staff_client.post("/admin/catalogue/disease/", data)
     assert page.status_code == 200 and b"Yes, I" in page.content
-    assert "Bone and soft tissue sarcoma" not in Trial.objects.get(registry_id="ChiCTR2500108722").disease_names
     done = staff_client.post("/admin/catalogue/disease/", {**data, "confirmed": "yes"}, follow=True)
-    assert b"Renormalized: created 0, updated 1" in done.content
+    assert b"started in the background" in done.content
+    # The request returned before the work: a second start is refused while it runs.
+    job = Job.objects.get(kind="renormalize")
+    deadline = time.monotonic() + 90
+    while Job.objects.get(pk=job.pk).status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    job.refresh_from_db()
+    assert job.status == "ok", job.message
+    assert "updated 1" in job.message
     assert "Bone and soft tissue sarcoma" in Trial.objects.get(registry_id="ChiCTR2500108722").disease_names
+    listing = staff_client.get("/admin/catalogue/job/")
+    assert listing.status_code == 200 and b"finished" in listing.content
+
+
+def test_a_second_renormalize_is_refused_while_one_is_queued(staff_client, seed_trials) -> None:
+    from catalogue import jobs
+    from catalogue.models import Disease, Job
+
+    Job.objects.create(kind="renormalize", status="running")
+    data = {"action": "renormalize_all", "_selected_action": [Disease.objects.first().pk], "confirmed": "yes"}
+    response = staff_client.post("/admin/catalogue/disease/", data, follow=True)
+    assert b"already running" in response.content
+    assert Job.objects.filter(kind="renormalize").count() == 1
+    with pytest.raises(jobs.JobRunning):
+        jobs.start("renormalize")
 
 
 def test_registry_markup_renders_escaped_in_the_admin(staff_client, seed_trials) -> None:

@@ -188,3 +188,51 @@ def test_a_repeated_api_page_is_served_from_the_cache_with_links_for_its_host(
     assert again["results"] == first["results"] and again["facets"] == first["facets"]
     assert again["count"] == 3
     assert again["next"].startswith("http://mirror.example.org/api/trials/?")
+
+
+def test_a_long_document_moves_the_version_between_its_records(monkeypatch, tmp_path):
+    """A 2,587-study page used to move the version only after linking, a minute later."""
+    import json
+
+    from catalogue import cache
+    from ingest.pipeline import ingest_paths
+    from tests.conftest import corpus_path
+
+    bulk = json.loads(corpus_path("bulk", "ctgov-cart-snapshot-2026-08-22.json").read_bytes())
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"studies": bulk["studies"][:5]}))
+    seen: list[int] = []
+    touch = cache.touch_version
+
+    def recording_touch() -> None:
+        touch()
+        seen.append(version())
+
+    monkeypatch.setattr(cache, "touch_version", recording_touch)
+    monkeypatch.setattr(cache, "BATCH_INTERVAL", 0.0)
+    report = ingest_paths([str(page)])
+    assert report.created == 5
+    # Moved after records, during linking, and at the end: not once at the very end.
+    assert len(seen) >= 6
+    assert seen == sorted(seen)
+
+
+def test_commits_a_killed_batch_never_announced_still_reach_the_next_request(client, cache_on):
+    """A batch writer killed mid-run leaves its last commits without a version move:
+    once they are older than the batch interval allows, the cache key changes."""
+    import datetime as dt
+
+    from django.db import connection
+
+    make_trial(antigens=["CD19"])
+    assert client.get(API, {"antigen": "CD19"}).json()["count"] == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('catalogue.data_version_deferred', 'on', false)")
+    try:
+        make_trial(antigens=["CD19"])  # committed, version not moved: the "killed" writer
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('catalogue.data_version_deferred', 'off', false)")
+    assert client.get(API, {"antigen": "CD19"}).json()["count"] == 1  # within the interval: still the cached count
+    DataVersion.objects.filter(pk=1).update(changed_at=Trial.objects.latest("updated_at").updated_at - dt.timedelta(minutes=5))
+    assert client.get(API, {"antigen": "CD19"}).json()["count"] == 2

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from catalogue.jobs import Reporter
 from ingest.pipeline import rebuild
 
 
@@ -14,11 +15,28 @@ class Command(BaseCommand):
         "Curated fields are kept."
     )
 
-    def handle(self, *args, **options) -> None:
-        progress = self._progress if self.stderr._out.isatty() else None
-        report = rebuild(progress=progress)
-        if progress:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--job", type=int, default=None, help="report progress on this admin job (set by the admin)")
+
+    def handle(self, *args, job: int | None = None, **options) -> None:
+        reporter = Reporter(job)
+        tty = self.stderr._out.isatty()
+
+        def progress(done: int, total: int) -> None:
+            reporter.progress(done, total)
+            if tty:
+                filled = 30 * done // max(total, 1)
+                self.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", ending="")
+                self.stderr.flush()
+
+        try:
+            report = rebuild(progress=progress)
+        except Exception as exc:
+            reporter.finish(False, f"{type(exc).__name__}: {exc}")
+            raise
+        if tty:
             self.stderr.write("\r" + " " * 60 + "\r", ending="")
+        reporter.finish(report.ok, "\n".join([report.summary(), *report.problems[:50]]))
         for problem in report.problems:
             self.stderr.write(f"error: {problem}")
         for warning in report.warnings:
@@ -26,9 +44,3 @@ class Command(BaseCommand):
         self.stdout.write(f"rebuilt: {report.summary()}")
         if not report.ok:
             raise CommandError(f"{report.failed} failed", returncode=1)
-
-    def _progress(self, done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        self.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending="")
-        self.stderr.flush()
