@@ -7,10 +7,13 @@ page parsers never claim a document another parser knows.
 
 from __future__ import annotations
 
-from ingest.parsers import chictr, ctgov_classic, ctgov_modern, ctgov_v2, ctgov_xml, ictrp_xml
+from ingest.parsers import chictr, ctgov_classic, ctgov_modern, ctgov_v2, ctgov_xml, ictrp_csv, ictrp_xml
 from ingest.parsers.base import MAX_DOCUMENT_BYTES, ParseError, Parser, ParseResult, Problems, decode
 
 PARSERS: tuple[type[Parser], ...] = (
+    # First: its detection reads only the header line, while the page parsers
+    # search a wide window for words an export's cells can contain.
+    ictrp_csv.IctrpCsvParser,
     chictr.ChictrParser,
     ctgov_v2.CtgovV2Parser,
     ctgov_classic.CtgovClassicParser,
