@@ -619,7 +619,7 @@ class CtgovV2Parser(Parser):
     """
 
     name = "ctgov_v2"
-    version = "1"
+    version = "2"
 
     def __init__(self) -> None:
         self.problems: list[str] = []
