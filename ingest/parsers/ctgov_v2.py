@@ -582,11 +582,12 @@ def _study_id(study: dict[str, Any]) -> str:
 
 def _is_complete(item: Any) -> bool:
     """A full study record (the API's answer without a `fields=` filter), as opposed to a
-    partial copy: the full record always carries the derived section."""
+    partial copy: the full record always carries the derived section. `hasResults`
+    alone proves nothing: a `fields=` answer may ask for it and nothing else."""
     if not isinstance(item, dict):
         return False
     study = item.get("Study", item) if isinstance(item.get("Study"), dict) else item
-    return "derivedSection" in study or "hasResults" in study or "DerivedSection" in study
+    return "derivedSection" in study or "DerivedSection" in study
 
 
 def _builder_for(item: Any) -> tuple[Builder | None, dict[str, Any] | None]:

@@ -195,6 +195,7 @@ def test_absent_phases_give_an_empty_phase_in_a_full_study() -> None:
 def test_absent_phases_leave_the_phase_absent_in_a_partial_study() -> None:
     study = fixture_study()
     del study["hasResults"]
+    del study["derivedSection"]
     del study["protocolSection"]["designModule"]["phases"]
     [record], problems = parse(study)
     assert record.phase is None
@@ -629,3 +630,14 @@ def test_legacy_v1_corpus_study_gives_contacts_officials_and_no_results() -> Non
     assert record.has_results == "false"
     [site] = record.sites
     assert (site.city, site.zip, site.latitude) == ("Hefei", "", None)
+
+
+def test_a_fields_answer_with_has_results_but_no_derived_section_stays_partial() -> None:
+    study = fixture_study()
+    del study["derivedSection"]
+    del study["protocolSection"]["designModule"]["phases"]
+    del study["protocolSection"]["conditionsModule"]
+    [record], problems = parse(study)
+    assert problems == []
+    assert record.has_results == "false"
+    assert (record.phase, record.conditions, record.keywords) == (None, None, None)
