@@ -4,7 +4,8 @@ Also reads the older internal archive schema (``<clinical_study><study_id>``,
 ``<textblock>`` wrappers, ``status_block``, ``phase_block``, ``primary_name``...)
 served by the ClinicalTrials.gov archive. Values are the registry's own text,
 stripped of XML layout whitespace: short fields are collapsed to one line,
-text blocks are dedented.
+text blocks are dedented. An element the document leaves out is absent (None);
+one it carries empty is empty ("" / []).
 """
 
 from __future__ import annotations
