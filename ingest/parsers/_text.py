@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from ingest.parsers.ctgov_v2 import split_criteria as split_ctgov_criteria
-from ingest.records import SiteRecord
+from ingest.records import Contact, SiteRecord
 
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote body center dd details dialog div dl dt fieldset figcaption figure "
@@ -266,6 +267,13 @@ def split_address(address: str, country_hint: str = "") -> tuple[str, str, str]:
     return named[0], ", ".join(named[1:-1]), named[-1]
 
 
+def address_zip(address: str) -> str | None:
+    """The postal code of a "City, State, Country, Zip" line: its last part after the
+    city holding a digit; None when the line has none."""
+    parts = _parts(address)[1:]
+    return next((p for p in reversed(parts) if _ZIP.search(p)), None)
+
+
 def _parts(line: str) -> list[str]:
     return [p.strip() for p in line.split(",") if p.strip()]
 
@@ -282,35 +290,85 @@ def _is_address(line: str, country: str) -> bool:
     return not country or country.lower() in [p.lower() for p in parts[1:]] or bool(_ZIP.search(parts[-1]))
 
 
-def read_sites(entries: Sequence[str], known_countries: Sequence[str] = ()) -> list[SiteRecord]:
+@dataclass
+class SiteNote:
+    """What a page says next to one location line: the site's recruitment status and
+    its contacts (None: the page says nothing of them there)."""
+
+    status: str | None = None
+    contacts: list[Contact] | None = None
+
+    def add_contact(self, contact: Contact) -> None:
+        self.contacts = [*(self.contacts or []), contact]
+
+
+def _site(facility: str, notes: list[SiteNote], **place: str | None) -> SiteRecord:
+    status = next((n.status for n in notes if n.status is not None), None)
+    contacts = [c for n in notes for c in n.contacts or []]
+    carried = any(n.contacts is not None for n in notes)
+    return SiteRecord(institution=facility, status=status, contacts=contacts if carried else None, **place)
+
+
+def read_sites(
+    entries: Sequence[str], known_countries: Sequence[str] = (), notes: Sequence[SiteNote] | None = None
+) -> list[SiteRecord]:
     """Sites from location lines: "[Country, State]", "Facility", "City, State, Country, Zip"...
 
     A line whose first part reappears as a later part of a following address is a
     country (and state) group header; a line after a facility with several comma
     parts is that facility's address; anything else starts a new facility.
+    `notes[i]` (if given) holds the status and contacts the page shows with
+    `entries[i]`; a site takes those of its facility line and its address line.
     """
+    note = (lambda i: notes[i]) if notes is not None else (lambda i: SiteNote())
     sites: list[SiteRecord] = []
-    country = ""
-    facility: str | None = None
+    country: str | None = None
+    facility: int | None = None
     for i, line in enumerate(entries):
-        if facility is not None and _is_address(line, country):
+        if facility is not None and _is_address(line, country or ""):
             lowered = [p.lower() for p in _parts(line)[1:]]
             hint = country or next((c for c in known_countries if c.lower() in lowered), "")
             city, state, site_country = split_address(line, hint)
-            sites.append(SiteRecord(institution=facility, city=city, state=state, country=site_country))
+            sites.append(
+                _site(entries[facility], [note(facility), note(i)], city=city, state=state, country=site_country,
+                      zip=address_zip(line))
+            )
             facility = None
             continue
         if _is_group_header(entries, i):
             if facility is not None:
-                sites.append(SiteRecord(institution=facility, country=country))
+                sites.append(_site(entries[facility], [note(facility)], country=country))
             country, facility = _parts(line)[0], None
             continue
         if facility is not None:
-            sites.append(SiteRecord(institution=facility, country=country))
-        facility = line
+            sites.append(_site(entries[facility], [note(facility)], country=country))
+        facility = i
     if facility is not None:
-        sites.append(SiteRecord(institution=facility, country=country))
+        sites.append(_site(entries[facility], [note(facility)], country=country))
     return sites
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A phone number: digits with the usual separators (at least six digits), an extension.
+_PHONE = re.compile(r"\+?\(?\d[\d ()./-]{4,40}\d(?:\s*(?:ext\.?|x|extension)\s*\d{1,6})?", re.IGNORECASE)
+
+
+def read_contact(text: str, role: str) -> Contact:
+    """A contact from one line such as "Jane Roe, MD | 626-555-0100 ext. 12 | jroe@example.org"
+    (cells or plain spaces between the parts): the e-mail, the phone, the name before them."""
+    text = " ".join(cells(text))
+    email_match = _EMAIL.search(text)
+    email = email_match.group(0) if email_match else None
+    if email_match:
+        text = text[: email_match.start()] + " " + text[email_match.end() :]
+    phone = None
+    for match in _PHONE.finditer(text):
+        if sum(ch.isdigit() for ch in match.group(0)) >= 6:
+            phone = clean_line(match.group(0))
+            text = text[: match.start()] + " " + text[match.end() :]
+            break
+    name = clean_line(text).strip(" ,;|")
+    return Contact(role=role, name=name or None, phone=phone, email=email)
 
 
 def leading_number(value: str) -> str:
@@ -351,14 +409,22 @@ def is_blurb(line: str, *, list_section: bool = False) -> bool:
     return prose and bool(_BLURB_WORDS.search(line))
 
 
-def unique(items: Iterable[str]) -> list[str]:
-    """Items in first-seen order without duplicates or blanks."""
+def unique(items: Iterable[str | None]) -> list[str]:
+    """Items in first-seen order without duplicates, blanks or absent (None) items."""
     seen: dict[str, None] = {}
     for item in items:
-        item = item.strip()
+        item = (item or "").strip()
         if item and item not in seen:
             seen[item] = None
     return list(seen)
+
+
+def first_value(*values: str | None) -> str | None:
+    """The first non-empty value; else "" if any value was carried; else None (absent)."""
+    for value in values:
+        if value:
+            return value
+    return "" if any(v is not None for v in values) else None
 
 
 def join_lines(lines: Iterable[str]) -> str:

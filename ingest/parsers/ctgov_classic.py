@@ -6,6 +6,8 @@ interventions / phase, arms / interventions, and locations. Text renderings of t
 page separate table cells with `|`. HTML is rendered to the same kind of lines
 (`_text.html_lines`), so one walker reads both; the archive layout
 (`table.info` of `<th>label</th><td>value</td>` rows) is read by the same walker.
+A label or section the page leaves out is absent (None); a label shown without a
+value is empty ("" / []).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from dataclasses import dataclass, field
 
 from ingest.parsers import _text
 from ingest.parsers.base import Parser
-from ingest.records import Arm, Intervention, ParseError, SiteRecord, TrialRecord
+from ingest.parsers.ctgov_v2 import contact_role
+from ingest.records import Arm, Contact, Intervention, ParseError, Reference, SiteRecord, TrialRecord
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ _LABELS: tuple[_Label, ...] = (
     _label("status", r"Status", inline=False),
     _label("first_posted", r"First\s+Posted|(?:Study\s+)?First\s+Received|First\s+Submitted"),
     _label("last_update", r"Last\s+Update\s+Posted|Last\s+Updated?|Updated"),
+    _label("results_posted", r"Results\s+First\s+(?:Posted|Received)|First\s+Received\s+Results"),
     _label("last_verified", r"Last\s+Verified|Verification\s+Date|Record\s+Verification\s+Date"),
     _label("study_type", r"Study\s+Type"),
     _label("enrollment", rf"{_STATE}Enrollment"),
@@ -179,14 +183,15 @@ class _Page:
             return False
         return not block or bool(found.values) or found.key == block or found.key not in _WEAK_LABELS
 
-    def value(self, key: str) -> str:
-        """The single-line value of the first `key` field."""
+    def value(self, key: str) -> str | None:
+        """The single-line value of the first `key` field; None when the page has no such label."""
         return self.value_of(self.first(key))
 
-    def value_of(self, found: _Field | None) -> str:
-        """The value in a field's own row, else on the next non-blank line unless that is a label."""
+    def value_of(self, found: _Field | None) -> str | None:
+        """The value in a field's own row, else on the next non-blank line unless that is a label
+        ("" for a label without a value, None for no label)."""
         if found is None:
-            return ""
+            return None
         if found.values:
             return found.values[0]
         for j in range(found.index + 1, min(found.index + 4, len(self.lines))):
@@ -247,6 +252,7 @@ class CtgovClassicParser(Parser):
     """The classic ClinicalTrials.gov study page (ct2/show) and archive pages."""
 
     name = "ctgov_classic"
+    version = "2"
 
     @classmethod
     def detect(cls, text: str) -> bool:
@@ -298,35 +304,39 @@ class CtgovClassicParser(Parser):
         enrollment_value = page.value("enrollment")
         min_age, max_age, age_text = _ages(page)
         inclusion, exclusion, whole = _criteria(page)
-        conditions, interventions, phase = _conditions_table(page)
+        conditions, table_interventions, phase = _conditions_table(page)
         arms, arm_interventions = _arms_table(page)
-        interventions = _merge_interventions(interventions + arm_interventions + _archive_interventions(page))
-        if not arms:
+        archive_interventions = _archive_interventions(page)
+        sources = [found for found in (table_interventions, arm_interventions, archive_interventions) if found is not None]
+        interventions = _merge_interventions([i for found in sources for i in found]) if sources else None
+        if arms is None:
             arms = _archive_arms(page)
             _link_archive_arms(page, arms)
-        sites = _sites(page)
+        sites, contacts = _locations(page)
         sponsor, collaborators = _sponsors(page)
+        results_date = _date(page.value("results_posted"))
         return TrialRecord(
             registry="ctgov",
             registry_id=registry_id,
             source_format=source_format,
-            secondary_ids=_text.unique(i for f in page.all("other_ids") for i in page.items(f)),
-            title=page.value("brief_title") or _title(page, heading),
+            secondary_ids=_items(page, "other_ids"),
+            title=page.value("brief_title") or _title(page, heading) or None,
             official_title=page.value("official_title"),
             acronym=page.value("acronym"),
             brief_summary=_block_text(page, "brief_summary"),
             detailed_description=_block_text(page, "detailed_description"),
             objectives=_objectives(page),
-            keywords=_text.unique(k for f in page.all("keywords") for k in page.items(f)),
+            keywords=_items(page, "keywords"),
             status=_status(page.value("status")),
-            phase=phase or " ".join(_text.unique(v for f in page.all("phase") for v in page.items(f))),
+            phase=_text.first_value(phase, _joined(_items(page, "phase"), " ")),
             study_type=page.value("study_type"),
             min_age=min_age,
             max_age=max_age,
             age_text=age_text,
             sex=page.value("sex"),
-            enrollment=_text.leading_number(enrollment_value),
-            enrollment_type=_enrollment_type(enrollment.label if enrollment else "", enrollment_value),
+            healthy_volunteers=page.value("healthy"),
+            enrollment=None if enrollment_value is None else _text.leading_number(enrollment_value),
+            enrollment_type=None if enrollment is None else _enrollment_type(enrollment.label, enrollment_value or ""),
             start_date=_date(page.value("start_date")),
             completion_date=_date(page.value("completion")),
             primary_completion_date=_date(page.value("primary_completion")),
@@ -334,15 +344,29 @@ class CtgovClassicParser(Parser):
             last_update_date=_date(page.value("last_update")),
             sponsor=sponsor,
             collaborators=collaborators,
-            conditions=conditions or _text.unique(v for f in page.all("condition") for v in page.items(f)),
+            conditions=conditions or _items(page, "condition") or conditions,
             interventions=interventions,
             arms=arms,
             sites=sites,
-            countries=_text.unique(s.country for s in sites),
+            countries=None if sites is None else _text.unique(s.country for s in sites),
+            contacts=contacts,
             inclusion_criteria=inclusion,
             exclusion_criteria=exclusion,
             eligibility_text=whole,
+            references=_references(page),
+            has_results="true" if results_date else ("false" if _says_no_results(page) else None),
+            results_date=results_date,
         )
+
+
+def _items(page: _Page, key: str) -> list[str] | None:
+    """The values of every `key` field as one list; None when the page has no such label."""
+    found = page.all(key)
+    return None if not found else _text.unique(v for f in found for v in page.items(f))
+
+
+def _joined(items: list[str] | None, sep: str) -> str | None:
+    return None if items is None else sep.join(items)
 
 
 def _registry_id(page: _Page, text: str) -> str:
@@ -369,11 +393,13 @@ def _title(page: _Page, heading: str) -> str:
     return ""
 
 
-def _status(value: str) -> str:
-    return re.split(r"\s+Verified\s", value, maxsplit=1)[0].strip()
+def _status(value: str | None) -> str | None:
+    return None if value is None else re.split(r"\s+Verified\s", value, maxsplit=1)[0].strip()
 
 
-def _date(value: str) -> str:
+def _date(value: str | None) -> str | None:
+    if value is None:
+        return None
     value = re.sub(r"\s*Key Record Dates\s*$", "", value, flags=re.IGNORECASE)
     return _text.clean_line(value)
 
@@ -385,7 +411,7 @@ def _enrollment_type(label: str, value: str) -> str:
     return "ACTUAL" if found.group(1).lower() == "actual" else "ESTIMATED"
 
 
-def _ages(page: _Page) -> tuple[str, str, str]:
+def _ages(page: _Page) -> tuple[str | None, str | None, str | None]:
     age_text = page.value("ages")
     min_age, max_age = page.value("min_age"), page.value("max_age")
     if age_text and not (min_age or max_age):
@@ -393,31 +419,35 @@ def _ages(page: _Page) -> tuple[str, str, str]:
     return min_age, max_age, age_text
 
 
-def _block_text(page: _Page, key: str) -> str:
-    blocks = (_text.join_lines(page.block(f)) for f in page.all(key))
+def _block_text(page: _Page, key: str) -> str | None:
+    found = page.all(key)
+    if not found:
+        return None
+    blocks = (_text.join_lines(page.block(f)) for f in found)
     return "\n\n".join(b for b in blocks if b)
 
 
-def _criteria(page: _Page) -> tuple[str, str, str]:
+def _criteria(page: _Page) -> tuple[str | None, str | None, str | None]:
     found = page.first("criteria")
     if found is not None:
         lines = page.block(found)
     else:
         start = next((i for i, c in enumerate(page.firsts) if _text.is_criteria_heading(c)), None)
         if start is None:
-            return "", "", ""
+            return None, None, None
         lines = [page.lines[start]] + page.following(start, stop_at_blank=False, block="criteria")
     return _text.split_criteria(lines)
 
 
-def _objectives(page: _Page) -> str:
-    blocks = [(f.label, _text.join_lines(page.block(f))) for f in page.all("outcome")]
+def _objectives(page: _Page) -> str | None:
+    found = page.all("outcome")
+    blocks = [(f.label, _text.join_lines(page.block(f))) for f in found]
     blocks = [f"{label}:\n{body}" for label, body in blocks if body]
     if blocks:
         return "\n\n".join(blocks)
     start = next((i for i, line in enumerate(page.lines) if _TIME_FRAME.search(line)), None)
     if start is None:
-        return ""
+        return "" if found else None
     lines = [page.lines[start]] + page.following(start, stop_at_blank=True)
     return _text.join_lines(re.sub(r"^[-*•]\s+", "", line) for line in lines)
 
@@ -452,10 +482,11 @@ def _header_index(page: _Page, first: re.Pattern[str], second: str) -> int | Non
     return None
 
 
-def _conditions_table(page: _Page) -> tuple[list[str], list[Intervention], str]:
+def _conditions_table(page: _Page) -> tuple[list[str] | None, list[Intervention] | None, str | None]:
+    """Conditions, interventions and phase of the table under the page header (None without it)."""
     header = _header_index(page, re.compile(r"^Conditions? or disease", re.IGNORECASE), "Intervention")
     if header is None:
-        return [], [], ""
+        return None, None, None
     names = [c.lower() for c in _text.cells(page.lines[header])]
     conditions: list[str] = []
     interventions: list[Intervention] = []
@@ -474,15 +505,16 @@ def _conditions_table(page: _Page) -> tuple[list[str], list[Intervention], str]:
                             interventions.append(Intervention(name=piece.strip()))
             elif name.startswith("phase"):
                 phases.extend(lines)
-    return _text.unique(conditions), interventions, " ".join(_text.unique(phases))
+    has_phase = any(name.startswith("phase") for name in names)
+    return _text.unique(conditions), interventions, " ".join(_text.unique(phases)) if has_phase else None
 
 
-def _arms_table(page: _Page) -> tuple[list[Arm], list[Intervention]]:
+def _arms_table(page: _Page) -> tuple[list[Arm] | None, list[Intervention] | None]:
     header = _header_index(
         page, re.compile(r"^(?:Arms?|Groups?/Cohorts?)$", re.IGNORECASE), "Intervention"
     )
     if header is None:
-        return [], []
+        return None, None
     arms: list[Arm] = []
     interventions: list[Intervention] = []
     for row in _table_rows(page, header, 2):
@@ -513,9 +545,10 @@ def _intervention_cell(lines: list[str]) -> list[Intervention]:
             found.append(Intervention(name=line))
         elif match := _OTHER_NAMES.match(line):
             in_other_names = True
-            found[-1].other_names.extend(n.strip() for n in match.group(1).split(",") if n.strip())
+            found[-1].other_names = [
+                *(found[-1].other_names or []), *(n.strip() for n in match.group(1).split(",") if n.strip())]
         elif in_other_names and re.match(r"^[-*•]\s+", line):
-            found[-1].other_names.append(re.sub(r"^[-*•]\s+", "", line))
+            found[-1].other_names = [*(found[-1].other_names or []), re.sub(r"^[-*•]\s+", "", line)]
         else:
             in_other_names = False
             description.append(line)
@@ -525,23 +558,30 @@ def _intervention_cell(lines: list[str]) -> list[Intervention]:
 
 
 def _merge_interventions(items: list[Intervention]) -> list[Intervention]:
+    """One intervention per name; what one listing leaves out (None) another may give."""
     merged: dict[str, Intervention] = {}
     for item in items:
-        key = item.name.strip().lower()
+        key = (item.name or "").strip().lower()
         if not key:
             continue
         if key not in merged:
-            merged[key] = Intervention(item.name, item.type, item.description, list(item.other_names))
+            other_names = None if item.other_names is None else list(item.other_names)
+            merged[key] = Intervention(item.name, item.type, item.description, other_names)
             continue
         known = merged[key]
-        known.type = known.type or item.type
-        if item.description and item.description not in known.description:
+        known.type = _text.first_value(known.type, item.type)
+        if item.description and item.description not in (known.description or ""):
             known.description = "\n".join(x for x in (known.description, item.description) if x)
-        known.other_names = _text.unique(known.other_names + item.other_names)
+        else:
+            known.description = _text.first_value(known.description, item.description)
+        if item.other_names is not None:
+            known.other_names = _text.unique((known.other_names or []) + item.other_names)
     return list(merged.values())
 
 
-def _archive_arms(page: _Page) -> list[Arm]:
+def _archive_arms(page: _Page) -> list[Arm] | None:
+    if not page.all("arm"):
+        return None
     arms: list[Arm] = []
     for found in page.all("arm"):
         parts = page.items(found)
@@ -549,13 +589,15 @@ def _archive_arms(page: _Page) -> list[Arm]:
             continue
         label = re.sub(r"^Arm Label\s*:\s*", "", parts[0], flags=re.IGNORECASE)
         rest = parts[1:]
-        arm_type = rest[0] if rest and _ARM_TYPE_ONLY.match(rest[0]) else ""
+        arm_type = rest[0] if rest and _ARM_TYPE_ONLY.match(rest[0]) else None
         description = "\n".join(rest[1:] if arm_type else rest)
         arms.append(Arm(label=label, type=arm_type, description=description))
     return arms
 
 
-def _archive_interventions(page: _Page) -> list[Intervention]:
+def _archive_interventions(page: _Page) -> list[Intervention] | None:
+    if not page.all("intervention"):
+        return None
     out: list[Intervention] = []
     for found in page.all("intervention"):
         parts = page.items(found)
@@ -569,8 +611,12 @@ def _archive_interventions(page: _Page) -> list[Intervention]:
     return out
 
 
-def _link_archive_arms(page: _Page, arms: list[Arm]) -> None:
-    by_label = {a.label.lower(): a for a in arms}
+def _link_archive_arms(page: _Page, arms: list[Arm] | None) -> None:
+    if not arms or not page.all("intervention"):
+        return
+    for arm in arms:
+        arm.interventions = []
+    by_label = {(a.label or "").lower(): a for a in arms}
     for found in page.all("intervention"):
         parts = page.items(found)
         if not parts:
@@ -582,8 +628,8 @@ def _link_archive_arms(page: _Page, arms: list[Arm]) -> None:
                     arm.interventions.append(parts[0])
 
 
-def _sponsors(page: _Page) -> tuple[str, list[str]]:
-    collaborators = _text.unique(c for f in page.all("collaborators") for c in page.items(f))
+def _sponsors(page: _Page) -> tuple[str | None, list[str] | None]:
+    collaborators = _items(page, "collaborators")
     sponsor = page.value("sponsor")
     section = next((i for i, c in enumerate(page.firsts) if re.fullmatch(r"Sponsors and Collaborators:?", c, re.I)), None)
     if section is not None:
@@ -595,14 +641,15 @@ def _sponsors(page: _Page) -> tuple[str, list[str]]:
             collaborators = _text.unique(n for n in names if n != sponsor)
     if not sponsor:
         for key in ("responsible_party", "provided_by"):
-            sponsor = _organization_of(page.value(key))
-            if sponsor:
+            organization = _organization_of(page.value(key) or "")
+            if organization:
+                sponsor = organization
                 break
     return sponsor, collaborators
 
 
 def _organization_of(party: str) -> str:
-    """The organization in a responsible-party string ("Name, Title, Organization")."""
+    """The organization in a responsible-party string ("Name, Title, Organization"), or ""."""
     parts = [p.strip() for p in party.split(",") if p.strip()]
     if not parts or parts[0].lower() == "sponsor":
         return ""
@@ -616,21 +663,108 @@ def _organization_of(party: str) -> str:
     return "" if _DEGREE.match(parts[1]) else parts[1]
 
 
-def _sites(page: _Page) -> list[SiteRecord]:
+_CONTACT_LINE = re.compile(r"^Contact\s*:\s*", re.IGNORECASE)
+_NO_LOCATIONS = re.compile(r"^No Contacts or Locations Provided", re.IGNORECASE)
+_SITE_STATUS = re.compile(
+    r"^(?:Recruiting|Not yet recruiting|Active,? not recruiting|Completed|Withdrawn|Terminated|Suspended"
+    r"|Enrolling by invitation|Available|No longer available|Temporarily not available|Approved for marketing"
+    r"|Unknown(?: status)?)$",
+    re.IGNORECASE,
+)
+_NO_RESULTS = re.compile(r"^[-*•]?\s*No Results Posted\b", re.IGNORECASE)
+
+
+def _locations(page: _Page) -> tuple[list[SiteRecord] | None, list[Contact] | None]:
+    """The sites and the trial-level contacts (central contacts and investigators).
+
+    "Contact:" lines before the first location are the study's central contacts;
+    after a location, that site's. A "Principal Investigator: Name" line inside the
+    location list is the site's; one with a separate affiliation cell (the
+    Investigators table) is the study's. Both lists are None when the page has no
+    contacts-and-locations section at all.
+    """
     start = next((i for i, c in enumerate(page.firsts) if _LOCATION_START.match(c)), None)
-    if start is None:
-        return []
-    entries: list[str] = []
-    for j in range(start + 1, len(page.lines)):
-        line = page.firsts[j]
-        found = page.matches[j]
-        if found is not None and found.key in _LOCATION_END:
-            break
-        if not line or found is not None or _SITE_SKIP.match(line):
+    site_investigators: set[int] = set()
+    central: list[Contact] = []
+    sites: list[SiteRecord] | None = None
+    if start is not None:
+        entries: list[str] = []
+        notes: list[_text.SiteNote] = []
+        for j in range(start + 1, len(page.lines)):
+            line = page.firsts[j]
+            found = page.matches[j]
+            if found is not None and found.key in _LOCATION_END:
+                break
+            if not line:
+                continue
+            if found is not None:
+                if found.key == "investigator" and entries and len(found.values) == 1:
+                    site_investigators.add(j)
+                    notes[-1].add_contact(Contact(role=contact_role(found.label, "investigator"), name=found.values[0]))
+                continue
+            if _CONTACT_LINE.match(line):
+                contact = _text.read_contact(_CONTACT_LINE.sub("", page.lines[j], count=1), "central")
+                if entries:
+                    contact.role = "site"
+                    notes[-1].add_contact(contact)
+                else:
+                    central.append(contact)
+                continue
+            if _SITE_SKIP.match(line) or _NO_LOCATIONS.match(line):
+                continue
+            if "@" in line or re.fullmatch(r"[\d\s()+\-.ext/,]+", line):
+                continue
+            if _STOP.match(line):
+                break
+            cells = _text.cells(page.lines[j])
+            status = next((c for c in cells[1:] if _SITE_STATUS.match(c)), None)
+            entries.append(line)
+            notes.append(_text.SiteNote(status=status))
+        sites = _text.read_sites(entries, notes=notes)
+    elif any(_NO_LOCATIONS.match(c) for c in page.firsts):
+        sites = []
+    officials = [
+        Contact(
+            role=contact_role(f.label, "investigator"),
+            name=(f.values[0] if f.values else page.value_of(f)) or None,
+            affiliation=f.values[1] if len(f.values) > 1 else None,
+        )
+        for f in page.all("investigator")
+        if f.index not in site_investigators
+    ]
+    if sites is None and not central and not officials:
+        return None, None
+    return sites, [*central, *officials]
+
+
+def _references(page: _Page) -> list[Reference] | None:
+    """Citations under the page's "Publications" headings, with any PMID they state."""
+    found = False
+    references: list[Reference] = []
+    for i, line in enumerate(page.firsts):
+        kind = _publication_kind(line)
+        if kind is None:
             continue
-        if "@" in line or re.fullmatch(r"[\d\s()+\-.ext/,]+", line):
-            continue
-        if _STOP.match(line):
-            break
-        entries.append(line)
-    return _text.read_sites(entries)
+        found = True
+        for text in page.following(i, stop_at_blank=False):
+            citation = _strip_row(text)
+            if _publication_kind(citation) is not None or re.match(r"^(?:Responsible Party|Layout table)", citation):
+                break
+            pmid = re.search(r"\b(?:PMID|PubMed(?:\s+ID)?)\s*:?\s*(\d{1,9})\b", citation)
+            references.append(Reference(pmid=pmid.group(1) if pmid else None, type=kind, citation=citation))
+    return references if found else None
+
+
+def _publication_kind(line: str) -> str | None:
+    """The reference type a "Publications..." heading announces (API v2 words), or None."""
+    if re.match(r"^Publications of Results\s*:?$", line, re.IGNORECASE):
+        return "RESULT"
+    if re.match(r"^Publications automatically indexed to this study\b", line, re.IGNORECASE):
+        return "DERIVED"
+    if re.match(r"^Publications\s*:?$", line, re.IGNORECASE):
+        return "BACKGROUND"
+    return None
+
+
+def _says_no_results(page: _Page) -> bool:
+    return any(_NO_RESULTS.match(line) for line in page.lines)

@@ -4,7 +4,8 @@ Such a page is a run of headings ("Recruitment Status", "Study Groups", "Eligibi
 Criteria"...) each followed by its value lines. Mirrors put an editorial one-line
 blurb under section headings ("Review the sponsor-provided synopsis..."); those are
 recognised (`_text.is_blurb`) and dropped. HTML is rendered to text lines first
-(`_text.html_lines`), so one reader serves both.
+(`_text.html_lines`), so one reader serves both. A heading the page leaves out is
+absent (None); a heading with nothing under it (or only its blurb) is empty ("" / []).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from ingest.parsers import _text
 from ingest.parsers.base import Parser
 from ingest.parsers.ctgov_classic import CtgovClassicParser
-from ingest.records import Arm, Intervention, ParseError, SiteRecord, TrialRecord
+from ingest.parsers.ctgov_v2 import contact_role
+from ingest.records import Arm, Contact, Intervention, ParseError, SiteRecord, TrialRecord
 
 FIELD, TEXT, LIST, IGNORE = "field", "text", "list", "ignore"
 
@@ -37,6 +39,7 @@ _HEADINGS: tuple[_Heading, ...] = (
     _heading("last_update", FIELD, r"Last\s+Updated?", r"Last\s+Update\s+(?:Posted|Submitted)" + _WHEN),
     _heading("first_posted", FIELD, r"(?:Study\s+)?First\s+Posted" + _WHEN, r"Registration\s+Date"),
     _heading("first_submitted", FIELD, r"(?:Study\s+)?First\s+(?:Submitted|Received)" + _WHEN),
+    _heading("results_posted", FIELD, r"Results\s+First\s+(?:Posted|Submitted)" + _WHEN),
     _heading("status", FIELD, r"Recruitment\s+Status", r"Overall\s+(?:Recruitment\s+)?Status", r"Study\s+Status"),
     _heading("phase", FIELD, r"Clinical\s+Phase", r"(?:Study\s+|Trial\s+)?Phases?"),
     _heading("enrollment", FIELD, r"(?:Total|Target|Estimated|Actual|Anticipated)\s+Enrollment",
@@ -53,10 +56,11 @@ _HEADINGS: tuple[_Heading, ...] = (
     _heading("ages", FIELD, r"Ages?\s+Eligible(?:\s+for\s+Study)?", r"Eligible\s+Ages?", r"Age\s+Range"),
     _heading("sex", FIELD, r"Eligible\s+(?:Sex|Gender)", r"Sex", r"Gender", r"Sex/Gender",
              r"(?:Sexes|Genders)\s+Eligible(?:\s+for\s+Study)?"),
-    _heading("other", FIELD, r"Accepts\s+Healthy\s+Volunteers", r"Allocation(?:\s+Method)?",
+    _heading("healthy", FIELD, r"Accepts\s+Healthy\s+Volunteers", r"Healthy\s+Volunteers"),
+    _heading("other", FIELD, r"Allocation(?:\s+Method)?",
              r"Intervention\s+Model(?:\s+Description)?", r"Primary\s+(?:Study\s+)?Purpose", r"Blinding\s+Strategy",
              r"Masking(?:\s+Description)?", r"Time\s+Perspective", r"Observational\s+Model", r"Study\s+Population",
-             r"Sampling\s+Method", r"Healthy\s+Volunteers"),
+             r"Sampling\s+Method"),
     _heading("brief_summary", TEXT, r"Brief\s+Summary"),
     _heading("detailed_description", TEXT, r"Detailed\s+Description"),
     _heading("eligibility", TEXT, r"Eligibility\s+Criteria", r"Eligibility"),
@@ -73,7 +77,8 @@ _HEADINGS: tuple[_Heading, ...] = (
     _heading("investigators", LIST, r"(?:Principal\s+)?Investigators", r"Study\s+Officials"),
     _heading("locations", LIST, r"Locations", r"Study\s+(?:Locations|Sites)", r"Sites"),
     _heading("countries", LIST, r"Countries", r"Location\s+Countries"),
-    _heading("contacts", LIST, r"Central\s+Contacts", r"Facility\s+Contacts", r"Contacts"),
+    _heading("central_contacts", LIST, r"Central\s+Contacts?", r"Contacts"),
+    _heading("facility_contacts", LIST, r"Facility\s+Contacts?", r"Site\s+Contacts?"),
     _heading("secondary_ids", LIST, r"Other\s+Identifiers", r"Secondary\s+(?:IDs|Identifiers)",
              r"Other\s+Study\s+ID\s+Numbers", r"Other\s+IDs"),
     _heading("ignore", IGNORE, r"Study\s+Results", r"Basic\s+Information", r"Study\s+Design", r"More\s+Related\s+Trials",
@@ -110,7 +115,6 @@ _SPONSOR_ROLE = re.compile(r"^(?:Sponsor\s+)?Role\s*[:：]?\s*(lead|collaborator
 _SPONSOR_CLASS = re.compile(
     r"^(?:INDUSTRY|OTHER|OTHER_GOV|NIH|FED|INDIV|NETWORK|UNKNOWN|AMBIG|Industry|Other|U\.S\. Fed|Individual)$"
 )
-_SITE_STATUS = re.compile(r"^(?:Site\s+)?Status\s*[:：]?\s*\S.*$|^Recruitment\s+Status\s*[:：]", re.IGNORECASE)
 _SITE_NOISE = re.compile(
     r"^(?:Contact\b|Role\s*[:：]|Principal Investigator\b|Sub-?Investigator\b|Phone\b|Email\b|Tel\b)|@",
     re.IGNORECASE,
@@ -216,20 +220,33 @@ def _sections(lines: list[str]) -> tuple[list[str], list[_Section]]:
 
 
 class _Record:
+    """The sections of one page. A key the page has no heading for is absent (None)."""
+
     def __init__(self, sections: list[_Section]) -> None:
         self.sections = sections
 
     def all(self, key: str) -> list[_Section]:
         return [s for s in self.sections if s.key == key]
 
+    def has(self, key: str) -> bool:
+        return any(s.key == key for s in self.sections)
+
     def lines(self, key: str) -> list[str]:
         return [line for s in self.all(key) for line in s.lines]
 
-    def value(self, key: str) -> str:
+    def items(self, key: str) -> list[str] | None:
+        """The unique lines of every `key` section; None without such a section."""
+        return _text.unique(self.lines(key)) if self.has(key) else None
+
+    def text(self, key: str) -> str | None:
+        return _text.join_lines(self.lines(key)) if self.has(key) else None
+
+    def value(self, key: str) -> str | None:
+        """The first line under the first `key` heading; "" for an empty section, None for none."""
         for section in self.all(key):
             if section.lines:
                 return section.lines[0]
-        return ""
+        return "" if self.has(key) else None
 
     def heading(self, key: str) -> str:
         found = self.all(key)
@@ -240,6 +257,7 @@ class CtgovModernParser(Parser):
     """ClinicalTrials.gov records as shown by modern study pages and their mirrors."""
 
     name = "ctgov_modern"
+    version = "2"
 
     @classmethod
     def detect(cls, text: str) -> bool:
@@ -290,58 +308,73 @@ class CtgovModernParser(Parser):
         registry_id = _text.find_nct_id(" ".join(page.lines("nct_id")[:1]))
         if not registry_id:
             raise ParseError(f"{self.name}: no ClinicalTrials.gov identifier (NCT ID) found")
-        countries = _text.unique(page.lines("countries"))
-        interventions = _read_interventions(page.lines("interventions"))
-        arms, arm_interventions = _read_arms(page.lines("arms"), interventions)
-        interventions = _merge(interventions, arm_interventions)
+        countries = page.items("countries")
+        interventions = _read_interventions(page.lines("interventions")) if page.has("interventions") else None
+        arms, arm_interventions = _read_arms(page.lines("arms"), interventions or []) if page.has("arms") else (None, None)
+        if interventions is not None or arm_interventions is not None:
+            interventions = _merge(interventions or [], arm_interventions or [])
         other_names = _text.unique(page.lines("other_names"))
-        if other_names and len(interventions) == 1:
-            interventions[0].other_names = _text.unique(interventions[0].other_names + other_names)
-        sites = _read_sites(page.lines("locations"), countries)
-        sponsor, collaborators = _read_sponsors(page)
-        inclusion, exclusion, whole = _text.split_criteria(page.lines("eligibility"))
+        if other_names and interventions and len(interventions) == 1:
+            interventions[0].other_names = _text.unique((interventions[0].other_names or []) + other_names)
+        sites = _read_sites(page.lines("locations"), countries or []) if page.has("locations") else None
+        contacts = _read_contacts(page, sites)
+        sponsor, sponsor_class, collaborators = _read_sponsors(page)
+        inclusion, exclusion, whole = (
+            _text.split_criteria(page.lines("eligibility")) if page.has("eligibility") else (None, None, None)
+        )
         age_text = page.value("ages")
         min_age, max_age = page.value("min_age"), page.value("max_age")
         if age_text and not (min_age or max_age):
             min_age, max_age = _text.split_age_range(age_text)
         enrollment = page.value("enrollment")
+        results_date = page.value("results_posted")
         return TrialRecord(
             registry="ctgov",
             registry_id=registry_id,
             source_format=source_format,
-            secondary_ids=_text.unique(x for x in page.lines("secondary_ids") if not _ID_META.match(x)),
-            title=page.value("brief_title") or heading or _title(preamble),
+            secondary_ids=None
+            if not page.has("secondary_ids")
+            else _text.unique(x for x in page.lines("secondary_ids") if not _ID_META.match(x)),
+            title=page.value("brief_title") or heading or _title(preamble) or None,
             official_title=page.value("official_title"),
             acronym=page.value("acronym"),
-            brief_summary=_text.join_lines(page.lines("brief_summary")),
-            detailed_description=_text.join_lines(page.lines("detailed_description")),
+            brief_summary=page.text("brief_summary"),
+            detailed_description=page.text("detailed_description"),
             objectives=_objectives(page),
-            keywords=_text.unique(page.lines("keywords")),
+            keywords=page.items("keywords"),
             status=page.value("status"),
-            phase=_phase(page.lines("phase")),
+            phase=_phase(page.lines("phase")) if page.has("phase") else None,
             study_type=page.value("study_type"),
             min_age=min_age,
             max_age=max_age,
             age_text=age_text,
             sex=page.value("sex"),
-            enrollment=_text.leading_number(enrollment),
-            enrollment_type=_enrollment_type(page.heading("enrollment"), enrollment),
+            healthy_volunteers=page.value("healthy"),
+            enrollment=None if enrollment is None else _text.leading_number(enrollment),
+            enrollment_type=None if enrollment is None else _enrollment_type(page.heading("enrollment"), enrollment),
             start_date=page.value("start_date"),
             completion_date=page.value("completion"),
             primary_completion_date=page.value("primary_completion"),
-            registration_date=page.value("first_posted") or page.value("first_submitted"),
+            registration_date=_text.first_value(page.value("first_posted"), page.value("first_submitted")),
             last_update_date=page.value("last_update"),
             sponsor=sponsor,
+            sponsor_class=sponsor_class,
             collaborators=collaborators,
-            conditions=_text.unique(page.lines("conditions")),
+            conditions=page.items("conditions"),
             interventions=interventions,
             arms=arms,
             sites=sites,
-            countries=countries or _text.unique(s.country for s in sites),
+            countries=countries or (None if sites is None else _text.unique(s.country for s in sites)) or countries,
+            contacts=contacts,
             inclusion_criteria=inclusion,
             exclusion_criteria=exclusion,
             eligibility_text=whole,
+            has_results="true" if results_date else ("false" if any(_NO_RESULTS.match(x) for x in lines) else None),
+            results_date=results_date,
         )
+
+
+_NO_RESULTS = re.compile(r"^(?:No Results Posted|Results pending)$", re.IGNORECASE)
 
 
 def _title(preamble: list[str]) -> str:
@@ -365,7 +398,9 @@ def _enrollment_type(heading: str, value: str) -> str:
     return "ACTUAL" if found.group(1).lower() == "actual" else "ESTIMATED"
 
 
-def _objectives(page: _Record) -> str:
+def _objectives(page: _Record) -> str | None:
+    if not page.has("outcomes"):
+        return None
     blocks = [(s.heading.rstrip(":："), _text.join_lines(s.lines)) for s in page.all("outcomes")]
     return "\n\n".join(f"{head}:\n{body}" for head, body in blocks if body)
 
@@ -409,11 +444,11 @@ def _read_interventions(lines: list[str]) -> list[Intervention]:
                 entries.append((line, "", []))
     out: list[Intervention] = []
     for name, kind, description in entries:
-        item = Intervention(name=name, type=kind)
+        item = Intervention(name=name, type=kind or None)
         rest: list[str] = []
         for line in description:
             if match := _OTHER_NAMES_LINE.match(line):
-                item.other_names.extend(n.strip() for n in match.group(1).split(",") if n.strip())
+                item.other_names = [*(item.other_names or []), *(n.strip() for n in match.group(1).split(",") if n.strip())]
             else:
                 rest.append(line)
         item.description = "\n".join(rest)
@@ -428,7 +463,7 @@ def _read_arms(lines: list[str], known: list[Intervention]) -> tuple[list[Arm], 
     groups = [i for i, line in enumerate(lines) if _GROUP_TYPE.match(line)]
     if not groups:
         return _typed_arms(lines)
-    by_name = {k.name.lower(): set(k.description.split("\n")) - {""} for k in known}
+    by_name = {(k.name or "").lower(): set((k.description or "").split("\n")) - {""} for k in known}
     all_known = set().union(*by_name.values()) if by_name else set()
     arms: list[Arm] = []
     found: list[Intervention] = []
@@ -439,6 +474,7 @@ def _read_arms(lines: list[str], known: list[Intervention]) -> tuple[list[Arm], 
             label=header[0] if header else "",
             type=_GROUP_TYPE.match(lines[mark]).group(1).strip(),
             description="\n".join(header[1:]),
+            interventions=[],
         )
         last = n + 1 == len(groups)
         end = groups[n + 1] if not last else len(lines)
@@ -473,10 +509,10 @@ def _typed_arms(lines: list[str]) -> tuple[list[Arm], list[Intervention]]:
             continue
         arm_match = _ARM_LINE.match(line)
         if arm_match and (not arms or arm_match.group(1).lower() != "other"):
-            arms.append(Arm(label=arm_match.group(2).strip(), type=arm_match.group(1)))
+            arms.append(Arm(label=arm_match.group(2).strip(), type=arm_match.group(1), description="", interventions=[]))
             current = None
         elif (typed := _TYPED_INTERVENTION.match(line)) and arms:
-            current = Intervention(name=typed.group(2).strip(), type=typed.group(1))
+            current = Intervention(name=typed.group(2).strip(), type=typed.group(1), description="")
             arms[-1].interventions.append(f"{current.type}: {current.name}")
             found.append(current)
         elif current is not None:
@@ -484,50 +520,124 @@ def _typed_arms(lines: list[str]) -> tuple[list[Arm], list[Intervention]]:
         elif arms:
             arms[-1].description = "\n".join(x for x in (arms[-1].description, line) if x)
     if not arms:
-        return [Arm(label=lines[0], description="\n".join(lines[1:]))], []
+        return [Arm(label=lines[0], description="\n".join(lines[1:]), interventions=[])], []
     return arms, found
 
 
 def _merge(primary: list[Intervention], extra: list[Intervention]) -> list[Intervention]:
-    merged = {i.name.lower(): i for i in primary}
+    merged = {(i.name or "").lower(): i for i in primary}
     out = list(primary)
     for item in extra:
-        known = merged.get(item.name.lower())
+        known = merged.get((item.name or "").lower())
         if known is None:
-            merged[item.name.lower()] = item
+            merged[(item.name or "").lower()] = item
             out.append(item)
             continue
-        known.type = known.type or item.type
-        if item.description and item.description not in known.description:
+        known.type = _text.first_value(known.type, item.type)
+        if item.description and item.description not in (known.description or ""):
             known.description = "\n".join(x for x in (known.description, item.description) if x)
+        else:
+            known.description = _text.first_value(known.description, item.description)
     return out
 
 
-def _read_sponsors(page: _Record) -> tuple[str, list[str]]:
-    """Lead sponsor and collaborators; entries end with "Sponsor Role lead|collaborator" where given."""
-    lead = ""
-    collaborators = list(page.lines("collaborators"))
-    lines = [x for x in page.lines("sponsors") if not _SPONSOR_CLASS.match(x)]
-    if any(_SPONSOR_ROLE.match(x) for x in lines):
-        entry: list[str] = []
-        for line in lines:
-            if not (match := _SPONSOR_ROLE.match(line)):
-                entry.append(line)
-                continue
-            if entry and match.group(1).lower() == "lead" and not lead:
-                lead = entry[0]
-            elif entry:
-                collaborators.append(entry[0])
-            entry = []
-    elif lines:
-        lead, collaborators = lines[0], lines[1:] + collaborators
-    return lead, _text.unique(c for c in collaborators if c != lead)
+def _read_sponsors(page: _Record) -> tuple[str | None, str | None, list[str] | None]:
+    """Lead sponsor, its class and the collaborators. Each entry is a name, an optional
+    class line ("OTHER", "INDUSTRY") and, where given, "Sponsor Role lead|collaborator";
+    without roles the first entry is the lead."""
+    if not page.has("sponsors") and not page.has("collaborators"):
+        return None, None, None
+    names: list[str] = []
+    classes: dict[int, str] = {}
+    roles: dict[int, str] = {}
+    for line in page.lines("sponsors"):
+        if (match := _SPONSOR_ROLE.match(line)) and names:
+            roles[len(names) - 1] = match.group(1).lower()
+        elif _SPONSOR_CLASS.match(line) and names and len(names) - 1 not in classes:
+            classes[len(names) - 1] = line
+        elif not match:
+            names.append(line)
+    lead_index = next((i for i, role in roles.items() if role == "lead"), None)
+    if lead_index is None and names and not roles:
+        lead_index = 0
+    lead = names[lead_index] if lead_index is not None else ("" if page.has("sponsors") else None)
+    collaborators = [name for i, name in enumerate(names) if i != lead_index] + page.lines("collaborators")
+    return lead, classes.get(lead_index), _text.unique(c for c in collaborators if c != lead)
+
+
+_SITE_STATUS_VALUE = re.compile(r"^(?:Site\s+|Recruitment\s+)?Status\s*[:：]?\s*(\S.*)$", re.IGNORECASE)
+_CONTACT_LINE = re.compile(r"^Contact\s*[:：]\s*", re.IGNORECASE)
+_INVESTIGATOR_LINE = re.compile(r"^(Principal Investigator|Sub-?Investigator)\s*[:：]\s*(\S.*)$", re.IGNORECASE)
 
 
 def _read_sites(lines: list[str], countries: list[str]) -> list[SiteRecord]:
-    entries = [
-        line for line in lines
-        if not (_SITE_STATUS.match(line) or _SITE_NOISE.search(line) or _BARE_STATUS.match(line)
-                or re.fullmatch(r"[\d\s()+\-.ext/,]+", line))
-    ]
-    return _text.read_sites(entries, countries)
+    """Sites with the status and contacts written after their facility or address line."""
+    entries: list[str] = []
+    notes: list[_text.SiteNote] = []
+    for line in lines:
+        if (match := _SITE_STATUS_VALUE.match(line)) or _BARE_STATUS.match(line):
+            if notes:
+                notes[-1].status = match.group(1).strip() if match else line
+            continue
+        if _CONTACT_LINE.match(line) or (person := _INVESTIGATOR_LINE.match(line)):
+            if notes:
+                contact = (
+                    _text.read_contact(_CONTACT_LINE.sub("", line, count=1), "site")
+                    if _CONTACT_LINE.match(line)
+                    else Contact(role=contact_role(person.group(1), "investigator"), name=person.group(2).strip())
+                )
+                notes[-1].add_contact(contact)
+            continue
+        if _SITE_NOISE.search(line) or re.fullmatch(r"[\d\s()+\-.ext/,]+", line):
+            continue
+        entries.append(line)
+        notes.append(_text.SiteNote())
+    return _text.read_sites(entries, countries, notes)
+
+
+_ROLE_LINE = re.compile(r"^Role\s*[:：]\s*(.*)$", re.IGNORECASE)
+
+
+def _people(lines: list[str], default_role: str) -> list[Contact]:
+    """Contacts of a list section: each a name line, then "Role: X", then its phone,
+    e-mail or (for an investigator) affiliation lines. Without role lines each line
+    is a contact, and a line of only a phone or e-mail belongs to the one above."""
+    marks = [i for i, line in enumerate(lines) if _ROLE_LINE.match(line)]
+    if not marks:
+        found: list[Contact] = []
+        for line in lines:
+            person = _text.read_contact(line, default_role)
+            if person.name is None and found:
+                found[-1].phone = found[-1].phone or person.phone
+                found[-1].email = found[-1].email or person.email
+            else:
+                found.append(person)
+        return found
+    people: list[Contact] = []
+    for n, mark in enumerate(marks):
+        end = marks[n + 1] - 1 if n + 1 < len(marks) else len(lines)
+        person = _text.read_contact(lines[mark - 1], default_role) if mark else Contact(role=default_role)
+        person.role = contact_role(_ROLE_LINE.match(lines[mark]).group(1), default_role)
+        for line in lines[mark + 1 : end]:
+            detail = _text.read_contact(line, default_role)
+            person.email = person.email or detail.email
+            person.phone = person.phone or detail.phone
+            if detail.name and not (detail.email or detail.phone) and person.affiliation is None:
+                person.affiliation = detail.name
+        people.append(person)
+    return people
+
+
+def _read_contacts(page: _Record, sites: list[SiteRecord] | None) -> list[Contact] | None:
+    """Central contacts and investigators. The facility contacts of a one-site trial
+    are that site's; with several sites the page does not say whose they are, so they
+    stay with the trial (role "site")."""
+    if not any(page.has(key) for key in ("central_contacts", "investigators", "facility_contacts")):
+        return None
+    contacts = _people(page.lines("central_contacts"), "central") + _people(page.lines("investigators"), "investigator")
+    facility = _people(page.lines("facility_contacts"), "site")
+    if facility and sites is not None and len(sites) == 1:
+        sites[0].contacts = [*(sites[0].contacts or []), *facility]
+    else:
+        contacts += facility
+    return contacts

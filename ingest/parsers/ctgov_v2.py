@@ -252,24 +252,7 @@ def _v2_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
         objectives = outcome_text(
             [(r.text(o, "measure", op) or "", r.text(o, "description", op) or "") for items in outcome_lists for o in items or []]
         )
-    sites, countries = _sites_and_countries(
-        None
-        if locations is None
-        else [
-            SiteRecord(
-                institution=r.text(loc, "facility", lp),
-                city=r.text(loc, "city", lp),
-                state=r.text(loc, "state", lp),
-                country=r.text(loc, "country", lp),
-                zip=r.text(loc, "zip", lp),
-                status=r.text(loc, "status", lp),
-                latitude=r.text(r.obj(loc, "geoPoint", lp), "lat", f"{lp}.geoPoint", numbers=True),
-                longitude=r.text(r.obj(loc, "geoPoint", lp), "lon", f"{lp}.geoPoint", numbers=True),
-                contacts=_contacts(r, r.objs(loc, "contacts", lp), f"{lp}.contacts[]", "site"),
-            )
-            for loc in locations
-        ]
-    )
+    sites, countries = _sites_and_countries(None if locations is None else [_v2_site(r, loc, lp) for loc in locations])
     central = _contacts(r, r.objs(contacts_mod, "centralContacts", clp), f"{clp}.centralContacts[]", "central")
     officials = _contacts(r, r.objs(contacts_mod, "overallOfficials", clp), f"{clp}.overallOfficials[]", "investigator")
     interventions = r.objs(arms_mod, "interventions", ap)
@@ -351,6 +334,30 @@ def _v2_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
     )
 
 
+def _v2_site(r: _Reader, loc: dict[str, Any], lp: str) -> SiteRecord:
+    geo = r.obj(loc, "geoPoint", lp)
+    return SiteRecord(
+        institution=r.text(loc, "facility", lp),
+        city=r.text(loc, "city", lp),
+        state=r.text(loc, "state", lp),
+        country=r.text(loc, "country", lp),
+        zip=r.text(loc, "zip", lp),
+        status=r.text(loc, "status", lp),
+        latitude=r.text(geo, "lat", f"{lp}.geoPoint", numbers=True),
+        longitude=r.text(geo, "lon", f"{lp}.geoPoint", numbers=True),
+        contacts=_contacts(r, r.objs(loc, "contacts", lp), f"{lp}.contacts[]", "site"),
+    )
+
+
+def contact_role(registry_role: str | None, default: str) -> str:
+    """Our role word for a contact: `default` ("central", "site"...) for a plain contact,
+    the registry's own role in snake case for anyone else ("principal_investigator")."""
+    word = "_".join((registry_role or "").replace("-", " ").split()).lower()
+    if word == "backup":
+        return f"{default}_backup"
+    return default if word in ("", "contact", "primary") else word
+
+
 def _contacts(r: _Reader, items: list[dict[str, Any]] | None, path: str, role: str) -> list[Contact] | None:
     if items is None:
         return None
@@ -360,7 +367,7 @@ def _contacts(r: _Reader, items: list[dict[str, Any]] | None, path: str, role: s
         ext = r.text(item, "phoneExt", path)
         contacts.append(
             Contact(
-                role=role if role != "investigator" else (r.text(item, "role", path) or role).lower(),
+                role=contact_role(r.text(item, "role", path), role),
                 name=r.text(item, "name", path),
                 phone=f"{phone} ext. {ext}" if phone and ext else phone,
                 email=r.text(item, "email", path),
@@ -400,6 +407,7 @@ def _v1_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
     elig, ep = mod("EligibilityModule"), f"{pp}.EligibilityModule"
     contacts_mod, clp = mod("ContactsLocationsModule"), f"{pp}.ContactsLocationsModule"
     locations = objs(contacts_mod, "LocationList", "Location", clp)
+    lp = f"{clp}.LocationList.Location[]"
     refs = objs(mod("ReferencesModule"), "ReferenceList", "Reference", f"{pp}.ReferencesModule")
 
     def date(struct: str, key: str) -> str | None:
@@ -423,17 +431,20 @@ def _v1_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
         if locations is None
         else [
             SiteRecord(
-                institution=r.text(loc, "LocationFacility", pp),
-                city=r.text(loc, "LocationCity", pp),
-                state=r.text(loc, "LocationState", pp),
-                country=r.text(loc, "LocationCountry", pp),
-                zip=r.text(loc, "LocationZip", pp),
-                status=r.text(loc, "LocationStatus", pp),
+                institution=r.text(loc, "LocationFacility", lp),
+                city=r.text(loc, "LocationCity", lp),
+                state=r.text(loc, "LocationState", lp),
+                country=r.text(loc, "LocationCountry", lp),
+                zip=r.text(loc, "LocationZip", lp),
+                status=r.text(loc, "LocationStatus", lp),
+                contacts=_v1_contacts(r, objs(loc, "LocationContactList", "LocationContact", lp), "Location", "site"),
             )
             for loc in locations
         ]
     )
-    central = objs(contacts_mod, "CentralContactList", "CentralContact", clp)
+    central = _v1_contacts(r, objs(contacts_mod, "CentralContactList", "CentralContact", clp), "Central", "central")
+    officials = objs(contacts_mod, "OverallOfficialList", "OverallOfficial", clp)
+    results = study.get("ResultsSection")
     interventions = objs(arms_mod, "InterventionList", "Intervention", ap)
     arm_groups = objs(arms_mod, "ArmGroupList", "ArmGroup", ap)
     collaborators = objs(sponsors, "CollaboratorList", "Collaborator", sop)
@@ -493,15 +504,17 @@ def _v1_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
         sites=sites,
         countries=countries,
         contacts=None
-        if central is None
+        if central is None and officials is None
         else [
-            Contact(
-                role="central",
-                name=r.text(c, "CentralContactName", clp),
-                phone=r.text(c, "CentralContactPhone", clp),
-                email=r.text(c, "CentralContactEMail", clp),
-            )
-            for c in central
+            *(central or []),
+            *(
+                Contact(
+                    role=contact_role(r.text(o, "OverallOfficialRole", clp), "investigator"),
+                    name=r.text(o, "OverallOfficialName", clp),
+                    affiliation=r.text(o, "OverallOfficialAffiliation", clp),
+                )
+                for o in officials or []
+            ),
         ],
         inclusion_criteria=inclusion,
         exclusion_criteria=exclusion,
@@ -516,7 +529,28 @@ def _v1_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
             )
             for ref in refs
         ],
+        has_results=None if not r.complete else ("true" if isinstance(results, dict) and results else "false"),
+        results_date=date("ResultsFirstPostDateStruct", "ResultsFirstPostDate") if results else None,
     )
+
+
+def _v1_contacts(r: _Reader, items: list[dict[str, Any]] | None, prefix: str, role: str) -> list[Contact] | None:
+    if items is None:
+        return None
+    path = f"{prefix}Contact"
+    contacts = []
+    for item in items:
+        phone = r.text(item, f"{prefix}ContactPhone", path)
+        ext = r.text(item, f"{prefix}ContactPhoneExt", path)
+        contacts.append(
+            Contact(
+                role=contact_role(r.text(item, f"{prefix}ContactRole", path), role),
+                name=r.text(item, f"{prefix}ContactName", path),
+                phone=f"{phone} ext. {ext}" if phone and ext else phone,
+                email=r.text(item, f"{prefix}ContactEMail", path),
+            )
+        )
+    return contacts
 
 
 def _nct_id(value: str, path: str) -> str:
@@ -548,11 +582,12 @@ def _study_id(study: dict[str, Any]) -> str:
 
 def _is_complete(item: Any) -> bool:
     """A full study record (the API's answer without a `fields=` filter), as opposed to a
-    partial copy: the full record always carries the derived section."""
+    partial copy: the full record always carries the derived section. `hasResults`
+    alone proves nothing: a `fields=` answer may ask for it and nothing else."""
     if not isinstance(item, dict):
         return False
     study = item.get("Study", item) if isinstance(item.get("Study"), dict) else item
-    return "derivedSection" in study or "hasResults" in study or "DerivedSection" in study
+    return "derivedSection" in study or "DerivedSection" in study
 
 
 def _builder_for(item: Any) -> tuple[Builder | None, dict[str, Any] | None]:
@@ -585,7 +620,7 @@ class CtgovV2Parser(Parser):
     """
 
     name = "ctgov_v2"
-    version = "1"
+    version = "2"
 
     def __init__(self) -> None:
         self.problems: list[str] = []

@@ -241,7 +241,7 @@ def test_it_reads_the_archive_page_layout() -> None:
     assert (record.registry_id, record.source_format) == ("NCT01636609", "ctgov_classic_html")
     assert record.title.startswith("Combination Study of Cytarabine and Tosedostat")
     assert record.official_title.startswith("Phase I/II Study of Cytarabine or 5-Azacitidine")
-    assert (record.min_age, record.max_age, record.sex) == ("60 Years", "", "Both")
+    assert (record.min_age, record.max_age, record.sex) == ("60 Years", None, "Both")
     assert record.phase == "Phase 1 Phase 2"
     assert record.status == "Recruiting"
     assert record.start_date == "2012-11"
@@ -295,14 +295,25 @@ def test_it_reads_a_maximum_age_only_from_up_to() -> None:
     assert (record.min_age, record.max_age) == ("", "17 Years")
 
 
-def test_it_leaves_missing_sections_empty() -> None:
+def test_it_leaves_missing_sections_absent() -> None:
     record = parse_one(classic_text(table="", arms="", eligibility="", contacts="", more=""))
     assert record.registry_id == "NCT01234567"
     assert record.official_title == "A Phase 1 Study of CD19 CAR-T Cells in Lymphoma"
-    assert (record.conditions, record.arms, record.interventions, record.sites) == ([], [], [], [])
-    assert (record.min_age, record.max_age, record.sex, record.age_text) == ("", "", "", "")
-    assert (record.inclusion_criteria, record.exclusion_criteria, record.eligibility_text) == ("", "", "")
-    assert (record.sponsor, record.phase, record.secondary_ids) == ("", "", [])
+    assert (record.conditions, record.arms, record.interventions, record.sites) == (None, None, None, None)
+    assert (record.countries, record.contacts, record.references, record.keywords) == (None, None, None, None)
+    assert (record.min_age, record.max_age, record.sex, record.age_text) == (None, None, None, None)
+    assert (record.inclusion_criteria, record.exclusion_criteria, record.eligibility_text) == (None, None, None)
+    assert (record.sponsor, record.phase, record.secondary_ids, record.collaborators) == (None, None, None, None)
+    assert (record.brief_summary, record.acronym, record.healthy_volunteers, record.has_results) == (
+        None, None, None, None)
+
+
+def test_it_reads_a_label_without_a_value_as_empty() -> None:
+    design = CLASSIC_BLOCKS["design"].replace("Official Title:", "Acronym: | |\nOfficial Title:").replace(
+        "Study Start Date", "Estimated Primary Completion Date : | |\nStudy Start Date")
+    record = parse_one(classic_text(design=design))
+    assert (record.acronym, record.primary_completion_date) == ("", "")
+    assert record.completion_date is None
 
 
 def test_it_trims_odd_whitespace() -> None:
@@ -373,11 +384,11 @@ def test_a_sponsor_line_wins_over_the_responsible_party() -> None:
          "Tianjin Medical University Cancer Institute and Hospital"),
         ("Wei Li, Professor, Second Affiliated Hospital, Zhejiang University",
          "Second Affiliated Hospital, Zhejiang University"),
-        ("Jane Doe, MD", ""),
-        ("Sponsor", ""),
+        ("Jane Doe, MD", None),
+        ("Sponsor", None),
     ],
 )
-def test_it_finds_the_organization_in_a_responsible_party(party: str, sponsor: str) -> None:
+def test_it_finds_the_organization_in_a_responsible_party(party: str, sponsor: str | None) -> None:
     assert parse_one(classic_text(more=f"Responsible Party: | {party} |")).sponsor == sponsor
 
 
@@ -504,3 +515,90 @@ def test_it_does_not_claim_corpus_records_of_other_formats(relative: str) -> Non
 @given(st.text(max_size=400))
 def test_detect_never_raises(text: str) -> None:
     assert CtgovClassicParser.detect(text) in (True, False)
+
+
+# --- contacts, site details, results, references ----------------------------------------------
+
+
+def test_it_reads_the_site_status_zip_and_site_contact(seed: TrialRecord, html: TrialRecord) -> None:
+    for record in (seed, html):
+        [site] = record.sites
+        assert (site.status, site.zip) == ("Recruiting", "518000")
+        assert [(c.role, c.name, c.phone, c.email) for c in site.contacts] == [
+            ("site", "Lung-Ji Chang, PhD", "86-075586725195", "c@szgimi.org")]
+        assert (site.latitude, site.longitude) == (None, None)
+
+
+def test_it_reads_the_central_contact_and_the_principal_investigator(seed: TrialRecord, html: TrialRecord) -> None:
+    for record in (seed, html):
+        assert [(c.role, c.name, c.phone, c.email, c.affiliation) for c in record.contacts] == [
+            ("central", "Lung-Ji Chang, PhD", "86-075586725195", "c@szgimi.org", None),
+            ("principal_investigator", "Lung-Ji Chang, PhD", None, None, "Shenzhen Geno-Immune Medical Institute"),
+        ]
+
+
+def test_it_reads_no_results_posted_and_healthy_volunteers(seed: TrialRecord, html: TrialRecord) -> None:
+    for record in (seed, html):
+        assert (record.has_results, record.results_date) == ("false", None)
+        assert record.healthy_volunteers == "No"
+
+
+def test_it_leaves_what_the_text_rendering_cuts_out_absent(seed: TrialRecord, html: TrialRecord) -> None:
+    assert (seed.brief_summary, seed.keywords, seed.collaborators) == (None, None, None)
+    assert html.collaborators == []
+    assert (seed.references, seed.sponsor_class, seed.acronym) == (None, None, None)
+
+
+def test_it_reads_results_first_posted() -> None:
+    head = CLASSIC_BLOCKS["head"].replace(
+        "Last Update Posted : April 4, 2022", "Results First Posted : March 1, 2022\nLast Update Posted : April 4, 2022")
+    record = parse_one(classic_text(head=head))
+    assert (record.has_results, record.results_date) == ("true", "March 1, 2022")
+    assert record.last_update_date == "April 4, 2022"
+
+
+def test_a_page_without_contacts_or_locations_gives_empty_lists() -> None:
+    record = parse_one(classic_text(contacts="Contacts and Locations\nNo Contacts or Locations Provided"))
+    assert (record.sites, record.countries, record.contacts) == ([], [], [])
+
+
+def test_it_keeps_each_site_its_own_status_contacts_and_investigator() -> None:
+    contacts = (
+        "Please refer to this study by its ClinicalTrials.gov identifier (NCT number): NCT01234567\n"
+        "Contact: Wei Zhang, MD | +86 10 8888 0000 | wzhang@example.org |\n"
+        "China, Beijing | |\n"
+        "Peking University Cancer Hospital | Recruiting |\nBeijing, Beijing, China, 100142 | |\n"
+        "Contact: Li Na | 010-8819 6114 |\n"
+        "Principal Investigator: Jun Zhu, MD\n"
+        "China, Shanghai | |\n"
+        "Ruijin Hospital | Not yet recruiting |\nShanghai, Shanghai, China | |\n"
+    )
+    record = parse_one(classic_text(contacts=contacts))
+    first, second = record.sites
+    assert (first.status, first.zip, second.status, second.zip) == ("Recruiting", "100142", "Not yet recruiting", None)
+    assert [(c.role, c.name, c.phone) for c in first.contacts] == [
+        ("site", "Li Na", "010-8819 6114"), ("principal_investigator", "Jun Zhu, MD", None)]
+    assert second.contacts is None
+    assert [(c.role, c.name, c.phone, c.email) for c in record.contacts] == [
+        ("central", "Wei Zhang, MD", "+86 10 8888 0000", "wzhang@example.org")]
+
+
+def test_it_reads_publications_with_their_pmids() -> None:
+    more = (
+        CLASSIC_BLOCKS["more"] + "\n\nPublications of Results:\n"
+        "Doe J, Roe R. CD19 CAR-T cells in lymphoma. Blood. 2022;139(1):1-10. PMID: 34567890\n\n"
+        "Publications automatically indexed to this study by ClinicalTrials.gov Identifier (NCT Number):\n"
+        "Lee A. Follow-up of CD19 CAR-T. Lancet. 2023;1:2-3."
+    )
+    record = parse_one(classic_text(more=more))
+    assert [(r.type, r.pmid) for r in record.references] == [("RESULT", "34567890"), ("DERIVED", None)]
+    assert record.references[1].citation == "Lee A. Follow-up of CD19 CAR-T. Lancet. 2023;1:2-3."
+
+
+@pytest.mark.corpus
+def test_the_archive_page_leaves_contacts_sites_and_results_absent() -> None:
+    record = parse_one(corpus_text("other-formats/NCT01636609.ctgov-archive.html"))
+    assert (record.sites, record.countries, record.contacts) == (None, None, None)
+    assert (record.has_results, record.references, record.enrollment) == (None, None, None)
+    assert (record.last_update_date, record.healthy_volunteers) == ("2012_11_20", "No")
+    assert all(i.other_names is None for i in record.interventions)

@@ -101,7 +101,7 @@ def test_it_reads_the_nct_id_and_marks_the_text_format(her2: TrialRecord, expect
 
 def test_it_reads_the_title_above_the_nct_id(her2: TrialRecord, expected: dict) -> None:
     assert her2.title == expected[HER2]["title"]
-    assert her2.official_title == ""
+    assert her2.official_title is None
 
 
 def test_it_reads_the_basic_information_values_as_written(her2: TrialRecord) -> None:
@@ -194,7 +194,7 @@ def test_it_keeps_summary_subheadings_with_colons_inside_the_summary(neuro: Tria
     assert "Outcome measures:" in neuro.brief_summary
     assert "with a dosage of 1.00 to 10.00 × 10⁶/kg of CAR-positive T cells" in neuro.brief_summary
     assert neuro.detailed_description.startswith("Main objective:")
-    assert neuro.objectives == ""
+    assert neuro.objectives is None
 
 
 def test_it_reads_an_arm_without_description_and_its_intervention(neuro: TrialRecord) -> None:
@@ -231,7 +231,8 @@ def test_it_reads_the_html_fixture(html: TrialRecord, her2: TrialRecord) -> None
                  "secondary_ids", "countries", "brief_summary", "detailed_description"):
         assert getattr(html, name) == getattr(her2, name), name
     assert html.arms == her2.arms
-    assert html.sites == her2.sites
+    place = ("institution", "city", "state", "country", "zip", "status")
+    assert [[getattr(s, n) for n in place] for s in html.sites] == [[getattr(s, n) for n in place] for s in her2.sites]
 
 
 def test_it_reads_html_list_items_as_separate_values(html: TrialRecord) -> None:
@@ -295,7 +296,7 @@ def test_it_reads_pages_without_blurbs() -> None:
 
 def test_it_reads_a_minimum_age_without_a_maximum() -> None:
     record = parse_one(modern_text({"Maximum Eligible Age": ""}))
-    assert (record.min_age, record.max_age) == ("18 Years", "")
+    assert (record.min_age, record.max_age) == ("18 Years", None)
 
 
 def test_it_reads_ages_eligible_for_study_when_no_separate_ages() -> None:
@@ -305,15 +306,24 @@ def test_it_reads_ages_eligible_for_study_when_no_separate_ages() -> None:
     assert (record.min_age, record.max_age) == ("18 Years", "")
 
 
-def test_it_leaves_missing_sections_empty() -> None:
+def test_it_leaves_missing_sections_absent() -> None:
     record = parse_one(modern_text({name: "" for name in (
         "Clinical Phase", "Total Enrollment", "Conditions", "Study Groups", "Interventions", "Eligibility Criteria",
         "Minimum Eligible Age", "Maximum Eligible Age", "Eligible Sex", "Sponsors", "Locations", "Countries",
         "Other Identifiers")}))
     assert record.registry_id == "NCT07654321"
-    assert (record.phase, record.enrollment, record.min_age, record.max_age, record.sex) == ("", "", "", "", "")
-    assert (record.arms, record.interventions, record.sites, record.countries) == ([], [], [], [])
-    assert (record.sponsor, record.inclusion_criteria, record.eligibility_text) == ("", "", "")
+    assert (record.phase, record.enrollment, record.min_age, record.max_age, record.sex) == (None, None, None, None, None)
+    assert (record.arms, record.interventions, record.sites, record.countries) == (None, None, None, None)
+    assert (record.sponsor, record.sponsor_class, record.collaborators) == (None, None, None)
+    assert (record.inclusion_criteria, record.eligibility_text, record.secondary_ids) == (None, None, None)
+    assert (record.contacts, record.keywords, record.healthy_volunteers, record.has_results) == (None, None, None, None)
+
+
+def test_it_reads_a_heading_without_lines_as_empty() -> None:
+    text = modern_text(blurb="").replace("Clinical Phase\n\nPHASE1", "Clinical Phase").replace(
+        "Conditions\n\nHepatocellular Carcinoma", "Conditions")
+    record = parse_one(text)
+    assert (record.phase, record.conditions) == ("", [])
 
 
 def test_it_reads_several_arms_and_matches_intervention_descriptions() -> None:
@@ -616,3 +626,62 @@ def test_it_does_not_claim_corpus_records_of_other_formats(relative: str) -> Non
 @given(st.text(max_size=400))
 def test_detect_never_raises(text: str) -> None:
     assert CtgovModernParser.detect(text) in (True, False)
+
+
+# --- contacts, site details, sponsor class, results ---------------------------------------------
+
+
+def test_it_reads_the_sponsor_class_healthy_volunteers_and_no_results(her2: TrialRecord, neuro: TrialRecord) -> None:
+    assert (her2.sponsor_class, her2.healthy_volunteers) == ("OTHER", "No")
+    assert (neuro.sponsor_class, neuro.healthy_volunteers) == ("OTHER", "No")
+    assert (her2.has_results, her2.results_date) == ("false", None)
+
+
+def test_a_heading_with_only_a_blurb_is_empty_and_a_missing_heading_absent(her2: TrialRecord) -> None:
+    assert her2.detailed_description == ""
+    assert (her2.keywords, her2.acronym, her2.primary_completion_date, her2.references) == (None, None, None, None)
+
+
+def test_it_reads_central_contacts_and_investigators(her2: TrialRecord) -> None:
+    assert [(c.role, c.name, c.phone, c.affiliation) for c in her2.contacts] == [
+        ("central", "Shuhui Song, bachelor", "83281137 ext. 024", None),
+        ("principal_investigator", "Zhenning Wang, doctor", None,
+         "The First Affiliated Hospital of China Medical Univeristy"),
+        ("principal_investigator", "Funan Liu, doctor", None, "The First Affiliated Hospital of China Medical Univeristy"),
+    ]
+
+
+def test_the_facility_contact_of_a_one_site_trial_is_the_sites(her2: TrialRecord) -> None:
+    [site] = her2.sites
+    assert site.status == "RECRUITING"
+    assert [(c.role, c.name, c.phone) for c in site.contacts] == [("site", "Shuhui Song, bachelor", "83281137 ext. 024")]
+
+
+def test_facility_contacts_of_several_sites_stay_with_the_trial(neuro: TrialRecord) -> None:
+    assert [s.status for s in neuro.sites] == ["RECRUITING"] * 3
+    assert all(s.contacts is None for s in neuro.sites)
+    assert [(c.role, c.name, c.phone) for c in neuro.contacts if c.role == "site"] == [
+        ("site", "Yizhuo Zhang", "020-87342460"), ("site", "Cunfu Li", "0769-33335678"),
+        ("site", "ALEX HONGSHENG CHANG", "021-55088295")]
+    assert [(c.role, c.name, c.phone) for c in neuro.contacts if c.role == "central"] == [
+        ("central", "Yizhuo Zhang, PhD", "020-87342460"), ("central", "Suying Lu, PhD", None)]
+
+
+def test_it_reads_the_study_page_site_status_zip_and_contact() -> None:
+    record = parse_one(CTGOV_STUDY_PAGE)
+    [site] = record.sites
+    assert (site.status, site.zip) == ("Recruiting", "518000")
+    assert [(c.role, c.name, c.phone) for c in site.contacts] == [("site", "Lung-Ji Chang, PhD", "86-075586725195")]
+    assert (record.status, record.has_results, record.contacts, record.sponsor_class) == (None, None, None, None)
+    assert record.collaborators == []
+
+
+def test_it_reads_results_first_posted() -> None:
+    text = modern_text().replace("Last Updated: 2025-04-01", "Last Updated: 2025-04-01\n\nResults First Posted\n\n2025-03-15")
+    record = parse_one(text)
+    assert (record.has_results, record.results_date, record.last_update_date) == ("true", "2025-03-15", "2025-04-01")
+
+
+def test_it_reads_the_site_status_of_the_hand_made_page() -> None:
+    [site] = parse_one(modern_text()).sites
+    assert (site.status, site.zip, site.contacts) == ("RECRUITING", None, None)

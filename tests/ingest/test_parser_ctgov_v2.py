@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from ingest.parsers.ctgov_v2 import CtgovV2Parser, split_criteria
 from ingest.records import ParseError, TrialRecord
+from tests.conftest import corpus_path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "parsers"
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
@@ -168,24 +170,36 @@ def test_a_list_with_non_study_items_reports_them_by_number() -> None:
     assert [p.split(":")[0] for p in problems] == ["study #2", "study #3"]
 
 
-def test_fields_partial_records_leave_missing_modules_empty() -> None:
+def test_fields_partial_records_leave_missing_modules_absent() -> None:
     records, problems = parse(fixture_text("ctgov_v2_fields_partial.json"))
     assert problems == []
     first, second = records
     assert first.status == "RECRUITING"
     assert first.last_update_date == "2025-08-01"
-    assert (first.phase, first.enrollment, first.sponsor, first.min_age) == ("", "", "", "")
-    assert first.conditions == [] and first.sites == [] and first.interventions == []
+    assert (first.phase, first.enrollment, first.sponsor, first.min_age, first.sex) == (None, None, None, None, None)
+    assert first.conditions is None and first.sites is None and first.interventions is None
+    assert first.contacts is None and first.references is None and first.has_results is None
     assert second.countries == ["China", "Germany"]
-    assert second.sites == []
-    assert second.min_age == "1 Year" and second.max_age == ""
+    assert second.sites is None
+    assert second.min_age == "1 Year" and second.max_age is None
 
 
-def test_absent_phases_give_an_empty_phase() -> None:
+def test_absent_phases_give_an_empty_phase_in_a_full_study() -> None:
     study = fixture_study()
     del study["protocolSection"]["designModule"]["phases"]
     [record], problems = parse(study)
     assert record.phase == ""
+    assert problems == []
+
+
+def test_absent_phases_leave_the_phase_absent_in_a_partial_study() -> None:
+    study = fixture_study()
+    del study["hasResults"]
+    del study["derivedSection"]
+    del study["protocolSection"]["designModule"]["phases"]
+    [record], problems = parse(study)
+    assert record.phase is None
+    assert record.has_results is None
     assert problems == []
 
 
@@ -199,7 +213,7 @@ def test_enrollment_without_type_keeps_the_count() -> None:
 def test_a_study_with_only_an_official_title_is_accepted() -> None:
     study = {"protocolSection": {"identificationModule": {"nctId": "NCT09000003", "officialTitle": "Only official"}}}
     [record], _ = parse(study)
-    assert record.title == "" and record.official_title == "Only official"
+    assert record.title is None and record.official_title == "Only official"
 
 
 # --- legacy API v1 ------------------------------------------------------------
@@ -341,8 +355,9 @@ def _assert_well_formed(parser: CtgovV2Parser, text: str) -> list[TrialRecord]:
         return []
     assert records and all(isinstance(r, TrialRecord) for r in records)
     for record in records:
-        for value in record.to_dict().values():
-            assert isinstance(value, (str, list))
+        assert isinstance(record.third_party, bool)
+        for name, value in record.to_dict().items():
+            assert value is None or isinstance(value, (str, list)) or name == "third_party", name
     assert not any("internal error" in p for p in parser.problems)
     return records
 
@@ -423,13 +438,9 @@ def test_detect_claims_any_json_document_and_nothing_else(text: str, expected: b
 
 
 def test_detect_through_the_registry_picks_this_parser_for_json() -> None:
-    from ingest.parsers import base
+    from ingest.parsers import detect
 
-    try:
-        parser = base.detect(fixture_text("ctgov_v2_study.json"))
-    except ImportError as exc:
-        pytest.skip(f"other parser modules not written yet: {exc}")
-    assert parser.name == "ctgov_v2"
+    assert detect(fixture_text("ctgov_v2_study.json")).name == "ctgov_v2"
 
 
 # --- criteria splitting -----------------------------------------------------------
@@ -489,15 +500,144 @@ def test_the_bulk_snapshot_parses_all_studies_quickly() -> None:
     assert elapsed < 10
     with_countries = sum(1 for r in records if r.countries)
     assert with_countries > expected // 2
-    assert sum(1 for r in records if r.phase == "") > 0
+    assert sum(1 for r in records if r.phase is None) > 0
+    assert all(r.sites is None and r.sex is None for r in records)
 
 
-def test_parse_document_detects_and_parses_json_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ingest.parsers import base
+def test_parse_document_detects_and_parses_json_bytes() -> None:
+    from ingest.parsers import parse_document
 
-    monkeypatch.setattr(base, "_load_all", lambda: None)  # only the parsers imported here
-    parser, records = base.parse_document(fixture_text("ctgov_v2_page.json").encode("utf-8"))
-    assert parser.name == "ctgov_v2"
-    assert len(records) == 3 and len(parser.problems) >= 1
+    result = parse_document(fixture_text("ctgov_v2_page.json").encode("utf-8"))
+    assert (result.parser, result.version) == ("ctgov_v2", CtgovV2Parser.version)
+    assert len(result.records) == 3 and len(result.problems) >= 1
     with pytest.raises(ParseError, match="JSON is not a ClinicalTrials.gov study"):
-        base.parse_document(b'\xef\xbb\xbf{"foo": 1}')
+        parse_document(b'\xef\xbb\xbf{"foo": 1}')
+
+
+# --- absent vs empty on real records -------------------------------------------------------------
+
+
+def _bulk_study_page(nct_id: str) -> str:
+    """A one-study API page cut at test time from the bulk snapshot (a partial copy)."""
+    studies = json.loads(corpus_path("bulk", BULK.name).read_text(encoding="utf-8"))["studies"]
+    [study] = [s for s in studies if s["protocolSection"]["identificationModule"]["nctId"] == nct_id]
+    return json.dumps({"studies": [study]})
+
+
+@pytest.mark.corpus
+def test_a_bulk_snapshot_study_leaves_what_the_snapshot_dropped_absent() -> None:
+    [record], problems = parse(_bulk_study_page("NCT00019136"))
+    assert problems == []
+    assert record.title.startswith("Gene Therapy and Biological Therapy")
+    assert (record.status, record.last_update_date) == ("COMPLETED", "2015-04-29")
+    assert (record.sponsor, record.sponsor_class) == ("National Cancer Institute (NCI)", "NIH")
+    assert (record.min_age, record.max_age) == ("18 Years", None)
+    assert record.sex is None
+    assert (record.inclusion_criteria, record.exclusion_criteria, record.eligibility_text) == (None, None, None)
+    assert record.sites is None
+    assert record.countries == ["United States"]
+    assert [i.name for i in record.interventions] == [
+        "MOv-gamma chimeric receptor gene", "aldesleukin", "therapeutic allogeneic lymphocytes"]
+    assert all(i.description is None and i.type is None and i.other_names is None for i in record.interventions)
+    assert (record.contacts, record.references, record.keywords, record.collaborators) == (None, None, None, None)
+    assert (record.has_results, record.results_date, record.healthy_volunteers) == (None, None, None)
+
+
+@pytest.mark.corpus
+def test_a_full_study_carries_sex_criteria_and_whether_it_has_results() -> None:
+    [record], problems = parse(corpus_path("ctgov-v2", "NCT02349698.ctgov-v2.json").read_text(encoding="utf-8"))
+    assert problems == []
+    assert record.sex == "ALL"
+    assert record.healthy_volunteers == "false"
+    assert record.inclusion_criteria.startswith("1. Relapsed or refractory B cell derived acute lymphoblastic")
+    assert record.exclusion_criteria.startswith("1. HIV affected.")
+    assert record.has_results == "false"
+    assert (record.sponsor_class, record.last_update_date) == ("OTHER", "2019-06-25")
+    assert record.acronym == "" and record.collaborators == []
+    [site] = record.sites
+    assert (site.institution, site.zip, site.status) == (
+        "Southwest Hospital of Third Millitary Medical University", "400000", "RECRUITING")
+    assert record.references[0].pmid == "34513679" and record.references[0].type == "DERIVED"
+
+
+@pytest.mark.corpus
+def test_every_full_corpus_study_says_whether_it_has_results() -> None:
+    for path in sorted(corpus_path("ctgov-v2").glob("*.ctgov-v2.json")):
+        [record], _ = parse(path.read_text(encoding="utf-8"))
+        assert record.has_results == "false", path.name
+        assert record.sex and record.sites is not None and record.contacts is not None, path.name
+
+
+@pytest.mark.corpus
+def test_api_locations_give_site_status_zip_coordinates_and_contacts() -> None:
+    [record], problems = parse(corpus_path("ctgov-api", "ctgov_v2_study_NCT06008288.json").read_text(encoding="utf-8"))
+    assert problems == []
+    assert record.last_update_date == "2025-08-07"
+    assert len(record.sites) == 31
+    assert all(s.latitude and s.longitude for s in record.sites)
+    beijing = next(s for s in record.sites if s.institution == "Beijing Cancer Hospital")
+    assert (beijing.city, beijing.zip, beijing.status) == ("Beijing", "100142", "RECRUITING")
+    assert (beijing.latitude, beijing.longitude) == ("39.9075", "116.39723")
+    assert {s.status for s in record.sites} == {"RECRUITING", "NOT_YET_RECRUITING"}
+    central = [c for c in record.contacts if c.role == "central"]
+    assert [(c.name, c.phone, c.email) for c in central] == [
+        ("Shanghai Allist Pharmaceuticals Co., Ltd", "86-21-80423288", "zhenhua.gong@allist.com.cn")]
+    assert record.has_results == "false"
+    assert record.references == []
+
+
+@pytest.mark.corpus
+def test_api_site_contacts_keep_the_investigators_role() -> None:
+    records, problems = parse(
+        corpus_path("ctgov-api", "ctgov_v2_studies_page_kras_pancreatic_10studies.json").read_text(encoding="utf-8"))
+    assert problems == [] and len(records) == 10
+    study = next(r for r in records if r.registry_id == "NCT06385925")
+    beijing = next(s for s in study.sites if s.institution.startswith("Beijing Cancer Hospital"))
+    assert [(c.role, c.name) for c in beijing.contacts] == [
+        ("site", "Lin Shen"), ("principal_investigator", "Lin Shen, MD")]
+    assert [(c.role, c.name) for c in study.contacts][-1] == ("study_director", "Cindy Li")
+    located = [s for r in records for s in r.sites]
+    assert len(located) == 129
+    assert sum(1 for s in located if s.latitude and s.longitude) == 127
+
+
+@pytest.mark.corpus
+def test_api_references_keep_their_pmids_and_types() -> None:
+    records, _ = parse(
+        corpus_path("ctgov-api", "ctgov_v2_studies_page_kras_pancreatic_10studies.json").read_text(encoding="utf-8"))
+    with_pmid = [ref for r in records for ref in r.references if ref.pmid]
+    assert len(with_pmid) == 12
+    assert all(re.fullmatch(r"\d+", ref.pmid) for ref in with_pmid)
+    assert {ref.type for ref in with_pmid} <= {"BACKGROUND", "RESULT", "DERIVED"}
+    [paged], _ = parse(
+        corpus_path("ctgov-api", "ctgov_v2_studies_page_totalCount_pageSize1.json").read_text(encoding="utf-8"))
+    assert paged.registry_id == "NCT00711542"
+    assert paged.references[0].pmid == "17620510" and paged.references[0].type == "BACKGROUND"
+    assert paged.references[0].citation.startswith("Erbs S, Linke A")
+    assert paged.last_update_date == "2017-01-12"
+    assert [(c.role, c.name, c.affiliation) for c in paged.contacts] == [
+        ("principal_investigator", "Andreas M Zeiher, MD", "Goethe University")]
+
+
+@pytest.mark.corpus
+def test_legacy_v1_corpus_study_gives_contacts_officials_and_no_results() -> None:
+    [record], _ = parse(corpus_path("other-formats", "NCT04780529.ctgov-v1-fullstudies.json").read_text(encoding="utf-8"))
+    assert [(c.role, c.name) for c in record.contacts] == [
+        ("central", "Yifu He"), ("central", "Daiyan Liu"), ("principal_investigator", "Yifu he")]
+    assert record.contacts[0].email == "liudaiyan@sidansai.com"
+    assert record.contacts[2].affiliation == "Anhui Provincial Cancer Hospital"
+    assert (record.last_update_date, record.sponsor_class, record.healthy_volunteers) == ("March 3, 2021", "OTHER", "No")
+    assert record.has_results == "false"
+    [site] = record.sites
+    assert (site.city, site.zip, site.latitude) == ("Hefei", "", None)
+
+
+def test_a_fields_answer_with_has_results_but_no_derived_section_stays_partial() -> None:
+    study = fixture_study()
+    del study["derivedSection"]
+    del study["protocolSection"]["designModule"]["phases"]
+    del study["protocolSection"]["conditionsModule"]
+    [record], problems = parse(study)
+    assert problems == []
+    assert record.has_results == "false"
+    assert (record.phase, record.conditions, record.keywords) == (None, None, None)

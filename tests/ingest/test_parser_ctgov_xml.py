@@ -184,25 +184,21 @@ def test_root_tag_ignores_prolog_and_namespace_prefix() -> None:
 
 
 def test_detect_through_the_registry_picks_this_parser() -> None:
-    from ingest.parsers import base
+    from ingest.parsers import detect
 
-    try:
-        parser = base.detect(fixture_text("ctgov_study.xml"))
-    except ImportError as exc:
-        pytest.skip(f"other parser modules not written yet: {exc}")
-    assert parser.name == "ctgov_xml"
+    assert detect(fixture_text("ctgov_study.xml")).name == "ctgov_xml"
 
 
 @pytest.mark.corpus
 @pytest.mark.parametrize(
     ("name", "nct_id", "phase", "min_age", "countries"),
     [
-        ("NCT00000122.ctgov.xml", "NCT00000122", "Phase 3", "N/A", []),
+        ("NCT00000122.ctgov.xml", "NCT00000122", "Phase 3", "N/A", None),
         ("NCT01207388.ctgov.xml", "NCT01207388", "Phase 2", "18 Years", ["Austria", "Belgium"]),
         ("NCT01636609.ctgov-archive.xml", "NCT01636609", "Phase 1/Phase 2", "60 Years", ["United States"]),
     ],
 )
-def test_corpus_examples_parse(name: str, nct_id: str, phase: str, min_age: str, countries: list[str]) -> None:
+def test_corpus_examples_parse(name: str, nct_id: str, phase: str, min_age: str, countries: list[str] | None) -> None:
     text = corpus_text(name)
     assert CtgovXmlParser.detect(text)
     record = parse_one(text)
@@ -210,7 +206,10 @@ def test_corpus_examples_parse(name: str, nct_id: str, phase: str, min_age: str,
     assert record.title and record.status and record.brief_summary
     assert record.phase == phase
     assert record.min_age == min_age
-    assert record.countries[: len(countries)] == countries
+    if countries is None:
+        assert record.countries is None and record.sites is None
+    else:
+        assert record.countries[: len(countries)] == countries
 
 
 @pytest.mark.corpus
@@ -223,12 +222,132 @@ def test_corpus_public_xml_with_results_has_all_sites_and_split_criteria() -> No
     assert record.exclusion_criteria.endswith("Previous treatment with blinatumomab")
 
 
-def test_parse_document_detects_and_parses_xml_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ingest.parsers import base
-    import ingest.parsers.ctgov_v2  # noqa: F401
-    import ingest.parsers.ictrp_xml  # noqa: F401
+def test_parse_document_detects_and_parses_xml_bytes() -> None:
+    from ingest.parsers import parse_document
 
-    monkeypatch.setattr(base, "_load_all", lambda: None)  # only the parsers imported here
-    parser, [record] = base.parse_document((FIXTURES / "ctgov_archive_study.xml").read_bytes())
-    assert parser.name == "ctgov_xml"
+    result = parse_document((FIXTURES / "ctgov_archive_study.xml").read_bytes())
+    assert (result.parser, result.version) == ("ctgov_xml", CtgovXmlParser.version)
+    [record] = result.records
     assert record.registry_id == "NCT09000051"
+
+
+# --- absent vs empty, and the fields beyond the basics -------------------------------------------
+
+
+def test_elements_the_document_leaves_out_are_absent() -> None:
+    record = parse_one(fixture_text("ctgov_study.xml"))
+    assert record.detailed_description is None
+    assert record.healthy_volunteers is None
+    assert (record.contacts, record.references, record.has_results, record.results_date) == (None, None, None, None)
+    [site] = record.sites
+    assert (site.zip, site.status, site.contacts, site.latitude) == (None, None, None, None)
+    stripped = parse_one(
+        fixture_text("ctgov_study.xml")
+        .replace("<keyword>CAR-T</keyword>", "")
+        .replace("<keyword>CD22</keyword>", "")
+        .replace("<acronym>CD22-FIX</acronym>", "")
+    )
+    assert (stripped.keywords, stripped.acronym) == (None, None)
+
+
+def test_elements_the_document_carries_empty_are_empty() -> None:
+    text = (
+        fixture_text("ctgov_study.xml")
+        .replace("<acronym>CD22-FIX</acronym>", "<acronym></acronym>")
+        .replace("<maximum_age>30 Years</maximum_age>", "<maximum_age/>")
+        .replace("<other_name>FIX-22</other_name>", "<other_name> </other_name>")
+    )
+    record = parse_one(text)
+    assert (record.acronym, record.max_age) == ("", "")
+    assert record.interventions[0].other_names == []
+
+
+def test_the_lead_sponsor_class_and_healthy_volunteers_are_read() -> None:
+    text = fixture_text("ctgov_study.xml").replace(
+        "<gender>All</gender>", "<gender>All</gender><healthy_volunteers>No</healthy_volunteers>")
+    record = parse_one(text)
+    assert (record.sponsor_class, record.healthy_volunteers) == ("Other", "No")
+
+
+def test_contacts_site_details_and_results_references_are_read() -> None:
+    contacts = (
+        "<overall_contact><first_name>Jane</first_name><middle_name>Q</middle_name><last_name>Roe</last_name>"
+        "<degrees>MD</degrees><phone>215-555-0100</phone><phone_ext>12</phone_ext><email>jroe@example.org</email>"
+        "</overall_contact>"
+        "<overall_contact_backup><last_name>John Doe, RN</last_name><email>jdoe@example.org</email>"
+        "</overall_contact_backup>"
+        "<overall_official><last_name>Ann Lee, MD</last_name><role>Study Chair</role>"
+        "<affiliation>Fixture Children's Hospital</affiliation></overall_official>"
+    )
+    site = (
+        "<zip>19104</zip>\n        <country>United States</country>\n      </address>\n    </facility>\n"
+        "    <status>Recruiting</status>\n"
+        "    <contact><last_name>Site Nurse</last_name><phone>215-555-0199</phone></contact>\n"
+        "    <investigator><last_name>Bo Chen, MD</last_name><role>Principal Investigator</role></investigator>\n"
+    )
+    references = (
+        "<reference><citation>Background paper.</citation><PMID>11111111</PMID></reference>"
+        "<results_reference><citation>Results paper.</citation><PMID>22222222</PMID></results_reference>"
+    )
+    text = (
+        fixture_text("ctgov_study.xml")
+        .replace("<location>", contacts + "<location>", 1)
+        .replace("<country>United States</country>\n      </address>\n    </facility>\n", site, 1)
+        .replace("<keyword>CAR-T</keyword>", references + "<keyword>CAR-T</keyword>")
+    )
+    record = parse_one(text)
+    assert [(c.role, c.name, c.phone, c.email, c.affiliation) for c in record.contacts] == [
+        ("central", "Jane Q Roe, MD", "215-555-0100 ext. 12", "jroe@example.org", None),
+        ("central_backup", "John Doe, RN", None, "jdoe@example.org", None),
+        ("study_chair", "Ann Lee, MD", None, None, "Fixture Children's Hospital"),
+    ]
+    [located] = record.sites
+    assert (located.zip, located.status, located.country) == ("19104", "Recruiting", "United States")
+    assert [(c.role, c.name, c.phone) for c in located.contacts] == [
+        ("site", "Site Nurse", "215-555-0199"), ("principal_investigator", "Bo Chen, MD", None)]
+    assert [(r.type, r.pmid, r.citation) for r in record.references] == [
+        ("BACKGROUND", "11111111", "Background paper."), ("RESULT", "22222222", "Results paper.")]
+
+
+@pytest.mark.corpus
+def test_corpus_record_without_results_says_so_and_keeps_its_references() -> None:
+    record = parse_one(corpus_text("NCT00000122.ctgov.xml"))
+    assert (record.has_results, record.results_date) == ("false", None)
+    assert [r.pmid for r in record.references] == ["2688428", "1575223", "8420383", "8604728"]
+    assert {r.type for r in record.references} == {"BACKGROUND"}
+    assert record.references[0].citation.startswith("Fluorouracil Filtering Surgery Study one-year follow-up.")
+    assert (record.last_update_date, record.registration_date) == ("September 16, 2009", "September 23, 1999")
+    assert (record.sponsor_class, record.healthy_volunteers) == ("NIH", "No")
+    assert (record.official_title, record.enrollment, record.enrollment_type) == (None, None, None)
+    assert (record.contacts, record.arms, record.keywords) == (None, None, None)
+    assert record.collaborators == []
+
+
+@pytest.mark.corpus
+def test_corpus_record_with_results_gives_results_date_officials_and_keywords() -> None:
+    record = parse_one(corpus_text("NCT01207388.ctgov.xml"))
+    assert (record.has_results, record.results_date) == ("true", "February 12, 2015")
+    assert record.last_update_date == "May 1, 2017"
+    assert record.sponsor_class == "Industry"
+    assert [(c.role, c.name, c.affiliation) for c in record.contacts] == [
+        ("principal_investigator", "Ralf Bargou, MD", "Medizinische Klinik und Poliklinik II, Würzburg"),
+        ("principal_investigator", "Nicola Gökbuget, MD", "Klinikum der Goethe Universität Frankfurt"),
+    ]
+    assert record.keywords[:3] == ["Blinatumomab", "MRD", "B-ALL"] and len(record.keywords) == 12
+    assert record.references is None
+    assert all(s.zip is None and s.status is None for s in record.sites)
+
+
+@pytest.mark.corpus
+def test_corpus_archive_record_gives_site_status_zip_contacts_and_no_results() -> None:
+    record = parse_one(corpus_text("NCT01636609.ctgov-archive.xml"))
+    [site] = record.sites
+    assert (site.institution, site.city, site.zip, site.status) == (
+        "UT MD Anderson Cancer Center", "Houston", "77030", "Recruiting")
+    assert [(c.role, c.name, c.phone, c.email, c.affiliation) for c in record.contacts] == [
+        ("principal_investigator", "Jorge Cortes, MD", None, None, "UT MD Anderson Cancer Center"),
+        ("central", "Jorge Cortes, MD", "713-794-5783", "", None),
+    ]
+    assert (record.has_results, record.results_date) == ("false", "")
+    assert (record.last_update_date, record.healthy_volunteers, record.max_age) == ("2012-11-20", "No", "")
+    assert record.keywords[0] == "Leukemia" and record.keywords[-1] == "Tosedostat"
