@@ -215,11 +215,11 @@ def ingest_document(
 ) -> None:
     """Parse one document and upsert each of its records in its own transaction."""
     display = _display(name)
-    problems = _FileProblems(report, display)
+    problems = _FileProblems(report, name)
     try:
         result = parse_document(content, format=format)
     except ParseError as exc:
-        report.fail(f"{display}: {exc}")
+        report.fail(f"{name}: {exc}")
         return
     document = None
     records = iter(result.records)
@@ -238,7 +238,7 @@ def ingest_document(
                 report.created_ids.append(record.registry_id)
             elif outcome == "older":
                 report.older_records.append(
-                    f"{display}: {record.registry_id}: record of {record.last_update_date}; a newer copy is held"
+                    f"{name}: {record.registry_id}: record of {record.last_update_date}; a newer copy is held"
                 )
         tick()
     for problem in result.problems:
