@@ -313,9 +313,6 @@ class _Block:
     kind: str
     slots: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def get(self, key: str) -> str:
-        return _prefer_en(self.slots.get(key, {}))
-
     def value(self, key: str) -> str | None:
         return _pick(self.slots.get(key))
 
@@ -554,16 +551,17 @@ def _cell_values(cell: Tag | None, langs: list[str], holds_labels: bool) -> tupl
     if len(langs) == 1:
         lang = langs[0]
         own = [c for c in containers if lang in _classes(c)]
-        text = "\n".join(t for t in (_value_text(c) for c in own) if t) if own else ""
-        if not text:
-            text = _value_text(cell)
+        text = "\n".join(t for t in (_value_text(c) for c in own) if t)
+        if not text:  # an empty paragraph beside a hidden textarea, or no paragraph of this language
+            others = frozenset(id(c) for c in containers if lang not in _classes(c)) if own else frozenset()
+            text = _value_text(cell, others)
         return (text, None) if lang == "cn" else (None, text)
     if containers:
+        outside = _text(cell, skip=frozenset(id(c) for c in containers))
         values: dict[str, str | None] = {}
-        for lang, other in (("cn", "en"), ("en", "cn")):
-            mine = [c for c in containers if lang in _classes(c)]
-            others = frozenset(id(c) for c in containers if other in _classes(c) and c not in mine)
-            outside = _text(cell, skip=frozenset(id(c) for c in containers))
+        for lang in ("cn", "en"):
+            mine = any(lang in _classes(c) for c in containers)
+            others = frozenset(id(c) for c in containers if lang not in _classes(c))
             values[lang] = _value_text(cell, others) if mine or outside else None
         return values["cn"], values["en"]
     text = _value_text(cell)
@@ -920,6 +918,12 @@ def _ethics(page: _Page) -> str | None:
     return "; ".join(f"{label}: {value}" for label, value in parts if value)
 
 
+def _bound(page: _Page, key: str) -> str | None:
+    """An age bound stated under its own label ("Min age: 18 years"); None when absent."""
+    value = page.value(key)
+    return None if value is None else _age_value(value)
+
+
 def _registration_number(page: _Page, entries: list[_Entry]) -> str:
     """The registration number: its label's value, else (a label worded otherwise) the
     first unknown label whose whole value is a ChiCTR id."""
@@ -952,10 +956,8 @@ def _build_record(
     execute = page.value("execute_time")
     start, end = date_range(execute) if execute is not None else (None, None)
     age = page.value("age")
-    min_age, max_age, found = age_bounds(age) if age is not None else ("", "", False)
-    if not found:
-        min_age = _age_value(page.get("min_age")) if page.has("min_age") else None  # type: ignore[assignment]
-        max_age = _age_value(page.get("max_age")) if page.has("max_age") else None  # type: ignore[assignment]
+    low, high, found = age_bounds(age) if age is not None else ("", "", False)
+    min_age, max_age = (low, high) if found else (_bound(page, "min_age"), _bound(page, "max_age"))
     arms, interventions = _groups(page)
     sites = _sites(page)
     disease = page.value("target_disease")
