@@ -2,17 +2,28 @@
 
 Accepted documents:
 
-* the page's HTML (``showproj.html``): label cells ``<td class="left_title">``
-  holding ``<p class="cn">`` / ``<p class="en">`` labels, each followed by its
-  value cell; nested tables for ages, intervention groups and sites; criteria
-  possibly hidden in ``<textarea class="raw-content">``;
+* the page's HTML (``showproj.html``) as the registry serves it: ``project-ms``
+  blocks of rows whose label cells (``<td class="left_title">``) hold
+  ``<p class="cn">`` / ``<p class="en">`` labels, each followed by its value
+  cell. Rows come in a Chinese and an English copy (``<tr class="cn">`` /
+  ``<tr class="en">``) or hold both languages in one row. Intervention groups,
+  sites and secondary sponsors are nested tables (one table per group / site /
+  sponsor) whose label cells are plain ``<td>`` s; the criteria may sit in hidden
+  ``<textarea class="raw-content">`` blocks that the site's script displays; the
+  study dates read ``从 From … 至 To …``. A page saved from a browser (scripts
+  run, no ``<head>``) and pages rebuilt from the text rendering are read too;
 * the page's plain-text rendering: bilingual label lines ("注册号:" then
   "Registration number:") each followed by its value lines.
 
 Both renderings are first read into the same stream of `_Entry`s (one label
 with its Chinese and English value, in page order); `_build_record` turns that
 stream into a `TrialRecord`. Values are the registry's own strings, trimmed of
-layout whitespace; English is preferred, Chinese is the fallback.
+layout whitespace; English is preferred, Chinese is the fallback (and kept in
+the `*_zh` fields). A label the page carries with a blank value gives "" / [];
+a label the page leaves out gives None.
+
+The registry's empty template (an unknown project id) and its search-results
+listing are refused with a one-line reason.
 """
 
 from __future__ import annotations
@@ -25,8 +36,9 @@ from typing import Iterable
 from bs4 import BeautifulSoup
 from bs4.element import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
+from catalogue.registries import safe_url
 from ingest.parsers.base import Parser
-from ingest.records import Arm, Intervention, ParseError, SiteRecord, TrialRecord
+from ingest.records import Arm, Contact, Intervention, ParseError, SiteRecord, TrialRecord
 
 CHICTR_ID = re.compile(r"ChiCTR(?:-[A-Za-z]{2,5}-)?\d{6,}", re.IGNORECASE)
 DETECT_WINDOW = 500_000
@@ -36,6 +48,18 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HTML_TAG = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|table|tr|td|div|p|span)[\s>/]", re.IGNORECASE)
 _INLINE_LABEL = re.compile(r"^(?P<label>[^:：]{1,80}?)\s*[:：]\s*(?P<value>\S.*)$")
 _BREAK = "\u2029"  # paragraph boundary while collecting HTML text
+
+# The registry's page structure: its label cells and blocks, and the relative
+# links of its listings (a page served by chictr.org.cn links its own pages relatively).
+_TEMPLATE_CLASS = re.compile(r"""class\s*=\s*["'][^"'<>]{0,200}?\b(?:left_title|project-ms|project-tit)\b""", re.IGNORECASE)
+_LISTING_HREF = re.compile(r"""href\s*=\s*["']\s*(?:\./|/)?(?:showproj|historyversionpub)\.html\?(?:proj|regno)=""", re.IGNORECASE)
+_SITE_MARK = re.compile(r"中国临床试验注册中心|chictr", re.IGNORECASE)
+_LISTING_LINK = re.compile(r"^\s*(?:\./|/)?(?:showproj|historyversionpub)\.html\?(?:proj|regno)=", re.IGNORECASE)
+_COLON = (":", "：")
+
+NOT_A_TRIAL = "not a ChiCTR trial page: no registration number found"
+EMPTY_TEMPLATE = "ChiCTR page holds no trial (empty project template)"
+LISTING = "ChiCTR search-results listing, not a trial page (no registration number of its own): open each trial's page"
 
 _CN_LABELS: dict[str, str] = {
     "注册号": "registry_id",
@@ -289,8 +313,11 @@ class _Block:
     kind: str
     slots: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def get(self, key: str) -> str:
-        return _prefer_en(self.slots.get(key, {}))
+    def value(self, key: str) -> str | None:
+        return _pick(self.slots.get(key))
+
+    def lang(self, key: str, lang: str) -> str | None:
+        return self.slots.get(key, {}).get(lang)
 
 
 def _has_cjk(text: str) -> bool:
@@ -402,6 +429,7 @@ def _read_text(text: str) -> tuple[list[_Entry], str]:
     return _pair_entries(raw), heading
 
 
+
 # --- HTML rendering -------------------------------------------------------------------
 
 
@@ -410,7 +438,7 @@ def _classes(tag: Tag) -> list[str]:
     return value.split() if isinstance(value, str) else list(value)
 
 
-def _is_label_cell(tag: Tag) -> bool:
+def _is_left_title(tag: Tag) -> bool:
     return tag.name in ("td", "th") and "left_title" in _classes(tag)
 
 
@@ -427,11 +455,12 @@ def _paragraphs(raw: str) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def _text(tag: Tag, max_nodes: int | None = None) -> str:
+def _text(tag: Tag, max_nodes: int | None = None, skip: frozenset[int] = frozenset()) -> str:
     """Visible text of `tag`, one paragraph a line: blocks and <br> break lines, spaces collapse.
 
     Textareas are skipped: their content is hidden until a script renders it.
     With `max_nodes`, a larger subtree gives "" (a cheap probe for short headings).
+    Nodes whose id() is in `skip` are left out with their subtree.
     """
     pieces: list[str] = []
     stack: list[object] = [tag]
@@ -444,7 +473,7 @@ def _text(tag: Tag, max_nodes: int | None = None) -> str:
         if node is _BREAK or isinstance(node, Tag) and node.name == "br":
             pieces.append(_BREAK)
         elif isinstance(node, Tag):
-            if node.name == "textarea":
+            if node.name == "textarea" or (skip and id(node) in skip):
                 continue
             if node.name in _BLOCK_TAGS:
                 pieces.append(_BREAK)
@@ -455,15 +484,16 @@ def _text(tag: Tag, max_nodes: int | None = None) -> str:
     return _paragraphs("".join(pieces))
 
 
-def _textarea_text(tag: Tag) -> str:
+def _textarea_text(tag: Tag, skip: frozenset[int] = frozenset()) -> str:
     """The content of the (hidden) textareas under `tag`, keeping its lines."""
-    contents = (t.get_text().replace("\r\n", "\n").replace("\r", "\n") for t in tag.find_all("textarea"))
+    areas = (t for t in tag.find_all("textarea") if not (skip and any(id(p) in skip for p in t.parents)))
+    contents = (t.get_text().replace("\r\n", "\n").replace("\r", "\n") for t in areas)
     return _paragraphs(_BREAK.join(c.replace("\n", _BREAK) for c in contents))
 
 
-def _value_text(tag: Tag) -> str:
+def _value_text(tag: Tag, skip: frozenset[int] = frozenset()) -> str:
     """Visible text of a value; the hidden raw-content textarea when nothing is visible."""
-    return _text(tag) or _textarea_text(tag)
+    return _text(tag, skip=skip) or _textarea_text(tag, skip)
 
 
 def _nested_below(tag: Tag, root: Tag) -> bool:
@@ -476,52 +506,80 @@ def _nested_below(tag: Tag, root: Tag) -> bool:
     return False
 
 
-def _lang_text(tag: Tag, lang: str) -> str:
-    containers = (c for c in tag.find_all(class_=lang) if not _nested_below(c, tag))
-    return "\n".join(t for t in (_value_text(c) for c in containers) if t)
+def _own_containers(tag: Tag) -> list[Tag]:
+    """The cn/en containers of `tag` itself (not those of a nested table or container)."""
+    return [c for c in tag.find_all(class_=["cn", "en"]) if not _nested_below(c, tag)]
 
 
-def _label_entry(cell: Tag, value_cell: Tag | None) -> _Entry | None:
-    cn_label = _lang_text(cell, "cn")
-    en_label = _lang_text(cell, "en")
-    if not cn_label and not en_label:
+def _label_texts(cell: Tag) -> tuple[str, str]:
+    """(Chinese label, English label) of a label cell; "" for a language it lacks."""
+    containers = _own_containers(cell)
+    cn = "\n".join(t for t in (_text(c) for c in containers if "cn" in _classes(c)) if t)
+    en = "\n".join(t for t in (_text(c) for c in containers if "en" in _classes(c) and "cn" not in _classes(c)) if t)
+    if not cn and not en:
         lines = _text(cell).split("\n")
-        cn_label = "\n".join(line for line in lines if _has_cjk(line))
-        en_label = "\n".join(line for line in lines if line and not _has_cjk(line))
-        if not cn_label and not en_label:
-            return None
+        cn = "\n".join(line for line in lines if _has_cjk(line))
+        en = "\n".join(line for line in lines if line and not _has_cjk(line))
+    return cn, en
+
+
+def _is_nested_label(cell: Tag) -> bool:
+    """A label cell of a nested table (group, site, sponsor, outcome...): a plain cell
+    inside a value cell whose text is a known label ending with a colon."""
+    if cell.name not in ("td", "th"):
+        return False
+    text = _text(cell, max_nodes=40)  # bounded first: the checks below then walk a small subtree
+    if not text or len(text) > 200 or not text.endswith(_COLON):
+        return False
+    if cell.find("table") is not None or cell.find_parent(["td", "th"]) is None:
+        return False
+    labels = [label for label in _label_texts(cell) if label]
+    return bool(labels) and all(label.endswith(_COLON) and _lookup(label) for label in labels)
+
+
+def _cell_values(cell: Tag | None, langs: list[str], holds_labels: bool) -> tuple[str | None, str | None]:
+    """(Chinese, English) value of a value cell; None for a language the cell does not hold.
+
+    A one-language label owns its whole cell (browser-saved pages put the English
+    criteria in a ``class="cn"`` paragraph of the English row). A bilingual label's
+    cell gives each language its text with the other language's containers left
+    out (``从 From 2026-09-21 至 To 2031-12-31``), or is shared when it has none.
+    """
+    if cell is None or holds_labels:
+        return ("" if "cn" in langs else None), ("" if "en" in langs else None)
+    containers = _own_containers(cell)
+    if len(langs) == 1:
+        lang = langs[0]
+        own = [c for c in containers if lang in _classes(c)]
+        text = "\n".join(t for t in (_value_text(c) for c in own) if t)
+        if not text:  # an empty paragraph beside a hidden textarea, or no paragraph of this language
+            others = frozenset(id(c) for c in containers if lang not in _classes(c)) if own else frozenset()
+            text = _value_text(cell, others)
+        return (text, None) if lang == "cn" else (None, text)
+    if containers:
+        outside = _text(cell, skip=frozenset(id(c) for c in containers))
+        values: dict[str, str | None] = {}
+        for lang in ("cn", "en"):
+            mine = any(lang in _classes(c) for c in containers)
+            others = frozenset(id(c) for c in containers if lang not in _classes(c))
+            values[lang] = _value_text(cell, others) if mine or outside else None
+        return values["cn"], values["en"]
+    text = _value_text(cell)
+    if cell.find("table") is not None:
+        return text, text
+    return _split_bilingual(text.split("\n"))
+
+
+def _label_entry(cell: Tag, value_cell: Tag | None, holds_labels: bool) -> _Entry | None:
+    cn_label, en_label = _label_texts(cell)
+    if not cn_label and not en_label:
+        return None
     en_hit = _lookup(en_label)
     cn_hit = _lookup(cn_label)
     key = (en_hit or cn_hit or ("unknown", ""))[0]
     langs = [lang for lang, label in (("cn", cn_label), ("en", en_label)) if label]
-    row = cell.parent if isinstance(cell.parent, Tag) else None
-    row_lang = next((c for c in _classes(row) if c in ("cn", "en")), None) if row is not None else None
-    cn, en = _cell_values(value_cell, langs, row_lang)
+    cn, en = _cell_values(value_cell, langs, holds_labels)
     return _Entry(key, cn, en)
-
-
-def _cell_values(cell: Tag | None, langs: list[str], row_lang: str | None) -> tuple[str | None, str | None]:
-    def empty() -> tuple[str | None, str | None]:
-        return ("" if "cn" in langs else None), ("" if "en" in langs else None)
-
-    if cell is None or cell.find(_is_label_cell) is not None:
-        return empty()
-    containers = [c for c in cell.find_all(class_=["cn", "en"]) if not _nested_below(c, cell)]
-    if containers:
-        cn_parts = [_value_text(c) for c in containers if "cn" in _classes(c)]
-        en_parts = [_value_text(c) for c in containers if "en" in _classes(c) and "cn" not in _classes(c)]
-        cn = "\n".join(p for p in cn_parts if p) if cn_parts else None
-        en = "\n".join(p for p in en_parts if p) if en_parts else None
-        return cn, en
-    text = _value_text(cell)
-    lang = row_lang or (langs[0] if len(langs) == 1 else None)
-    if lang == "cn":
-        return text, None
-    if lang == "en":
-        return None, text
-    if cell.find("table") is not None:
-        return text, text
-    return _split_bilingual(text.split("\n"))
 
 
 def _header_key(tag: Tag) -> str | None:
@@ -535,24 +593,49 @@ def _header_key(tag: Tag) -> str | None:
     return None
 
 
+def _label_cells(soup: BeautifulSoup) -> list[Tag]:
+    """The page's label cells in page order: ``left_title`` cells and, on a page that
+    has those, the label cells of its nested tables. [] when the page has none."""
+    cells = soup.find_all(["td", "th"])
+    if not any(_is_left_title(c) for c in cells):
+        return []
+    return [c for c in cells if _is_left_title(c) or _is_nested_label(c)]
+
+
 def _html_entries(soup: BeautifulSoup) -> list[_Entry]:
-    """Entries from label cells and section headings, in page order ([] if no label cells)."""
-    label_cells = [tag for tag in soup.find_all(["td", "th"]) if _is_label_cell(tag)]
+    """Entries from label cells and section headings, in page order ([] if no label cells).
+
+    A label cell in another nested table than the previous one starts a new
+    group / site / sponsor (a "block_break" entry).
+    """
+    label_cells = _label_cells(soup)
     if not label_cells:
         return []
+    label_ids = {id(cell) for cell in label_cells}
+    holds_labels: set[int] = set()
+    for cell in label_cells:
+        for parent in cell.parents:
+            if parent.name in ("td", "th"):
+                holds_labels.add(id(parent))
     value_of: dict[int, Tag | None] = {}
     claimed: set[int] = set()
     for cell in label_cells:
         following = cell.find_next_sibling(["td", "th"])
-        value_cell = following if following is not None and not _is_label_cell(following) else None
+        value_cell = following if following is not None and id(following) not in label_ids else None
         value_of[id(cell)] = value_cell
         claimed.add(id(cell))
         if value_cell is not None:
             claimed.add(id(value_cell))
     entries: list[_Entry] = []
+    table: Tag | None = None
     for tag in soup.find_all(True):
         if id(tag) in value_of:
-            entry = _label_entry(tag, value_of[id(tag)])
+            parent_table = tag.find_parent("table")
+            if parent_table is not table and tag.find_parent(["td", "th"]) is not None:
+                entries.append(_Entry("block_break"))
+            table = parent_table
+            value_cell = value_of[id(tag)]
+            entry = _label_entry(tag, value_cell, value_cell is not None and id(value_cell) in holds_labels)
             if entry is not None:
                 entries.append(entry)
         elif tag.name in _HEADER_TAGS:
@@ -564,25 +647,49 @@ def _html_entries(soup: BeautifulSoup) -> list[_Entry]:
     return entries
 
 
-def _canonical_url(soup: BeautifulSoup) -> str:
+def _canonical_url(soup: BeautifulSoup) -> str | None:
+    """The page's canonical / og:url address on chictr, when it is a safe http(s) URL."""
     for tag in soup.find_all(["link", "meta"]):
         if tag.name == "link":
             is_url, candidate = "canonical" in (tag.get("rel") or []), tag.get("href")
         else:
             is_url, candidate = tag.get("property") == "og:url", tag.get("content")
         if is_url and isinstance(candidate, str) and "chictr" in candidate.lower():
-            return candidate.strip()
+            return safe_url(candidate) or None
+    return None
+
+
+def _heading(soup: BeautifulSoup) -> str:
+    """The trial's title above the page's blocks (``project-tit``), or ""."""
+    for tag in soup.find_all(class_="project-tit"):
+        text = " ".join(_text(tag).split())
+        if text:
+            return text
     return ""
 
 
-def _read_html(text: str) -> tuple[list[_Entry], str, str]:
+def _refusal(soup: BeautifulSoup) -> str | None:
+    """Why a page without label cells is no trial page: a listing or the empty template."""
+    links = {a.get("href", "").strip() for a in soup.find_all("a", href=True)}
+    if any(isinstance(href, str) and _LISTING_LINK.match(href) for href in links):
+        return LISTING
+    blocks = soup.find_all(class_=["project-tit", "project-ms"])
+    if blocks and not any(_text(block) for block in blocks):
+        return EMPTY_TEMPLATE
+    return None
+
+
+def _read_html(text: str) -> tuple[list[_Entry], str, str | None]:
     """Entries, heading and canonical URL of an HTML page (text walker when no label cells)."""
     soup = BeautifulSoup(text, "lxml")
     url = _canonical_url(soup)
     _drop_scripts(soup)
     entries = _html_entries(soup)
     if entries:
-        return entries, "", url
+        return entries, _heading(soup), url
+    reason = _refusal(soup)
+    if reason:
+        raise ParseError(reason)
     for textarea in soup.find_all("textarea"):
         content = textarea.get_text().replace("\r\n", "\n").replace("\r", "\n")
         textarea.name = "div"
@@ -636,7 +743,7 @@ def date_range(text: str) -> tuple[str, str]:
     return re.sub(r"^(?:from|从|自)\s*", "", text, flags=re.IGNORECASE).strip(), ""
 
 
-def _unique(items: Iterable[str]) -> list[str]:
+def _unique(items: Iterable[str | None]) -> list[str]:
     seen: dict[str, None] = {}
     for item in items:
         if item and item not in seen:
@@ -644,13 +751,18 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def _chinese(*values: str) -> str:
-    return next((v for v in values if v and _has_cjk(v)), "")
+def _chinese(*values: str | None) -> str | None:
+    return next((v for v in values if v and _has_cjk(v)), None)
 
 
 def _one_line(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pick(values: dict[str, str] | None) -> str | None:
+    """English, else Chinese; "" when the label is there without a value; None when absent."""
+    return None if values is None else _prefer_en(values)
 
 
 @dataclass
@@ -660,23 +772,34 @@ class _Page:
     scalars: dict[str, dict[str, str]] = field(default_factory=dict)
     blocks: list[_Block] = field(default_factory=list)
     collaborators: list[str] = field(default_factory=list)
+    sections: set[str] = field(default_factory=set)
 
     def get(self, key: str) -> str:
         return _prefer_en(self.scalars.get(key, {}))
 
-    def both(self, key: str) -> dict[str, str]:
-        return self.scalars.get(key, {})
+    def value(self, key: str) -> str | None:
+        return _pick(self.scalars.get(key))
+
+    def lang(self, key: str, lang: str) -> str | None:
+        return self.scalars.get(key, {}).get(lang)
+
+    def has(self, *keys: str) -> bool:
+        return any(key in self.scalars for key in keys)
 
 
 def _collect(entries: list[_Entry]) -> _Page:
-    """Sort entries: a repeated label (same key and language) starts a new block."""
+    """Sort entries: a repeated label (same key and language) or a block break starts a new block."""
     page = _Page()
     section: str | None = None
     current: _Block | None = None
     for entry in entries:
+        if entry.key == "block_break":
+            current = None
+            continue
         values = {lang: v for lang, v in (("cn", entry.cn), ("en", entry.en)) if v is not None}
         if entry.key in _SECTIONS:
             section, current = _SECTIONS[entry.key], None
+            page.sections.add(section)
             if entry.key == "secondary_sponsor" and _prefer_en(values):
                 page.collaborators.append(_prefer_en(values))
             continue
@@ -695,6 +818,7 @@ def _collect(entries: list[_Entry]) -> _Page:
                     slot[lang] = value
             continue
         if kind == "arm" and current is None and entry.key == "intervention" and not any(values.values()):
+            page.sections.add("arms")
             continue  # the "干预措施" heading of the interventions section
         if current is None or current.kind != kind or any(lang in current.slots.get(entry.key, {}) for lang in values):
             current = _Block(kind)
@@ -703,88 +827,179 @@ def _collect(entries: list[_Entry]) -> _Page:
     return page
 
 
-def _groups(blocks: list[_Block]) -> tuple[list[Arm], list[Intervention]]:
+def _groups(page: _Page) -> tuple[list[Arm] | None, list[Intervention] | None]:
     """One Arm (with its sample size) and one Intervention per intervention group."""
+    blocks = [b for b in page.blocks if b.kind == "arm"]
+    if not blocks and "arms" not in page.sections:
+        return None, None
     arms: list[Arm] = []
     interventions: list[Intervention] = []
-    for block in (b for b in blocks if b.kind == "arm"):
-        treatment = block.slots.get("intervention", {})
-        name = _prefer_en(treatment)
+    for block in blocks:
+        treatment = block.slots.get("intervention")
+        name = _pick(treatment)
         if name:
-            chinese = treatment.get("cn", "")
-            code = block.get("intervention_code")
+            chinese = (treatment or {}).get("cn", "")
+            code = block.value("intervention_code")
             other = ([chinese] if chinese and chinese != name else []) + ([code] if code else [])
             interventions.append(Intervention(name=name, other_names=other))
-        label, size = block.get("group"), block.get("sample_size")
+        label, size = block.value("group"), block.value("sample_size")
         if label or size or name:
-            arms.append(Arm(label=label, description=name, interventions=[name] if name else [], sample_size=size))
+            arms.append(Arm(
+                label=label, description=name, interventions=None if name is None else [name] if name else [],
+                sample_size=size,
+            ))
     return arms, interventions
 
 
-def _sites(blocks: list[_Block]) -> list[SiteRecord]:
+def _sites(page: _Page) -> list[SiteRecord] | None:
+    blocks = [b for b in page.blocks if b.kind == "site"]
+    if not blocks and "sites" not in page.sections:
+        return None
     sites = []
-    for block in (b for b in blocks if b.kind == "site"):
+    for block in blocks:
         site = SiteRecord(
-            institution=block.get("institution"),
-            city=block.get("city"),
-            state=block.get("province"),
-            country=block.get("country"),
+            institution=block.value("institution"),
+            city=block.value("city"),
+            state=block.value("province"),
+            country=block.value("country"),
+            institution_zh=block.lang("institution", "cn"),
+            city_zh=block.lang("city", "cn"),
+            state_zh=block.lang("province", "cn"),
+            country_zh=block.lang("country", "cn"),
         )
         if site.institution or site.city or site.state or site.country:
             sites.append(site)
     return sites
 
 
-def _build_record(entries: list[_Entry], source_format: str, heading: str = "", source_url: str = "") -> TrialRecord:
+def _collaborators(page: _Page) -> list[str] | None:
+    """Secondary sponsors by institution name (their address and place are not names)."""
+    blocks = [b for b in page.blocks if b.kind == "collaborator"]
+    if not blocks and "collaborators" not in page.sections:
+        return None
+    return _unique([*page.collaborators, *(b.value("institution") for b in blocks)])
+
+
+_CONTACTS = (
+    ("study_leader", "leader", "leader_institution"),
+    ("applicant", "applicant", "applicant_institution"),
+)
+
+
+def _contacts(page: _Page) -> list[Contact] | None:
+    contacts = []
+    for role, prefix, institution in _CONTACTS:
+        keys = (prefix, f"{prefix}_phone", f"{prefix}_email", f"{prefix}_address", institution)
+        if page.has(*keys):
+            contacts.append(Contact(
+                role=role,
+                name=page.value(prefix),
+                phone=page.value(f"{prefix}_phone"),
+                email=page.value(f"{prefix}_email"),
+                address=page.value(f"{prefix}_address"),
+                affiliation=page.value(institution),
+            ))
+    return contacts or None
+
+
+_ETHICS = (
+    ("ethics_approved", "Approved"),
+    ("ethics_name", "Committee"),
+    ("ethics_number", "Approval No."),
+    ("ethics_date", "Date"),
+)
+
+
+def _ethics(page: _Page) -> str | None:
+    """The ethics approval as one line: "Approved: Yes; Committee: …; Approval No.: …; Date: …"."""
+    if not page.has(*(key for key, _ in _ETHICS)):
+        return None
+    parts = ((label, page.get(key)) for key, label in _ETHICS)
+    return "; ".join(f"{label}: {value}" for label, value in parts if value)
+
+
+def _bound(page: _Page, key: str) -> str | None:
+    """An age bound stated under its own label ("Min age: 18 years"); None when absent."""
+    value = page.value(key)
+    return None if value is None else _age_value(value)
+
+
+def _registration_number(page: _Page, entries: list[_Entry]) -> str:
+    """The registration number: its label's value, else (a label worded otherwise) the
+    first unknown label whose whole value is a ChiCTR id."""
+    registration = page.get("registry_id")
+    if registration:
+        return registration
+    for entry in entries:
+        if entry.key == "unknown":
+            value = (entry.en or entry.cn or "").strip()
+            if CHICTR_ID.fullmatch(value):
+                return value
+    return ""
+
+
+def _build_record(
+    entries: list[_Entry], source_format: str, heading: str = "", source_url: str | None = None
+) -> TrialRecord:
     """The TrialRecord for a page's entries. ParseError without a ChiCTR registration number."""
     page = _collect(entries)
-    registration = page.get("registry_id")
+    registration = _registration_number(page, entries)
     if not registration:
-        raise ParseError("not a ChiCTR trial page: no registration number found")
+        raise ParseError(NOT_A_TRIAL)
     match = CHICTR_ID.search(registration)
     if not match:
         raise ParseError(f"registration number {_one_line(registration)!r} is not a ChiCTR id")
     registry_id = match.group(0)
 
-    public, scientific, objectives = page.both("public_title"), page.both("scientific_title"), page.both("objectives")
-    start, end = date_range(page.get("execute_time"))
-    min_age, max_age, found = age_bounds(page.get("age"))
-    arms, interventions = _groups(page.blocks)
-    sites = _sites(page.blocks)
-    collaborators = page.collaborators + [b.get("institution") for b in page.blocks if b.kind == "collaborator"]
-    disease = page.get("target_disease")
+    public, scientific = page.scalars.get("public_title", {}), page.scalars.get("scientific_title", {})
+    objectives = page.scalars.get("objectives")
+    execute = page.value("execute_time")
+    start, end = date_range(execute) if execute is not None else (None, None)
+    age = page.value("age")
+    low, high, found = age_bounds(age) if age is not None else ("", "", False)
+    min_age, max_age = (low, high) if found else (_bound(page, "min_age"), _bound(page, "max_age"))
+    arms, interventions = _groups(page)
+    sites = _sites(page)
+    disease = page.value("target_disease")
+    ids = [page.value("partner_id"), page.value("subject_id")]
     return TrialRecord(
         registry="chictr",
         registry_id=registry_id,
         source_format=source_format,
         source_url=source_url,
-        secondary_ids=[s for s in _unique([page.get("partner_id"), page.get("subject_id")]) if s != registry_id],
-        title=public.get("en", ""),
-        official_title=_prefer_en(scientific),
-        title_zh=_chinese(public.get("cn", ""), scientific.get("cn", ""), heading),
-        acronym=page.get("acronym"),
-        brief_summary=page.get("description"),
-        objectives="\n\n".join(_unique([objectives.get("en", ""), objectives.get("cn", "")])),
-        status=page.get("status"),
-        phase=page.get("study_phase"),
-        study_type=page.get("study_type"),
-        min_age=min_age or _age_value(page.get("min_age")),
-        max_age=max_age or _age_value(page.get("max_age")),
-        age_text="" if found else page.get("age"),
-        sex=page.get("sex"),
+        secondary_ids=None if ids == [None, None] else [s for s in _unique(ids) if s != registry_id],
+        title=public.get("en"),
+        official_title=_pick(scientific or None),
+        title_zh=_chinese(public.get("cn"), scientific.get("cn"), heading),
+        official_title_zh=scientific.get("cn"),
+        acronym=page.value("acronym"),
+        brief_summary=_pick(objectives),
+        detailed_description=page.value("description"),
+        objectives=None if objectives is None else "\n\n".join(_unique([objectives.get("en"), objectives.get("cn")])),
+        status=page.value("status"),
+        phase=page.value("study_phase"),
+        study_type=page.value("study_type"),
+        min_age=min_age,
+        max_age=max_age,
+        age_text=None if found else age,
+        sex=page.value("sex"),
+        enrollment=page.value("total_sample_size"),
         start_date=start,
         completion_date=end,
-        registration_date=page.get("registration_date"),
-        last_update_date=page.get("last_update"),
-        sponsor=page.get("primary_sponsor"),
-        collaborators=_unique(collaborators),
-        conditions=[disease] if disease else [],
+        registration_date=page.value("registration_date"),
+        last_update_date=page.value("last_update"),
+        sponsor=page.value("primary_sponsor"),
+        collaborators=_collaborators(page),
+        funding=page.value("funding"),
+        ethics=_ethics(page),
+        conditions=None if disease is None else [disease] if disease else [],
         interventions=interventions,
         arms=arms,
         sites=sites,
-        countries=_unique(site.country for site in sites),
-        inclusion_criteria=page.get("inclusion"),
-        exclusion_criteria=page.get("exclusion"),
+        countries=None if sites is None else _unique(site.country for site in sites),
+        contacts=_contacts(page),
+        inclusion_criteria=page.value("inclusion"),
+        exclusion_criteria=page.value("exclusion"),
     )
 
 
@@ -797,11 +1012,15 @@ class ChictrParser(Parser):
     """ChiCTR trial page, as showproj.html or as its plain-text rendering."""
 
     name = "chictr"
-    version = "1"
+    version = "2"
 
     @classmethod
     def detect(cls, text: str) -> bool:
-        """True for a ChiCTR trial page: "注册号", "Registration number" and a ChiCTR id."""
+        """True for a ChiCTR page: the text rendering ("注册号", "Registration number" and a
+        ChiCTR id), or HTML with the registry's structure (label cells, project blocks,
+        its relative trial links) and its name or a ChiCTR id. The registry's empty
+        template and its search listing are claimed too, so that they are refused
+        with the reason."""
         try:
             if not isinstance(text, str):
                 return False
@@ -809,10 +1028,12 @@ class ChictrParser(Parser):
             start = head.lstrip("\ufeff \t\r\n")[:5].lower()
             if start[:1] in ("{", "[") or start.startswith("<?xml"):
                 return False
+            if "注册号" in head and _REGISTRATION_NUMBER_EN.search(head) is not None and CHICTR_ID.search(head):
+                return True
             return (
-                "注册号" in head
-                and _REGISTRATION_NUMBER_EN.search(head) is not None
-                and CHICTR_ID.search(head) is not None
+                start.startswith("<")
+                and (_TEMPLATE_CLASS.search(head) is not None or _LISTING_HREF.search(head) is not None)
+                and (CHICTR_ID.search(head) is not None or _SITE_MARK.search(head) is not None)
             )
         except Exception:
             return False

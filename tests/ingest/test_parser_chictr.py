@@ -92,11 +92,12 @@ def test_it_reads_the_study_phase_and_type(seed_000, seed_004):
 
 
 def test_it_reads_the_age_bounds_with_their_unit(seed_000):
-    assert (seed_000.min_age, seed_000.max_age, seed_000.age_text) == ("10 years", "65 years", "")
+    # Ages stated as bounds: the page has no free-text age, so age_text is absent.
+    assert (seed_000.min_age, seed_000.max_age, seed_000.age_text) == ("10 years", "65 years", None)
 
 
 def test_it_leaves_unstated_ages_empty(seed_004):
-    assert (seed_004.min_age, seed_004.max_age, seed_004.age_text) == ("", "", "")
+    assert (seed_004.min_age, seed_004.max_age, seed_004.age_text) == ("", "", None)
 
 
 def test_it_reads_the_gender_in_english(seed_000, seed_004):
@@ -137,7 +138,7 @@ def test_it_reads_one_arm_and_one_intervention_per_group(seed_000):
 
 
 def test_it_leaves_enrollment_to_the_groups_sample_sizes(seed_000, seed_004):
-    assert seed_000.enrollment == seed_004.enrollment == ""
+    assert seed_000.enrollment is None and seed_004.enrollment is None
     assert [a.sample_size for a in seed_004.arms] == ["60"]
     assert seed_004.arms[0].label == "Experimental group"
     assert seed_004.interventions[0].name == "CAR-T cells"
@@ -169,9 +170,14 @@ def test_it_prefers_english_criteria_and_leaves_unstated_ones_empty(seed_000, se
     assert seed_004.exclusion_criteria.startswith("1. Children with SLE")
 
 
-def test_it_states_no_summary_or_secondary_ids_when_the_page_has_none(seed_000, seed_004):
+def test_it_states_no_secondary_ids_or_acronym_when_the_page_has_them_blank(seed_000, seed_004):
     for record in (seed_000, seed_004):
-        assert (record.brief_summary, record.secondary_ids, record.acronym) == ("", [], "")
+        assert (record.secondary_ids, record.acronym, record.detailed_description) == ([], "", "")
+
+
+def test_it_gives_the_objectives_as_the_summary(seed_000):
+    assert seed_000.brief_summary == seed_000.objectives.split("\n\n")[0]
+    assert seed_000.brief_summary.startswith("I. Primary Research objectives")
 
 
 @pytest.mark.parametrize("seed", [SEED_000, SEED_004])
@@ -303,7 +309,7 @@ def test_it_reads_several_groups_as_enrollment_parts(variant):
         ("Low dose group", "3"), ("Middle dose group", "3"), ("高剂量组", "6"),
     ]
     assert variant.arms[2].description == "5×10^6/kg CD19 CAR-T细胞"
-    assert variant.enrollment == ""
+    assert variant.enrollment is None
 
 
 def test_it_keeps_chinese_names_and_codes_as_other_intervention_names(variant):
@@ -324,7 +330,7 @@ def test_it_reads_repeated_site_tables(variant):
         ("Ruijin Hospital", "上海", "上海", "中国"),
     ]
     assert variant.countries == ["China", "中国"]
-    assert variant.collaborators == []
+    assert variant.collaborators is None  # no secondary sponsor section
 
 
 def test_it_reads_partner_registry_and_subject_ids(variant):
@@ -332,7 +338,7 @@ def test_it_reads_partner_registry_and_subject_ids(variant):
 
 
 def test_it_tolerates_missing_sections(variant):
-    assert (variant.start_date, variant.completion_date, variant.brief_summary) == ("", "", "")
+    assert (variant.start_date, variant.completion_date, variant.detailed_description) == (None, None, None)
     assert (variant.status, variant.sex, variant.phase) == ("Recruiting", "Female", "Phase 1")
 
 
@@ -433,7 +439,8 @@ def test_it_reads_secondary_ids_and_the_treatment_description():
     )
     record = parse(text)
     assert record.secondary_ids == ["NCT06000002", "CART-2024-01"]
-    assert record.brief_summary == "Single infusion of 2x10^6 CAR-T cells/kg"
+    assert record.detailed_description == "Single infusion of 2x10^6 CAR-T cells/kg"
+    assert record.brief_summary is None  # the page states no objectives
 
 
 def test_a_page_without_a_registration_number_is_refused():
@@ -492,7 +499,7 @@ def test_age_bounds_read_the_min_and_max_numbers(text, expected):
 def test_an_age_block_without_markers_is_kept_as_age_text():
     assert age_bounds("18-65岁") == ("", "", False)
     record = parse(page(*MINIMAL, "年龄范围:", "Participant age:", "18-65岁"))
-    assert (record.min_age, record.max_age, record.age_text) == ("", "", "18-65岁")
+    assert (record.min_age, record.max_age, record.age_text) == (None, None, "18-65岁")
 
 
 @pytest.mark.parametrize(
