@@ -854,6 +854,7 @@ def find_antigens(record: TrialRecord, *, vocabulary: Vocabulary | None = None) 
     criteria. Returns [] when no target is stated.
     """
     vocabulary = vocabulary or default_vocabulary()
+    record = record.filled()
     tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
     for text, short in _record_texts(record):
         if text and text.strip():

@@ -231,11 +231,11 @@ _SEX_MALE = re.compile(r"\b(?:male|males|men|man|m)\b|男")
 def sex(raw: str | None) -> str | None:
     """Sex eligibility value (see `SEX_CHOICES`).
 
-    None when nothing is stated; a stated value naming neither or both sexes
-    is "all".
+    "all" for "All", "Both", 男女均可 or a value naming both sexes; None when
+    nothing readable is stated ("", "not stated", "?").
     """
     text = _fold(raw)
-    if not text:
+    if not text or text in _UNSTATED:
         return None
     if _SEX_ALL.search(text):
         return "all"
@@ -245,7 +245,7 @@ def sex(raw: str | None) -> str | None:
         return "female"
     if male and not female:
         return "male"
-    return "all"
+    return "all" if female and male else None
 
 
 # --- enrollment ------------------------------------------------------------------

@@ -195,10 +195,13 @@ def test_every_normalizer_gives_a_possible_value_for_adversarial_text(text: str)
     parsed = dates.parse_date(text)
     assert parsed is None or 1900 <= parsed.year <= 2100
     assert countries.country_name(text) is None or countries.country_name(text) in countries.country_list([text])
-    assert enums.status(text) in enums.STATUS_VALUES
-    assert enums.phase(text) in enums.PHASE_VALUES
-    assert enums.study_type(text) in enums.STUDY_TYPE_VALUES
-    assert enums.sex(text) in enums.SEX_VALUES
+    # None only for a string that states nothing; never a value outside the vocabulary.
+    assert enums.status(text) in enums.STATUS_VALUES | {None}
+    assert enums.phase(text) in enums.PHASE_VALUES | {None}
+    assert enums.study_type(text) in enums.STUDY_TYPE_VALUES | {None}
+    assert enums.sex(text) in enums.SEX_VALUES | {None}
+    if text.strip():
+        assert enums.status(text) is not None and enums.phase(text) is not None
     count = enums.enrollment(text, [text])
     assert count is None or 0 <= count
     assert cell_source.cell_source(record(title=text, brief_summary=text)) in enums.CELL_SOURCE_VALUES
@@ -237,4 +240,5 @@ def test_a_record_of_adversarial_fields_normalizes_to_possible_values(
     if trial.dose_min_cells_per_kg is not None:
         assert 1e3 <= trial.dose_min_cells_per_kg <= trial.dose_max_cells_per_kg <= 1e11
     assert trial.enrollment is None or trial.enrollment >= 0
-    assert trial.phase in enums.PHASE_VALUES and trial.status in enums.STATUS_VALUES
+    assert trial.phase in enums.PHASE_VALUES | {None} and trial.status in enums.STATUS_VALUES | {None}
+    assert (trial.phase is None) == (not short.strip())

@@ -136,9 +136,14 @@ def test_the_chictr_registration_status_is_not_mistaken_for_a_recruiting_status(
     assert enums.status(raw) == "unknown"
 
 
-@pytest.mark.parametrize("raw", ["", None, "   ", "lorem ipsum", "???"])
-def test_an_empty_or_unrecognised_status_is_unknown(raw: str | None) -> None:
+@pytest.mark.parametrize("raw", ["lorem ipsum", "???"])
+def test_an_unrecognised_status_is_unknown(raw: str | None) -> None:
     assert enums.status(raw) == "unknown"
+
+
+@pytest.mark.parametrize("raw", ["", None, "   "])
+def test_no_status_at_all_stays_not_stated(raw: str | None) -> None:
+    assert enums.status(raw) is None
 
 
 def _chictr_recruiting_status(page: str) -> str:
@@ -198,18 +203,24 @@ def test_registry_phase_strings_map_to_the_canonical_phase(raw: str, expected: s
     "raw",
     [
         "NA", "N/A", "Not Applicable", "New Treatment Measure Clinical Study", "治疗新技术临床试验",
-        "其它", "Others", "Retrospective study", "Pilot", "", None,
+        "其它", "Others", "Retrospective study", "Pilot",
     ],
 )  # fmt: skip
-def test_non_phase_text_and_an_absent_phase_are_not_applicable(raw: str | None) -> None:
+def test_stated_non_phase_text_is_not_applicable(raw: str | None) -> None:
     assert enums.phase(raw) == "not_applicable"
     assert enums.phase(raw, "INTERVENTIONAL") == "not_applicable"
 
 
+@pytest.mark.parametrize("raw", ["", None, "  "])
+def test_no_phase_at_all_stays_not_stated_not_not_applicable(raw: str | None) -> None:
+    assert enums.phase(raw) is None
+    assert enums.phase(raw, "OBSERVATIONAL") is None
+
+
 @pytest.mark.parametrize("study_type", ["OBSERVATIONAL", "Observational [Patient Registry]", "观察性研究"])
 def test_an_observational_study_has_no_phase_whatever_the_phase_field_says(study_type: str) -> None:
-    assert enums.phase("", study_type) == "not_applicable"
     assert enums.phase("Phase 2", study_type) == "not_applicable"
+    assert enums.phase("", study_type) is None
 
 
 def test_the_study_type_does_not_change_the_phase_of_an_interventional_trial() -> None:
@@ -234,8 +245,9 @@ def test_the_study_type_does_not_change_the_phase_of_an_interventional_trial() -
         ("Expanded Access", "expanded_access"),
         ("诊断试验", "other"),
         ("Basic science", "other"),
-        ("", "unknown"),
-        (None, "unknown"),
+        ("", None),
+        (None, None),
+        ("N/A", None),
     ],
 )
 def test_registry_study_types_map_to_the_canonical_study_type(raw: str | None, expected: str) -> None:
@@ -258,8 +270,8 @@ def test_registry_sex_strings_map_to_the_canonical_sex(raw: str, expected: str) 
 
 
 @pytest.mark.parametrize("raw", ["", None, "   ", "not stated", "?"])
-def test_an_unstated_sex_means_the_trial_is_open_to_all(raw: str | None) -> None:
-    assert enums.sex(raw) == "all"
+def test_an_unstated_sex_stays_not_stated_never_all(raw: str | None) -> None:
+    assert enums.sex(raw) is None
 
 
 # --- enrollment -----------------------------------------------------------------------------
@@ -306,10 +318,10 @@ def test_a_minus_sign_never_makes_the_enrollment_negative() -> None:
 @settings(max_examples=300)
 @given(AWKWARD, AWKWARD)
 def test_the_enum_functions_never_raise_and_always_answer_a_canonical_value(raw: str, other: str) -> None:
-    assert enums.status(raw) in _values(enums.STATUS_CHOICES)
-    assert enums.phase(raw, other) in _values(enums.PHASE_CHOICES)
-    assert enums.study_type(raw) in _values(enums.STUDY_TYPE_CHOICES)
-    assert enums.sex(raw) in _values(enums.SEX_CHOICES)
+    assert enums.status(raw) in _values(enums.STATUS_CHOICES) | {None}
+    assert enums.phase(raw, other) in _values(enums.PHASE_CHOICES) | {None}
+    assert enums.study_type(raw) in _values(enums.STUDY_TYPE_CHOICES) | {None}
+    assert enums.sex(raw) in _values(enums.SEX_CHOICES) | {None}
 
 
 @settings(max_examples=300)

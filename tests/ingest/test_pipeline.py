@@ -190,7 +190,7 @@ def test_the_command_prints_a_summary_and_exits_non_zero_when_anything_failed(tm
         call_command("ingest", str(bad), str(SEED_000))
     assert excinfo.value.returncode == 1
     captured = capsys.readouterr()
-    assert "created 1, updated 0, unchanged 0, failed 1" in captured.out
+    assert "created 1, updated 0, unchanged 0, older 0, failed 1" in captured.out
     assert f"error: {bad}: empty file" in captured.err
 
 
@@ -234,7 +234,7 @@ def test_the_command_runs_as_a_real_process_and_stays_quiet_in_a_pipe(tmp_path: 
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "dry run: would have created 5, updated 0, unchanged 0, failed 0"
+    assert proc.stdout.strip() == "dry run: would have created 5, updated 0, unchanged 0, older 0, failed 0"
     assert "\r" not in proc.stderr and "[" not in proc.stderr
 
 

@@ -46,4 +46,4 @@ def test_renormalize_respects_curated_fields(seed_trials) -> None:
 
 def test_the_command_reports_what_changed(seed_trials, capsys) -> None:
     call_command("renormalize")
-    assert "created 0, updated 0, unchanged 5, failed 0" in capsys.readouterr().out
+    assert "created 0, updated 0, unchanged 5, older 0, failed 0" in capsys.readouterr().out

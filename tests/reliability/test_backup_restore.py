@@ -60,7 +60,7 @@ def reference_db() -> Iterator[tuple[ScratchDatabase, dict]]:
     try:
         manage("migrate", "--noinput", "-v0", url=db.url, timeout=120)
         out = manage("ingest", str(SAMPLES), url=db.url).stdout
-        assert "created 5, updated 0, unchanged 0, failed 0" in out
+        assert "created 5, updated 0, unchanged 0, older 0, failed 0" in out
         yield db, snapshot(db)
     finally:
         db.drop()
@@ -120,7 +120,7 @@ def test_a_backup_restored_into_a_dropped_and_recreated_database_gives_back_the_
 
 def manage_stdin(page: str, *, url: str) -> None:
     out = run([sys.executable, "manage.py", "ingest", "-"], url=url, input=page).stdout
-    assert "created 1, updated 0, unchanged 0, failed 0" in out
+    assert "created 1, updated 0, unchanged 0, older 0, failed 0" in out
 
 
 def test_restoring_over_a_changed_database_replaces_its_rows_with_the_backups(reference_db, copy_of_reference) -> None:

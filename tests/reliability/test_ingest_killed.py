@@ -222,7 +222,7 @@ def test_a_killed_ingest_leaves_every_trial_whole_or_absent_and_a_rerun_complete
 
     # A third run completes the set; what the killed runs stored is recognised as unchanged.
     out = manage("ingest", str(folder), url=scratch.url, timeout=120).stdout
-    assert out.strip().splitlines()[-1] == f"created {len(ids) - second_kill}, updated 0, unchanged {second_kill}, failed 0"
+    assert out.strip().splitlines()[-1] == f"created {len(ids) - second_kill}, updated 0, unchanged {second_kill}, older 0, failed 0"
     with scratch.connect(autocommit=True) as conn:
         assert check_whole_or_absent(conn, pages, expected) == ids
         total = conn.execute("SELECT count(*), count(DISTINCT registry_id) FROM catalogue_trial").fetchone()
