@@ -139,7 +139,7 @@ def test_all_charts_come_from_one_query(seed_trials, django_assert_num_queries):
 
 
 def test_the_landscape_page_uses_few_queries(client, seed_trials, django_assert_num_queries):
-    with django_assert_num_queries(2):  # the antigen synonym lookup + the chart query
+    with django_assert_num_queries(3):  # the data state, the antigen synonym lookup, the chart query
         response = client.get(LANDSCAPE, {"antigen": "B7-H3"})
     assert response.status_code == 200
 

@@ -276,8 +276,11 @@ def test_sorts_order_the_list(seed_trials):
     assert newest[len(dated):] == [None] * (len(newest) - len(dated))  # undated last
     by_id = list(trial_list(filters={"sort": "registry_id"}).values_list("registry_id", flat=True))
     assert by_id == sorted(by_id)
-    updated = list(trial_list(filters={"sort": "updated"}).values_list("updated_at", flat=True))
-    assert updated == sorted(updated, reverse=True)
+    # "Registry last updated": the registry's own date, newest first, undated last.
+    updated = list(trial_list(filters={"sort": "updated"}).values_list("registry_updated", flat=True))
+    known = [d for d in updated if d is not None]
+    assert known and known == sorted(known, reverse=True)
+    assert updated[len(known):] == [None] * (len(updated) - len(known))
 
 
 def test_merged_records_are_not_listed_separately(seed_trials):
