@@ -123,12 +123,14 @@ def ensure_builtin_vocabulary() -> None:
 def store_document(content: bytes, *, format: str, parser_version: str, filename: str) -> SourceDocument:
     """The SourceDocument for these exact bytes, created once (safe under concurrent ingests)."""
     digest = sha256(content)
-    SourceDocument.objects.bulk_create(
+    # One statement: insert, or touch the existing row so that its id comes back.
+    (document,) = SourceDocument.objects.bulk_create(
         [SourceDocument(content=content, sha256=digest, format=format, parser_version=parser_version,
                         filename=filename[:500], size=len(content))],
-        ignore_conflicts=True,
+        update_conflicts=True, unique_fields=["sha256"], update_fields=["sha256"],
     )  # fmt: skip
-    return SourceDocument.objects.defer("content").get(sha256=digest)
+    document.content = b""  # not needed again: don't hold the bytes
+    return document
 
 
 def upsert(
