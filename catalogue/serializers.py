@@ -6,7 +6,8 @@ Keys (exactly, in this order): see `EXPORT_FIELDS`. Numbers are JSON numbers
 registry does not state is null (status, phase, study type and sex included:
 never a default). Enumerations (status, phase, study_type, sex, cell_source) are
 the catalogue's codes, e.g. "phase1_phase2". Lists are lists (empty when none).
-Antigens and diseases are canonical names.
+Antigens and diseases are canonical names. `source_url` is always an http(s)
+address: the stored one when safe, else the registry's own page for the trial.
 
 CSV has the same columns: lists joined with "; ", `dose_levels` and `raw` as
 JSON text, null as an empty cell.
@@ -25,6 +26,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from catalogue.models import DoseLevel, Trial
+from catalogue.registries import registry_page
 
 EXPORT_FIELDS: tuple[str, ...] = (
     "registry", "registry_id", "secondary_ids", "title", "official_title", "title_zh",
@@ -103,7 +105,7 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
         "sponsor": _text(trial.sponsor),
         "countries": list(trial.countries or []),
         "cell_source": trial.cell_source,
-        "source_url": _text(trial.source_url),
+        "source_url": registry_page(trial.registry, trial.registry_id, trial.source_url),
         "source_format": _text(trial.source_format),
         "raw": trial.raw or {},
         "curated_fields": list(trial.curated_fields or []),
@@ -287,7 +289,7 @@ def _trial_schema() -> dict[str, Any]:
         "sponsor": nullable_string,
         "countries": strings,
         "cell_source": string,
-        "source_url": nullable_string,
+        "source_url": {**string, "description": "The trial's page on its registry (http or https only)."},
         "source_format": nullable_string,
         "raw": {"type": "object", "description": "The registry's own text for each normalized field."},
         "curated_fields": {**strings, "description": "Fields a curator owns (ingest never overwrites them)."},
