@@ -10,7 +10,8 @@ Antigens and diseases are canonical names. `source_url` is always an http(s)
 address: the stored one when safe, else the registry's own page for the trial.
 
 CSV has the same columns: lists joined with "; ", `dose_levels` and `raw` as
-JSON text, null as an empty cell.
+JSON text, null as an empty cell. A text cell a spreadsheet would run as a
+formula (starting with = + - @, a tab or CR, also after spaces) gets a leading `'`.
 """
 
 from __future__ import annotations
@@ -145,26 +146,38 @@ def iter_json(items: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 # --- CSV -------------------------------------------------------------------------------
 
-_FORMULA_PREFIXES = ("=", "+", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula (also after
+# leading spaces; the full-width forms are converted by some spreadsheet locales).
+_FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+_CONTROL_STARTS = ("\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """`text` made safe for a spreadsheet: a cell it would run as a formula gets a
+    leading `'`, which spreadsheets show as text."""
+    if text.startswith(_CONTROL_STARTS) or text.lstrip()[:1] in _FORMULA_STARTS:
+        return "'" + text
+    return text
 
 
 def csv_cell(name: str, value: Any) -> str:
-    """One CSV cell: lists joined by '; ', nested values as JSON, null as ''."""
+    """One CSV cell: lists joined by '; ', nested values as JSON, null as ''.
+    Every text cell (list cells included) is `neutralised`; numbers stay numbers."""
     if value is None:
         return ""
-    if name in NESTED_FIELDS:
-        return json.dumps(value, ensure_ascii=False)
-    if name in LIST_FIELDS:
-        return "; ".join(str(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
+    if isinstance(value, float) and name not in NESTED_FIELDS:
         return str(int(value)) if value.is_integer() and abs(value) < 1e18 else repr(value)
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_PREFIXES):
-        # A spreadsheet would run it as a formula: keep it text.
-        text = "'" + text
-    return text
+    if isinstance(value, int) and name not in NESTED_FIELDS:
+        return str(value)
+    if name in NESTED_FIELDS:
+        text = json.dumps(value, ensure_ascii=False)
+    elif name in LIST_FIELDS:
+        text = "; ".join(str(v) for v in value)
+    else:
+        text = str(value)
+    return neutralised(text)
 
 
 class _Line:
