@@ -91,7 +91,8 @@ backup: db
 
 # make restore FILE=backups/catalogue-....dump: replaces the configured database's
 # contents with the dump (pg_restore --clean --if-exists --no-owner, one transaction).
-# On a terminal it asks for the database name first; YES=1 skips the question.
+# On a terminal it asks for the database name first; YES=1 skips the question, and is
+# required when stdin is not a terminal (scripts, cron). Then it moves the data version on.
 restore:
 	@if [ -z "$(FILE)" ]; then \
 	  echo "make restore needs FILE=backups/catalogue-YYYYmmdd-HHMMSS.dump: it REPLACES the rows of the" >&2; \

@@ -49,12 +49,16 @@ class DataState:
 
     @property
     def token(self) -> str | None:
-        """What cached values are keyed on; None: don't cache."""
+        """What cached values are keyed on; None: don't cache.
+
+        The version *and* its time: a restored dump puts the version sequence back,
+        so a number comes round again for other data, but never at the same time."""
         if self.version is None:
             return None
+        token = f"{self.version}.{self.changed_at.timestamp():.6f}" if self.changed_at else str(self.version)
         if self.trials_changed_at and self.changed_at and self.trials_changed_at - self.changed_at > STALE_AFTER:
-            return f"{self.version}.{self.trials_changed_at.timestamp():.6f}"
-        return str(self.version)
+            token += f".{self.trials_changed_at.timestamp():.6f}"
+        return token
 
 
 def _read_connection():  # type: ignore[no-untyped-def]
