@@ -77,6 +77,7 @@ superuser: migrate
 
 check-deploy: venv
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=catalogue.example.org \
+	  CSRF_TRUSTED_ORIGINS=https://catalogue.example.org DATABASE_URL="$${DATABASE_URL:-postgres://postgres@/catalogue?host=$(CURDIR)/.pgdata/run}" \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:

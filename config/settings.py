@@ -1,8 +1,9 @@
 """The one settings module, driven by the environment.
 
-DATABASE_URL, SECRET_KEY, DEBUG and ALLOWED_HOSTS are the knobs. Development
-defaults are safe (local only); DEBUG=0 turns on the production hardening and
-then requires a real SECRET_KEY.
+DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS and CSRF_TRUSTED_ORIGINS are the
+knobs. Development defaults are safe (local only); DEBUG=0 turns on the
+production hardening and then requires a real SECRET_KEY, DATABASE_URL,
+ALLOWED_HOSTS (not *) and CSRF_TRUSTED_ORIGINS.
 """
 
 from __future__ import annotations
@@ -28,7 +29,18 @@ elif not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET or len(set
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ConfigError("ALLOWED_HOSTS must be set when DEBUG=0 (comma-separated host names)")
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    raise ConfigError("ALLOWED_HOSTS=* is refused when DEBUG=0: list the host names the site answers to")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+if not DEBUG and not CSRF_TRUSTED_ORIGINS:
+    raise ConfigError(
+        "CSRF_TRUSTED_ORIGINS must be set when DEBUG=0 (comma-separated origins, e.g. https://catalogue.example.org)"
+    )
+if not DEBUG and not os.environ.get("DATABASE_URL"):
+    raise ConfigError(
+        "DATABASE_URL must be set when DEBUG=0 (postgres://user:pass@host:5432/dbname); "
+        "production never falls back to the development cluster in .pgdata/"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -131,7 +143,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
