@@ -16,6 +16,64 @@ from config.routers import choose_replica, iterate_reading_from, read_alias, rea
 log = logging.getLogger(__name__)
 
 
+API_PREFIX = "/api/"
+API_ERROR_MESSAGES = {
+    400: "Bad request.",
+    403: "Forbidden.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    429: "Too many requests; retry later.",
+    500: "Server error.",
+    503: "The catalogue is briefly unavailable; retry shortly.",
+}
+
+
+class ApiJsonErrorsMiddleware:
+    """Every error under /api/ answers JSON, whichever layer made it: an unknown
+    URL (404), a wrong method (405), an unhandled exception (500), an outage (503).
+    Responses that are JSON already pass through unchanged."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path.startswith(API_PREFIX)
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        message = API_ERROR_MESSAGES.get(status, response.reason_phrase or "Error.")
+        if status == 405 and response.has_header("Allow"):
+            message = f"Method not allowed; use {response['Allow']}."
+        replacement = JsonResponse({"detail": message}, status=status)
+        for header, value in response.items():  # Allow, Retry-After, the security headers
+            if header.lower() not in ("content-type", "content-length"):
+                replacement[header] = value
+        replacement.cookies = response.cookies
+        response.close()
+        return replacement
+
+
+class RejectNulBytesMiddleware:
+    """A NUL byte in the path or the query string is a 400, never a database error:
+    PostgreSQL text cannot hold one, so no page, filter or search could match it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        ):
+            return HttpResponse(
+                "Bad request: a NUL byte (%00) in the address.\n", status=400, content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)
+
+
 class SecurityHeadersMiddleware:
     """Adds the Content-Security-Policy (no inline script) and a Permissions-Policy."""
 
