@@ -9,6 +9,7 @@ COPY . .
 RUN DEBUG=0 ALLOWED_HOSTS=build CSRF_TRUSTED_ORIGINS=https://build DATABASE_URL=postgres://build@build/build \
     SECRET_KEY="$(python -c "import secrets; print(secrets.token_urlsafe(50))")" \
     python manage.py collectstatic --noinput -v0
-RUN useradd --system --no-create-home catalogue
+RUN useradd --system --no-create-home catalogue && mkdir -p /app/exports && chown catalogue /app/exports
 USER catalogue
 EXPOSE 8000
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]

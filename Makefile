@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
+THREADS ?= 4
 
 .PHONY: help run serve test venv venv-dev db db-stop migrate sample chromium superuser check-deploy clean
 
@@ -66,7 +67,8 @@ serve: venv
 	@echo ""
 	@echo "  The CAR-T trials catalogue is served at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo ""
-	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket --access-logfile - --error-logfile -
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) \
+	  --no-control-socket --access-logfile - --error-logfile -
 
 test: venv-dev db chromium
 	$(BIN)/python manage.py collectstatic --noinput -v0

@@ -93,13 +93,25 @@ def memoize(state: DataState, key: Any, compute: Callable[[], T]) -> T:
         # holds one version's worth, however often ingest moves it.
         caches["counts"].clear()
         _held["token"] = token
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
-    cache_key = f"catalogue:{token}:{digest}"
+    cache_key = _cache_key(token, key)
     value = caches["counts"].get(cache_key)
     if value is None:
         value = compute()
         caches["counts"].set(cache_key, value, settings.CATALOGUE_CACHE_SECONDS)
     return value
+
+
+def _cache_key(token: str, key: Any) -> str:
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    return f"catalogue:{token}:{digest}"
+
+
+def is_cached(state: DataState, key: Any) -> bool:
+    """Whether `memoize(state, key, ...)` would answer from the cache now (no compute)."""
+    token = state.token if settings.CATALOGUE_CACHE_SECONDS > 0 else None
+    if token is None or token != _held["token"]:
+        return False
+    return caches["counts"].has_key(_cache_key(token, key))
 
 
 def touch_version() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
@@ -87,8 +87,43 @@ class SecurityHeadersMiddleware:
         return response
 
 
+TOO_BROAD = "This search is too broad to answer quickly — add a filter or a more specific word."
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cut off by statement_timeout
+
+
+def is_statement_timeout(exception: BaseException) -> bool:
+    return getattr(exception.__cause__, "sqlstate", None) == QUERY_CANCELED
+
+
+def is_database_unavailable(exception: BaseException) -> bool:
+    return isinstance(exception, (OperationalError, InterfaceError)) or (
+        isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
+    )
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        response = JsonResponse({"error": "The catalogue database is briefly unavailable; retry shortly."}, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html", request=None), status=503)
+    response["Retry-After"] = "30"
+    return response
+
+
+def too_broad_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the search hit the public statement timeout."""
+    if request.path.startswith(API_PREFIX):
+        response = JsonResponse({"detail": TOO_BROAD}, status=503, json_dumps_params={"ensure_ascii": False})
+    else:
+        html = render_to_string("catalogue/too_broad.html", {"message": TOO_BROAD}, request=request)
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = "10"
+    return response
+
+
 class DatabaseUnavailableMiddleware:
-    """Turns a lost database connection into a 503 page instead of a traceback.
+    """Turns a lost database connection into a 503 page instead of a traceback,
+    and a public search cut off by the statement timeout into "too broad" (503).
 
     With CONN_HEALTH_CHECKS on, the next request after the server comes back
     opens a fresh connection, so the app recovers without a restart.
@@ -101,16 +136,12 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, (OperationalError, InterfaceError)) or (
-            isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
-        ):
+        if is_statement_timeout(exception):
+            log.warning("public query cut off by the statement timeout: %s?%s", request.path, request.META.get("QUERY_STRING", "")[:300])
+            return too_broad_response(request)
+        if is_database_unavailable(exception):
             log.error("database unavailable: %s", exception)
-            if request.path.startswith("/api/"):
-                response = JsonResponse({"error": "The catalogue database is briefly unavailable; retry shortly."}, status=503)
-            else:
-                response = HttpResponse(render_to_string("503.html", request=None), status=503)
-            response["Retry-After"] = "30"
-            return response
+            return database_unavailable_response(request)
         return None
 
 
@@ -144,3 +175,69 @@ class ReplicaReadsMiddleware:
             if alias is not None:
                 set_read_alias(alias)
         return None
+
+
+class PublicStatementTimeoutMiddleware:
+    """The public catalogue's reads run under `statement_timeout`
+    (PUBLIC_STATEMENT_TIMEOUT_MS), so one broad search cannot hold a worker and
+    the database for seconds; DatabaseUnavailableMiddleware answers "too broad".
+
+    The setting is made on the connection the request reads from (a replica or
+    the primary) when the view is known, and reset when the response is back:
+    connections persist across requests (CONN_MAX_AGE), and the admin, ingest
+    and the downloads must not inherit it. A connection whose reset fails is
+    closed. The downloads are exempt: bounded by the export limit, they are
+    served from pre-built files or streamed, and their first query is a scan.
+    """
+
+    NAMESPACE = "catalogue"
+    EXEMPT = frozenset({"export_csv", "export_json"})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return self.get_response(request)
+        finally:
+            alias = getattr(request, "_statement_timeout_alias", None)
+            if alias is not None:
+                try:
+                    _session_setting(alias, "RESET statement_timeout")
+                except DatabaseError:
+                    connections[alias].close()
+
+    def process_view(self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> HttpResponse | None:
+        milliseconds = settings.PUBLIC_STATEMENT_TIMEOUT_MS
+        match = request.resolver_match
+        if (
+            milliseconds <= 0
+            or request.method not in ("GET", "HEAD")
+            or match is None
+            or match.namespace != self.NAMESPACE
+            or match.url_name in self.EXEMPT
+        ):
+            return None
+        alias = read_alias() or DEFAULT_DB_ALIAS
+        try:
+            _session_setting(alias, "SELECT set_config('statement_timeout', %s, false)", [f"{int(milliseconds)}ms"])
+        except DatabaseError as exc:
+            # process_view runs outside the view's exception handling: answer here.
+            if is_database_unavailable(exc):
+                log.error("database unavailable: %s", exc)
+                return database_unavailable_response(request)
+            raise
+        request._statement_timeout_alias = alias  # type: ignore[attr-defined]
+        return None
+
+
+def _session_setting(alias: str, sql: str, params: list[Any] | None = None) -> None:
+    """Run a session-setting statement on `alias`'s connection (opened if need be).
+
+    Straight on the driver's connection, as connection set-up is: it is not one of
+    the request's queries (those are what query logs and query-count tests see).
+    Errors come out as Django's database errors."""
+    wrapper = connections[alias]
+    with wrapper.wrap_database_errors:
+        wrapper.ensure_connection()
+        wrapper.connection.execute(sql, params)

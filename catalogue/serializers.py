@@ -335,6 +335,8 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
             "200": {"description": f"The whole result set (at most {settings.CATALOGUE_EXPORT_LIMIT} trials), "
                                    "as an attachment."},
             "400": {"description": "Invalid filter values (plain text)."},
+            "429": {"description": "Too many uncached searches or filtered downloads from this client; see Retry-After."},
+            "503": {"description": "The database is briefly unavailable; see Retry-After."},
         },
     }  # fmt: skip
     return {
@@ -376,6 +378,9 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                             }}},
                         },  # fmt: skip
                         "400": errors,
+                        "429": {"description": "Too many uncached searches from this client; see Retry-After."},
+                        "503": {"description": "The search is too broad to answer quickly, or the database is "
+                                               "briefly unavailable (JSON `detail`); see Retry-After."},
                     },
                 }
             },

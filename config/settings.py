@@ -9,6 +9,7 @@ ALLOWED_HOSTS (not *) and CSRF_TRUSTED_ORIGINS.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from config.env import ConfigError, env_bool, env_int, env_list, local_database_url, parse_database_url
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "catalogue.middleware.SecurityHeadersMiddleware",
     "catalogue.middleware.DatabaseUnavailableMiddleware",
     "catalogue.middleware.ReplicaReadsMiddleware",
+    "catalogue.middleware.PublicStatementTimeoutMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -187,6 +189,19 @@ LOGGING = {
 CATALOGUE_MAX_PAGE_SIZE = 100
 CATALOGUE_MAX_QUERY_LENGTH = 200
 CATALOGUE_EXPORT_LIMIT = env_int("CATALOGUE_EXPORT_LIMIT", 100_000)
+# Public catalogue reads (pages and API, not the downloads) are cut off after this
+# many milliseconds: "this search is too broad" (503) instead of a busy worker. 0: off.
+PUBLIC_STATEMENT_TIMEOUT_MS = env_int("PUBLIC_STATEMENT_TIMEOUT_MS", 3000)
+# Searches whose counts are not cached yet (and filtered downloads) per client address
+# (config/client_ip.py), django-ratelimit's "N/period" form; "" turns the limit off.
+# Counted per worker process (a local-memory cache), so the site-wide allowance is
+# this rate times the number of workers.
+SEARCH_RATE = os.environ.get("SEARCH_RATE", "30/m").strip()
+if SEARCH_RATE and not re.fullmatch(r"\d+/\d*[smhd]", SEARCH_RATE):
+    raise ConfigError(f"SEARCH_RATE={SEARCH_RATE!r} is not a rate such as 30/m, 5/s or 500/h")
+RATELIMIT_USE_CACHE = "ratelimit"
+# Pre-built full downloads (manage.py build_exports; catalogue/exports.py).
+EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT") or BASE_DIR / "exports")
 
 # Facet counts, totals and the rendered facets, trial cards and API bodies are cached
 # per filter and per data version (catalogue.DataVersion, moved by database triggers
@@ -203,4 +218,6 @@ CACHES = {
         "TIMEOUT": CATALOGUE_CACHE_SECONDS or None,
         "OPTIONS": {"MAX_ENTRIES": env_int("CATALOGUE_CACHE_ENTRIES", 1000)},
     },
+    # The search rate limit's counters, apart so that clearing the counts cache keeps them.
+    "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
 }
