@@ -199,7 +199,7 @@ PUBLIC_STATEMENT_TIMEOUT_MS = env_int("PUBLIC_STATEMENT_TIMEOUT_MS", 3000)
 SEARCH_RATE = os.environ.get("SEARCH_RATE", "30/m").strip()
 if SEARCH_RATE and not re.fullmatch(r"\d+/\d*[smhd]", SEARCH_RATE):
     raise ConfigError(f"SEARCH_RATE={SEARCH_RATE!r} is not a rate such as 30/m, 5/s or 500/h")
-RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_USE_CACHE = "ratelimit"  # django_ratelimit is used as a library, not an installed app
 # Pre-built full downloads (manage.py build_exports; catalogue/exports.py).
 EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT") or BASE_DIR / "exports")
 

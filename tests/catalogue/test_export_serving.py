@@ -71,3 +71,35 @@ def test_a_prebuilt_file_of_older_data_is_not_served(client, settings, tmp_path,
     names = sorted(p.name for p in tmp_path.iterdir())
     assert len(names) == 2, names  # the stale files were replaced, not kept beside
     assert b"NCT90000912" in b"".join(client.get(DOWNLOADS[fmt]).streaming_content)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_failure_mid_stream_breaks_the_download_instead_of_ending_it(client):
+    """The generator raises, so the server aborts the chunked response (no final chunk):
+    a client sees a broken download, not a complete-looking short file."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from catalogue.models import Trial
+    from catalogue.serializers import CHUNK_SIZE
+    from tests.reliability import connect, server_params
+
+    total = CHUNK_SIZE * 2 + 10  # the rows come in chunks: the second one is read after the cut
+    Trial.objects.bulk_create(
+        Trial(registry="ctgov", registry_id=f"NCT8{n:07d}", title=f"Trial {n}", updated_at=timezone.now(), raw={})
+        for n in range(total)
+    )
+    response = client.get(DOWNLOADS["csv"], {"registry": "ctgov"})
+    assert response.status_code == 200 and response.streaming
+    chunks = iter(response.streaming_content)
+    received = [next(chunks) for _ in range(10)]  # the header and the first rows are on their way
+    try:
+        with connect(server_params(), connection.settings_dict["NAME"], autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+        with pytest.raises(Exception) as failure:
+            for chunk in chunks:
+                received.append(chunk)
+        assert "connection" in str(failure.value).lower() or "terminat" in str(failure.value).lower(), failure.value
+        assert len(received) < total + 1  # not every row, and the stream did not end cleanly
+    finally:
+        connection.close()  # the next query reconnects
