@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from config.routers import choose_replica, iterate_reading_from, read_alias, reads_from, set_read_alias
@@ -163,7 +163,8 @@ class ReplicaReadsMiddleware:
         with reads_from(None):
             response = self.get_response(request)
             alias = read_alias()
-        if alias is not None and response.streaming and not response.is_async:
+        # A pre-built download (FileResponse) reads no database: left as it is, for sendfile.
+        if alias is not None and response.streaming and not response.is_async and not isinstance(response, FileResponse):
             response.streaming_content = iterate_reading_from(alias, response.streaming_content)
         return response
 
