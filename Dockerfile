@@ -4,8 +4,12 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN DEBUG=0 ALLOWED_HOSTS=build SECRET_KEY="$(python -c "import secrets; print(secrets.token_urlsafe(50))")" \
+# Collected under the production settings, so whitenoise's manifest (staticfiles.json) is
+# written: the app refuses to start under DEBUG=0 without it. No database is reached here.
+RUN DEBUG=0 ALLOWED_HOSTS=build CSRF_TRUSTED_ORIGINS=https://build DATABASE_URL=postgres://build@build/build \
+    SECRET_KEY="$(python -c "import secrets; print(secrets.token_urlsafe(50))")" \
     python manage.py collectstatic --noinput -v0
-RUN useradd --system --no-create-home catalogue
+RUN useradd --system --no-create-home catalogue && mkdir -p /app/exports && chown catalogue /app/exports
 USER catalogue
 EXPOSE 8000
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]

@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
+THREADS ?= 4
 
 .PHONY: help run serve test venv venv-dev db db-stop migrate sample chromium superuser check-deploy clean
 
@@ -66,7 +67,8 @@ serve: venv
 	@echo ""
 	@echo "  The CAR-T trials catalogue is served at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo ""
-	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket --access-logfile - --error-logfile -
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) \
+	  --no-control-socket --access-logfile - --error-logfile -
 
 test: venv-dev db chromium
 	$(BIN)/python manage.py collectstatic --noinput -v0
@@ -77,6 +79,7 @@ superuser: migrate
 
 check-deploy: venv
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=catalogue.example.org \
+	  CSRF_TRUSTED_ORIGINS=https://catalogue.example.org DATABASE_URL="$${DATABASE_URL:-postgres://postgres@/catalogue?host=$(CURDIR)/.pgdata/run}" \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:
@@ -91,7 +94,8 @@ backup: db
 
 # make restore FILE=backups/catalogue-....dump: replaces the configured database's
 # contents with the dump (pg_restore --clean --if-exists --no-owner, one transaction).
-# On a terminal it asks for the database name first; YES=1 skips the question.
+# On a terminal it asks for the database name first; YES=1 skips the question, and is
+# required when stdin is not a terminal (scripts, cron). Then it moves the data version on.
 restore:
 	@if [ -z "$(FILE)" ]; then \
 	  echo "make restore needs FILE=backups/catalogue-YYYYmmdd-HHMMSS.dump: it REPLACES the rows of the" >&2; \

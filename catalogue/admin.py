@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from catalogue import jobs, linking
 from catalogue.models import Antigen, Disease, DoseLevel, Job, Site, SourceDocument, Trial, TrialChange, TrialPair
 from catalogue.curation import trial_curate
+from catalogue.registries import registry_page
 from catalogue.trials import CURATABLE_FIELDS, LIST_FIELDS, refresh_denormalized
 from catalogue.trials import field_value as current_value
 
@@ -290,7 +291,8 @@ class TrialAdmin(admin.ModelAdmin):
 
     @admin.display(description="registry page")
     def source_link(self, obj: Trial) -> str:
-        return format_html('<a href="{}" rel="noopener noreferrer">{}</a>', obj.source_url, obj.source_url) if obj.source_url else "—"
+        href = registry_page(obj.registry, obj.registry_id, obj.source_url)
+        return format_html('<a href="{}" rel="noopener noreferrer">{}</a>', href, href)
 
     @admin.display(description="source document")
     def provenance(self, obj: Trial) -> str:

@@ -49,12 +49,16 @@ class DataState:
 
     @property
     def token(self) -> str | None:
-        """What cached values are keyed on; None: don't cache."""
+        """What cached values are keyed on; None: don't cache.
+
+        The version *and* its time: a restored dump puts the version sequence back,
+        so a number comes round again for other data, but never at the same time."""
         if self.version is None:
             return None
+        token = f"{self.version}.{self.changed_at.timestamp():.6f}" if self.changed_at else str(self.version)
         if self.trials_changed_at and self.changed_at and self.trials_changed_at - self.changed_at > STALE_AFTER:
-            return f"{self.version}.{self.trials_changed_at.timestamp():.6f}"
-        return str(self.version)
+            token += f".{self.trials_changed_at.timestamp():.6f}"
+        return token
 
 
 def _read_connection():  # type: ignore[no-untyped-def]
@@ -89,13 +93,25 @@ def memoize(state: DataState, key: Any, compute: Callable[[], T]) -> T:
         # holds one version's worth, however often ingest moves it.
         caches["counts"].clear()
         _held["token"] = token
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
-    cache_key = f"catalogue:{token}:{digest}"
+    cache_key = _cache_key(token, key)
     value = caches["counts"].get(cache_key)
     if value is None:
         value = compute()
         caches["counts"].set(cache_key, value, settings.CATALOGUE_CACHE_SECONDS)
     return value
+
+
+def _cache_key(token: str, key: Any) -> str:
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    return f"catalogue:{token}:{digest}"
+
+
+def is_cached(state: DataState, key: Any) -> bool:
+    """Whether `memoize(state, key, ...)` would answer from the cache now (no compute)."""
+    token = state.token if settings.CATALOGUE_CACHE_SECONDS > 0 else None
+    if token is None or token != _held["token"]:
+        return False
+    return caches["counts"].has_key(_cache_key(token, key))
 
 
 def touch_version() -> None:

@@ -141,3 +141,10 @@ def safe_url(url: str | None) -> str:
     if not sep or scheme.lower() not in ("http", "https") or not rest.startswith("//") or len(rest) <= 2:
         return ""
     return value
+
+
+def registry_page(registry: str, registry_id: str, source_url: str | None) -> str:
+    """The address to link for a trial: its stored source URL when that is an
+    absolute http(s) address, else the registry's own page for the id. Pages, the
+    admin, the API and the exports link nothing else."""
+    return safe_url(source_url) or trial_url(registry, registry_id)

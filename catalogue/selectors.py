@@ -14,6 +14,7 @@ change commits), so a cached value is never served after the data changed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from collections.abc import Sequence
@@ -155,7 +156,10 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
     q = state.values.get("q")
     if isinstance(q, str):
         q = " ".join(q.split())
-        if q:
+        if q and only_negations(q):
+            state.values.pop("q")
+            _invalid(state, "q", f"search {q[:40]!r} only excludes words (-word); add a word to look for (ignored)")
+        elif q:
             state.values["q"] = q
         else:
             state.values.pop("q")
@@ -169,6 +173,24 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
     state.page_size = _int_param(state, params, "page_size", DEFAULT_PAGE_SIZE, 1, settings.CATALOGUE_MAX_PAGE_SIZE)
     state.page = _int_param(state, params, "page", 1, 1, 10**6)
     return state
+
+
+_SEARCH_TERM = re.compile(r'-?"[^"]*"?|\S+')
+_WORDLIKE = re.compile(r"[^\W_]")
+
+
+def only_negations(q: str) -> bool:
+    """True for a search made only of exclusions (`-foo -"bar baz"`), which would
+    match nearly every trial: the costliest search there is, and never useful."""
+    negative = positive = False
+    for term in _SEARCH_TERM.findall(q):
+        if term.lower() == "or" or not _WORDLIKE.search(term):
+            continue  # an operator or punctuation: looks for nothing
+        if term.startswith("-"):
+            negative = True
+        else:
+            positive = True
+    return negative and not positive
 
 
 def _invalid(state: TrialFilters, name: str, message: str) -> None:
@@ -308,12 +330,21 @@ def data_state_for(filters: TrialFilters) -> DataState:
     return filters.memo["state"]
 
 
+def _memo_key(filters: TrialFilters, key: tuple[Any, ...]) -> list[Any]:
+    return [filters.query_items(drop=("sort", "page", "page_size")), key]
+
+
 def cached(filters: TrialFilters, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     """`compute()`'s value for these filters and `key`, from the cache when the data
     hasn't changed since it was stored."""
     if settings.CATALOGUE_CACHE_SECONDS <= 0:
         return compute()
-    return cache.memoize(data_state_for(filters), [filters.query_items(drop=("sort", "page", "page_size")), key], compute)
+    return cache.memoize(data_state_for(filters), _memo_key(filters, key), compute)
+
+
+def is_cached(filters: TrialFilters, key: tuple[Any, ...]) -> bool:
+    """Whether `cached(filters, key, ...)` would answer from the cache (one data-version read)."""
+    return settings.CATALOGUE_CACHE_SECONDS > 0 and cache.is_cached(data_state_for(filters), _memo_key(filters, key))
 
 
 def read_connection():  # type: ignore[no-untyped-def]

@@ -6,10 +6,12 @@ Keys (exactly, in this order): see `EXPORT_FIELDS`. Numbers are JSON numbers
 registry does not state is null (status, phase, study type and sex included:
 never a default). Enumerations (status, phase, study_type, sex, cell_source) are
 the catalogue's codes, e.g. "phase1_phase2". Lists are lists (empty when none).
-Antigens and diseases are canonical names.
+Antigens and diseases are canonical names. `source_url` is always an http(s)
+address: the stored one when safe, else the registry's own page for the trial.
 
 CSV has the same columns: lists joined with "; ", `dose_levels` and `raw` as
-JSON text, null as an empty cell.
+JSON text, null as an empty cell. A text cell a spreadsheet would run as a
+formula (starting with = + - @, a tab or CR, also after spaces) gets a leading `'`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from catalogue.models import DoseLevel, Trial
+from catalogue.registries import registry_page
 
 EXPORT_FIELDS: tuple[str, ...] = (
     "registry", "registry_id", "secondary_ids", "title", "official_title", "title_zh",
@@ -103,7 +106,7 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
         "sponsor": _text(trial.sponsor),
         "countries": list(trial.countries or []),
         "cell_source": trial.cell_source,
-        "source_url": _text(trial.source_url),
+        "source_url": registry_page(trial.registry, trial.registry_id, trial.source_url),
         "source_format": _text(trial.source_format),
         "raw": trial.raw or {},
         "curated_fields": list(trial.curated_fields or []),
@@ -143,26 +146,38 @@ def iter_json(items: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 # --- CSV -------------------------------------------------------------------------------
 
-_FORMULA_PREFIXES = ("=", "+", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula (also after
+# leading spaces; the full-width forms are converted by some spreadsheet locales).
+_FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+_CONTROL_STARTS = ("\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """`text` made safe for a spreadsheet: a cell it would run as a formula gets a
+    leading `'`, which spreadsheets show as text."""
+    if text.startswith(_CONTROL_STARTS) or text.lstrip()[:1] in _FORMULA_STARTS:
+        return "'" + text
+    return text
 
 
 def csv_cell(name: str, value: Any) -> str:
-    """One CSV cell: lists joined by '; ', nested values as JSON, null as ''."""
+    """One CSV cell: lists joined by '; ', nested values as JSON, null as ''.
+    Every text cell (list cells included) is `neutralised`; numbers stay numbers."""
     if value is None:
         return ""
-    if name in NESTED_FIELDS:
-        return json.dumps(value, ensure_ascii=False)
-    if name in LIST_FIELDS:
-        return "; ".join(str(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
+    if isinstance(value, float) and name not in NESTED_FIELDS:
         return str(int(value)) if value.is_integer() and abs(value) < 1e18 else repr(value)
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_PREFIXES):
-        # A spreadsheet would run it as a formula: keep it text.
-        text = "'" + text
-    return text
+    if isinstance(value, int) and name not in NESTED_FIELDS:
+        return str(value)
+    if name in NESTED_FIELDS:
+        text = json.dumps(value, ensure_ascii=False)
+    elif name in LIST_FIELDS:
+        text = "; ".join(str(v) for v in value)
+    else:
+        text = str(value)
+    return neutralised(text)
 
 
 class _Line:
@@ -287,7 +302,7 @@ def _trial_schema() -> dict[str, Any]:
         "sponsor": nullable_string,
         "countries": strings,
         "cell_source": string,
-        "source_url": nullable_string,
+        "source_url": {**string, "description": "The trial's page on its registry (http or https only)."},
         "source_format": nullable_string,
         "raw": {"type": "object", "description": "The registry's own text for each normalized field."},
         "curated_fields": {**strings, "description": "Fields a curator owns (ingest never overwrites them)."},
@@ -320,6 +335,8 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
             "200": {"description": f"The whole result set (at most {settings.CATALOGUE_EXPORT_LIMIT} trials), "
                                    "as an attachment."},
             "400": {"description": "Invalid filter values (plain text)."},
+            "429": {"description": "Too many uncached searches or filtered downloads from this client; see Retry-After."},
+            "503": {"description": "The database is briefly unavailable; see Retry-After."},
         },
     }  # fmt: skip
     return {
@@ -361,6 +378,9 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                             }}},
                         },  # fmt: skip
                         "400": errors,
+                        "429": {"description": "Too many uncached searches from this client; see Retry-After."},
+                        "503": {"description": "The search is too broad to answer quickly, or the database is "
+                                               "briefly unavailable (JSON `detail`); see Retry-After."},
                     },
                 }
             },

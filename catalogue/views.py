@@ -8,13 +8,16 @@ the value (200), the API and downloads answer 400.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import (
+    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -28,8 +31,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
+from django_ratelimit.core import get_usage
 
-from catalogue import provenance
+from catalogue import exports, provenance
 from catalogue.cache import data_state
 from catalogue.filters import FACETS, SORTS, TrialFilterSet
 from catalogue.landscape import landscape_context
@@ -42,6 +46,7 @@ from catalogue.selectors import (
     catalogue_counts,
     data_state_for,
     facet_counts,
+    is_cached,
     merged_primary,
     parse_filters,
     trial_detail,
@@ -52,11 +57,43 @@ from catalogue.selectors import (
 from catalogue.serializers import export_queryset, iter_csv, iter_json, openapi_schema, serialize_trials, trial_to_dict
 from catalogue.summary import build_summary
 from catalogue.templatetags.catalogue_tags import format_age_range, format_dose_range
+from config.client_ip import client_key
 
 FACET_TOP = 8
 # The filter form's own inputs; every other active filter rides along as hidden inputs.
 FORM_FIELDS = ("q", "age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "sort")
 JSON_PARAMS = {"ensure_ascii": False}
+
+
+# --- the rate limit on uncached searches ------------------------------------------------------
+
+RATE_GROUP = "catalogue.uncached-search"
+TOO_MANY = "You have run many new searches in a short time. Please wait {seconds} s, then try again."
+
+
+def _limited(
+    request: HttpRequest, filters: TrialFilters, key: tuple[Any, ...] = ("counts",), *, uncached: bool = False
+) -> HttpResponse | None:
+    """429 with Retry-After when this client (config/client_ip.py) has run more than
+    SEARCH_RATE requests that the counts cache could not answer; else None.
+
+    Only such requests count (`uncached`, or the counts for `key` not cached yet):
+    paging, re-sorting and anything someone else already asked for stay free."""
+    if not settings.SEARCH_RATE or (not uncached and is_cached(filters, key)):
+        return None
+    usage = get_usage(request, group=RATE_GROUP, key=client_key, rate=settings.SEARCH_RATE, increment=True)
+    if usage is None or not usage["should_limit"]:
+        return None
+    seconds = max(1, int(usage["time_left"]))
+    message = TOO_MANY.format(seconds=seconds)
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": message}, status=429)
+    elif request.resolver_match is not None and request.resolver_match.url_name in ("export_csv", "export_json"):
+        response = HttpResponse(message + "\n", status=429, content_type="text/plain; charset=utf-8")
+    else:
+        response = render(request, "catalogue/too_many.html", {"message": message}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 # --- the list page --------------------------------------------------------------------------
@@ -146,6 +183,8 @@ def _page_links(page: Any) -> list[int | None]:
 @require_safe
 def trial_list_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
+    if limited := _limited(request, filters):
+        return limited
     page = trial_list_page(filters)
     base_query = filters.querystring()
     summary = build_summary(filters)
@@ -320,6 +359,8 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
 @require_safe
 def landscape_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
+    if limited := _limited(request, filters, ("landscape",)):
+        return limited
     context = {
         "filters": filters,
         "summary": build_summary(filters),
@@ -345,6 +386,8 @@ def api_trial_list(request: HttpRequest) -> JsonResponse:
     filters = parse_filters(request.GET)
     if not filters.is_valid:
         return _api_error(filters.errors)
+    if limited := _limited(request, filters):
+        return limited
     count = catalogue_counts(filters)[0]
     start = (filters.page - 1) * filters.page_size
     last_page = max(1, -(-count // filters.page_size))
@@ -411,19 +454,45 @@ def _export_filters(request: HttpRequest) -> TrialFilters:
     return parse_filters(params)
 
 
+DOWNLOAD_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8"}
+
+
+def _started(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """`items` with its first query already run: a database outage then raises here,
+    in the view (a 503), instead of after a 200 and the first bytes have gone out."""
+    first = next(items, None)
+    return items if first is None else itertools.chain((first,), items)
+
+
 def _download(request: HttpRequest, fmt: str) -> HttpResponse:
+    """A download of the filtered result set.
+
+    The full, unfiltered one is served from the pre-built file for the current
+    data (`manage.py build_exports`) with a Content-Length when there is one.
+    Otherwise it streams; if the database fails mid-stream the generator raises,
+    so the server aborts the chunked response without its final chunk and the
+    client sees a broken download, never a complete-looking truncated 200.
+    """
     filters = _export_filters(request)
     if not filters.is_valid:
         message = "Invalid filters:\n" + "\n".join(f"- {m}" for m in filters.notices) + "\n"
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     limit = settings.CATALOGUE_EXPORT_LIMIT
-    items = serialize_trials(trial_list(filters=filters), limit=limit)
-    if fmt == "csv":
-        response = StreamingHttpResponse(iter_csv(items), content_type="text/csv; charset=utf-8")
+    filename = f"car-t-trials-{dt.date.today().strftime('%Y%m%d')}.{fmt}"
+    prebuilt = None
+    if not filters.values and not filters.sort:
+        prebuilt = exports.current_file(fmt, data_state_for(filters).token)
+    if prebuilt is not None:
+        response: HttpResponse = FileResponse(
+            prebuilt.open("rb"), content_type=DOWNLOAD_TYPES[fmt], as_attachment=True, filename=filename
+        )
     else:
-        response = StreamingHttpResponse(iter_json(items), content_type="application/json; charset=utf-8")
-    stamp = dt.date.today().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="car-t-trials-{stamp}.{fmt}"'
+        if limited := _limited(request, filters, uncached=True):
+            return limited
+        items = _started(serialize_trials(trial_list(filters=filters), limit=limit))
+        chunks = iter_csv(items) if fmt == "csv" else iter_json(items)
+        response = StreamingHttpResponse(chunks, content_type=DOWNLOAD_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Export-Limit"] = str(limit)
     return response
 

@@ -1,13 +1,15 @@
 """The one settings module, driven by the environment.
 
-DATABASE_URL, SECRET_KEY, DEBUG and ALLOWED_HOSTS are the knobs. Development
-defaults are safe (local only); DEBUG=0 turns on the production hardening and
-then requires a real SECRET_KEY.
+DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS and CSRF_TRUSTED_ORIGINS are the
+knobs. Development defaults are safe (local only); DEBUG=0 turns on the
+production hardening and then requires a real SECRET_KEY, DATABASE_URL,
+ALLOWED_HOSTS (not *) and CSRF_TRUSTED_ORIGINS.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from config.env import ConfigError, env_bool, env_int, env_list, local_database_url, parse_database_url
@@ -28,7 +30,18 @@ elif not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET or len(set
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ConfigError("ALLOWED_HOSTS must be set when DEBUG=0 (comma-separated host names)")
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    raise ConfigError("ALLOWED_HOSTS=* is refused when DEBUG=0: list the host names the site answers to")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+if not DEBUG and not CSRF_TRUSTED_ORIGINS:
+    raise ConfigError(
+        "CSRF_TRUSTED_ORIGINS must be set when DEBUG=0 (comma-separated origins, e.g. https://catalogue.example.org)"
+    )
+if not DEBUG and not os.environ.get("DATABASE_URL"):
+    raise ConfigError(
+        "DATABASE_URL must be set when DEBUG=0 (postgres://user:pass@host:5432/dbname); "
+        "production never falls back to the development cluster in .pgdata/"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "catalogue.middleware.ApiJsonErrorsMiddleware",
+    "catalogue.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -56,6 +71,7 @@ MIDDLEWARE = [
     "catalogue.middleware.SecurityHeadersMiddleware",
     "catalogue.middleware.DatabaseUnavailableMiddleware",
     "catalogue.middleware.ReplicaReadsMiddleware",
+    "catalogue.middleware.PublicStatementTimeoutMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -70,6 +86,12 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The client address behind reverse proxies (config/client_ip.py): how many trusted
+# proxies append to X-Forwarded-For; 0 = a direct deployment (REMOTE_ADDR only).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ConfigError(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} must be 0 or more (the number of proxies in front)")
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -125,7 +147,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -167,6 +189,19 @@ LOGGING = {
 CATALOGUE_MAX_PAGE_SIZE = 100
 CATALOGUE_MAX_QUERY_LENGTH = 200
 CATALOGUE_EXPORT_LIMIT = env_int("CATALOGUE_EXPORT_LIMIT", 100_000)
+# Public catalogue reads (pages and API, not the downloads) are cut off after this
+# many milliseconds: "this search is too broad" (503) instead of a busy worker. 0: off.
+PUBLIC_STATEMENT_TIMEOUT_MS = env_int("PUBLIC_STATEMENT_TIMEOUT_MS", 3000)
+# Searches whose counts are not cached yet (and filtered downloads) per client address
+# (config/client_ip.py), django-ratelimit's "N/period" form; "" turns the limit off.
+# Counted per worker process (a local-memory cache), so the site-wide allowance is
+# this rate times the number of workers.
+SEARCH_RATE = os.environ.get("SEARCH_RATE", "30/m").strip()
+if SEARCH_RATE and not re.fullmatch(r"\d+/\d*[smhd]", SEARCH_RATE):
+    raise ConfigError(f"SEARCH_RATE={SEARCH_RATE!r} is not a rate such as 30/m, 5/s or 500/h")
+RATELIMIT_USE_CACHE = "ratelimit"  # django_ratelimit is used as a library, not an installed app
+# Pre-built full downloads (manage.py build_exports; catalogue/exports.py).
+EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT") or BASE_DIR / "exports")
 
 # Facet counts, totals and the rendered facets, trial cards and API bodies are cached
 # per filter and per data version (catalogue.DataVersion, moved by database triggers
@@ -183,4 +218,6 @@ CACHES = {
         "TIMEOUT": CATALOGUE_CACHE_SECONDS or None,
         "OPTIONS": {"MAX_ENTRIES": env_int("CATALOGUE_CACHE_ENTRIES", 1000)},
     },
+    # The search rate limit's counters, apart so that clearing the counts cache keeps them.
+    "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
 }

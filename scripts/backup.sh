@@ -2,8 +2,9 @@
 # Back up and restore the catalogue's database with pg_dump / pg_restore.
 #
 #   scripts/backup.sh backup             dump to backups/catalogue-YYYYmmdd-HHMMSS.dump, print the path
-#   scripts/backup.sh restore FILE       replace the database's contents with FILE (asks on a terminal)
-#   scripts/backup.sh restore --yes FILE the same, without asking
+#   scripts/backup.sh restore FILE       replace the database's contents with FILE (asks on a terminal;
+#                                        refuses when stdin is not a terminal)
+#   scripts/backup.sh restore --yes FILE the same, without asking (needed from scripts and cron)
 #   scripts/backup.sh target             say which database the commands would use
 #
 # The database is the one the app uses: DATABASE_URL (postgres://user:pass@host:port/db,
@@ -122,7 +123,9 @@ restore() {
     say "  from the file, so the database's current rows are REPLACED by the backup's."
     say "  Objects that are not in the dump are left alone. All in one transaction:"
     say "  if anything fails, the database is left as it was."
-    if [ "$yes" = 0 ] && [ -t 0 ]; then
+    if [ "$yes" = 0 ]; then
+        # Nobody can answer without a terminal: a script or cron job must say --yes (make: YES=1).
+        [ -t 0 ] || die "stdin is not a terminal, so nobody can confirm: nothing changed. Pass --yes (make restore FILE=... YES=1) to replace the database without the question."
         local answer
         read -r -p "Type the database name ($DBNAME) to go ahead: " answer
         [ "$answer" = "$DBNAME" ] || die "not confirmed; nothing changed"
@@ -130,6 +133,15 @@ restore() {
     "$bindir/pg_restore" --clean --if-exists --no-owner --no-acl --single-transaction --exit-on-error \
         --no-password --dbname="$CONNINFO" "$file" || die "pg_restore failed; the database was not changed"
     say "restored $file into $WHERE"
+    # The dump brought back its data-version row and sequence, so version numbers come round
+    # again: move the version on now, so web workers drop counts cached from the replaced data.
+    if [ -x "$bindir/psql" ] && "$bindir/psql" --no-password --no-psqlrc --quiet --tuples-only --set ON_ERROR_STOP=1 \
+        --dbname="$CONNINFO" --command "SELECT catalogue_touch_data_version()" >/dev/null; then
+        say "moved the data version on (cached pages of the old data are not served)"
+    else
+        say "warning: could not move the data version (SELECT catalogue_touch_data_version()); restart the web"
+        say "  workers to be sure no page cached from the replaced data is served"
+    fi
 }
 
 target() {

@@ -64,6 +64,9 @@ fi
 export DEBUG=0
 export SECRET_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')"
 export ALLOWED_HOSTS="$HOST"
+export CSRF_TRUSTED_ORIGINS="http://$HOST:$PORT"
+# DEBUG=0 requires DATABASE_URL: the project's own cluster unless one is given.
+export DATABASE_URL="${DATABASE_URL:-$("$PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; from config.env import local_database_url; print(local_database_url(Path(sys.argv[1])))' "$ROOT")}"
 export SECURE_SSL_REDIRECT=0
 export SECURE_HSTS_SECONDS=0
 export LOG_LEVEL="${LOG_LEVEL:-WARNING}"

@@ -88,6 +88,7 @@ fi
 export DEBUG=0
 export SECRET_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')"
 export ALLOWED_HOSTS="$HOST"
+export CSRF_TRUSTED_ORIGINS="http://$HOST:$PORT"
 export SECURE_SSL_REDIRECT=0
 export SECURE_HSTS_SECONDS=0
 export LOG_LEVEL="${LOG_LEVEL:-WARNING}"

@@ -84,3 +84,11 @@ def seed_trials(db):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(autouse=True)
+def search_rate_limit_off(request) -> None:
+    """With the counts cache off every request is an uncached search, and one client
+    (the test client) makes hundreds: the rate limit's own tests turn it on."""
+    if request.config.pluginmanager.hasplugin("django"):
+        request.getfixturevalue("settings").SEARCH_RATE = ""

@@ -12,6 +12,8 @@ from typing import Any
 
 from django import template
 
+from catalogue.registries import registry_page, safe_url
+
 register = template.Library()
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -107,6 +109,18 @@ def join_list(values: Any, separator: str = ", ") -> str:
     if not values:
         return ""
     return separator.join(str(v) for v in values)
+
+
+@register.filter
+def safe_href(url: Any) -> str:
+    """`url` when it is an absolute http(s) address, else '' (never `javascript:` or another scheme)."""
+    return safe_url(url if isinstance(url, str) else "")
+
+
+@register.filter
+def registry_href(trial: Any) -> str:
+    """The registry page to link for a trial: its safe source URL, else the registry's default page."""
+    return registry_page(trial.registry, trial.registry_id, trial.source_url)
 
 
 @register.filter

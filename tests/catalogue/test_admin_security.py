@@ -35,3 +35,59 @@ def test_the_admin_login_form_requires_a_csrf_token() -> None:
     client = Client(enforce_csrf_checks=True)
     response = client.post("/admin/login/", {"username": "admin", "password": "the-right-long-password"})
     assert response.status_code == 403
+
+
+PROXY = "127.0.0.1"  # nginx on the same host
+LOGIN = "/admin/login/?next=/admin/"
+
+
+def _fail_five_times(client: Client, **meta: str) -> list[int]:
+    return [
+        client.post(LOGIN, {"username": "victim", "password": f"wrong-{i}"}, **meta).status_code for i in range(5)
+    ]
+
+
+def test_a_direct_deployment_ignores_x_forwarded_for_so_an_attacker_cannot_dodge_the_lockout(settings) -> None:
+    settings.TRUSTED_PROXY_COUNT = 0
+    User.objects.create_superuser("victim", "v@example.org", "the-right-long-password")
+    attacker = Client(REMOTE_ADDR="198.51.100.7")
+    statuses = [
+        attacker.post(
+            LOGIN, {"username": "victim", "password": f"wrong-{i}"}, HTTP_X_FORWARDED_FOR=f"203.0.113.{i}"
+        ).status_code
+        for i in range(6)
+    ]
+    assert statuses[4:] == [429, 429]  # a new made-up X-Forwarded-For per try changes nothing
+    victim = Client(REMOTE_ADDR="192.0.2.10")
+    response = victim.post(LOGIN, {"username": "victim", "password": "the-right-long-password"})
+    assert response.status_code == 302  # the lock is on the attacker's address only
+
+
+def test_behind_one_proxy_failures_lock_out_the_client_not_everyone_behind_the_proxy(settings) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    User.objects.create_superuser("victim", "v@example.org", "the-right-long-password")
+    # nginx appends the address it sees; client A also sends a forged entry of B's address.
+    client_a = Client(REMOTE_ADDR=PROXY)
+    statuses = _fail_five_times(client_a, HTTP_X_FORWARDED_FOR="192.0.2.10, 198.51.100.7")
+    assert statuses[4] == 429
+    again = client_a.post(
+        LOGIN, {"username": "victim", "password": "the-right-long-password"}, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert again.status_code == 429  # A is locked out
+    client_b = Client(REMOTE_ADDR=PROXY)
+    response = client_b.post(
+        LOGIN, {"username": "victim", "password": "the-right-long-password"}, HTTP_X_FORWARDED_FOR="192.0.2.10"
+    )
+    assert response.status_code == 302 and response["Location"] == "/admin/"  # B, same proxy, signs in
+
+
+def test_behind_a_proxy_a_request_without_the_header_is_keyed_on_its_peer(settings) -> None:
+    from django.test import RequestFactory
+
+    from config.client_ip import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 2
+    factory = RequestFactory()
+    assert client_ip(factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.10, 10.0.0.1")) == "192.0.2.10"
+    assert client_ip(factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="10.0.0.1")) == "10.0.0.2"
+    assert client_ip(factory.get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"

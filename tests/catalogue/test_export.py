@@ -110,10 +110,38 @@ def test_the_csv_has_the_same_columns_with_lists_joined_and_nested_values_as_jso
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_kept_as_text():
     assert csv_cell("title", "=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
-    assert csv_cell("title", "-1 is fine") == "-1 is fine"
+    # "-" starts a formula too (-1+1+cmd|...), so a text cell starting with it is quoted.
+    assert csv_cell("title", "-1 is text here") == "'-1 is text here"
+    assert csv_cell("title", "  @SUM(A1)") == "'  @SUM(A1)"
+    assert csv_cell("title", "\tx") == "'\tx"
+    assert csv_cell("title", "CAR-T = cells") == "CAR-T = cells"
     assert csv_cell("min_age_years", 0.5) == "0.5"
+    assert csv_cell("enrollment", -1) == "-1"
     assert csv_cell("countries", ["China", "Japan"]) == "China; Japan"
+    assert csv_cell("countries", ["+China", "Japan"]) == "'+China; Japan"
     assert csv_cell("sponsor", None) == ""
+
+
+PAYLOAD = "-1+1+cmd|' /C calc'!A0"
+
+
+@pytest.mark.parametrize("source", ["download", "command"])
+def test_a_formula_in_a_title_a_country_or_a_secondary_id_is_neutralised(client, source):
+    make_trial(
+        registry_id="NCT90000666", title=PAYLOAD, countries=[PAYLOAD, "China"], secondary_ids=[f" {PAYLOAD}"],
+        enrollment=12, min_age_years="0.5",
+    )  # fmt: skip
+    if source == "download":
+        text = b"".join(client.get(reverse("catalogue:export_csv")).streaming_content).decode()
+    else:
+        text = export("--format", "csv")
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["title"] == "'" + PAYLOAD
+    assert row["countries"] == f"'{PAYLOAD}; China"
+    assert row["secondary_ids"] == f"' {PAYLOAD}"
+    for name, cell in row.items():
+        assert not cell.lstrip()[:1] in ("=", "+", "-", "@"), (name, cell)
+    assert row["enrollment"] == "12" and row["min_age_years"] == "0.5"
 
 
 def test_invalid_filters_stop_the_command_with_the_reason(seed_trials):

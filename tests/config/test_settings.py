@@ -13,11 +13,27 @@ from config.env import ConfigError, env_bool, env_int, parse_database_url
 from tests.conftest import ROOT
 
 
+CLEARED = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "STATIC_ROOT", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
+def _base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in CLEARED}
+
+
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**_base_env(), **env}, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+def production(**overrides: str) -> dict[str, str]:
+    """Everything DEBUG=0 requires (DATABASE_URL comes from the test run's own environment)."""
+    return {
+        "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "catalogue.example.org",
+        "CSRF_TRUSTED_ORIGINS": "https://catalogue.example.org", "DATABASE_URL": os.environ["DATABASE_URL"],
+        **overrides,
+    }  # fmt: skip
 
 
 def test_a_database_url_is_parsed_into_django_settings() -> None:
@@ -70,12 +86,59 @@ def test_a_bad_debug_value_stops_start_up_naming_the_variable() -> None:
 
 
 def test_check_deploy_passes_under_production_settings() -> None:
-    proc = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="catalogue.example.org",
-    )  # fmt: skip
+    proc = _manage("check", "--deploy", "--fail-level", "WARNING", **production())
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert "no issues" in proc.stdout
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_URL", "CSRF_TRUSTED_ORIGINS"])
+def test_production_refuses_to_start_without_a_variable_the_readme_requires(variable: str) -> None:
+    env = production()
+    del env[variable]
+    base = _base_env()
+    base.pop(variable, None)
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env={**base, **env}, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert f"{variable} must be set when DEBUG=0" in proc.stderr
+
+
+@pytest.mark.parametrize("hosts", ["*", "catalogue.example.org,*"])
+def test_production_refuses_a_wildcard_allowed_host(hosts: str) -> None:
+    proc = _manage("check", **production(ALLOWED_HOSTS=hosts))
+    assert proc.returncode != 0 and "ALLOWED_HOSTS=* is refused" in proc.stderr
+
+
+def test_the_readme_names_every_variable_production_requires() -> None:
+    operating = (ROOT / "README.md").read_text().split("## Operating", 1)[1]
+    for variable in ("SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DATABASE_URL"):
+        assert f"`{variable}`" in operating.split("**Backups.**")[0], variable
+
+
+def _wsgi_start(static_root: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"], cwd=ROOT,
+        env={**_base_env(), "STATIC_ROOT": static_root, **env}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_static_files_collected_under_debug_stop_a_production_server_at_start_up(tmp_path) -> None:
+    debug_collected = tmp_path / "debug"
+    collect = _manage("collectstatic", "--noinput", "-v0", DEBUG="1", STATIC_ROOT=str(debug_collected))
+    assert collect.returncode == 0, collect.stderr
+    assert any(debug_collected.rglob("*.css")) and not (debug_collected / "staticfiles.json").exists()
+
+    proc = _wsgi_start(str(debug_collected), **production())
+    assert proc.returncode != 0
+    assert "staticfiles.json" in proc.stderr and "collectstatic" in proc.stderr
+
+    production_collected = tmp_path / "production"
+    collect = _manage("collectstatic", "--noinput", "-v0", STATIC_ROOT=str(production_collected), **production())
+    assert collect.returncode == 0, collect.stderr
+    proc = _wsgi_start(str(production_collected), **production())
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_development_defaults_are_local_only() -> None:

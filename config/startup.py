@@ -1,0 +1,30 @@
+"""Checks run when the web server loads the app (config/wsgi.py), before any request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+def check_static_manifest() -> None:
+    """Under DEBUG=0 every `{% static %}` is looked up in whitenoise's manifest
+    (`staticfiles.json`). Without one (static files collected under DEBUG=1, or
+    not at all) every page would be a 500: refuse to start instead."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    manifest_name = getattr(staticfiles_storage, "manifest_name", None)
+    if settings.DEBUG or manifest_name is None:
+        return
+    manifest = Path(settings.STATIC_ROOT) / manifest_name
+    try:
+        loaded = bool(staticfiles_storage.hashed_files)  # loads the manifest; {} when the file is missing
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{manifest} cannot be read ({exc}); run collectstatic again") from None
+    if not loaded:
+        raise ImproperlyConfigured(
+            f"static files manifest {manifest} is missing: collect static files with the production "
+            "settings (DEBUG=0 python manage.py collectstatic --noinput) before starting the server; "
+            "files collected under DEBUG=1 have no manifest"
+        )
