@@ -53,7 +53,8 @@ class ApiJsonErrorsMiddleware:
             if header.lower() not in ("content-type", "content-length"):
                 replacement[header] = value
         replacement.cookies = response.cookies
-        response.close()
+        # Not response.close(): that sends request_finished a second time (closing the
+        # request's database connections early). Error responses hold no resources.
         return replacement
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from config.env import ConfigError, env_bool, env_int, parse_database_url
+from config.env import ConfigError, env_bool, env_int, local_database_url, parse_database_url
 from tests.conftest import ROOT
 
 
@@ -31,7 +31,7 @@ def production(**overrides: str) -> dict[str, str]:
     """Everything DEBUG=0 requires (DATABASE_URL comes from the test run's own environment)."""
     return {
         "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "catalogue.example.org",
-        "CSRF_TRUSTED_ORIGINS": "https://catalogue.example.org", "DATABASE_URL": os.environ["DATABASE_URL"],
+        "CSRF_TRUSTED_ORIGINS": "https://catalogue.example.org", "DATABASE_URL": os.environ.get("DATABASE_URL") or local_database_url(ROOT),
         **overrides,
     }  # fmt: skip
 
