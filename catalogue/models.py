@@ -29,9 +29,7 @@ from ingest.normalize.enums import (
     STUDY_TYPE_CHOICES,
 )
 
-from catalogue.registries import REGISTRY_CHOICES as _REGISTRY_CHOICES
-
-REGISTRY_CHOICES = (*_REGISTRY_CHOICES, ("synthetic", "Synthetic (benchmark data)"))
+from catalogue.registries import REGISTRY_CHOICES
 DOSE_BASIS_CHOICES = (("per_kg", "per kg"), ("per_m2", "per m²"), ("flat", "flat"))
 
 

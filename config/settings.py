@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "axes",
     "catalogue",
     "ingest",
+    "bench",
 ]
 
 MIDDLEWARE = [
