@@ -336,7 +336,7 @@ class DataVersion(models.Model):
     trials or vocabularies commits. Cached counts are keyed on it.
 
     Database triggers maintain it (migration 0006), so every writer is covered:
-    ingest, the admin, renormalize, linking, seed_synthetic, raw SQL. The bump
+    ingest, the admin, renormalize, linking, bulk loaders, raw SQL. The bump
     runs at commit time, once per transaction, so it never takes a lock early
     (no deadlocks with other writers) and never becomes visible before the data.
     """
