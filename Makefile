@@ -12,28 +12,36 @@ THREADS ?= 4
 .PHONY: help run serve test venv venv-dev db db-stop migrate sample chromium superuser check-deploy clean
 
 help:
-	@echo "make run    set everything up and serve the catalogue at http://$(HOST):$(PORT)/"
-	@echo "make test   set everything up and run the whole test suite"
+	@echo "make run    set everything up (venv, database, migrations, sample pages) and serve the catalogue"
+	@echo "            at http://$(HOST):$(PORT)/"
+	@echo "make test   set everything up and run the whole test suite (PYTEST_ARGS=... to narrow it)"
+	@echo "make serve  serve the catalogue with gunicorn (HOST, PORT, WORKERS), without re-ingesting"
+	@echo "make venv / make venv-dev   the virtualenv (.venv) with the app's / also the test packages"
 	@echo "make db / make db-stop   start / stop the project's own PostgreSQL (.pgdata/)"
+	@echo "make migrate   apply the database migrations"
+	@echo "make sample   ingest the bundled sample pages (samples/)"
+	@echo "make chromium   install Debian's chromium for the browser tests"
 	@echo "make backup / make restore FILE=...   pg_dump / pg_restore of the catalogue"
 	@echo "make superuser   create an admin account"
 	@echo "make check-deploy   Django's deployment checks under production settings"
+	@echo "make loadtest   30 s of wrk per page type (list, API) against gunicorn on the current database"
 	@echo "make soak   5 min of load on 10,000 synthetic trials with an ingest running; fails on errors or memory growth"
+	@echo "make clean   remove collected static files and test artifacts"
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); \
 	  else echo "python3 -m venv failed: install python3-venv (sudo apt-get install python3-venv)"; exit 1; fi; }
-	@$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	@set -o pipefail; $(BIN)/python -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
 
 $(VENV)/.installed: $(BIN)/python requirements.txt
-	$(BIN)/pip install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	set -o pipefail; $(BIN)/pip install -q -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@$(BIN)/python -c "import django, django_filters, psycopg, bs4, lxml, gunicorn, whitenoise" || { echo "package install failed"; exit 1; }
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(BIN)/pip install -q -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
+	set -o pipefail; $(BIN)/pip install -q -r requirements-dev.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@$(BIN)/python -c "import pytest, pytest_django, playwright, hypothesis" || { echo "test package install failed"; exit 1; }
 	@touch $@
 
@@ -105,14 +113,15 @@ restore:
 	@scripts/backup.sh restore $(if $(YES),--yes) "$(FILE)"
 
 # Load test against the current database: gunicorn (DEBUG=0) on 127.0.0.1:8077 and wrk,
-# 30 s at 16 connections on the list page and on the API (see scripts/loadtest.sh).
+# 30 s at 16 connections on the list page and on the API (LOADTEST_* knobs: see bench/load.py).
 .PHONY: loadtest
 loadtest: venv db
-	scripts/loadtest.sh
+	$(BIN)/python -m bench.load loadtest
 
 # Soak (issue 7): wrk for SOAK_DURATION (5m) at SOAK_CONNECTIONS (32) against gunicorn (DEBUG=0) on
 # a database of 10,000 synthetic trials (catalogue_soak, created and seeded once) while an ingest of
-# new pages runs; fails on any request error, ingest failure or > 20% worker RSS growth (scripts/soak.sh).
+# new pages runs; fails on any request error, ingest failure or > 20% worker RSS growth
+# (SOAK_* knobs: see bench/load.py).
 .PHONY: soak
 soak: venv db
-	scripts/soak.sh
+	$(BIN)/python -m bench.load soak

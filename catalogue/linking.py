@@ -97,13 +97,13 @@ def unlink(pair: TrialPair, *, user=None) -> TrialPair:
 
 def suggest_duplicates(trial: Trial, *, threshold: float = SUGGEST_SIMILARITY) -> list[TrialPair]:
     """Offer other-registry records with very similar titles to curators. Never links."""
-    if not trial.title or trial.merged_into_id or trial.registry == "synthetic":
+    if not trial.title or trial.merged_into_id:
         return []
     with connection.cursor() as cursor:
         # Let the trigram index cut at our threshold instead of pg_trgm's default 0.3 (10x fewer rows at 100k).
         cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
     candidates = (
-        Trial.objects.exclude(registry__in=[trial.registry, "synthetic"])
+        Trial.objects.exclude(registry=trial.registry)
         .filter(title__trigram_similar=trial.title, merged_into__isnull=True)
         .annotate(similarity=TrigramSimilarity("title", trial.title))
         .filter(similarity__gte=threshold)

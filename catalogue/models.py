@@ -29,9 +29,7 @@ from ingest.normalize.enums import (
     STUDY_TYPE_CHOICES,
 )
 
-from catalogue.registries import REGISTRY_CHOICES as _REGISTRY_CHOICES
-
-REGISTRY_CHOICES = (*_REGISTRY_CHOICES, ("synthetic", "Synthetic (benchmark data)"))
+from catalogue.registries import REGISTRY_CHOICES
 DOSE_BASIS_CHOICES = (("per_kg", "per kg"), ("per_m2", "per m²"), ("flat", "flat"))
 
 
@@ -338,7 +336,7 @@ class DataVersion(models.Model):
     trials or vocabularies commits. Cached counts are keyed on it.
 
     Database triggers maintain it (migration 0006), so every writer is covered:
-    ingest, the admin, renormalize, linking, seed_synthetic, raw SQL. The bump
+    ingest, the admin, renormalize, linking, bulk loaders, raw SQL. The bump
     runs at commit time, once per transaction, so it never takes a lock early
     (no deadlocks with other writers) and never becomes visible before the data.
     """

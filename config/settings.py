@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "axes",
     "catalogue",
     "ingest",
+    "bench",
 ]
 
 MIDDLEWARE = [

@@ -35,7 +35,7 @@ def make_trial(
         "study_type": "interventional",
         "countries": ["United States"],
         "updated_at": timezone.now(),
-        "source_format": "synthetic",
+        "source_format": "test",
         "raw": {"status": "RECRUITING", "phase": "PHASE1"},
     }
     values.update(fields)

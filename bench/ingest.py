@@ -1,4 +1,5 @@
-"""Ingest throughput, end to end into PostgreSQL (parse → normalize → upsert)."""
+"""Ingest throughput, end to end into PostgreSQL (parse → normalize → upsert):
+`python manage.py bench_ingest`, and the ingest part of `manage.py bench`."""
 
 from __future__ import annotations
 
@@ -7,11 +8,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
+
 from catalogue.models import SourceDocument, Trial
 from ingest.importer import Vocabularies
 from ingest.pipeline import IngestReport, ingest_document, relax_commit_durability
 
 _IDS = re.compile(rb"NCT\d{8}|ChiCTR\d{10}")
+
+
+def default_pages() -> list[Path]:
+    """The bundled sample pages, plus the real API v2 records of ../shared/corpus when present."""
+    root = Path(settings.BASE_DIR)
+    pages = sorted((root / "samples").glob("*"))
+    corpus = root.parent / "shared" / "corpus" / "ctgov-v2"
+    if corpus.is_dir():
+        pages += sorted(corpus.glob("*.json"))
+    return pages
 
 
 @dataclass

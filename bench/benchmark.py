@@ -9,7 +9,7 @@
 - the trial page for a fixed sample of registry ids; `/landscape/` for a few
   combinations;
 - SQL queries per list page (CaptureQueriesContext, during the warm-up);
-- ingest throughput: `ingest.bench.bench_ingest` over the sample pages and
+- ingest throughput: `bench.ingest.bench_ingest` over the sample pages and
   the ClinicalTrials.gov v2 corpus pages, to at least `ingest_pages` pages.
 
 A URL that does not resolve (or answers 404 to everything) is reported as None:
@@ -25,6 +25,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import Resolver404, resolve
+
+from bench.ingest import bench_ingest, default_pages
+from bench.synthetic import SOURCE_FORMAT
+from catalogue.models import Trial
 
 # The list page's fixed workload: (label, query string). Realistic mixes of what
 # people filter on, including the expensive corners (free text, Chinese
@@ -117,8 +127,6 @@ def _round(value: float | None) -> float | None:
 
 
 def _resolves(path: str) -> bool:
-    from django.urls import Resolver404, resolve
-
     try:
         resolve(path)
     except Resolver404:
@@ -127,8 +135,6 @@ def _resolves(path: str) -> bool:
 
 
 def _client():
-    from django.test import Client
-
     # Errors become 500 responses (counted), not exceptions that stop the run.
     return Client(raise_request_exception=False)
 
@@ -147,9 +153,6 @@ def _request(client, url: str) -> tuple[float, int]:
 def measure_urls(name: str, base: str, combos: tuple[tuple[str, str], ...], repetitions: int, *,
                  count_queries: bool = False) -> Series:  # fmt: skip
     """Warm up each combination once, then time it `repetitions` times (round-robin)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     series = Series(name)
     if not _resolves(base):
         series.implemented = False
@@ -206,8 +209,6 @@ def sql_breakdown(captured: list[dict[str, Any]]) -> dict[str, float]:
 
 def sample_registry_ids(n: int) -> list[str]:
     """A fixed, spread-out sample of catalogue entries (same ids for the same data)."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT registry_id FROM catalogue_trial WHERE merged_into_id IS NULL ORDER BY md5(registry_id) LIMIT %s",
@@ -237,18 +238,10 @@ def measure_detail(ids: list[str], repetitions: int) -> Series:
     return series
 
 
-def default_ingest_pages() -> list[Path]:
-    from ingest.management.commands.bench_ingest import default_pages
-
-    return default_pages()
-
-
 def measure_ingest(pages: int, paths: list[Path] | None = None) -> dict[str, Any]:
-    from ingest.bench import bench_ingest
-
     if pages <= 0:
         return {"ingest_pages": 0, "ingest_pages_per_s": None, "ingest_seconds": None}
-    result = bench_ingest(paths or default_ingest_pages(), min_pages=pages)
+    result = bench_ingest(paths or default_pages(), min_pages=pages)
     return {
         "ingest_pages": result.pages,
         "ingest_pages_per_s": round(result.pages_per_s, 1),
@@ -259,9 +252,6 @@ def measure_ingest(pages: int, paths: list[Path] | None = None) -> dict[str, Any
 
 def explain_queries(url: str, *, top: int = 2) -> list[dict[str, Any]]:
     """EXPLAIN (ANALYZE, BUFFERS) of the `top` slowest SQL queries one request to `url` runs."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client = _client()
     _request(client, url)  # warm
     with CaptureQueriesContext(connection) as captured:
@@ -287,11 +277,6 @@ def _load_average() -> list[float] | None:
 
 
 def database_facts() -> dict[str, Any]:
-    from django.conf import settings
-    from django.db import connection
-
-    from catalogue.models import Trial
-
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         (version,) = cursor.fetchone()
@@ -304,7 +289,7 @@ def database_facts() -> dict[str, Any]:
     return {
         "trials": Trial.objects.count(),
         "entries": Trial.objects.filter(merged_into__isnull=True).count(),
-        "synthetic_trials": Trial.objects.filter(registry="synthetic").count(),
+        "synthetic_trials": Trial.objects.filter(source_format=SOURCE_FORMAT).count(),
         "postgres": version,
         "trial_table_size": size,
         "pg_settings": settings_rows,
@@ -330,9 +315,6 @@ def run_benchmark(
     `session_sql`: statements run on the connection first (e.g. "SET jit = off"),
     to measure a server setting before changing it for everyone.
     """
-    from django.db import connection
-    from django.test.utils import override_settings
-
     say = progress or (lambda message: None)
     if session_sql:
         connection.ensure_connection()
@@ -392,7 +374,6 @@ def run_benchmark(
 
 def format_table(result: dict[str, Any]) -> str:
     """The human-readable report."""
-
     def ms(value: Any) -> str:
         return "—" if value is None else f"{value:.1f}"
 

@@ -5,20 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from ingest.bench import bench_ingest
-
-
-def default_pages() -> list[Path]:
-    """The bundled sample pages, plus the real API v2 records of ../shared/corpus when present."""
-    root = Path(settings.BASE_DIR)
-    pages = sorted((root / "samples").glob("*"))
-    corpus = root.parent / "shared" / "corpus" / "ctgov-v2"
-    if corpus.is_dir():
-        pages += sorted(corpus.glob("*.json"))
-    return pages
+from bench.ingest import bench_ingest, default_pages
 
 
 class Command(BaseCommand):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalogue.synthetic import INDEX_MODES, REBUILD_MIN_TRIALS, calibrate, clear_synthetic, seed_synthetic
+from bench.synthetic import (
+    CHICTR_ID, CTGOV_ID, INDEX_MODES, REBUILD_MIN_TRIALS, calibrate, clear_synthetic, seed_synthetic,
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Fill the database with realistic synthetic trials (registry 'synthetic', ids SYN0000001…) "
-        "for benchmarks. Real trials are never touched."
+        "Fill the database with realistic synthetic trials for benchmarks: ClinicalTrials.gov- and "
+        f"ChiCTR-like trials with ids no registry has handed out ({CTGOV_ID.format(1)}…, {CHICTR_ID.format(1)}…) "
+        "and source format 'synthetic'. Real trials are never touched."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,7 +31,9 @@ class Command(BaseCommand):
             f"{REBUILD_MIN_TRIALS:,} trials and at least as many as the table holds",
         )
         parser.add_argument(
-            "--calibrate", action="store_true", help="print the distributions of the real trials in the database"
+            "--calibrate", action="store_true",
+            help="print the distributions of the real trials in the database: the 'measured' section of "
+            "bench/calibration.json",
         )
 
     def handle(self, *args, trials: int, seed: int, clear: bool, batch_size: int, no_vacuum: bool,
@@ -57,7 +62,8 @@ class Command(BaseCommand):
         deleted = f"deleted {result.deleted}, " if clear else ""
         rebuilt = "; indexes rebuilt" if result.rebuilt_indexes else ""
         self.stdout.write(
-            f"{deleted}created {result.created} synthetic trials (SYN{result.first_index:07d}…) "
+            f"{deleted}created {result.created} synthetic trials (number {result.first_index}…: "
+            f"{CTGOV_ID.format(result.first_index)}… / {CHICTR_ID.format(result.first_index)}…) "
             f"in {result.seconds:.1f} s, {result.trials_per_s:.0f} trials/s ({phases}{rebuilt})"
         )
 

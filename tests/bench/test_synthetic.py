@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 from collections import Counter
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from catalogue import synthetic
+from bench import synthetic
 from catalogue.models import DoseLevel, Site, Trial
+from catalogue.registries import BY_KEY
 from catalogue.selectors import facet_counts, trial_list
 from catalogue.trials import refresh_denormalized
 
 pytestmark = pytest.mark.django_db
 
 DENORMALIZED = ("antigen_names", "disease_names", "disease_categories", "search_document")
+SYNTHETIC = {"source_format": "synthetic"}
+
+
+def index_of(registry_id: str) -> int:
+    return int(re.fullmatch(synthetic.ID_PATTERN, registry_id).group(1))
 
 
 def seed(trials: int, **options) -> str:
@@ -43,20 +51,27 @@ def comparable(trial: Trial) -> dict:
     return values
 
 
-def test_seed_synthetic_creates_the_requested_trials_under_the_synthetic_registry_with_syn_ids():
+def test_seed_synthetic_creates_ordinary_ctgov_and_chictr_trials_in_ids_no_registry_has_handed_out():
     output = seed(40, seed=3)
 
-    trials = Trial.objects.filter(registry="synthetic").order_by("registry_id")
-    assert trials.count() == 40
-    assert [t.registry_id for t in trials] == [f"SYN{i:07d}" for i in range(1, 41)]
+    trials = list(Trial.objects.filter(**SYNTHETIC))
+    assert len(trials) == 40
+    assert sorted(index_of(t.registry_id) for t in trials) == list(range(1, 41))
+    assert {t.registry for t in trials} == {"ctgov", "chictr"}
+    for t in trials:
+        assert BY_KEY[t.registry].matches(t.registry_id)
+        assert t.registry_id.startswith("NCT8" if t.registry == "ctgov" else "ChiCTR98")
+        assert bool(t.title_zh) == (t.registry == "chictr")
+        assert t.updated_at is not None and t.parsed and t.raw
+        assert t.registry_updated == t.updated_at.date()
+        assert not t.sources.exists()
     assert "created 40 synthetic trials" in output
-    assert all(t.updated_at is not None and t.parsed and t.raw for t in trials)
 
 
 def test_denormalized_columns_are_what_the_importer_computes_for_the_same_values():
     seed(40, seed=5)
 
-    for trial in Trial.objects.filter(registry="synthetic").prefetch_related("antigens", "diseases"):
+    for trial in Trial.objects.filter(**SYNTHETIC).prefetch_related("antigens", "diseases"):
         antigens = list(trial.antigens.all())
         diseases = list(trial.diseases.all())
         assert trial.antigen_names == sorted(a.name for a in antigens)
@@ -86,28 +101,18 @@ def test_large_values_are_compressed_with_the_columns_own_method_as_the_importer
             (configured,) = cursor.fetchone()
             cursor.execute(
                 f"SELECT DISTINCT pg_column_compression({column}) FROM catalogue_trial"
-                f" WHERE registry = 'synthetic' AND pg_column_compression({column}) IS NOT NULL"
+                f" WHERE source_format = 'synthetic' AND pg_column_compression({column}) IS NOT NULL"
             )
             used = {row[0] for row in cursor.fetchall()}
             assert used, f"no compressed {column} among 40 trials"
             assert used == {methods.get(configured, default)}, column
 
 
-def test_the_search_vector_sql_is_the_importers_expression():
-    from django.db.models.sql import UpdateQuery
-
-    query = UpdateQuery(Trial)
-    query.add_update_values({"search_vector": synthetic.search_vector_expression()})
-    sql, params = query.get_compiler(connection=connection).as_sql()
-
-    assert synthetic.SEARCH_VECTOR_SQL.format(t='"catalogue_trial"') in connection.ops.compose_sql(sql, params)
-
-
 def test_dose_range_columns_match_the_per_kg_dose_levels_and_parsed_matches_the_columns():
     seed(60, seed=7)
 
     dosed = 0
-    for trial in Trial.objects.filter(registry="synthetic").prefetch_related("dose_levels", "sites"):
+    for trial in Trial.objects.filter(**SYNTHETIC).prefetch_related("dose_levels", "sites"):
         per_kg = [d for d in trial.dose_levels.all() if d.basis == "per_kg"]
         if per_kg:
             dosed += 1
@@ -125,10 +130,12 @@ def test_dose_range_columns_match_the_per_kg_dose_levels_and_parsed_matches_the_
 
 def test_search_and_facets_find_and_count_the_synthetic_trials():
     seed(80, seed=11)
-    synthetic_trials = Trial.objects.filter(registry="synthetic")
+    synthetic_trials = Trial.objects.filter(**SYNTHETIC)
 
     counts = {v.value: v.count for v in facet_counts({})["registry"]}
-    assert counts["synthetic"] == 80
+    assert counts["ctgov"] == synthetic_trials.filter(registry="ctgov").count() > 0
+    assert counts["chictr"] == synthetic_trials.filter(registry="chictr").count() > 0
+    assert counts["ctgov"] + counts["chictr"] == 80
     antigen_counts = {v.value: v.count for v in facet_counts({})["antigen"]}
     assert antigen_counts["CD19"] == synthetic_trials.filter(antigen_names__contains=["CD19"]).count()
 
@@ -141,7 +148,7 @@ def test_search_and_facets_find_and_count_the_synthetic_trials():
     assert chinese in trial_list(filters={"q": chinese.title_zh[-6:]})
 
     zh_lymphoma = synthetic_trials.filter(title_zh__contains="淋巴瘤")
-    found = set(trial_list(filters={"q": "淋巴瘤", "registry": ["synthetic"]}).values_list("pk", flat=True))
+    found = set(trial_list(filters={"q": "淋巴瘤", "registry": ["chictr"]}).values_list("pk", flat=True))
     assert set(zh_lymphoma.values_list("pk", flat=True)) <= found
 
 
@@ -150,23 +157,23 @@ def test_the_same_seed_gives_the_same_trials_and_another_seed_different_ones():
     assert synthetic.generate_trial(17, seed=1) != synthetic.generate_trial(17, seed=2)
 
     seed(25, seed=9)
-    first = [comparable(t) for t in Trial.objects.filter(registry="synthetic").order_by("registry_id")]
+    first = [comparable(t) for t in Trial.objects.filter(**SYNTHETIC).order_by("registry_id")]
     seed(25, seed=9, clear=True)
-    second = [comparable(t) for t in Trial.objects.filter(registry="synthetic").order_by("registry_id")]
+    second = [comparable(t) for t in Trial.objects.filter(**SYNTHETIC).order_by("registry_id")]
 
     assert first == second
 
 
-def test_without_clear_new_trials_continue_after_the_highest_syn_id():
+def test_without_clear_new_trials_continue_after_the_highest_synthetic_number():
     seed(5, seed=1)
     seed(5, seed=1)
 
-    ids = list(Trial.objects.filter(registry="synthetic").order_by("registry_id").values_list("registry_id", flat=True))
-    assert ids == [f"SYN{i:07d}" for i in range(1, 11)]
+    ids = Trial.objects.filter(**SYNTHETIC).values_list("registry_id", flat=True)
+    assert sorted(index_of(i) for i in ids) == list(range(1, 11))
 
 
 def test_clear_deletes_only_synthetic_trials_and_what_hangs_off_them(seed_trials):
-    real = {t.registry_id: comparable(t) for t in Trial.objects.exclude(registry="synthetic")}
+    real = {t.registry_id: comparable(t) for t in Trial.objects.exclude(**SYNTHETIC)}
     real_levels, real_sites = DoseLevel.objects.count(), Site.objects.count()
     seed(30, seed=4)
     assert DoseLevel.objects.count() >= real_levels and Site.objects.count() > real_sites
@@ -175,10 +182,10 @@ def test_clear_deletes_only_synthetic_trials_and_what_hangs_off_them(seed_trials
     call_command("seed_synthetic", clear=True, stdout=out)
 
     assert "deleted 30 synthetic trials" in out.getvalue()
-    assert not Trial.objects.filter(registry="synthetic").exists()
-    assert {t.registry_id: comparable(t) for t in Trial.objects.exclude(registry="synthetic")} == real
+    assert not Trial.objects.filter(**SYNTHETIC).exists()
+    assert {t.registry_id: comparable(t) for t in Trial.objects.exclude(**SYNTHETIC)} == real
     assert (DoseLevel.objects.count(), Site.objects.count()) == (real_levels, real_sites)
-    through = Trial.antigens.through.objects.filter(trial__registry="synthetic")
+    through = Trial.antigens.through.objects.filter(trial__source_format="synthetic")
     assert not through.exists()
 
 
@@ -228,8 +235,16 @@ def test_calibrate_prints_the_distributions_of_the_real_trials_in_the_database(s
     out = io.StringIO()
     call_command("seed_synthetic", calibrate=True, stdout=out)
 
-    text = out.getvalue()
-    assert f"CALIBRATION_TRIALS = {len(seed_trials)}\n" in text
+    measured = json.loads(out.getvalue())
+    assert measured["CALIBRATION_TRIALS"] == len(seed_trials)
     for name in ("ANTIGEN_SETS", "CATEGORY_SETS_BY_KEY", "PHASES", "STATUSES", "AGE_PAIRS", "SINGLE_COUNTRIES",
                  "START_YEARS", "TITLE_LENGTH_QUANTILES"):  # fmt: skip
-        assert f"\n{name} = " in text
+        assert name in measured
+    # The output is the "measured" section of calibration.json: the generator reads every key of it.
+    assert set(measured) == set(synthetic.CALIBRATION["measured"])
+
+
+def test_calibration_json_is_kept_in_the_form_calibrate_prints():
+    text = synthetic.CALIBRATION_FILE.read_text(encoding="utf-8")
+
+    assert synthetic.format_json(json.loads(text)) + "\n" == text

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.test.utils import override_settings
 
-from catalogue import benchmark
+from bench import benchmark
 
 
 class Command(BaseCommand):
@@ -50,8 +51,6 @@ class Command(BaseCommand):
             self.stdout.write(_dumps(result))
 
     def _explain(self, result: dict, n: int) -> None:
-        from django.test.utils import override_settings
-
         slowest = sorted(result["list_by_combo"].items(), key=lambda kv: -(kv[1]["p95_ms"] or 0))[:n]
         queries = dict(benchmark.LIST_COMBOS)
         with override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver"]):

@@ -10,8 +10,8 @@ import json
 import pytest
 from django.core.management import call_command
 
-from catalogue import benchmark
-from catalogue.synthetic import seed_synthetic
+from bench import benchmark
+from bench.synthetic import seed_synthetic
 
 REQUIRED_KEYS = (
     "trials", "list_p50_ms", "list_p95_ms", "api_p95_ms", "detail_p95_ms", "landscape_p95_ms",
