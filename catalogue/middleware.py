@@ -240,6 +240,9 @@ def _session_setting(alias: str, sql: str, params: list[Any] | None = None) -> N
     the request's queries (those are what query logs and query-count tests see).
     Errors come out as Django's database errors."""
     wrapper = connections[alias]
+    # As Django's own cursor() does first: a connection the server dropped (a
+    # restart) is replaced instead of failing the request.
+    wrapper.close_if_health_check_failed()
     with wrapper.wrap_database_errors:
         wrapper.ensure_connection()
         wrapper.connection.execute(sql, params)

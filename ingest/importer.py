@@ -56,8 +56,6 @@ def snapshot(nt: NormalizedTrial) -> dict[str, Any]:
     values["diseases"] = [d.name for d in nt.diseases]
     values["dose_levels"] = [asdict(level) for level in nt.dose_levels]
     values["sites"] = [asdict(site) for site in nt.sites]
-    values["source_format"] = nt.source_format
-    values["raw"] = nt.raw
     return values
 
 
@@ -158,7 +156,7 @@ def upsert(
                 trial=trial, document=document
             )
             sources.append(mine)
-        stored = record.to_dict()
+        stored = record.to_compact_dict()
         if mine.pk is None or mine.record != stored or mine.parser_version != parser_version or mine.dominated:
             _fill_source(mine, record, stored, parser_version, now)
             mine.dominated = False
@@ -232,8 +230,6 @@ def _apply(
     conflicts = dict(trial.curation_conflicts or {})
     related: dict[str, Any] = {}
     for field, value in new.items():
-        if field in ("raw", "source_format"):
-            continue
         curated = field in trial.curated_fields
         # Scalars are compared with the stored value itself (free); related rows with
         # what the registry said last time, unless `thorough` (rebuild) reads them.
@@ -309,7 +305,7 @@ def _create(
     record: TrialRecord, *, vocab: Vocabularies, document: SourceDocument, parser_version: str, now, actor: str,
     warnings: list[str] | None,
 ) -> Outcome:
-    stored = record.to_dict()
+    stored = record.to_compact_dict()
     nt = vocab.normalize(record)
     new = snapshot(nt)
     trial = Trial(registry=nt.registry, registry_id=nt.registry_id, updated_at=now)

@@ -366,7 +366,7 @@ def _reparse(document: SourceDocument, report: IngestReport, vocab: Vocabularies
                 upsert(record, vocab=vocab, document=document, parser_version=result.version, actor="renormalize")
             continue
         source = TrialSource.objects.filter(trial=trial, document=document).first() or TrialSource(trial=trial, document=document)
-        _fill_source(source, record, record.to_dict(), result.version, now)
+        _fill_source(source, record, record.to_compact_dict(), result.version, now)
         source.dominated = False
         source.save()
 

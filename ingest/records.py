@@ -57,6 +57,10 @@ class _Record:
         """A JSON-serialisable dict of every field (absent values as null)."""
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 
+    def to_compact_dict(self) -> dict[str, Any]:
+        """`to_dict()` without the absent fields, for storage (`from_dict` reads both)."""
+        return _compact(self)
+
 
 def _empty_for(f: dataclasses.Field) -> Any:
     return [] if "list" in str(f.type) else ""
@@ -228,6 +232,18 @@ _NESTED: dict[str, type[_Record]] = {
     "contacts": Contact,
     "references": Reference,
 }
+
+
+def _compact(record: _Record) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for f in fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            value = [_compact(item) if isinstance(item, _Record) else item for item in value]
+        values[f.name] = value
+    return values
 
 
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:
