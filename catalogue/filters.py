@@ -18,15 +18,10 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q, QuerySet
 
-from catalogue.models import REGISTRY_CHOICES, Antigen, Disease, Trial, lookup_key
-from ingest.normalize.enums import CELL_SOURCE_CHOICES, DISEASE_CATEGORY_CHOICES, PHASE_CHOICES, STATUS_CHOICES
+from catalogue import facets
+from catalogue.countries import country_name
+from catalogue.models import Antigen, Disease, Trial, lookup_key
 
-FACETS: tuple[str, ...] = (
-    "antigen", "disease", "disease_category", "phase", "status", "country", "registry", "cell_source",
-)  # fmt: skip
-# A facet value for trials whose registry states no phase / status (never shown as a default).
-NOT_STATED = "not_stated"
-NOT_STATED_CHOICE = (NOT_STATED, "Not stated")
 SORTS = {
     "relevance": "relevance",
     "newest": "newest start",
@@ -116,28 +111,10 @@ class StartYearFilter(django_filters.Filter):
 
 
 class TrialFilterSet(django_filters.FilterSet):
-    """Every catalogue filter. Use through `catalogue.selectors`, not directly."""
+    """Every catalogue filter: one per facet (`catalogue.facets.FACETS`, added below)
+    and the scalar ones declared here. Use through `catalogue.selectors`.
+    django-filter calls no filter method for an empty value."""
 
-    antigen = MultiValueFilter(method="filter_antigen", label="Target antigen")
-    disease = MultiValueFilter(method="filter_disease", label="Disease")
-    # distinct=False: these are columns of the trial row itself, so there is nothing to
-    # de-duplicate, and SELECT DISTINCT would merge equal rows in the facet and chart counts.
-    disease_category = django_filters.MultipleChoiceFilter(
-        choices=DISEASE_CATEGORY_CHOICES, method="filter_disease_category", label="Disease category", distinct=False
-    )
-    phase = django_filters.MultipleChoiceFilter(
-        choices=(*PHASE_CHOICES, NOT_STATED_CHOICE), method="filter_stated_or_not", label="Phase", distinct=False
-    )
-    status = django_filters.MultipleChoiceFilter(
-        choices=(*STATUS_CHOICES, NOT_STATED_CHOICE), method="filter_stated_or_not", label="Status", distinct=False
-    )
-    country = MultiValueFilter(method="filter_country", label="Country")
-    registry = django_filters.MultipleChoiceFilter(
-        choices=REGISTRY_CHOICES, field_name="registry", label="Registry", distinct=False
-    )
-    cell_source = django_filters.MultipleChoiceFilter(
-        choices=CELL_SOURCE_CHOICES, field_name="cell_source", label="Cell source", distinct=False
-    )
     age = AgeFilter(method="filter_age", label="Patient age (years)")
     age_min = AgeFilter(method="filter_age_min", label="Ages from")
     age_max = AgeFilter(method="filter_age_max", label="Ages to")
@@ -150,15 +127,18 @@ class TrialFilterSet(django_filters.FilterSet):
         model = Trial
         fields: list[str] = []
 
-    def filter_antigen(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        if not value:
-            return queryset
-        return queryset.filter(antigen_names__overlap=sorted(set(self.resolved(Antigen, value).values())))
+    def filter_facet(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        facet = facets.BY_NAME[name]
+        return queryset.filter(facet.condition(self.canonical(facet, value)))
 
-    def filter_disease(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        if not value:
-            return queryset
-        return queryset.filter(disease_names__overlap=sorted(set(self.resolved(Disease, value).values())))
+    def canonical(self, facet: facets.Facet, values: list[str]) -> list[str]:
+        """The facet's values as the columns hold them: synonyms and country names resolved."""
+        if facet.vocabulary in ("antigen", "disease"):
+            model = Antigen if facet.vocabulary == "antigen" else Disease
+            return sorted(set(self.resolved(model, values).values()))
+        if facet.vocabulary == "country":
+            return [country_name(v) or v for v in values]
+        return list(values)
 
     def resolved(self, model: type[Antigen] | type[Disease], values: list[str]) -> dict[str, str]:
         """Given value -> canonical name, looked up once per FilterSet."""
@@ -168,61 +148,48 @@ class TrialFilterSet(django_filters.FilterSet):
             cache[key] = resolve_terms(model, values)
         return cache[key]
 
-    def filter_stated_or_not(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        """The chosen values; `not_stated` picks the trials whose registry states none."""
-        if not value:
-            return queryset
-        condition = Q(**{f"{name}__in": [v for v in value if v != NOT_STATED]})
-        if NOT_STATED in value:
-            condition |= Q(**{f"{name}__isnull": True})
-        return queryset.filter(condition)
-
-    def filter_disease_category(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return queryset.filter(disease_categories__overlap=list(value)) if value else queryset
-
-    def filter_country(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        if not value:
-            return queryset
-        from ingest.normalize.countries import country_name
-
-        return queryset.filter(countries__overlap=[country_name(v) or v for v in value])
-
     def filter_age(self, queryset: QuerySet, name: str, value: Decimal | None) -> QuerySet:
-        if value is None:
-            return queryset
         return queryset.filter(
             (Q(min_age_years__isnull=True) | Q(min_age_years__lte=value))
             & (Q(max_age_years__isnull=True) | Q(max_age_years__gte=value))
         )
 
     def filter_age_min(self, queryset: QuerySet, name: str, value: Decimal | None) -> QuerySet:
-        if value is None:
-            return queryset
         return queryset.filter(Q(max_age_years__isnull=True) | Q(max_age_years__gte=value))
 
     def filter_age_max(self, queryset: QuerySet, name: str, value: Decimal | None) -> QuerySet:
-        if value is None:
-            return queryset
         return queryset.filter(Q(min_age_years__isnull=True) | Q(min_age_years__lte=value))
 
     def filter_dose_min(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
-        if value is None:
-            return queryset
         return queryset.filter(dose_max_cells_per_kg__gte=value)
 
     def filter_dose_max(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
-        if value is None:
-            return queryset
         return queryset.filter(dose_min_cells_per_kg__lte=value)
 
     def filter_start_year(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
-        return queryset if value is None else queryset.filter(start_date__year=value)
+        return queryset.filter(start_date__year=value)
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = " ".join(value.replace("\x00", "").split())
         if not value:
             return queryset
         return queryset.filter(search_vector=search_query(value))
+
+
+def _facet_filters() -> None:
+    """One repeatable filter per facet, before the scalar filters (URL order)."""
+    declared = dict(TrialFilterSet.base_filters)
+    TrialFilterSet.base_filters = {
+        **{
+            facet.name: MultiValueFilter(field_name=facet.name, method="filter_facet", label=facet.label, distinct=False)
+            for facet in facets.FACETS
+        },
+        **declared,
+    }
+
+
+_facet_filters()
+FACETS: tuple[str, ...] = facets.NAMES
 
 
 # CJK ideographs (with extension A and the compatibility block): the same class as

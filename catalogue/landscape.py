@@ -15,7 +15,7 @@ from typing import Any
 from django.urls import reverse
 
 from catalogue.selectors import CHOICE_LABELS, TrialFilters, cached, read_connection, trial_list
-from ingest.normalize.enums import DISEASE_CATEGORY_CHOICES, PHASE_CHOICES
+from catalogue.choices import DiseaseCategory, Phase
 
 TOP_N = 20
 
@@ -144,10 +144,10 @@ class Chart:
 
 def _order(spec: ChartSpec, values: dict[str, int]) -> list[tuple[str, int]]:
     if spec.key == "phase":
-        order = [v for v, _ in PHASE_CHOICES]
+        order = list(Phase.values)
         return sorted(values.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
     if spec.key == "disease_category":
-        order = [v for v, _ in DISEASE_CATEGORY_CHOICES]
+        order = list(DiseaseCategory.values)
         return sorted(values.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
     if spec.key == "start_year":
         return sorted(values.items(), key=lambda kv: int(kv[0]))

@@ -20,17 +20,21 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
-from ingest.normalize.enums import (
-    CELL_SOURCE_CHOICES,
-    DISEASE_CATEGORY_CHOICES,
-    PHASE_CHOICES,
-    SEX_CHOICES,
-    STATUS_CHOICES,
-    STUDY_TYPE_CHOICES,
+from catalogue.choices import (
+    CellSource,
+    ChangeActor,
+    DiseaseCategory,
+    DoseBasis,
+    JobKind,
+    JobStatus,
+    PairReason,
+    PairStatus,
+    Phase,
+    Sex,
+    Status,
+    StudyType,
 )
-
 from catalogue.registries import REGISTRY_CHOICES
-DOSE_BASIS_CHOICES = (("per_kg", "per kg"), ("per_m2", "per m²"), ("flat", "flat"))
 
 
 def lookup_key(text: str) -> str:
@@ -69,7 +73,7 @@ class Antigen(VocabularyTerm):
 class Disease(VocabularyTerm):
     """A condition in the catalogue's vocabulary, with its category."""
 
-    category = models.CharField(max_length=32, choices=DISEASE_CATEGORY_CHOICES, default="other")
+    category = models.CharField(max_length=32, choices=DiseaseCategory.choices, default="other")
 
     class Meta(VocabularyTerm.Meta):
         indexes = [GinIndex(fields=["lookup_keys"], name="disease_lookup_gin")]
@@ -103,13 +107,13 @@ class Trial(models.Model):
     brief_summary = models.TextField(blank=True)
 
     # None: no copy of the record states it (shown as "not stated", never as a default).
-    status = models.CharField(max_length=32, choices=STATUS_CHOICES, null=True, blank=True)
-    phase = models.CharField(max_length=32, choices=PHASE_CHOICES, null=True, blank=True)
-    study_type = models.CharField(max_length=32, choices=STUDY_TYPE_CHOICES, null=True, blank=True)
+    status = models.CharField(max_length=32, choices=Status.choices, null=True, blank=True)
+    phase = models.CharField(max_length=32, choices=Phase.choices, null=True, blank=True)
+    study_type = models.CharField(max_length=32, choices=StudyType.choices, null=True, blank=True)
 
     min_age_years = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     max_age_years = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
-    sex = models.CharField(max_length=8, choices=SEX_CHOICES, null=True, blank=True)
+    sex = models.CharField(max_length=8, choices=Sex.choices, null=True, blank=True)
 
     dose_min_cells_per_kg = models.FloatField(null=True, blank=True)
     dose_max_cells_per_kg = models.FloatField(null=True, blank=True)
@@ -124,7 +128,7 @@ class Trial(models.Model):
 
     sponsor = models.CharField(max_length=500, blank=True)
     countries = ArrayField(models.CharField(max_length=100), default=list, blank=True)
-    cell_source = models.CharField(max_length=16, choices=CELL_SOURCE_CHOICES, default="unknown")
+    cell_source = models.CharField(max_length=16, choices=CellSource.choices, default="unknown")
     conditions = ArrayField(models.TextField(), default=list, blank=True)
     keywords = ArrayField(models.TextField(), default=list, blank=True)
     interventions = ArrayField(models.TextField(), default=list, blank=True)
@@ -221,13 +225,11 @@ class TrialPair(models.Model):
     `merged_into` = `primary`). `rejected` pairs are never linked automatically again.
     """
 
-    STATUS_CHOICES = (("suggested", "suggested duplicate"), ("linked", "linked"), ("rejected", "not the same study"))
-    REASON_CHOICES = (("secondary_id", "secondary id names the other"), ("title", "similar titles"), ("manual", "by a curator"))
 
     primary = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="pairs_as_primary")
     secondary = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="pairs_as_secondary")
-    status = models.CharField(max_length=16, choices=STATUS_CHOICES, db_index=True)
-    reason = models.CharField(max_length=16, choices=REASON_CHOICES)
+    status = models.CharField(max_length=16, choices=PairStatus.choices, db_index=True)
+    reason = models.CharField(max_length=16, choices=PairReason.choices)
     similarity = models.FloatField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -281,7 +283,7 @@ class DoseLevel(models.Model):
     low = models.FloatField()
     high = models.FloatField()
     unit = models.CharField(max_length=20)
-    basis = models.CharField(max_length=8, choices=DOSE_BASIS_CHOICES)
+    basis = models.CharField(max_length=8, choices=DoseBasis.choices)
     raw = models.TextField(blank=True)
 
     class Meta:
@@ -311,14 +313,10 @@ class Site(models.Model):
 class TrialChange(models.Model):
     """History: one change to a trial, by ingest (with its source document) or by a curator."""
 
-    ACTOR_CHOICES = (
-        ("ingest", "ingest"), ("curator", "curator"), ("renormalize", "renormalize"), ("rebuild", "rebuild"),
-        ("system", "system"),
-    )  # fmt: skip
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="changes")
     changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.CharField(max_length=16, choices=ACTOR_CHOICES)
+    actor = models.CharField(max_length=16, choices=ChangeActor.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     source_document = models.ForeignKey(SourceDocument, null=True, blank=True, on_delete=models.SET_NULL)
     changes = models.JSONField(default=dict)  # {field: [old, new]}
@@ -357,11 +355,9 @@ class Job(models.Model):
     """A long task started from the admin and run in a process of its own (never in
     a web request): its progress and outcome, for curators to follow."""
 
-    KIND_CHOICES = (("renormalize", "Re-apply vocabularies (renormalize)"), ("rebuild", "Rebuild from source documents"))
-    STATUS_CHOICES = (("queued", "queued"), ("running", "running"), ("ok", "finished"), ("failed", "failed"))
 
-    kind = models.CharField(max_length=32, choices=KIND_CHOICES)
-    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default="queued", db_index=True)
+    kind = models.CharField(max_length=32, choices=JobKind.choices)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -375,3 +371,22 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.status})"
+
+
+class FacetRow(models.Model):
+    """The facet columns of the trials a count is about: not a table, the name of
+    the common table expression `catalogue.counts` builds per query. Declared as a
+    model so the FilterSet's own facet filters compile against it."""
+
+    antigen_names = ArrayField(models.CharField(max_length=100))
+    disease_names = ArrayField(models.CharField(max_length=100))
+    disease_categories = ArrayField(models.CharField(max_length=32))
+    phase = models.CharField(max_length=32, null=True)
+    status = models.CharField(max_length=32, null=True)
+    countries = ArrayField(models.CharField(max_length=100))
+    registry = models.CharField(max_length=16)
+    cell_source = models.CharField(max_length=16)
+
+    class Meta:
+        managed = False
+        db_table = "facet_base"

@@ -30,29 +30,13 @@ from django.http import QueryDict
 
 from catalogue import cache
 from catalogue.cache import DataState
-from catalogue.filters import FACETS, NOT_STATED, NOT_STATED_CHOICE, SORTS, TrialFilterSet
-from catalogue.models import REGISTRY_CHOICES, Trial
-from ingest.normalize.enums import CELL_SOURCE_CHOICES, DISEASE_CATEGORY_CHOICES, PHASE_CHOICES, STATUS_CHOICES
+from catalogue import counts, facets
+from catalogue.countries import country_name
+from catalogue.filters import FACETS, SORTS, TrialFilterSet
+from catalogue.models import Trial
 
-CHOICE_LABELS: dict[str, dict[str, str]] = {
-    "phase": dict((*PHASE_CHOICES, NOT_STATED_CHOICE)),
-    "status": dict((*STATUS_CHOICES, NOT_STATED_CHOICE)),
-    "registry": dict(REGISTRY_CHOICES),
-    "cell_source": dict(CELL_SOURCE_CHOICES),
-    "disease_category": dict(DISEASE_CATEGORY_CHOICES),
-}
-# Facet -> (column, is_array)
-FACET_COLUMNS: dict[str, tuple[str, bool]] = {
-    "antigen": ("antigen_names", True),
-    "disease": ("disease_names", True),
-    "disease_category": ("disease_categories", True),
-    "phase": ("phase", False),
-    "status": ("status", False),
-    "country": ("countries", True),
-    "registry": ("registry", False),
-    "cell_source": ("cell_source", False),
-}
-SCALAR_FILTERS = ("age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "q")
+# Each facet's value -> display label (fixed vocabularies only).
+CHOICE_LABELS: dict[str, dict[str, str]] = {f.name: f.labels for f in facets.FACETS if f.choices is not None}
 DEFAULT_PAGE_SIZE = 20
 T = TypeVar("T")
 
@@ -127,13 +111,14 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
         values = [v.replace("\x00", "") for v in params.getlist(name) if v.strip()]
         if not values:
             continue
-        if name in CHOICE_LABELS:
-            labels = {k.lower(): k for k in CHOICE_LABELS[name]}
+        facet = facets.BY_NAME.get(name)
+        if facet is not None and facet.values is not None:
+            labels = {k.lower(): k for k in facet.values}
             good = [labels[v.strip().lower()] for v in values if v.strip().lower() in labels]
             for bad in (v for v in values if v.strip().lower() not in labels):
                 _invalid(state, name, f"unknown {name.replace('_', ' ')} {bad[:40]!r} (ignored)")
             values = list(dict.fromkeys(good))
-        elif name not in ("antigen", "disease", "country"):
+        elif facet is None:
             values = values[-1:]
         if values:
             data.setlist(name, values)
@@ -347,69 +332,11 @@ def is_cached(filters: TrialFilters, key: tuple[Any, ...]) -> bool:
     return settings.CATALOGUE_CACHE_SECONDS > 0 and cache.is_cached(data_state_for(filters), _memo_key(filters, key))
 
 
-def read_connection():  # type: ignore[no-untyped-def]
-    """The connection the catalogue's raw-SQL reads use (the router's choice for trials)."""
-    return connections[router.db_for_read(Trial)]
+read_connection = counts.read_connection
 
 
 def _count_facets(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
-    """One query: a GROUP BY per facet under the other filters, and the total.
-
-    With a free-text, age, dose or year filter (which no facet excludes), or no
-    filter at all, those filters are evaluated once, into a materialized CTE of
-    just the facet columns, and each branch applies the other facets' filters to
-    it: a search runs once and the wide trial table is read once, not nine times.
-    With only facet filters, each branch reads the table through the facet
-    indexes instead, which is 2-3x faster for them (BENCHMARKS.md).
-    """
-    scalar = tuple(name for name in filters.values if name not in FACET_COLUMNS)
-    columns = [column for column, _ in FACET_COLUMNS.values()]
-    params: list[Any] = []
-    prefix = ""
-    if scalar or not filters.values:
-        base_sql, base_params = _apply(filters, base_queryset(), exclude=FACETS).order_by().values(*columns).query.sql_with_params()
-        prefix = f"WITH facet_base AS MATERIALIZED ({base_sql}) "
-        params.extend(base_params)
-
-    def branch(exclude: str | None) -> tuple[str, tuple[Any, ...]]:
-        if not prefix:
-            queryset = _apply(filters, base_queryset(), exclude=(exclude,) if exclude else ())
-            return queryset.order_by().values(*columns).query.sql_with_params()
-        # The FilterSet's own facet filters, compiled against the CTE (aliased as the table they name).
-        queryset = _apply(filters, Trial.objects.all(), exclude=(*scalar, exclude) if exclude else scalar)
-        sql, sql_params = queryset.order_by().values(*columns).query.sql_with_params()
-        table = read_connection().ops.quote_name(Trial._meta.db_table)
-        assert sql.count(f"FROM {table}") == 1 and " JOIN " not in sql, sql
-        return sql.replace(f"FROM {table}", f"FROM facet_base AS {table}"), sql_params
-
-    parts: list[str] = []
-    for facet, (column, is_array) in FACET_COLUMNS.items():
-        sql, sql_params = branch(facet)
-        value_expr = "v" if is_array else f"s.{column}"
-        if facet in ("phase", "status"):
-            value_expr = f"COALESCE(s.{column}, '{NOT_STATED}')"
-        source = f"({sql}) s" + (f", unnest(s.{column}) v" if is_array else "")
-        parts.append(
-            f"(SELECT %s AS facet, {value_expr}::text AS value, COUNT(*) AS n FROM {source} "
-            f"WHERE {value_expr} IS NOT NULL AND {value_expr}::text <> '' GROUP BY 2)"
-        )
-        params.extend([facet, *sql_params])
-    sql, sql_params = branch(None)
-    parts.append(f"(SELECT '', NULL, COUNT(*) FROM ({sql}) s)")
-    params.extend(sql_params)
-    with read_connection().cursor() as cursor:
-        cursor.execute(prefix + " UNION ALL ".join(parts), params)
-        rows = cursor.fetchall()
-
-    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACET_COLUMNS}
-    total = 0
-    for facet, value, n in rows:
-        if facet:
-            counts[facet][value] = n
-        else:
-            total = n
-    return total, counts
-
+    return counts.count_facets(filters, _apply, base_queryset())
 
 
 def trial_detail(registry_id: str) -> Trial | None:
@@ -506,7 +433,5 @@ def _resolved_selection(filters: TrialFilters, facet: str, selected: list[str]) 
         mapping = filters.filterset.resolved(Antigen if facet == "antigen" else Disease, selected)
         return {canonical: original for original, canonical in mapping.items()}
     if facet == "country":
-        from ingest.normalize.countries import country_name
-
         return {country_name(s) or s: s for s in selected}
     return {s: s for s in selected}

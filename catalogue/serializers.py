@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from catalogue import facets
 from catalogue.models import DoseLevel, Trial
 from catalogue.registries import registry_page
 
@@ -207,7 +208,6 @@ def to_csv(items: Iterable[dict[str, Any]]) -> str:
 
 def _filter_parameters() -> list[dict[str, Any]]:
     from catalogue.filters import SORTS
-    from catalogue.selectors import CHOICE_LABELS
 
     def repeatable(name: str, description: str, enum: list[str] | None = None) -> dict[str, Any]:
         items: dict[str, Any] = {"type": "string"}
@@ -226,14 +226,7 @@ def _filter_parameters() -> list[dict[str, Any]]:
         return {"name": name, "in": "query", "description": description, "schema": schema}
 
     return [
-        repeatable("antigen", "Target antigen, by name or synonym (B7-H3, CD276 and b7h3 are the same)."),
-        repeatable("disease", "Disease, by canonical name or synonym."),
-        repeatable("disease_category", "Disease category.", list(CHOICE_LABELS["disease_category"])),
-        repeatable("phase", "Phase.", list(CHOICE_LABELS["phase"])),
-        repeatable("status", "Recruitment status.", list(CHOICE_LABELS["status"])),
-        repeatable("country", "Country with a site (English name, e.g. China, United States)."),
-        repeatable("registry", "Registry.", list(CHOICE_LABELS["registry"])),
-        repeatable("cell_source", "Autologous or allogeneic cells.", list(CHOICE_LABELS["cell_source"])),
+        *(repeatable(facet.name, facet.description, facet.values) for facet in facets.FACETS),
         scalar(
             "age",
             "Trials accepting a patient of this age in years. Trials that state no limit on a side are kept.",
@@ -372,8 +365,7 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                                     "previous": {"type": ["string", "null"]},
                                     "results": {"type": "array", "items": {"$ref": "#/components/schemas/Trial"}},
                                     "facets": {"type": "object", "properties": {
-                                        name: facet for name in ("antigen", "disease", "disease_category", "phase",
-                                                                 "status", "country", "registry", "cell_source")}},
+                                        name: facet for name in facets.NAMES}},
                                 },
                             }}},
                         },  # fmt: skip

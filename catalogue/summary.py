@@ -91,7 +91,7 @@ def _canonical(filters: TrialFilters, facet: str, values: list[str]) -> list[str
         mapping = filters.filterset.resolved(Antigen if facet == "antigen" else Disease, list(values))
         names = [mapping.get(v, v) for v in values]
     elif facet == "country":
-        from ingest.normalize.countries import country_name
+        from catalogue.countries import country_name
 
         names = [country_name(v) or v for v in values]
     else:

@@ -33,7 +33,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
-from catalogue import exports, provenance
+from catalogue import exports, facets, provenance
 from catalogue.cache import data_state
 from catalogue.filters import FACETS, SORTS, TrialFilterSet
 from catalogue.landscape import landscape_context
@@ -113,11 +113,11 @@ class FacetGroup:
         return len(self.top) + len(self.rest)
 
 
-def facet_groups(filters: TrialFilters, facets: dict[str, list[FacetValue]]) -> list[FacetGroup]:
+def facet_groups(filters: TrialFilters, counted: dict[str, list[FacetValue]]) -> list[FacetGroup]:
     """Each facet with its top values (selected ones always among them) and the rest."""
     groups = []
     for name in FACETS:
-        values = facets.get(name, [])
+        values = counted.get(name, [])
         if not values:
             continue
         top = values[:FACET_TOP] + [v for v in values[FACET_TOP:] if v.selected]
@@ -125,7 +125,7 @@ def facet_groups(filters: TrialFilters, facets: dict[str, list[FacetValue]]) -> 
         groups.append(
             FacetGroup(
                 name=name,
-                title=str(TrialFilterSet.base_filters[name].label),
+                title=facets.BY_NAME[name].label,
                 top=top,
                 rest=rest,
                 selected_count=sum(1 for v in values if v.selected),

@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from catalogue.registries import safe_url, trial_url
-from ingest.normalize import age, antigens, cell_source, countries, dates, diseases, dose, enums
+from catalogue import countries
+from ingest.normalize import age, antigens, cell_source, dates, diseases, dose, enums
 from ingest.normalize.values import DiseaseValue, DoseLevelValue, SiteValue
 from ingest.records import TrialRecord
 

@@ -1,7 +1,7 @@
 """Canonical enumerations and the functions mapping registry strings onto them.
 
-The `*_CHOICES` tuples are `(value, English label)` pairs shared with the Django
-models, the export and the API; this module must never import Django.
+The values are the catalogue's (`catalogue.choices`); this module only maps
+registry strings onto them.
 
 Decisions:
 
@@ -27,61 +27,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-STATUS_CHOICES: tuple[tuple[str, str], ...] = (
-    ("not_yet_recruiting", "Not yet recruiting"),
-    ("recruiting", "Recruiting"),
-    ("enrolling_by_invitation", "Enrolling by invitation"),
-    ("active_not_recruiting", "Active, not recruiting"),
-    ("suspended", "Suspended"),
-    ("terminated", "Terminated"),
-    ("completed", "Completed"),
-    ("withdrawn", "Withdrawn"),
-    ("unknown", "Unknown"),
-)
+from catalogue.choices import CellSource, DiseaseCategory, Phase, Sex, Status, StudyType
 
-PHASE_CHOICES: tuple[tuple[str, str], ...] = (
-    ("early_phase1", "Early phase 1"),
-    ("phase1", "Phase 1"),
-    ("phase1_phase2", "Phase 1/2"),
-    ("phase2", "Phase 2"),
-    ("phase2_phase3", "Phase 2/3"),
-    ("phase3", "Phase 3"),
-    ("phase4", "Phase 4"),
-    ("not_applicable", "Not applicable"),
-)
-
-SEX_CHOICES: tuple[tuple[str, str], ...] = (
-    ("all", "All"),
-    ("female", "Female"),
-    ("male", "Male"),
-)
-
-CELL_SOURCE_CHOICES: tuple[tuple[str, str], ...] = (
-    ("autologous", "Autologous"),
-    ("allogeneic", "Allogeneic"),
-    ("unknown", "Unknown"),
-)
-
-DISEASE_CATEGORY_CHOICES: tuple[tuple[str, str], ...] = (
-    ("hematologic_malignancy", "Hematologic malignancy"),
-    ("solid_tumor", "Solid tumor"),
-    ("autoimmune", "Autoimmune disease"),
-    ("other", "Other"),
-)
-
-STUDY_TYPE_CHOICES: tuple[tuple[str, str], ...] = (
-    ("interventional", "Interventional"),
-    ("observational", "Observational"),
-    ("expanded_access", "Expanded access"),
-    ("other", "Other"),
-)
-
-STATUS_VALUES = frozenset(v for v, _ in STATUS_CHOICES)
-PHASE_VALUES = frozenset(v for v, _ in PHASE_CHOICES)
-SEX_VALUES = frozenset(v for v, _ in SEX_CHOICES)
-CELL_SOURCE_VALUES = frozenset(v for v, _ in CELL_SOURCE_CHOICES)
-DISEASE_CATEGORY_VALUES = frozenset(v for v, _ in DISEASE_CATEGORY_CHOICES)
-STUDY_TYPE_VALUES = frozenset(v for v, _ in STUDY_TYPE_CHOICES)
+STATUS_VALUES = frozenset(Status.values)
+PHASE_VALUES = frozenset(Phase.values)
+SEX_VALUES = frozenset(Sex.values)
+CELL_SOURCE_VALUES = frozenset(CellSource.values)
+DISEASE_CATEGORY_VALUES = frozenset(DiseaseCategory.values)
+STUDY_TYPE_VALUES = frozenset(StudyType.values)
 
 
 def _fold(raw: str | None) -> str:
@@ -125,7 +78,7 @@ _STATUS_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 def status(raw: str | None) -> str | None:
-    """Recruitment status value (see `STATUS_CHOICES`) for a registry string.
+    """Recruitment status value (see `catalogue.choices.Status`) for a registry string.
 
     Accepts ClinicalTrials.gov API and classic text, ICTRP and ChiCTR (Chinese,
     English or both). A stated status we cannot read is "unknown" (as is the
@@ -156,7 +109,7 @@ _UNSTATED = frozenset({"", "n a", "na", "none", "unknown", "not stated", "not sp
 
 
 def study_type(raw: str | None) -> str | None:
-    """Study type value (see `STUDY_TYPE_CHOICES`) for a registry string.
+    """Study type value (see `catalogue.choices.StudyType`) for a registry string.
 
     None when nothing is stated, "other" for a stated type that is not
     interventional, observational or expanded access.
@@ -193,7 +146,7 @@ _PAIR_PHASE = {(0, 1): "early_phase1", (1, 2): "phase1_phase2", (2, 3): "phase2_
 
 
 def phase(raw: str | None, study_type: str = "") -> str | None:
-    """Trial phase value (see `PHASE_CHOICES`) for a registry string.
+    """Trial phase value (see `catalogue.choices.Phase`) for a registry string.
 
     None when the registry states no phase (unknown stays unknown). A stated
     non-phase value ("N/A", "Pilot", "治疗新技术临床试验"...) and any phase
@@ -229,7 +182,7 @@ _SEX_MALE = re.compile(r"\b(?:male|males|men|man|m)\b|男")
 
 
 def sex(raw: str | None) -> str | None:
-    """Sex eligibility value (see `SEX_CHOICES`).
+    """Sex eligibility value (see `catalogue.choices.Sex`).
 
     "all" for "All", "Both", 男女均可 or a value naming both sexes; None when
     nothing readable is stated ("", "not stated", "?").

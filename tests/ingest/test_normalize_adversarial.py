@@ -18,7 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.normalize import age, antigens, cell_source, countries, dates, diseases, dose, enums, normalize
+from catalogue import countries
+from ingest.normalize import age, antigens, cell_source, dates, diseases, dose, enums, normalize
 from ingest.parsers import _text, ctgov_v2
 from ingest.records import Arm, Intervention, SiteRecord, TrialRecord
 from tests.ingest.adversarial import adversarial_runs, adversarial_text, run_of

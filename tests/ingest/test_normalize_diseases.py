@@ -18,14 +18,14 @@ from ingest.normalize.diseases import (
     find_diseases,
     is_umbrella,
 )
-from ingest.normalize.enums import DISEASE_CATEGORY_CHOICES
+from catalogue.choices import DiseaseCategory
 from ingest.normalize.values import DiseaseValue
 from ingest.records import TrialRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = json.loads((ROOT / "tests" / "fixtures" / "seeds_expected.json").read_text())
 BULK = ROOT.parent / "shared" / "corpus" / "bulk" / "ctgov-cart-snapshot-2026-08-22.json"
-CATEGORIES = {value for value, _ in DISEASE_CATEGORY_CHOICES}
+CATEGORIES = set(DiseaseCategory.values)
 
 
 def _record(conditions: list[str] | None = None, **fields) -> TrialRecord:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from catalogue.choices import CellSource, DiseaseCategory, Phase, Sex, Status, StudyType
 from ingest.normalize import enums
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,27 +36,27 @@ def _values(choices: tuple[tuple[str, str], ...]) -> set[str]:
 
 
 ALL_CHOICES = {
-    "STATUS_CHOICES": enums.STATUS_CHOICES,
-    "PHASE_CHOICES": enums.PHASE_CHOICES,
-    "SEX_CHOICES": enums.SEX_CHOICES,
-    "CELL_SOURCE_CHOICES": enums.CELL_SOURCE_CHOICES,
-    "DISEASE_CATEGORY_CHOICES": enums.DISEASE_CATEGORY_CHOICES,
-    "STUDY_TYPE_CHOICES": enums.STUDY_TYPE_CHOICES,
+    "STATUS_CHOICES": Status.choices,
+    "PHASE_CHOICES": Phase.choices,
+    "SEX_CHOICES": Sex.choices,
+    "CELL_SOURCE_CHOICES": CellSource.choices,
+    "DISEASE_CATEGORY_CHOICES": DiseaseCategory.choices,
+    "STUDY_TYPE_CHOICES": StudyType.choices,
 }
 
 
 def test_the_enumeration_values_are_exactly_the_ones_the_export_and_api_use() -> None:
-    assert _values(enums.STATUS_CHOICES) == {
+    assert _values(Status.choices) == {
         "not_yet_recruiting", "recruiting", "enrolling_by_invitation", "active_not_recruiting",
         "suspended", "terminated", "completed", "withdrawn", "unknown",
     }  # fmt: skip
-    assert _values(enums.PHASE_CHOICES) == {
+    assert _values(Phase.choices) == {
         "early_phase1", "phase1", "phase1_phase2", "phase2", "phase2_phase3", "phase3", "phase4", "not_applicable",
     }  # fmt: skip
-    assert _values(enums.SEX_CHOICES) == {"all", "female", "male"}
-    assert _values(enums.DISEASE_CATEGORY_CHOICES) == {"hematologic_malignancy", "solid_tumor", "autoimmune", "other"}
-    assert _values(enums.CELL_SOURCE_CHOICES) == {"autologous", "allogeneic", "unknown"}
-    assert {"interventional", "observational", "expanded_access"} <= _values(enums.STUDY_TYPE_CHOICES)
+    assert _values(Sex.choices) == {"all", "female", "male"}
+    assert _values(DiseaseCategory.choices) == {"hematologic_malignancy", "solid_tumor", "autoimmune", "other"}
+    assert _values(CellSource.choices) == {"autologous", "allogeneic", "unknown"}
+    assert {"interventional", "observational", "expanded_access"} <= _values(StudyType.choices)
 
 
 @pytest.mark.parametrize("name", sorted(ALL_CHOICES))
@@ -69,9 +70,9 @@ def test_every_choice_has_a_unique_value_and_a_readable_label(name: str) -> None
 
 
 def test_labels_read_like_a_clinician_would_write_them() -> None:
-    assert dict(enums.PHASE_CHOICES)["phase1_phase2"] == "Phase 1/2"
-    assert dict(enums.STATUS_CHOICES)["not_yet_recruiting"] == "Not yet recruiting"
-    assert dict(enums.DISEASE_CATEGORY_CHOICES)["hematologic_malignancy"] == "Hematologic malignancy"
+    assert dict(Phase.choices)["phase1_phase2"] == "Phase 1/2"
+    assert dict(Status.choices)["not_yet_recruiting"] == "Not yet recruiting"
+    assert dict(DiseaseCategory.choices)["hematologic_malignancy"] == "Hematologic malignancy"
 
 
 def test_the_enums_module_imports_nothing_from_django() -> None:
@@ -318,10 +319,10 @@ def test_a_minus_sign_never_makes_the_enrollment_negative() -> None:
 @settings(max_examples=300)
 @given(AWKWARD, AWKWARD)
 def test_the_enum_functions_never_raise_and_always_answer_a_canonical_value(raw: str, other: str) -> None:
-    assert enums.status(raw) in _values(enums.STATUS_CHOICES) | {None}
-    assert enums.phase(raw, other) in _values(enums.PHASE_CHOICES) | {None}
-    assert enums.study_type(raw) in _values(enums.STUDY_TYPE_CHOICES) | {None}
-    assert enums.sex(raw) in _values(enums.SEX_CHOICES) | {None}
+    assert enums.status(raw) in _values(Status.choices) | {None}
+    assert enums.phase(raw, other) in _values(Phase.choices) | {None}
+    assert enums.study_type(raw) in _values(StudyType.choices) | {None}
+    assert enums.sex(raw) in _values(Sex.choices) | {None}
 
 
 @settings(max_examples=300)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import QueryDict
 
+from catalogue import facets
 from catalogue.selectors import parse_filters, trial_list
 from catalogue.serializers import iter_csv, iter_json, serialize_trials
 
-REPEATABLE = ("antigen", "disease", "disease_category", "phase", "status", "country", "registry", "cell_source")
+REPEATABLE = facets.NAMES
 SCALAR = ("age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "q", "sort")
 
 

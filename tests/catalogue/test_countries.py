@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.normalize import countries
-from ingest.normalize.countries import country_list, country_name
+from catalogue import countries
+from catalogue.countries import country_list, country_name
 
 BULK = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "bulk" / "ctgov-cart-snapshot-2026-08-22.json"
 

@@ -1,0 +1,102 @@
+"""The catalogue's enumerations: one place for every choice a trial field can take.
+
+Normalizers (ingest) map registry strings onto these values; models, filters,
+facets, exports and the API read them from here. A field whose registry states
+nothing is None ("not stated"), never one of these values by default.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    NOT_YET_RECRUITING = "not_yet_recruiting", "Not yet recruiting"
+    RECRUITING = "recruiting", "Recruiting"
+    ENROLLING_BY_INVITATION = "enrolling_by_invitation", "Enrolling by invitation"
+    ACTIVE_NOT_RECRUITING = "active_not_recruiting", "Active, not recruiting"
+    SUSPENDED = "suspended", "Suspended"
+    TERMINATED = "terminated", "Terminated"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    UNKNOWN = "unknown", "Unknown"  # the registry's own "Unknown status", or a status we cannot read
+
+
+class Phase(models.TextChoices):
+    EARLY_PHASE1 = "early_phase1", "Early phase 1"
+    PHASE1 = "phase1", "Phase 1"
+    PHASE1_PHASE2 = "phase1_phase2", "Phase 1/2"
+    PHASE2 = "phase2", "Phase 2"
+    PHASE2_PHASE3 = "phase2_phase3", "Phase 2/3"
+    PHASE3 = "phase3", "Phase 3"
+    PHASE4 = "phase4", "Phase 4"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"  # only the registry's own N/A
+
+
+class Sex(models.TextChoices):
+    ALL = "all", "All"
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+
+
+class CellSource(models.TextChoices):
+    AUTOLOGOUS = "autologous", "Autologous"
+    ALLOGENEIC = "allogeneic", "Allogeneic"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class DiseaseCategory(models.TextChoices):
+    HEMATOLOGIC_MALIGNANCY = "hematologic_malignancy", "Hematologic malignancy"
+    SOLID_TUMOR = "solid_tumor", "Solid tumor"
+    AUTOIMMUNE = "autoimmune", "Autoimmune disease"
+    OTHER = "other", "Other"
+
+
+class StudyType(models.TextChoices):
+    INTERVENTIONAL = "interventional", "Interventional"
+    OBSERVATIONAL = "observational", "Observational"
+    EXPANDED_ACCESS = "expanded_access", "Expanded access"
+    OTHER = "other", "Other"
+
+
+class DoseBasis(models.TextChoices):
+    PER_KG = "per_kg", "per kg"
+    PER_M2 = "per_m2", "per m²"
+    FLAT = "flat", "flat"
+
+
+# A filter and facet value for trials whose registry states no phase / status.
+NOT_STATED = "not_stated"
+NOT_STATED_LABEL = "Not stated"
+
+
+class PairStatus(models.TextChoices):
+    SUGGESTED = "suggested", "suggested duplicate"
+    LINKED = "linked", "linked"
+    REJECTED = "rejected", "not the same study"
+
+
+class PairReason(models.TextChoices):
+    SECONDARY_ID = "secondary_id", "secondary id names the other"
+    TITLE = "title", "similar titles"
+    MANUAL = "manual", "by a curator"
+
+
+class ChangeActor(models.TextChoices):
+    INGEST = "ingest", "ingest"
+    CURATOR = "curator", "curator"
+    RENORMALIZE = "renormalize", "renormalize"
+    REBUILD = "rebuild", "rebuild"
+    SYSTEM = "system", "system"
+
+
+class JobKind(models.TextChoices):
+    RENORMALIZE = "renormalize", "Re-apply vocabularies (renormalize)"
+    REBUILD = "rebuild", "Rebuild from source documents"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    OK = "ok", "finished"
+    FAILED = "failed", "failed"

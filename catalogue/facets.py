@@ -1,0 +1,85 @@
+"""Every facet of the catalogue, declared once.
+
+A `Facet` is a repeatable GET parameter (OR within a facet, AND across facets)
+over one denormalized column. This list drives the FilterSet
+(`catalogue.filters`), the counts (`catalogue.counts`), the sidebar, the
+filter summary, the export command's options and the OpenAPI parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from catalogue.choices import NOT_STATED, NOT_STATED_LABEL, CellSource, DiseaseCategory, Phase, Status
+from catalogue.registries import REGISTRY_CHOICES
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One facet.
+
+    `choices`: the fixed vocabulary, (value, label) pairs; None for open ones
+    (antigens, diseases, countries), whose values are names resolved through
+    their vocabulary (`vocabulary`: "antigen", "disease" or "country").
+    `unstated`: trials with no value (NULL) count and filter as `not_stated`.
+    """
+
+    name: str
+    column: str
+    array: bool
+    label: str
+    description: str
+    choices: tuple[tuple[str, str], ...] | None = None
+    vocabulary: str | None = None
+    unstated: bool = False
+    labels: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        labels = dict(self.choices or ())
+        if self.unstated:
+            labels[NOT_STATED] = NOT_STATED_LABEL
+        object.__setattr__(self, "labels", labels)
+
+    @property
+    def values(self) -> list[str] | None:
+        """The values a request may give; None when open."""
+        return list(self.labels) if self.choices is not None else None
+
+    def label_for(self, value: str) -> str:
+        return self.labels.get(value, value)
+
+    def condition(self, values: Iterable[str]) -> Q:
+        """Trials having any of `values` (already canonical)."""
+        values = list(values)
+        stated = [v for v in values if v != NOT_STATED]
+        lookup = "overlap" if self.array else "in"
+        condition = Q(**{f"{self.column}__{lookup}": stated}) if stated else Q(pk__in=[])
+        if self.unstated and NOT_STATED in values:
+            condition |= Q(**{f"{self.column}__isnull": True})
+        return condition
+
+
+FACETS: tuple[Facet, ...] = (
+    Facet("antigen", "antigen_names", True, "Target antigen",
+          "Target antigen, by name or synonym (B7-H3, CD276 and b7h3 are the same).", vocabulary="antigen"),
+    Facet("disease", "disease_names", True, "Disease", "Disease, by canonical name or synonym.", vocabulary="disease"),
+    Facet("disease_category", "disease_categories", True, "Disease category", "Disease category.",
+          choices=tuple(DiseaseCategory.choices)),
+    Facet("phase", "phase", False, "Phase", "Phase; not_stated: the registry states none.",
+          choices=tuple(Phase.choices), unstated=True),
+    Facet("status", "status", False, "Status", "Recruitment status; not_stated: the registry states none.",
+          choices=tuple(Status.choices), unstated=True),
+    Facet("country", "countries", True, "Country", "Country with a site (English name, e.g. China, United States).",
+          vocabulary="country"),
+    Facet("registry", "registry", False, "Registry", "Registry.", choices=REGISTRY_CHOICES),
+    Facet("cell_source", "cell_source", False, "Cell source", "Autologous or allogeneic cells.",
+          choices=tuple(CellSource.choices)),
+)  # fmt: skip
+BY_NAME: dict[str, Facet] = {facet.name: facet for facet in FACETS}
+NAMES: tuple[str, ...] = tuple(BY_NAME)
+COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(facet.column for facet in FACETS))
+
+Resolver = Callable[[Facet, list[str]], dict[str, str]]
