@@ -12,7 +12,8 @@ is never served after the data changed, and nothing is invalidated by hand.
   the version on its own clock instead of at every record's commit.
 
 A batch writer that dies leaves commits unannounced. The state then also
-carries the newest trial change, and once it is more than `STALE_AFTER` past
+carries the newest trial change, and once it is more than
+CATALOGUE_CACHE_STALE_SECONDS (three batch intervals) past
 the version's time, the cache key includes it: the next request sees the new
 data without any write.
 """
@@ -34,7 +35,6 @@ from django.db import DatabaseError, connection, connections, router
 
 T = TypeVar("T")
 BATCH_INTERVAL = 10.0  # seconds between version moves of a batch writer
-STALE_AFTER = dt.timedelta(seconds=3 * BATCH_INTERVAL)
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ class DataState:
         if self.version is None:
             return None
         token = f"{self.version}.{self.changed_at.timestamp():.6f}" if self.changed_at else str(self.version)
-        if self.trials_changed_at and self.changed_at and self.trials_changed_at - self.changed_at > STALE_AFTER:
+        stale_after = dt.timedelta(seconds=settings.CATALOGUE_CACHE_STALE_SECONDS)
+        if self.trials_changed_at and self.changed_at and self.trials_changed_at - self.changed_at > stale_after:
             token += f".{self.trials_changed_at.timestamp():.6f}"
         return token
 
@@ -85,20 +86,28 @@ _held: dict[str, str | None] = {"token": None}  # the state this process's cache
 def memoize(state: DataState, key: Any, compute: Callable[[], T]) -> T:
     """`compute()`'s value for `key` (any JSON-able value), from the cache when the
     data hasn't changed since it was stored. Off when CATALOGUE_CACHE_SECONDS is 0."""
-    token = state.token if settings.CATALOGUE_CACHE_SECONDS > 0 else None
-    if token is None:
+    cache_key = key_for(state, key)
+    if cache_key is None:
         return compute()
-    if token != _held["token"]:
-        # Entries of another version are never read again: drop them, so the cache
-        # holds one version's worth, however often ingest moves it.
-        caches["counts"].clear()
-        _held["token"] = token
-    cache_key = _cache_key(token, key)
     value = caches["counts"].get(cache_key)
     if value is None:
         value = compute()
         caches["counts"].set(cache_key, value, settings.CATALOGUE_CACHE_SECONDS)
     return value
+
+
+def key_for(state: DataState, key: Any) -> str | None:
+    """The cache key of `key` under this data state; None when caching is off.
+    Template fragments (`{% cache … using="counts" %}`) vary on it too."""
+    token = state.token if settings.CATALOGUE_CACHE_SECONDS > 0 else None
+    if token is None:
+        return None
+    if token != _held["token"]:
+        # Entries of another version are never read again: drop them, so the cache
+        # holds one version's worth, however often ingest moves it.
+        caches["counts"].clear()
+        _held["token"] = token
+    return _cache_key(token, key)
 
 
 def _cache_key(token: str, key: Any) -> str:

@@ -15,6 +15,7 @@ import re
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from catalogue.models import Trial, TrialChange, TrialPair
 
@@ -70,7 +71,10 @@ def link(primary: Trial, secondary: Trial, *, reason: str = "manual", user=None,
     pair = existing or TrialPair(primary=primary, secondary=secondary, reason=reason)
     pair.primary, pair.secondary, pair.status, pair.decided_by = primary, secondary, "linked", user
     pair.save()
-    Trial.objects.filter(Q(pk=secondary.pk) | Q(merged_into=secondary)).update(merged_into=primary)
+    # Linking changes what the catalogue shows: it moves the trials' updated_at.
+    now = timezone.now()
+    Trial.objects.filter(Q(pk=secondary.pk) | Q(merged_into=secondary)).update(merged_into=primary, updated_at=now)
+    Trial.objects.filter(pk=primary.pk).update(updated_at=now)
     for trial, other in ((primary, secondary), (secondary, primary)):
         TrialChange.objects.create(
             trial=trial, actor="curator" if user else "system", user=user,
@@ -83,7 +87,9 @@ def link(primary: Trial, secondary: Trial, *, reason: str = "manual", user=None,
 @transaction.atomic
 def unlink(pair: TrialPair, *, user=None) -> TrialPair:
     """Separate a linked pair again, and remember the decision."""
-    Trial.objects.filter(pk=pair.secondary_id, merged_into=pair.primary_id).update(merged_into=None)
+    now = timezone.now()
+    Trial.objects.filter(pk=pair.secondary_id, merged_into=pair.primary_id).update(merged_into=None, updated_at=now)
+    Trial.objects.filter(pk=pair.primary_id).update(updated_at=now)
     pair.status, pair.decided_by = "rejected", user
     pair.save()
     for trial, other in ((pair.primary, pair.secondary), (pair.secondary, pair.primary)):

@@ -327,6 +327,14 @@ def cached(filters: TrialFilters, key: tuple[Any, ...], compute: Callable[[], T]
     return cache.memoize(data_state_for(filters), _memo_key(filters, key), compute)
 
 
+def fragment_key(filters: TrialFilters, *key: Any) -> str:
+    """What a cached template fragment of these filters varies on ("" when caching is off:
+    the fragment tag then caches nothing, its timeout being 0)."""
+    if settings.CATALOGUE_CACHE_SECONDS <= 0:
+        return ""
+    return cache.key_for(data_state_for(filters), _memo_key(filters, key)) or ""
+
+
 def is_cached(filters: TrialFilters, key: tuple[Any, ...]) -> bool:
     """Whether `cached(filters, key, ...)` would answer from the cache (one data-version read)."""
     return settings.CATALOGUE_CACHE_SECONDS > 0 and cache.is_cached(data_state_for(filters), _memo_key(filters, key))

@@ -27,9 +27,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
@@ -45,6 +43,7 @@ from catalogue.selectors import (
     cached,
     catalogue_counts,
     data_state_for,
+    fragment_key,
     facet_counts,
     is_cached,
     merged_primary,
@@ -135,14 +134,6 @@ def facet_groups(filters: TrialFilters, counted: dict[str, list[FacetValue]]) ->
     return groups
 
 
-def cached_fragment(
-    filters: TrialFilters, key: tuple[Any, ...], template: str, context: Callable[[], dict[str, Any]]
-) -> SafeString:
-    """A rendered template fragment, cached like the counts it shows (per filter, `key`
-    and data version). The template engine escaped it when it was rendered."""
-    return mark_safe(cached(filters, key, lambda: render_to_string(template, context())))  # noqa: S308
-
-
 def _form_state(request: HttpRequest, filters: TrialFilters) -> dict[str, Any]:
     """What the filter form shows: each box's value, and the other filters as hidden inputs."""
     values = {}
@@ -191,15 +182,13 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
-        # The facet sidebar (hundreds of toggle links) and the trial cards are most of the render.
-        "cards_html": cached_fragment(
-            filters, ("cards_html", filters.effective_sort, page.number, filters.page_size),
-            "catalogue/includes/trial_cards.html", lambda: {"page": page, "summary": summary},
-        ),  # fmt: skip
-        "facets_html": cached_fragment(
-            filters, ("facets_html", filters.sort, filters.page_size),
-            "catalogue/includes/facets.html", lambda: {"facet_groups": facet_groups(filters, facet_counts(filters))},
-        ),  # fmt: skip
+        # The trial cards and the facet sidebar (hundreds of toggle links) are most of the
+        # render: the template caches them per filter state and data version. The facet
+        # groups are computed only when the sidebar is rendered (the template calls them).
+        "cache_seconds": settings.CATALOGUE_CACHE_SECONDS,
+        "cards_key": fragment_key(filters, "cards", filters.effective_sort, page.number, filters.page_size),
+        "facets_key": fragment_key(filters, "facets", filters.sort, filters.page_size),
+        "facet_groups": lambda: facet_groups(filters, facet_counts(filters)),
         "summary": summary,
         "base_query": base_query,
         "page_links": _page_links(page),
@@ -397,29 +386,27 @@ def api_trial_list(request: HttpRequest) -> JsonResponse:
         query = f"{base}&page={number}" if base else f"page={number}"
         return request.build_absolute_uri(f"{request.path}?{query}")
 
-    def results() -> str:
+    def results() -> list[dict[str, Any]]:
         rows = page_rows(filters, filters.page, export_queryset) if start < count else []
-        return _json([trial_to_dict(t) for t in rows])
+        return [trial_to_dict(t) for t in rows]
 
-    def facets() -> str:
+    def facet_values() -> dict[str, list[dict[str, Any]]]:
         values = facet_counts(filters)
-        return _json(
-            {name: [{"value": v.value, "count": v.count, "selected": v.selected} for v in values[name]] for name in FACETS}
-        )
+        return {
+            name: [{"value": v.value, "label": v.label, "count": v.count, "selected": v.selected} for v in values[name]]
+            for name in FACETS
+        }
 
-    head = {
+    # The results and facets are cached as data (per filter, page and data version);
+    # only the links, which name the requested host, are made per request.
+    body = {
         "count": count,
         "next": page_url(filters.page + 1) if start + filters.page_size < count else None,
         "previous": page_url(min(filters.page - 1, last_page)) if filters.page > 1 else None,
+        "results": cached(filters, ("api_results", filters.effective_sort, filters.page, filters.page_size), results),
+        "facets": cached(filters, ("api_facets",), facet_values),
     }
-    # The results and facets are cached as JSON text (per filter, page and data version);
-    # only the links, which name the requested host, are made per request.
-    body = (
-        _json(head)[:-1]
-        + f', "results": {cached(filters, ("api_results", filters.effective_sort, filters.page, filters.page_size), results)}'
-        + f', "facets": {cached(filters, ("api_facets",), facets)}}}'
-    )
-    return HttpResponse(body, content_type="application/json")
+    return JsonResponse(body, json_dumps_params=JSON_PARAMS)
 
 
 def _json(value: Any) -> str:

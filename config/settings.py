@@ -211,6 +211,8 @@ EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT") or BASE_DIR / "exports")
 # web hosts stateless, and it holds one data version at a time (older entries are
 # dropped when the version moves), so its memory is bounded. 0 turns caching off.
 CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 600)
+# Commits a batch writer never announced (it was killed) key the cache once they are this old.
+CATALOGUE_CACHE_STALE_SECONDS = env_int("CATALOGUE_CACHE_STALE_SECONDS", 30)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
     "counts": {

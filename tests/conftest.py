@@ -52,12 +52,19 @@ def fast_password_hashing(request) -> None:
 
 
 @pytest.fixture(autouse=True)
-def counts_cache_off(request) -> None:
-    """The counts cache is keyed on a data version bumped when a transaction commits,
-    and a test's transaction never commits: so tests read uncached, except the
-    cache's own tests (tests/catalogue/test_counts_cache.py), which commit."""
+def counts_cache_per_test(request) -> None:
+    """Tests run with the counts cache on: the production path is the tested path.
+    A test's own transaction never commits, so the data version never moves inside
+    it; the newest trial change keys the cache at once instead (the same rule that
+    covers a killed batch writer, with no grace period), and each test starts with
+    an empty cache. Tests that need it off say so."""
     if request.config.pluginmanager.hasplugin("django"):
-        request.getfixturevalue("settings").CATALOGUE_CACHE_SECONDS = 0
+        from django.core.cache import caches
+
+        settings = request.getfixturevalue("settings")
+        settings.CATALOGUE_CACHE_SECONDS = 600
+        settings.CATALOGUE_CACHE_STALE_SECONDS = 0
+        caches["counts"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -47,7 +47,9 @@ def test_the_list_has_the_documented_shape(client, seed_trials):
     assert list(body["facets"]) == list(FACETS)
     for values in body["facets"].values():
         for value in values:
-            assert set(value) == {"value", "count", "selected"}
+            assert set(value) == {"value", "label", "count", "selected"}
+    phases = {v["value"]: v["label"] for v in body["facets"]["phase"]}
+    assert phases["phase1_phase2"] == "Phase 1/2"  # display labels, not only codes
 
 
 def test_a_result_carries_the_trials_values_as_json_types(client, seed_trials):
@@ -129,8 +131,8 @@ def test_a_page_past_the_end_is_empty_and_points_back_to_the_last_page(client, s
 
 def test_the_list_query_count_is_fixed(client, seed_trials, django_assert_num_queries):
     make_many(30)
-    # the counts (facets and total in one UNION), page rows, their dose levels
-    with django_assert_num_queries(3):
+    # the data state (the cache key), the counts (facets and total in one UNION), page rows, their dose levels
+    with django_assert_num_queries(4):
         body = client.get(API, {"page_size": "100"}).json()
     assert len(body["results"]) == 35
 

@@ -201,7 +201,7 @@ def test_every_normalizer_gives_a_possible_value_for_adversarial_text(text: str)
     assert enums.phase(text) in enums.PHASE_VALUES | {None}
     assert enums.study_type(text) in enums.STUDY_TYPE_VALUES | {None}
     assert enums.sex(text) in enums.SEX_VALUES | {None}
-    if text.strip():
+    if any(ch.isalnum() for ch in text):
         assert enums.status(text) is not None and enums.phase(text) is not None
     count = enums.enrollment(text, [text])
     assert count is None or 0 <= count
