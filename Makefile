@@ -9,12 +9,14 @@ PORT ?= 8000
 WORKERS ?= 3
 THREADS ?= 4
 
-.PHONY: help run serve test venv venv-dev db db-stop migrate sample chromium superuser check-deploy clean
+.PHONY: help run serve test test-fast lint venv venv-dev db db-stop migrate sample chromium superuser check-deploy clean
 
 help:
 	@echo "make run    set everything up (venv, database, migrations, sample pages) and serve the catalogue"
 	@echo "            at http://$(HOST):$(PORT)/"
 	@echo "make test   set everything up and run the whole test suite (PYTEST_ARGS=... to narrow it)"
+	@echo "make test-fast   the suite without the slow fault-injection and memory tests (for development)"
+	@echo "make lint   ruff (format check and lint) and the import contracts (.importlinter)"
 	@echo "make serve  serve the catalogue with gunicorn (HOST, PORT, WORKERS), without re-ingesting"
 	@echo "make venv / make venv-dev   the virtualenv (.venv) with the app's / also the test packages"
 	@echo "make db / make db-stop   start / stop the project's own PostgreSQL (.pgdata/)"
@@ -81,6 +83,15 @@ serve: venv
 test: venv-dev db chromium
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: venv-dev db chromium
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: venv-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 superuser: migrate
 	$(BIN)/python manage.py createsuperuser

@@ -1,7 +1,8 @@
 """One study, several registries: link registrations, suggest likely duplicates.
 
-- When one record's secondary ids name the other registry's id, the two are
-  linked automatically: the ClinicalTrials.gov record becomes the entry
+- When one record's secondary ids name another registry's id (any registry of
+  `catalogue.registries`), the two are linked automatically: the registry with
+  the higher link priority (ClinicalTrials.gov first) gives the entry
   (`primary`), the other gets `merged_into` = primary.
 - When titles are very similar (trigram similarity), the pair is offered to
   curators as a suggestion. Nothing is ever merged on a guess.
@@ -10,32 +11,26 @@
 
 from __future__ import annotations
 
-import re
-
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from catalogue import registries
 from catalogue.models import Trial, TrialChange, TrialPair
+from catalogue.registries import registry_ids_in
 
-REGISTRY_ID = re.compile(r"\b(NCT\d{8}|ChiCTR[-A-Za-z]*\d{6,})\b", re.IGNORECASE)
 SUGGEST_SIMILARITY = 0.6
-REGISTRY_PRIORITY = {"ctgov": 0, "chictr": 1}
-
-
-def registry_ids_in(values: list[str]) -> set[str]:
-    """Registry ids named inside secondary-id strings ('ChiCTR2000034346', 'NCT01234567', ...)."""
-    found = set()
-    for value in values:
-        for match in REGISTRY_ID.findall(value or ""):
-            found.add(match.upper() if match.upper().startswith("NCT") else "ChiCTR" + match[6:])
-    return found
 
 
 def order_pair(a: Trial, b: Trial) -> tuple[Trial, Trial]:
-    """(primary, secondary): ClinicalTrials.gov first, then the earlier registration."""
-    key = lambda t: (REGISTRY_PRIORITY.get(t.registry, 9), t.registration_date is None, t.registration_date, t.registry_id)  # noqa: E731
+    """(primary, secondary): by the registries' link priority (ClinicalTrials.gov first),
+    then the earlier registration."""
+
+    def key(t: Trial) -> tuple:
+        registry = registries.BY_KEY.get(t.registry)
+        return (registry.link_priority if registry else 99, t.registration_date is None, t.registration_date, t.registry_id)
+
     return tuple(sorted((a, b), key=key))  # type: ignore[return-value]
 
 

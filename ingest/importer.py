@@ -17,6 +17,7 @@ normalizes the merged record and writes what changed:
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from dataclasses import asdict
 from typing import Any, Literal
 
@@ -69,11 +70,11 @@ class Vocabularies:
     def reload(self) -> None:
         self.antigens = {a.name: a for a in Antigen.objects.all()}
         self.diseases = {d.name: d for d in Disease.objects.all()}
-        self.antigen_vocabulary = antigen_vocab.Vocabulary.from_specs(
-            [antigen_vocab.AntigenSpec(a.name, tuple(a.synonyms), a.gene_symbol) for a in self.antigens.values()]
+        self.antigen_vocabulary = _antigen_vocabulary(
+            tuple(antigen_vocab.AntigenSpec(a.name, tuple(a.synonyms), a.gene_symbol) for a in self.antigens.values())
         )
-        self.disease_vocabulary = disease_vocab.Vocabulary.from_specs(
-            [disease_vocab.DiseaseSpec(d.name, d.category, tuple(d.synonyms)) for d in self.diseases.values()]
+        self.disease_vocabulary = _disease_vocabulary(
+            tuple(disease_vocab.DiseaseSpec(d.name, d.category, tuple(d.synonyms)) for d in self.diseases.values())
         )
 
     def antigen(self, name: str) -> Antigen:
@@ -88,6 +89,18 @@ class Vocabularies:
 
     def normalize(self, record: TrialRecord) -> NormalizedTrial:
         return normalize(record, vocabulary=self.antigen_vocabulary, disease_vocabulary=self.disease_vocabulary)
+
+
+# Compiling a vocabulary's patterns takes about a second; the terms rarely change
+# between runs of one process (a harvest's pages, a test session's ingests).
+@lru_cache(maxsize=4)
+def _antigen_vocabulary(specs: tuple[antigen_vocab.AntigenSpec, ...]) -> antigen_vocab.Vocabulary:
+    return antigen_vocab.Vocabulary.from_specs(specs)
+
+
+@lru_cache(maxsize=4)
+def _disease_vocabulary(specs: tuple[disease_vocab.DiseaseSpec, ...]) -> disease_vocab.Vocabulary:
+    return disease_vocab.Vocabulary.from_specs(specs)
 
 
 def ensure_builtin_vocabulary() -> None:

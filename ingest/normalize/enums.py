@@ -129,8 +129,8 @@ _study_type_value = study_type  # `phase()` has a parameter of the same name
 
 _NUMERAL = r"(?:IV|III|II|I|[0-4])(?:[AB])?(?![A-Z0-9])"
 # Between two numerals: spaces, or a joiner with optional spaces around it. Written
-# so that a run of spaces is read one way only (it used to be split between three
-# quantifiers, which made "PHASE 1" followed by many spaces quadratic).
+# so that a run of spaces is read one way only (split between several quantifiers,
+# "PHASE 1" followed by many spaces would take quadratic time).
 _PHASE_JOIN = r"(?:\s+(?:(?:/|\+|\||,|&|-|~|AND|OR|TO)\s*)?|(?:/|\+|\||,|&|-|~|AND|OR|TO)\s*)"
 _PHASE_RUN = re.compile(rf"PHASE\s*({_NUMERAL}(?:{_PHASE_JOIN}(?:PHASE\s*)?{_NUMERAL})*)")
 # A run of numerals, with "期" after it when it is a Chinese phase. The run is
