@@ -12,7 +12,7 @@ from django.conf import settings
 
 from catalogue.models import SourceDocument, Trial
 from ingest.importer import Vocabularies
-from ingest.pipeline import IngestReport, ingest_document, relax_commit_durability
+from ingest.pipeline import Batch, IngestReport, ingest_document, relax_commit_durability
 
 _IDS = re.compile(rb"NCT\d{8}|ChiCTR\d{10}")
 
@@ -67,13 +67,16 @@ def bench_ingest(paths: list[Path], *, min_pages: int = 500) -> IngestBench:
     started = time.perf_counter()
     round_no = 0
     counter = [0]
+    # As `manage.py ingest` writes them: records batched across pages.
+    batch = Batch(report, vocab)
     while pages < min_pages:
         ids: dict[bytes, bytes] = {}
         for index, content in enumerate(sources):
             page = _fresh_copy(content, ids, counter)
-            ingest_document(page, name=f"bench-{round_no}-{index}", report=report, vocab=vocab)
+            ingest_document(page, name=f"bench-{round_no}-{index}", report=report, vocab=vocab, batch=batch)
             pages += 1
         round_no += 1
+    batch.flush()
     seconds = time.perf_counter() - started
     Trial.objects.filter(source_document__filename__startswith="bench-").delete()
     SourceDocument.objects.filter(filename__startswith="bench-").delete()

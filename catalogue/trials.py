@@ -79,34 +79,34 @@ def same_value(field: str, a: Any, b: Any) -> bool:
     return a == b
 
 
+def level_row(trial: Trial, position: int, level: dict[str, Any]) -> DoseLevel:
+    """An unsaved DoseLevel from its JSON form (`DOSE_LEVEL_KEYS`)."""
+    return DoseLevel(
+        trial=trial, position=position, arm=(level.get("arm") or "")[:500], low=level["low"], high=level["high"],
+        unit=level["unit"], basis=level["basis"], raw=level.get("raw") or "",
+    )  # fmt: skip
+
+
+def site_row(trial: Trial, position: int, site: dict[str, Any]) -> Site:
+    """An unsaved Site from its JSON form (`SITE_KEYS`)."""
+    return Site(
+        trial=trial, position=position, institution=(site.get("institution") or "")[:500],
+        city=(site.get("city") or "")[:200], country=(site.get("country") or "")[:100],
+    )  # fmt: skip
+
+
 def set_dose_levels(trial: Trial, levels: Iterable[dict[str, Any]], *, replace: bool = True) -> None:
     """Replace the trial's dose levels with `levels` (dicts of `DOSE_LEVEL_KEYS`)."""
     if replace:
         trial.dose_levels.all().delete()
-    DoseLevel.objects.bulk_create(
-        [
-            DoseLevel(
-                trial=trial, position=i, arm=(d.get("arm") or "")[:500], low=d["low"], high=d["high"],
-                unit=d["unit"], basis=d["basis"], raw=d.get("raw") or "",
-            )
-            for i, d in enumerate(levels)
-        ]
-    )  # fmt: skip
+    DoseLevel.objects.bulk_create([level_row(trial, i, d) for i, d in enumerate(levels)])
 
 
 def set_sites(trial: Trial, sites: Iterable[dict[str, Any]], *, replace: bool = True) -> None:
     """Replace the trial's sites with `sites` (dicts of `SITE_KEYS`)."""
     if replace:
         trial.sites.all().delete()
-    Site.objects.bulk_create(
-        [
-            Site(
-                trial=trial, position=i, institution=(s.get("institution") or "")[:500],
-                city=(s.get("city") or "")[:200], country=(s.get("country") or "")[:100],
-            )
-            for i, s in enumerate(sites)
-        ]
-    )  # fmt: skip
+    Site.objects.bulk_create([site_row(trial, i, s) for i, s in enumerate(sites)])
 
 
 def set_related(trial: Trial, field: str, value: Any, *, antigens: dict[str, Antigen] | None = None,

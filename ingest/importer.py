@@ -19,9 +19,10 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from dataclasses import asdict
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -31,9 +32,11 @@ from catalogue.trials import (
     SCALAR_FIELDS,
     field_value,
     from_json,
+    level_row,
     same_value,
     set_denormalized,
     set_related,
+    site_row,
     to_json,
 )
 from ingest.merge import Merged, Source, dominated, merge
@@ -144,6 +147,22 @@ def store_document(content: bytes, *, format: str, parser_version: str, filename
     return document
 
 
+def store_documents(documents: list[tuple[bytes, str, str, str]]) -> list[SourceDocument]:
+    """`store_document` for several (content, format, parser_version, filename), in one statement."""
+    rows = {}
+    for content, format, parser_version, filename in documents:
+        digest = sha256(content)
+        rows.setdefault(digest, SourceDocument(content=content, sha256=digest, format=format,
+                                               parser_version=parser_version, filename=filename[:500], size=len(content)))  # fmt: skip
+    stored = SourceDocument.objects.bulk_create(
+        list(rows.values()), update_conflicts=True, unique_fields=["sha256"], update_fields=["sha256"]
+    )
+    by_digest = {d.sha256: d for d in stored}
+    for document in stored:
+        document.content = b""
+    return [by_digest[sha256(content)] for content, *_ in documents]
+
+
 def upsert(
     record: TrialRecord,
     *,
@@ -159,27 +178,90 @@ def upsert(
     with transaction.atomic(savepoint=False):
         trial = _locked(record.registry, record.registry_id.strip())
         if trial is None:
-            return _create(record, vocab=vocab, document=document, parser_version=parser_version, now=now,
-                           actor=actor, warnings=warnings)  # fmt: skip
-        updated_before = trial.registry_updated
-        sources = _active_sources(trial)
-        mine = next((s for s in sources if s.document_id == document.id), None)
-        if mine is None:
-            mine = TrialSource.objects.filter(trial=trial, document=document).first() or TrialSource(
-                trial=trial, document=document
-            )
-            sources.append(mine)
-        stored = record.to_compact_dict()
-        if mine.pk is None or mine.record != stored or mine.parser_version != parser_version or mine.dominated:
-            _fill_source(mine, record, stored, parser_version, now)
-            mine.dominated = False
-            mine.save()
-        mine.document_sha = document.sha256
-        changed = _apply(trial, sources, vocab=vocab, document=document, now=now, actor=actor, warnings=warnings)
-        date = parse_date(record.last_update_date)
-        if date is not None and updated_before is not None and date < updated_before:
-            return "older"
-        return "updated" if changed else "unchanged"
+            new = _prepare_new(record, vocab=vocab, document=document, parser_version=parser_version, now=now,
+                               actor=actor, warnings=warnings)  # fmt: skip
+            _insert_new([new])
+            return "created"
+        return _update(trial, record, vocab=vocab, document=document, parser_version=parser_version, now=now,
+                       actor=actor, warnings=warnings)  # fmt: skip
+
+
+@dataclass
+class Item:
+    """One record of a batch (`upsert_many`) and, once written, its outcome."""
+
+    record: TrialRecord
+    document: SourceDocument
+    parser_version: str = ""
+    warnings: list[str] = field(default_factory=list)
+    outcome: Outcome | None = None
+    error: Exception | None = None
+
+
+def upsert_many(items: list[Item], *, vocab: Vocabularies, actor: str = "ingest") -> None:
+    """Upsert a batch of records inside the caller's transaction, setting each
+    item's `outcome` (or `error`, for a record that failed alone).
+
+    Existing trials are updated one by one, each in a savepoint; new trials are
+    written together, a few multi-row statements for the whole batch. The records
+    must name distinct trials. When a multi-row statement fails the exception
+    propagates: the caller rolls the batch back and writes its records one by one
+    (`upsert`), so each record still gets its own outcome.
+    """
+    now = timezone.now()
+    by_key = {(i.record.registry, i.record.registry_id.strip()): i for i in items}
+    if len(by_key) != len(items):
+        raise ValueError("a batch must name each trial once")
+    existing = {
+        (t.registry, t.registry_id): t
+        for t in Trial.objects.select_for_update(of=("self",)).filter(
+            registry_id__in=sorted({key[1] for key in by_key})
+        )
+    }
+    new: list[_NewTrial] = []
+    for key, item in by_key.items():
+        trial = existing.get(key)
+        try:
+            if trial is None:
+                new.append(_prepare_new(item.record, vocab=vocab, document=item.document, parser_version=item.parser_version,
+                                        now=now, actor=actor, warnings=item.warnings, item=item))  # fmt: skip
+                continue
+            with transaction.atomic():
+                item.outcome = _update(trial, item.record, vocab=vocab, document=item.document,
+                                       parser_version=item.parser_version, now=now, actor=actor, warnings=item.warnings)  # fmt: skip
+        except DatabaseError as exc:
+            item.error = exc
+        except Exception as exc:  # a normalizer bug must cost one record, not the batch
+            item.error = exc
+    _insert_new(new)
+    for prepared in new:
+        if prepared.item is not None:
+            prepared.item.outcome = "created"
+
+
+def _update(
+    trial: Trial, record: TrialRecord, *, vocab: Vocabularies, document: SourceDocument, parser_version: str, now,
+    actor: str, warnings: list[str] | None,
+) -> Outcome:
+    updated_before = trial.registry_updated
+    sources = _active_sources(trial)
+    mine = next((s for s in sources if s.document_id == document.id), None)
+    if mine is None:
+        mine = TrialSource.objects.filter(trial=trial, document=document).first() or TrialSource(
+            trial=trial, document=document
+        )
+        sources.append(mine)
+    stored = record.to_compact_dict()
+    if mine.pk is None or mine.record != stored or mine.parser_version != parser_version or mine.dominated:
+        _fill_source(mine, record, stored, parser_version, now)
+        mine.dominated = False
+        mine.save()
+    mine.document_sha = document.sha256
+    changed = _apply(trial, sources, vocab=vocab, document=document, now=now, actor=actor, warnings=warnings)
+    date = parse_date(record.last_update_date)
+    if date is not None and updated_before is not None and date < updated_before:
+        return "older"
+    return "updated" if changed else "unchanged"
 
 
 def refresh(
@@ -314,16 +396,30 @@ _TRACKED = (
 )  # fmt: skip
 
 
-def _create(
+@dataclass
+class _NewTrial:
+    """A new trial and its rows, ready to insert."""
+
+    trial: Trial
+    source: TrialSource
+    antigens: list[Antigen]
+    diseases: list[Disease]
+    dose_levels: list[dict[str, Any]]
+    sites: list[dict[str, Any]]
+    change: TrialChange
+    item: Item | None = None
+
+
+def _prepare_new(
     record: TrialRecord, *, vocab: Vocabularies, document: SourceDocument, parser_version: str, now, actor: str,
-    warnings: list[str] | None,
-) -> Outcome:
+    warnings: list[str] | None, item: Item | None = None,
+) -> _NewTrial:
     stored = record.to_compact_dict()
     nt = vocab.normalize(record)
     new = snapshot(nt)
     trial = Trial(registry=nt.registry, registry_id=nt.registry_id, updated_at=now)
-    for field in SCALAR_FIELDS:
-        setattr(trial, field, from_json(field, new[field]))
+    for field_name in SCALAR_FIELDS:
+        setattr(trial, field_name, from_json(field_name, new[field_name]))
     trial.parsed = new
     trial.raw = nt.raw
     trial.registry_updated = nt.registry_updated
@@ -336,24 +432,36 @@ def _create(
     trial.ingested_at = now
     _fit(trial, warnings)
     set_denormalized(trial, antigens, diseases)
-    trial.save(force_insert=True)
-    source.trial = trial
-    source.save(force_insert=True)
-    if antigens:
-        Trial.antigens.through.objects.bulk_create([Trial.antigens.through(trial=trial, antigen=a) for a in antigens])
-    if diseases:
-        Trial.diseases.through.objects.bulk_create([Trial.diseases.through(trial=trial, disease=d) for d in diseases])
-    if new["dose_levels"]:
-        set_related(trial, "dose_levels", new["dose_levels"], replace=False)
-    if new["sites"]:
-        set_related(trial, "sites", new["sites"], replace=False)
-    TrialChange.objects.create(
-        trial=trial,
+    change = TrialChange(
         actor=actor,
         source_document=document,
         changes={f: [None, new[f]] for f in (*SCALAR_FIELDS, *RELATED_FIELDS) if new[f] not in (None, "", [])},
     )
-    return "created"
+    return _NewTrial(trial, source, antigens, diseases, new["dose_levels"], new["sites"], change, item)
+
+
+def _insert_new(new: list[_NewTrial]) -> None:
+    """Insert new trials and their rows: one statement per table for all of them."""
+    if not new:
+        return
+    Trial.objects.bulk_create([n.trial for n in new])
+    for n in new:
+        n.source.trial = n.trial
+        n.change.trial = n.trial
+    TrialSource.objects.bulk_create([n.source for n in new])
+    through_antigens = [Trial.antigens.through(trial=n.trial, antigen=a) for n in new for a in n.antigens]
+    if through_antigens:
+        Trial.antigens.through.objects.bulk_create(through_antigens)
+    through_diseases = [Trial.diseases.through(trial=n.trial, disease=d) for n in new for d in n.diseases]
+    if through_diseases:
+        Trial.diseases.through.objects.bulk_create(through_diseases)
+    levels = [level_row(n.trial, i, d) for n in new for i, d in enumerate(n.dose_levels)]
+    if levels:
+        DoseLevel.objects.bulk_create(levels)
+    sites = [site_row(n.trial, i, s) for n in new for i, s in enumerate(n.sites)]
+    if sites:
+        Site.objects.bulk_create(sites)
+    TrialChange.objects.bulk_create([n.change for n in new])
 
 
 def _set_provenance(trial: Trial, merged: Merged, nt: NormalizedTrial) -> None:
@@ -407,6 +515,6 @@ def _fit(trial: Trial, warnings: list[str] | None) -> None:
 
 
 __all__ = [
-    "DoseLevel", "Outcome", "Site", "Vocabularies", "ensure_builtin_vocabulary", "refresh", "sha256",
-    "snapshot", "store_document", "upsert",
+    "Item", "Outcome", "Vocabularies", "ensure_builtin_vocabulary", "refresh", "sha256", "snapshot",
+    "store_document", "store_documents", "upsert", "upsert_many",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from catalogue.cache import deferred_version
 from catalogue.cache import mark_ingested
 from catalogue.models import SourceDocument, Trial, TrialSource
-from ingest.importer import Vocabularies, refresh, store_document, upsert
+from ingest.importer import Item, Vocabularies, refresh, store_documents, upsert, upsert_many
 from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, ParseResult, parse_document
 from ingest.records import TrialRecord
 
@@ -171,14 +171,16 @@ def ingest_paths(
         # A dry run does all the work in one transaction and rolls it back.
         with transaction.atomic(durable=False) if dry_run else _no_transaction(), deferred_version() as tick:
             vocab = Vocabularies()
+            batch = Batch(report, vocab, tick=tick)
             for index, (name, content) in enumerate(iter_inputs(paths, stdin), start=1):
                 if isinstance(content, ParseError):
                     report.fail(f"{name}: {content}")
                 else:
-                    ingest_document(content, name=name, format=format, report=report, vocab=vocab, tick=tick)
+                    ingest_document(content, name=name, format=format, report=report, vocab=vocab, tick=tick, batch=batch)
                 if progress:
                     progress(index, max(total, index))
                 tick()
+            batch.flush()
             link_registrations(report, tick=tick)
             mark_ingested()
             if dry_run:
@@ -204,6 +206,102 @@ def _no_transaction() -> Iterator[None]:
     yield
 
 
+BATCH_SIZE = 100  # records written per transaction on the fast path
+
+
+class Batch:
+    """Records waiting to be written, across documents: flushed every `size` records
+    (one transaction, multi-row inserts for new trials), or when a record names a
+    trial already waiting, and at the end (`flush`). When the fast path fails, its
+    records are written one by one, each in its own transaction, so one bad record
+    still costs only itself."""
+
+    def __init__(self, report: IngestReport, vocab: Vocabularies, *, size: int = BATCH_SIZE,
+                 tick: Callable[[], None] = lambda: None) -> None:  # fmt: skip
+        self.report, self.vocab, self.size, self.tick = report, vocab, size, tick
+        self.pending: list[_Pending] = []
+        self.keys: set[tuple[str, str]] = set()
+
+    def add(self, record: TrialRecord, content: bytes, result: ParseResult, name: str, problems: _FileProblems) -> None:
+        key = (record.registry, record.registry_id.strip())
+        if key in self.keys:
+            self.flush()
+        self.pending.append(_Pending(record, content, result, name, problems))
+        self.keys.add(key)
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending, self.keys = self.pending, [], set()
+        if not pending:
+            return
+        try:
+            with transaction.atomic():
+                documents = store_documents(
+                    [(p.content, p.record.source_format, p.result.version, _display(p.name)) for p in pending]
+                )
+                items = [Item(p.record, d, p.result.version) for p, d in zip(pending, documents)]
+                upsert_many(items, vocab=self.vocab)
+        except DatabaseError:
+            self.vocab.reload()  # terms created in the rolled-back transaction are gone
+            for p in pending:
+                self._one(p)
+        else:
+            for p, item in zip(pending, items):
+                if item.error is not None:
+                    _failed(p.problems, p.record.registry_id, item.error, self.vocab)
+                else:
+                    self._done(p, item.outcome, item.warnings)
+        self.tick()
+
+    def _one(self, p: _Pending) -> None:
+        warnings: list[str] = []
+        outcome = None
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    (document,) = store_documents([(p.content, p.record.source_format, p.result.version, _display(p.name))])
+                    outcome = upsert(p.record, vocab=self.vocab, document=document, parser_version=p.result.version,
+                                     warnings=warnings)  # fmt: skip
+                break
+            except IntegrityError as exc:
+                # Another ingest created the same trial first: this record is then an update.
+                if attempt == 1 and "trial_registry_id_unique" in str(exc):
+                    self.vocab.reload()
+                    continue
+                _failed(p.problems, p.record.registry_id, exc, self.vocab)
+                return
+            except DatabaseError as exc:
+                _failed(p.problems, p.record.registry_id, exc, self.vocab)
+                return
+            except Exception as exc:  # a normalizer bug must cost one record, not the run
+                p.problems.fail(f"{p.record.registry_id}: cannot normalize: {type(exc).__name__}: {exc}")
+                return
+        self._done(p, outcome, warnings)
+
+    def _done(self, p: _Pending, outcome: str | None, warnings: list[str]) -> None:
+        for warning in warnings:
+            p.problems.note(warning)
+        if outcome is None:
+            return
+        self.report.add(outcome)
+        if outcome == "created":
+            self.report.created_ids.append(p.record.registry_id)
+        elif outcome == "older":
+            self.report.older_records.append(
+                f"{p.name}: {p.record.registry_id}: record of {p.record.last_update_date}; a newer copy is held"
+            )
+
+
+@dataclass
+class _Pending:
+    record: TrialRecord
+    content: bytes
+    result: ParseResult
+    name: str
+    problems: _FileProblems
+
+
 def ingest_document(
     content: bytes,
     *,
@@ -212,16 +310,18 @@ def ingest_document(
     vocab: Vocabularies,
     format: str | None = None,
     tick: Callable[[], None] = lambda: None,
+    batch: Batch | None = None,
 ) -> None:
-    """Parse one document and upsert each of its records in its own transaction."""
-    display = _display(name)
+    """Parse one document and write its records: through `batch` when given (the
+    caller flushes it), else in batches of its own, written before returning."""
     problems = _FileProblems(report, name)
     try:
         result = parse_document(content, format=format)
     except ParseError as exc:
         report.fail(f"{name}: {exc}")
         return
-    document = None
+    own = batch is None
+    writer = Batch(report, vocab, tick=tick) if batch is None else batch
     records = iter(result.records)
     while True:
         try:
@@ -231,53 +331,13 @@ def ingest_document(
             break
         if record is None:
             break
-        document, outcome = _store(record, content, result, display, document, vocab, problems)
-        if outcome is not None:
-            report.add(outcome)
-            if outcome == "created":
-                report.created_ids.append(record.registry_id)
-            elif outcome == "older":
-                report.older_records.append(
-                    f"{name}: {record.registry_id}: record of {record.last_update_date}; a newer copy is held"
-                )
-        tick()
+        writer.add(record, content, result, name, problems)
+    if own:
+        writer.flush()
     for problem in result.problems:
         problems.fail(problem)
     problems.omitted(result.problems.omitted)
     problems.close()
-
-
-def _store(
-    record: TrialRecord, content: bytes, result: ParseResult, display: str, document: SourceDocument | None,
-    vocab: Vocabularies, problems: _FileProblems,
-) -> tuple[SourceDocument | None, str | None]:
-    """Upsert one record in its own transaction: (the stored document, the outcome or None)."""
-    warnings: list[str] = []
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                if document is None:
-                    document = store_document(
-                        content, format=record.source_format, parser_version=result.version, filename=display
-                    )
-                outcome = upsert(record, vocab=vocab, document=document, parser_version=result.version, warnings=warnings)
-            break
-        except IntegrityError as exc:
-            # Another ingest created the same trial first: this record is then an update.
-            if attempt == 1 and "trial_registry_id_unique" in str(exc):
-                vocab.reload()
-                continue
-            _failed(problems, record.registry_id, exc, vocab)
-            return None, None
-        except DatabaseError as exc:
-            _failed(problems, record.registry_id, exc, vocab)
-            return None, None
-        except Exception as exc:  # a normalizer bug must cost one record, not the run
-            problems.fail(f"{record.registry_id}: cannot normalize: {type(exc).__name__}: {exc}")
-            return None, None
-    for warning in warnings:
-        problems.note(warning)
-    return document, outcome
 
 
 def _failed(problems: _FileProblems, registry_id: str, exc: Exception, vocab: Vocabularies) -> None:
