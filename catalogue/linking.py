@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -36,18 +35,32 @@ def order_pair(a: Trial, b: Trial) -> tuple[Trial, Trial]:
 
 def counterparts(trial: Trial) -> list[Trial]:
     """Records of another registry that name this trial, or that this trial names."""
-    named = registry_ids_in(trial.secondary_ids) - {trial.registry_id}
-    return list(
-        Trial.objects.exclude(registry=trial.registry)
-        .exclude(pk=trial.pk)
-        .filter(Q(registry_id__in=named) | Q(secondary_ids__contains=[trial.registry_id]))
-    )
+    return _counterparts([trial])[trial.pk]
+
+
+def _counterparts(trials: list[Trial]) -> dict[int, list[Trial]]:
+    """`counterparts` of many trials, in one query."""
+    named = {t.pk: registry_ids_in(t.secondary_ids) - {t.registry_id} for t in trials}
+    wanted = set().union(*named.values()) if named else set()
+    ids = [t.registry_id for t in trials]
+    candidates = list(Trial.objects.filter(Q(registry_id__in=sorted(wanted)) | Q(secondary_ids__overlap=ids)))
+    return {
+        t.pk: [
+            c for c in candidates
+            if c.pk != t.pk and c.registry != t.registry and (c.registry_id in named[t.pk] or t.registry_id in c.secondary_ids)
+        ]
+        for t in trials
+    }  # fmt: skip
 
 
 def auto_link(trial: Trial) -> list[TrialPair]:
     """Link `trial` with every registration that names it by id (unless a curator rejected the pair)."""
+    return _link_counterparts(trial, counterparts(trial))
+
+
+def _link_counterparts(trial: Trial, others: list[Trial]) -> list[TrialPair]:
     pairs = []
-    for other in counterparts(trial):
+    for other in others:
         primary, secondary = order_pair(trial, other)
         existing = TrialPair.objects.filter(
             Q(primary=primary, secondary=secondary) | Q(primary=secondary, secondary=primary)
@@ -56,6 +69,21 @@ def auto_link(trial: Trial) -> list[TrialPair]:
             continue
         pairs.append(link(primary, secondary, reason="secondary_id", existing=existing))
     return pairs
+
+
+def link_new(trial_ids: list[int], *, threshold: float = SUGGEST_SIMILARITY) -> tuple[int, int]:
+    """After an ingest: link the new trials with the registrations that name them (or
+    that they name), and offer very similar titles from other registries to curators.
+    A few queries for the whole run, however many trials it created. Returns
+    (pairs linked, pairs suggested)."""
+    trials = list(Trial.objects.filter(pk__in=trial_ids, merged_into__isnull=True))
+    linked = 0
+    found = _counterparts(trials)
+    for trial in trials:
+        if found[trial.pk]:
+            with transaction.atomic():
+                linked += len(_link_counterparts(Trial.objects.get(pk=trial.pk), found[trial.pk]))
+    return linked, len(_suggest([t.pk for t in trials], threshold))
 
 
 @transaction.atomic
@@ -100,25 +128,55 @@ def suggest_duplicates(trial: Trial, *, threshold: float = SUGGEST_SIMILARITY) -
     """Offer other-registry records with very similar titles to curators. Never links."""
     if not trial.title or trial.merged_into_id:
         return []
+    return _suggest([trial.pk], threshold)
+
+
+@transaction.atomic
+def _suggest(trial_ids: list[int], threshold: float, *, per_trial: int = 5) -> list[TrialPair]:
+    """New suggested pairs for these trials: one query over the title trigram index."""
+    if not trial_ids:
+        return []
+    registries_held = set(Trial.objects.order_by().values_list("registry", flat=True).distinct())
+    if len(registries_held) < 2:
+        return []  # one registry only: no pair can cross registries
     with connection.cursor() as cursor:
         # Let the trigram index cut at our threshold instead of pg_trgm's default 0.3 (10x fewer rows at 100k).
         cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
-    candidates = (
-        Trial.objects.exclude(registry=trial.registry)
-        .filter(title__trigram_similar=trial.title, merged_into__isnull=True)
-        .annotate(similarity=TrigramSimilarity("title", trial.title))
-        .filter(similarity__gte=threshold)
-        .order_by("-similarity")[:5]
-    )
+        cursor.execute(
+            """
+            SELECT n.id, o.id, similarity(n.title, o.title) AS s
+            FROM catalogue_trial n
+            JOIN catalogue_trial o ON o.title %% n.title AND o.registry <> n.registry
+                 AND o.merged_into_id IS NULL AND o.id <> n.id
+            WHERE n.id = ANY(%s) AND n.merged_into_id IS NULL AND n.title <> ''
+              AND similarity(n.title, o.title) >= %s
+            ORDER BY n.id, s DESC, o.id
+            """,
+            [list(trial_ids), threshold],
+        )
+        rows = cursor.fetchall()
+    chosen: dict[int, list[tuple[int, float]]] = {}
+    for new_id, other_id, similarity in rows:
+        chosen.setdefault(new_id, [])
+        if len(chosen[new_id]) < per_trial:
+            chosen[new_id].append((other_id, similarity))
+    if not chosen:
+        return []
+    trials = Trial.objects.in_bulk({i for i in chosen} | {o for pairs in chosen.values() for o, _ in pairs})
     pairs = []
-    for other in candidates:
-        primary, secondary = order_pair(trial, other)
-        pair, created = TrialPair.objects.get_or_create(
-            primary=primary, secondary=secondary,
-            defaults={"status": "suggested", "reason": "title", "similarity": round(other.similarity, 3)},
-        )  # fmt: skip
-        if created:
-            pairs.append(pair)
+    for new_id, others in chosen.items():
+        for other_id, similarity in others:
+            primary, secondary = order_pair(trials[new_id], trials[other_id])
+            if TrialPair.objects.filter(
+                Q(primary=primary, secondary=secondary) | Q(primary=secondary, secondary=primary)
+            ).exists():
+                continue
+            pairs.append(
+                TrialPair.objects.create(
+                    primary=primary, secondary=secondary, status="suggested", reason="title",
+                    similarity=round(similarity, 3),
+                )
+            )  # fmt: skip
     return pairs
 
 

@@ -147,11 +147,14 @@ def store_document(content: bytes, *, format: str, parser_version: str, filename
     return document
 
 
-def store_documents(documents: list[tuple[bytes, str, str, str]]) -> list[SourceDocument]:
-    """`store_document` for several (content, format, parser_version, filename), in one statement."""
-    rows = {}
-    for content, format, parser_version, filename in documents:
-        digest = sha256(content)
+def store_documents(
+    documents: list[tuple[bytes, str, str, str]], *, digests: list[str] | None = None
+) -> list[SourceDocument]:
+    """`store_document` for several (content, format, parser_version, filename), in one
+    statement. `digests`: their SHA-256, when the caller has them already."""
+    digests = digests or [sha256(content) for content, *_ in documents]
+    rows: dict[str, SourceDocument] = {}
+    for digest, (content, format, parser_version, filename) in zip(digests, documents):
         rows.setdefault(digest, SourceDocument(content=content, sha256=digest, format=format,
                                                parser_version=parser_version, filename=filename[:500], size=len(content)))  # fmt: skip
     stored = SourceDocument.objects.bulk_create(
@@ -159,8 +162,8 @@ def store_documents(documents: list[tuple[bytes, str, str, str]]) -> list[Source
     )
     by_digest = {d.sha256: d for d in stored}
     for document in stored:
-        document.content = b""
-    return [by_digest[sha256(content)] for content, *_ in documents]
+        document.content = b""  # not needed again: don't hold the bytes
+    return [by_digest[digest] for digest in digests]
 
 
 def upsert(

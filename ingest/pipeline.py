@@ -18,9 +18,10 @@ from typing import BinaryIO
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from catalogue.cache import deferred_version
+from catalogue import linking
 from catalogue.cache import mark_ingested
 from catalogue.models import SourceDocument, Trial, TrialSource
-from ingest.importer import Item, Vocabularies, refresh, store_documents, upsert, upsert_many
+from ingest.importer import Item, Vocabularies, refresh, sha256, store_documents, upsert, upsert_many
 from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, ParseResult, parse_document
 from ingest.records import TrialRecord
 
@@ -221,12 +222,15 @@ class Batch:
         self.report, self.vocab, self.size, self.tick = report, vocab, size, tick
         self.pending: list[_Pending] = []
         self.keys: set[tuple[str, str]] = set()
+        self.documents: dict[str, SourceDocument] = {}  # stored (committed) documents by digest
 
-    def add(self, record: TrialRecord, content: bytes, result: ParseResult, name: str, problems: _FileProblems) -> None:
+    def add(
+        self, record: TrialRecord, content: bytes, digest: str, result: ParseResult, name: str, problems: _FileProblems
+    ) -> None:
         key = (record.registry, record.registry_id.strip())
         if key in self.keys:
             self.flush()
-        self.pending.append(_Pending(record, content, result, name, problems))
+        self.pending.append(_Pending(record, content, digest, result, name, problems))
         self.keys.add(key)
         if len(self.pending) >= self.size:
             self.flush()
@@ -237,11 +241,10 @@ class Batch:
             return
         try:
             with transaction.atomic():
-                documents = store_documents(
-                    [(p.content, p.record.source_format, p.result.version, _display(p.name)) for p in pending]
-                )
-                items = [Item(p.record, d, p.result.version) for p, d in zip(pending, documents)]
+                documents = self._documents(pending)
+                items = [Item(p.record, documents[p.digest], p.result.version) for p in pending]
                 upsert_many(items, vocab=self.vocab)
+            self.documents.update(documents)
         except DatabaseError:
             self.vocab.reload()  # terms created in the rolled-back transaction are gone
             for p in pending:
@@ -254,13 +257,28 @@ class Batch:
                     self._done(p, item.outcome, item.warnings)
         self.tick()
 
+    def _documents(self, pending: list[_Pending]) -> dict[str, SourceDocument]:
+        """The pending records' documents, each stored once per run (a 2,587-study page
+        is one document: it must not travel to the database with every batch)."""
+        known = {p.digest: self.documents[p.digest] for p in pending if p.digest in self.documents}
+        new = {p.digest: p for p in pending if p.digest not in known}
+        if new:
+            stored = store_documents(
+                [(p.content, p.record.source_format, p.result.version, _display(p.name)) for p in new.values()],
+                digests=list(new),
+            )
+            known.update(zip(new, stored))
+        return known
+
     def _one(self, p: _Pending) -> None:
         warnings: list[str] = []
         outcome = None
         for attempt in (1, 2):
             try:
                 with transaction.atomic():
-                    (document,) = store_documents([(p.content, p.record.source_format, p.result.version, _display(p.name))])
+                    (document,) = store_documents(
+                        [(p.content, p.record.source_format, p.result.version, _display(p.name))], digests=[p.digest]
+                    )
                     outcome = upsert(p.record, vocab=self.vocab, document=document, parser_version=p.result.version,
                                      warnings=warnings)  # fmt: skip
                 break
@@ -297,6 +315,7 @@ class Batch:
 class _Pending:
     record: TrialRecord
     content: bytes
+    digest: str
     result: ParseResult
     name: str
     problems: _FileProblems
@@ -322,6 +341,7 @@ def ingest_document(
         return
     own = batch is None
     writer = Batch(report, vocab, tick=tick) if batch is None else batch
+    digest = sha256(content)
     records = iter(result.records)
     while True:
         try:
@@ -331,7 +351,7 @@ def ingest_document(
             break
         if record is None:
             break
-        writer.add(record, content, result, name, problems)
+        writer.add(record, content, digest, result, name, problems)
     if own:
         writer.flush()
     for problem in result.problems:
@@ -348,19 +368,15 @@ def _failed(problems: _FileProblems, registry_id: str, exc: Exception, vocab: Vo
 
 def link_registrations(report: IngestReport, *, tick: Callable[[], None] = lambda: None) -> None:
     """After a run: link new trials with registrations that name them, and
-    offer very similar titles from the other registry to curators."""
-    from catalogue import linking
-
+    offer very similar titles from other registries to curators."""
     if not report.created_ids:
         return
-    for trial in Trial.objects.filter(registry_id__in=report.created_ids, merged_into__isnull=True).iterator():
-        try:
-            with transaction.atomic():
-                report.linked += len(linking.auto_link(trial))
-                report.suggested += len(linking.suggest_duplicates(trial))
-        except DatabaseError as exc:
-            report.problems.append(f"{trial.registry_id}: linking skipped: {str(exc).splitlines()[0]}")
-        tick()
+    ids = list(Trial.objects.filter(registry_id__in=report.created_ids).values_list("pk", flat=True))
+    try:
+        report.linked, report.suggested = linking.link_new(ids)
+    except DatabaseError as exc:
+        report.problems.append(f"linking skipped: {str(exc).splitlines()[0]}")
+    tick()
 
 
 def _display(name: str) -> str:
