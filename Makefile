@@ -37,7 +37,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python requirements.txt
 	set -o pipefail; $(BIN)/pip install -q -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
-	@$(BIN)/python -c "import django, django_filters, psycopg, bs4, lxml, gunicorn, whitenoise" || { echo "package install failed"; exit 1; }
+	@$(BIN)/python -c "import django, django_filters, psycopg, bs4, lxml, gunicorn, whitenoise, requests, urllib3" || { echo "package install failed"; exit 1; }
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt

@@ -222,7 +222,10 @@ class TrialPair(models.Model):
     """
 
     STATUS_CHOICES = (("suggested", "suggested duplicate"), ("linked", "linked"), ("rejected", "not the same study"))
-    REASON_CHOICES = (("secondary_id", "secondary id names the other"), ("title", "similar titles"), ("manual", "by a curator"))
+    REASON_CHOICES = (
+        ("secondary_id", "secondary id names the other"), ("title", "similar titles"), ("manual", "by a curator"),
+        ("alias", "the registry redirects one id to the other"),
+    )  # fmt: skip
 
     primary = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="pairs_as_primary")
     secondary = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="pairs_as_secondary")
@@ -375,3 +378,56 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.status})"
+
+
+class HarvestRun(models.Model):
+    """One harvest of a registry source (`manage.py harvest`): what was asked, what
+    came back and what the catalogue did with it.
+
+    A ClinicalTrials.gov run stores its query parameters and, after each page it
+    has ingested, the token of the next page: a run that fails or is killed is
+    resumed from there by the next run (`resumed_from`). `anchor_at` is when the
+    data of a complete harvest (the first run of a resumed chain) was asked for;
+    the next incremental window starts two days before it.
+    """
+
+    SOURCE_CHOICES = (("ctgov", "ClinicalTrials.gov API"), ("ictrp", "WHO ICTRP exports"))
+    MODE_CHOICES = (
+        ("full", "full"), ("incremental", "incremental"), ("reconcile", "weekly reconcile"), ("files", "files"),
+    )  # fmt: skip
+    STATUS_CHOICES = (("running", "running"), ("ok", "ok"), ("failed", "failed"), ("up_to_date", "up to date"))
+    SUCCESS = ("ok", "up_to_date")
+
+    source = models.CharField(max_length=16, choices=SOURCE_CHOICES)
+    mode = models.CharField(max_length=16, choices=MODE_CHOICES)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default="running")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    anchor_at = models.DateTimeField(null=True, blank=True)
+    resumed_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resumed_by")
+    # The registry's own data timestamp (ClinicalTrials.gov /version `dataTimestamp`), as it gave it.
+    data_timestamp = models.CharField(max_length=40, blank=True)
+    query = models.TextField(blank=True)
+    window_start = models.DateField(null=True, blank=True)  # LastUpdatePostDate from; null: everything
+    params = models.JSONField(default=dict, blank=True)  # the exact query parameters every page repeats
+    next_page_token = models.TextField(blank=True)  # the page to ask for next (resumption)
+    total_count = models.PositiveIntegerField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    studies = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    older = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    warnings = models.TextField(blank=True)
+    # Reconcile findings (ids that left the query, aliases, ids the registry no longer
+    # has) and the files of an ICTRP run (ingested, skipped as already ingested).
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["source", "status", "-started_at"], name="harvest_run_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.get_mode_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
