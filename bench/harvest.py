@@ -29,6 +29,7 @@ class HarvestBench:
     pages: int
     requests: int
     seconds: float
+    link_seconds: float  # of which: linking the new trials (after the last page)
     summary: str
 
     @property
@@ -50,8 +51,9 @@ def bench_harvest(count: int = 3000) -> HarvestBench:
     url = registry.serve()
     try:
         with override_settings(CTGOV_API_URL=url, HARVEST_REQUEST_INTERVAL=0.0, HARVEST_CONTACT="bench@example.org"):
+            marks: list[tuple[str, float]] = []
             started = time.perf_counter()
-            run = harvest_ctgov(full=True)
+            run = harvest_ctgov(full=True, say=lambda line: marks.append((line, time.perf_counter())))
             seconds = time.perf_counter() - started
     finally:
         registry.stop()
@@ -60,7 +62,9 @@ def bench_harvest(count: int = 3000) -> HarvestBench:
             raise RuntimeError(f"the benchmark harvest did not complete: {run.status} {run.error} ({run.studies} studies)")
         summary = (f"created {run.created}, updated {run.updated}, unchanged {run.unchanged}, "
                    f"older {run.older}, failed {run.failed}")  # fmt: skip
-        return HarvestBench(count, run.pages, len(registry.log), seconds, summary)
+        last_page = max(at for line, at in marks if line.startswith("page "))
+        done = next(at for line, at in marks if line.startswith("done:"))
+        return HarvestBench(count, run.pages, len(registry.log), seconds, done - last_page, summary)
     finally:
         Trial.objects.filter(registry="ctgov", registry_id__startswith=ID_PREFIX).delete()
         SourceDocument.objects.filter(filename__startswith=f"<ClinicalTrials.gov API harvest {run.pk} ").delete()

@@ -99,7 +99,8 @@ def harvest_ctgov(*, full: bool = False, since: dt.date | None = None, say: Say 
             )  # fmt: skip
             say(f"resuming run {resume.pk} at page {resume.pages + 1} (its last good page was {resume.pages})")
         else:
-            window = since or (None if full or previous is None else previous.anchor_at.date() - WINDOW_OVERLAP)
+            anchor = previous and (previous.anchor_at or previous.started_at)
+            window = since or (None if full or previous is None else anchor.date() - WINDOW_OVERLAP)
             run = start_run("ctgov", "full" if window is None else "incremental", query=query, window_start=window)
         try:
             version = client.get("/version").data
@@ -120,7 +121,6 @@ def harvest_ctgov(*, full: bool = False, since: dt.date | None = None, say: Say 
                 + (f", studies updated since {run.window_start:%Y-%m-%d}" if run.window_start else ""))  # fmt: skip
             _harvest_pages(run, client, say)
         except HarvestError as exc:
-            say(f"failed: {exc}")
             return finish(run, "failed", error=str(exc))
         except BaseException as exc:  # a bug or Ctrl-C: still leave a record
             finish(run, "failed", error=f"{type(exc).__name__}: {exc}"[:2000])
@@ -271,7 +271,6 @@ def reconcile_ctgov(*, say: Say = _quiet, client: Client | None = None) -> Harve
             return finish(run, "ok")
         except HarvestError as exc:
             record_counts(run, report)
-            say(f"failed: {exc}")
             return finish(run, "failed", error=str(exc))
         except BaseException as exc:
             finish(run, "failed", error=f"{type(exc).__name__}: {exc}"[:2000])

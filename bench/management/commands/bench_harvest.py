@@ -20,10 +20,12 @@ class Command(BaseCommand):
         result = bench_harvest(studies)
         self.stdout.write(
             f"harvested {result.studies:,} studies ({result.pages} pages, {result.requests} requests) in "
-            f"{result.seconds:.1f} s: {result.studies_per_s:.0f} studies/s ({result.summary})"
+            f"{result.seconds:.1f} s: {result.studies_per_s:.0f} studies/s; linking the new trials took "
+            f"{result.link_seconds:.1f} s of it ({result.summary})"
         )
         if json:
-            self.stdout.write(_json({"harvest_studies": result.studies, "harvest_seconds": round(result.seconds, 2)}))
+            self.stdout.write(_json({"harvest_studies": result.studies, "harvest_seconds": round(result.seconds, 2),
+                                    "harvest_link_seconds": round(result.link_seconds, 2)}))
 
 
 def _json(data: dict) -> str:
