@@ -26,8 +26,10 @@ holds that the query no longer returns. It never deletes or hides anything:
   old id in `nctIdAliases`, `/studies/{id}` answers 301) is linked into the
   trial of the new id as one catalogue entry (reason "alias"), unless a curator
   rejected that pair;
-- an id that left the query, or that the registry no longer knows, gets a note
-  in the trial's history (once) and is listed on the run for curators.
+- an id that left the query (a harvest brought it before), or that the registry
+  no longer knows, gets a note in the trial's history (once) and is listed on the
+  run for curators; ids held from other sources (an ICTRP export, a file given to
+  `ingest`) that were never in the query are only refreshed and listed.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from django.utils import timezone
 
 from catalogue import linking
 from catalogue.cache import deferred_version, mark_ingested
-from catalogue.models import HarvestRun, Trial, TrialChange, TrialPair
+from catalogue.models import HarvestRun, Trial, TrialChange, TrialPair, TrialSource
 from ingest.harvest.client import Client, HarvestError, HarvestHTTPError, Response
 from ingest.harvest.query import harvest_query
 from ingest.harvest.runs import add_warning, finish, record_counts, source_lock, start_run
@@ -58,6 +60,7 @@ HARVESTING = ("full", "incremental")
 LEFT_QUERY_NOTE = "no longer returned by the ClinicalTrials.gov harvest query (weekly reconcile); kept as it was"
 MISSING_NOTE = "ClinicalTrials.gov no longer knows this id (weekly reconcile); kept as it was"
 NCT = re.compile(r"NCT\d{8}")
+HARVEST_PAGE = "<ClinicalTrials.gov API harvest "  # source documents of harvest pages are named so
 
 Say = Callable[[str], None]
 
@@ -180,7 +183,7 @@ def _pages(
             run.total_count = page.data["totalCount"]
         if studies:
             ingest_document(
-                page.content, name=f"<ClinicalTrials.gov API harvest {run.pk} page {run.pages + 1}>",
+                page.content, name=f"{HARVEST_PAGE}{run.pk} page {run.pages + 1}>",
                 report=report, vocab=vocab, tick=tick,
             )  # fmt: skip
         following = page.data.get("nextPageToken") or ""
@@ -255,14 +258,19 @@ def reconcile_ctgov(*, say: Say = _quiet, client: Client | None = None) -> Harve
                         returned.add(registry_id)
                     else:
                         missing.append(registry_id)
-                left = [i for i in outside if i in returned and i not in aliases]
+                live = [i for i in outside if i in returned and i not in aliases]
+                # "Left the query" only for trials a harvest brought; the others came from elsewhere
+                # (an ICTRP export, a file given to `ingest`) and were never in it.
+                harvested = _harvested(live)
+                left = [i for i in live if i in harvested]
+                elsewhere = [i for i in live if i not in harvested]
                 linked = _link_aliases(aliases, run)
                 _note(left, LEFT_QUERY_NOTE)
                 _note(missing, MISSING_NOTE)
                 link_registrations(report, tick=tick)
             run.details = {
                 "in_query": len(in_query), "held": len(held), "left_query": left, "aliases": aliases,
-                "aliases_linked": linked, "missing": missing,
+                "aliases_linked": linked, "missing": missing, "not_from_harvest": elsewhere,
             }  # fmt: skip
             record_counts(run, report)
             mark_ingested()
@@ -368,6 +376,15 @@ def _look_up(
         return "alias", match.group()
     ingest_document(answer.content, name=name, report=report, vocab=vocab, tick=tick)
     return "live", registry_id
+
+
+def _harvested(registry_ids: list[str]) -> set[str]:
+    """Those of `registry_ids` with a copy from a ClinicalTrials.gov harvest page."""
+    return set(
+        TrialSource.objects.filter(
+            trial__registry="ctgov", trial__registry_id__in=registry_ids, document__filename__startswith=HARVEST_PAGE,
+        ).values_list("trial__registry_id", flat=True)
+    )  # fmt: skip
 
 
 def _link_aliases(aliases: dict[str, str], run: HarvestRun) -> int:

@@ -14,7 +14,7 @@ from catalogue.models import HarvestRun, SourceDocument, Trial
 from tests.conftest import corpus_path
 from tests.ingest.harvest_support import harvest, real_studies, registry  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.corpus]
 
 
 @pytest.fixture

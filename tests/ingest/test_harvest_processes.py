@@ -23,6 +23,8 @@ from tests.conftest import ROOT
 from tests.ingest.harvest_support import CONTACT, PAGE_CAP, STUDIES, real_studies  # noqa: F401
 from tests.reliability import ScratchDatabase, manage
 
+pytestmark = pytest.mark.corpus
+
 
 @pytest.fixture(scope="module")
 def migrated() -> Iterator[ScratchDatabase]:

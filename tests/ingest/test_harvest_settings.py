@@ -1,4 +1,5 @@
-"""The harvest settings come from the environment and stop start-up loudly on bad values."""
+"""The harvest settings come from the environment and stop start-up loudly on bad values;
+the default ClinicalTrials.gov query; a real registry needs a contact address."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import sys
 
 import pytest
 
+from catalogue.models import HarvestRun, SourceDocument
+from ingest.harvest.query import default_query, product_names
 from tests.conftest import ROOT
+from tests.ingest.harvest_support import harvest
 
 
 def check(**env: str) -> subprocess.CompletedProcess:
@@ -47,3 +51,23 @@ def test_the_readme_documents_every_harvest_variable() -> None:
     assert len(variables) == 8, variables
     table = (ROOT / "README.md").read_text().split("## Configuration", 1)[1].split("## The database", 1)[0]
     assert all(f"| `{v}` |" in table for v in variables), variables
+
+
+def test_the_default_query_covers_car_wordings_and_named_products_but_no_bare_antigen() -> None:
+    query = default_query()
+    for wording in ('"chimeric antigen receptor"', '"CAR-T"', '"CAR-NK"', '"CAAR-T"', '"CAR-Treg"', '"CAR-M"', '"in vivo CAR"'):
+        assert wording in query
+    products = product_names()
+    for product in ("Kymriah", "ciltacabtagene", "cilta-cel", "JNJ-68284528", "CTX110", "bb2121"):
+        assert product in products and f'"{product}"' in query
+    for antigen_spelling in ("CD19", "CD276", "HER-2", "MUC-16", "CA125", "GP350", "Igbeta", "B7-H3"):
+        assert antigen_spelling not in products
+
+
+@pytest.mark.django_db
+def test_a_real_registry_needs_a_contact_address(settings) -> None:
+    settings.CTGOV_API_URL = "https://clinicaltrials.gov/api/v2"
+    settings.HARVEST_CONTACT = ""
+    outcome = harvest("ctgov")
+    assert outcome.code == 1 and "HARVEST_CONTACT" in outcome.stderr
+    assert SourceDocument.objects.count() == 0 and not HarvestRun.objects.exists()
