@@ -24,6 +24,7 @@ help:
 	@echo "make sample   ingest the bundled sample pages (samples/)"
 	@echo "make chromium   install Debian's chromium for the browser tests"
 	@echo "make backup / make restore FILE=...   pg_dump / pg_restore of the catalogue"
+	@echo "make harvest   harvest ClinicalTrials.gov and the ICTRP folder now (HARVEST_ARGS=\"ctgov --full\" etc.; see README, Operating)"
 	@echo "make superuser   create an admin account"
 	@echo "make check-deploy   Django's deployment checks under production settings"
 	@echo "make loadtest   30 s of wrk per page type (list, API) against gunicorn on the current database"
@@ -39,7 +40,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python requirements.txt
 	set -o pipefail; $(BIN)/pip install -q -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
-	@$(BIN)/python -c "import django, django_filters, psycopg, bs4, lxml, gunicorn, whitenoise" || { echo "package install failed"; exit 1; }
+	@$(BIN)/python -c "import django, django_filters, psycopg, bs4, lxml, gunicorn, whitenoise, requests, urllib3" || { echo "package install failed"; exit 1; }
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
@@ -136,3 +137,10 @@ loadtest: venv db
 .PHONY: soak
 soak: venv db
 	$(BIN)/python -m bench.load soak
+
+# The daily harvest (README, Operating): ClinicalTrials.gov (incremental after the first run), the
+# weekly reconcile when due, and the WHO ICTRP folder when HARVEST_ICTRP_DIR is set. For one part:
+# make harvest HARVEST_ARGS="ctgov --full", HARVEST_ARGS="ictrp exports/", HARVEST_ARGS="--quiet".
+.PHONY: harvest
+harvest: migrate
+	$(BIN)/python manage.py harvest $(HARVEST_ARGS)

@@ -22,7 +22,9 @@ from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
 from catalogue import jobs, linking
-from catalogue.models import Antigen, Disease, DoseLevel, Job, Site, SourceDocument, Trial, TrialChange, TrialPair
+from catalogue.models import (
+    Antigen, Disease, DoseLevel, HarvestRun, Job, Site, SourceDocument, Trial, TrialChange, TrialPair,
+)  # fmt: skip
 from catalogue.curation import trial_curate
 from catalogue.registries import registry_page
 from catalogue.trials import CURATABLE_FIELDS, LIST_FIELDS, refresh_denormalized
@@ -424,6 +426,28 @@ class JobAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(HarvestRun)
+class HarvestRunAdmin(admin.ModelAdmin):
+    """Harvests of the registries (`manage.py harvest`); read-only: the runs are a record."""
+
+    list_display = ("started_at", "source", "mode", "status", "data_timestamp", "window_start", "pages", "studies",
+                    "created", "updated", "unchanged", "older", "failed", "finished_at")  # fmt: skip
+    list_filter = ("source", "mode", "status")
+    date_hierarchy = "started_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in HarvestRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

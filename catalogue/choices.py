@@ -80,6 +80,7 @@ class PairReason(models.TextChoices):
     SECONDARY_ID = "secondary_id", "secondary id names the other"
     TITLE = "title", "similar titles"
     MANUAL = "manual", "by a curator"
+    ALIAS = "alias", "the registry redirects one id to the other"
 
 
 class ChangeActor(models.TextChoices):
@@ -100,3 +101,22 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "running"
     OK = "ok", "finished"
     FAILED = "failed", "failed"
+
+
+class HarvestSource(models.TextChoices):
+    CTGOV = "ctgov", "ClinicalTrials.gov API"
+    ICTRP = "ictrp", "WHO ICTRP exports"
+
+
+class HarvestMode(models.TextChoices):
+    FULL = "full", "full"
+    INCREMENTAL = "incremental", "incremental"
+    RECONCILE = "reconcile", "weekly reconcile"
+    FILES = "files", "files"
+
+
+class HarvestStatus(models.TextChoices):
+    RUNNING = "running", "running"
+    OK = "ok", "ok"
+    FAILED = "failed", "failed"
+    UP_TO_DATE = "up_to_date", "up to date"

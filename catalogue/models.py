@@ -25,6 +25,9 @@ from catalogue.choices import (
     ChangeActor,
     DiseaseCategory,
     DoseBasis,
+    HarvestMode,
+    HarvestSource,
+    HarvestStatus,
     JobKind,
     JobStatus,
     PairReason,
@@ -390,3 +393,51 @@ class FacetRow(models.Model):
     class Meta:
         managed = False
         db_table = "facet_base"
+
+
+class HarvestRun(models.Model):
+    """One harvest of a registry source (`manage.py harvest`): what was asked, what
+    came back and what the catalogue did with it.
+
+    A ClinicalTrials.gov run stores its query parameters and, after each page it
+    has ingested, the token of the next page: a run that fails or is killed is
+    resumed from there by the next run (`resumed_from`). `anchor_at` is when the
+    data of a complete harvest (the first run of a resumed chain) was asked for;
+    the next incremental window starts two days before it.
+    """
+
+    SUCCESS = (HarvestStatus.OK, HarvestStatus.UP_TO_DATE)
+
+    source = models.CharField(max_length=16, choices=HarvestSource.choices)
+    mode = models.CharField(max_length=16, choices=HarvestMode.choices)
+    status = models.CharField(max_length=16, choices=HarvestStatus.choices, default=HarvestStatus.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    anchor_at = models.DateTimeField(null=True, blank=True)
+    resumed_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resumed_by")
+    # The registry's own data timestamp (ClinicalTrials.gov /version `dataTimestamp`), as it gave it.
+    data_timestamp = models.CharField(max_length=40, blank=True)
+    query = models.TextField(blank=True)
+    window_start = models.DateField(null=True, blank=True)  # LastUpdatePostDate from; null: everything
+    params = models.JSONField(default=dict, blank=True)  # the exact query parameters every page repeats
+    next_page_token = models.TextField(blank=True)  # the page to ask for next (resumption)
+    total_count = models.PositiveIntegerField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    studies = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    older = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    warnings = models.TextField(blank=True)
+    # Reconcile findings (ids that left the query, aliases, ids the registry no longer
+    # has) and the files of an ICTRP run (ingested, skipped as already ingested).
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["source", "status", "-started_at"], name="harvest_run_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.get_mode_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"

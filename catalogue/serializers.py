@@ -387,6 +387,20 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                     },  # fmt: skip
                 }
             },
+            "/api/status/": {
+                "get": {
+                    "summary": "How fresh the catalogue is",
+                    "description": "Per source (ctgov, ictrp): the last successful harvest, the registry's data "
+                                   "timestamp and `stale` (older than HARVEST_STALE_DAYS); `stale` at the top is any "
+                                   "source's. For monitors: 503 when the database is unreachable.",
+                    "responses": {
+                        "200": {"description": "`{stale, stale_after_days, sources: {ctgov: {label, watched, "
+                                               "last_successful_harvest, registry_data_timestamp, stale, last_run}, "
+                                               "ictrp: …}, data: {version, changed_at, registry_updated_max, last_ingest_at}}`"},
+                        "503": {"description": "The database is unreachable; see Retry-After."},
+                    },
+                }
+            },  # fmt: skip
             "/trials.csv": {"get": {"summary": "Download the result set as CSV", **download}},
             "/trials.json": {"get": {"summary": "Download the result set as JSON", **download}},
         },

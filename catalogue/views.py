@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
-from catalogue import exports, facets, provenance
+from catalogue import exports, facets, freshness, provenance
 from catalogue.cache import data_state
 from catalogue.filters import FACETS, SORTS, TrialFilterSet
 from catalogue.landscape import landscape_context
@@ -422,6 +422,30 @@ def api_trial_detail(request: HttpRequest, registry_id: str) -> JsonResponse:
     if primary.pk != trial.pk:
         trial = trial_detail(primary.registry_id) or primary
     return JsonResponse(trial_to_dict(trial), json_dumps_params=JSON_PARAMS)
+
+
+@require_safe
+def api_status(request: HttpRequest) -> JsonResponse:
+    """How fresh the catalogue is, for people and monitors: per source the last
+    successful harvest, the registry's data timestamp and a stale flag. Always read
+    afresh (never the footer's memo). A database that can't be reached is a 503
+    (catalogue.middleware), so a monitor can watch this one address."""
+    sources = freshness.sources()
+    state = data_state()
+    body = {
+        "stale": any(s.stale for s in sources),
+        "stale_after_days": settings.HARVEST_STALE_DAYS,
+        "sources": {s.source: s.as_json() for s in sources},
+        "data": {
+            "version": state.version,
+            "changed_at": state.changed_at.isoformat() if state.changed_at else None,
+            "registry_updated_max": state.registry_updated_max.isoformat() if state.registry_updated_max else None,
+            "last_ingest_at": state.last_ingest_at.isoformat() if state.last_ingest_at else None,
+        },
+    }
+    response = JsonResponse(body, json_dumps_params=JSON_PARAMS)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_safe

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from config.env import ConfigError, env_bool, env_int, env_list, local_database_url, parse_database_url
+from config.env import ConfigError, env_bool, env_float, env_int, env_list, local_database_url, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "catalogue.context_processors.freshness",
             ],
         },
     },
@@ -184,6 +185,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO" if not DEBUG else "WARNING")},
+    # A retried request is routine for the harvester (which reports what fails for good).
+    "loggers": {"urllib3.connectionpool": {"level": "ERROR"}},
 }
 
 # Limits on expensive requests.
@@ -224,3 +227,28 @@ CACHES = {
     # The search rate limit's counters, apart so that clearing the counts cache keeps them.
     "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
 }
+
+# Harvesting the registries (`manage.py harvest`, ingest/harvest/; README "Operating").
+CTGOV_API_URL = (os.environ.get("CTGOV_API_URL") or "https://clinicaltrials.gov/api/v2").strip().rstrip("/")
+if not re.fullmatch(r"https?://[^\s/?#@]+(?:/[^\s?#]*)?", CTGOV_API_URL):
+    raise ConfigError(f"CTGOV_API_URL={CTGOV_API_URL!r} is not an http(s) base URL such as https://clinicaltrials.gov/api/v2")
+# The Essie expression harvested; empty: the default of ingest/harvest/query.py (CAR wordings + product names).
+CTGOV_QUERY = os.environ.get("CTGOV_QUERY", "").strip()
+# Politeness: seconds between the starts of two requests (one request at a time), and
+# who runs this harvester (named in the User-Agent; required against a non-local registry).
+HARVEST_REQUEST_INTERVAL = env_float("HARVEST_REQUEST_INTERVAL", 1.0, minimum=0)
+HARVEST_CONTACT = os.environ.get("HARVEST_CONTACT", "").strip()
+if HARVEST_CONTACT and not re.fullmatch(r"[^\s@<>(),;]+@[^\s@<>(),;]+\.[^\s@<>(),;]+|https?://[^\s<>()]+", HARVEST_CONTACT):
+    raise ConfigError(f"HARVEST_CONTACT={HARVEST_CONTACT!r} must be an e-mail address or an http(s) URL where the registry can reach you")
+# Retries of one request on 429, 5xx, network errors and broken bodies, with exponential
+# backoff (HARVEST_BACKOFF seconds, doubling) or the server's Retry-After.
+HARVEST_RETRIES = env_int("HARVEST_RETRIES", 5)
+if HARVEST_RETRIES < 0:
+    raise ConfigError(f"HARVEST_RETRIES={HARVEST_RETRIES} must be 0 or more")
+HARVEST_BACKOFF = env_float("HARVEST_BACKOFF", 2.0, minimum=0)
+# A folder of WHO ICTRP exports (XML or CSV) the scheduled harvest picks up; empty: none.
+HARVEST_ICTRP_DIR = Path(os.environ["HARVEST_ICTRP_DIR"].strip()) if os.environ.get("HARVEST_ICTRP_DIR", "").strip() else None
+# A source whose last successful harvest is older than this is reported stale (admin banner, /api/status/).
+HARVEST_STALE_DAYS = env_int("HARVEST_STALE_DAYS", 3)
+if HARVEST_STALE_DAYS < 1:
+    raise ConfigError(f"HARVEST_STALE_DAYS={HARVEST_STALE_DAYS} must be 1 or more")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalogue', '0011_registry_choices_without_synthetic'),
+        ('catalogue', '0012_harvest_runs'),
     ]
 
     operations = [
