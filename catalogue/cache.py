@@ -26,7 +26,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -46,6 +46,7 @@ class DataState:
     registry_updated_max: dt.date | None = None
     last_ingest_at: dt.datetime | None = None
     trials_changed_at: dt.datetime | None = None
+    harvests: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def token(self) -> str | None:
@@ -73,11 +74,14 @@ def data_state() -> DataState:
     with _read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT v.version, v.changed_at, v.registry_updated_max, v.last_ingest_at,"
-            " (SELECT t.updated_at FROM catalogue_trial t ORDER BY t.updated_at DESC LIMIT 1)"
+            " (SELECT t.updated_at FROM catalogue_trial t ORDER BY t.updated_at DESC LIMIT 1), v.harvests"
             " FROM catalogue_dataversion v WHERE v.id = 1"
         )
         row = cursor.fetchone()
-    return DataState(*row) if row else DataState()
+    if not row:
+        return DataState()
+    *values, harvests = row
+    return DataState(*values, harvests=json.loads(harvests) if isinstance(harvests, str) else (harvests or {}))
 
 
 _held: dict[str, str | None] = {"token": None}  # the state this process's cache holds

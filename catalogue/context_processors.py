@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from catalogue import freshness as _freshness
+from catalogue.cache import data_state
 
 
 def freshness(request: HttpRequest) -> dict[str, Any]:
-    """`harvest_freshness` for the public footer (memoized per process); in the
-    admin, for staff users, `harvest_stale`: the sources to warn curators about."""
+    """`harvest_freshness` for the public footer (from the request's data state); in
+    the admin, for staff users, `harvest_stale`: the sources to warn curators about."""
 
     def stale() -> list[_freshness.SourceFreshness]:
         user = getattr(request, "user", None)
@@ -21,7 +23,17 @@ def freshness(request: HttpRequest) -> dict[str, Any]:
             return []
         return _freshness.stale_sources()
 
-    context: dict[str, Any] = {"harvest_freshness": _freshness.footer_facts}
+    def footer() -> list[_freshness.SourceFreshness]:
+        # The view's own data state when it read one (the list, landscape and trial pages do).
+        state = getattr(request, "data_state", None)
+        if state is None:
+            try:
+                state = data_state()
+            except DatabaseError:
+                return []
+        return _freshness.footer_facts(state)
+
+    context: dict[str, Any] = {"harvest_freshness": footer}
     try:
         in_admin = request.path.startswith(reverse("admin:index"))
     except NoReverseMatch:

@@ -11,15 +11,14 @@ older than `HARVEST_STALE_DAYS` (or it never had one). ClinicalTrials.gov is
 always watched; the ICTRP drops only when `HARVEST_ICTRP_DIR` is set (exports
 arrive by hand, so without a watched folder there is no schedule to miss).
 
-The footer reads these facts at most once per `FOOTER_SECONDS` per process
-(`footer_facts()`): a cached list page makes no query for them.
+When a harvest ends, `publish()` copies these facts onto the data version row,
+which every page reads for its cache key and "data as of" line: the footer
+(`footer_facts()`) then costs no query of its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +27,9 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from catalogue.choices import HarvestSource
-from catalogue.models import HarvestRun
+from catalogue.cache import DataState
+from catalogue.models import DataVersion, HarvestRun
 
-FOOTER_SECONDS = 30.0
 HARVESTING_MODES = ("full", "incremental", "files")
 LABELS = {"ctgov": "ClinicalTrials.gov", "ictrp": "WHO ICTRP exports"}
 
@@ -95,28 +94,37 @@ def stale_sources() -> list[SourceFreshness]:
     return [s for s in sources() if s.stale]
 
 
-_footer: dict[str, Any] = {"at": None, "facts": None}
-_footer_lock = threading.Lock()
+def publish() -> None:
+    """Copy each source's freshness onto the data version row, which every page reads
+    anyway: the footer then costs no query. Called when a harvest run ends."""
+    facts = {}
+    for s in sources():
+        run = s.last_run
+        facts[s.source] = {
+            "last_success_at": s.last_success_at.isoformat() if s.last_success_at else None,
+            "data_timestamp": s.data_timestamp,
+            "ever_run": run is not None,
+        }
+    DataVersion.objects.filter(pk=1).update(harvests=facts)
 
 
-def footer_facts() -> list[SourceFreshness] | None:
-    """The sources to name in the footer (watched or ever harvested), read at most once
-    per FOOTER_SECONDS per process; None when the database can't be read (the page
-    then goes without them rather than fail)."""
-    with _footer_lock:
-        at = _footer["at"]
-        if at is not None and time.monotonic() - at < FOOTER_SECONDS:
-            return _footer["facts"]
-    try:
-        facts = [s for s in sources() if s.watched or s.last_run is not None]
-    except DatabaseError:
-        return None
-    with _footer_lock:
-        _footer["at"], _footer["facts"] = time.monotonic(), facts
-    return facts
-
-
-def forget() -> None:
-    """Drop the footer's memo (tests; a process that just harvested)."""
-    with _footer_lock:
-        _footer["at"] = _footer["facts"] = None
+def footer_facts(state: DataState, now: dt.datetime | None = None) -> list[SourceFreshness]:
+    """The sources to name in the footer (watched or ever harvested), from the data
+    state the page has read already."""
+    now = now or timezone.now()
+    limit = dt.timedelta(days=settings.HARVEST_STALE_DAYS)
+    result = []
+    for source, _ in HarvestSource.choices:
+        facts = (state.harvests or {}).get(source, {})
+        last = dt.datetime.fromisoformat(facts["last_success_at"]) if facts.get("last_success_at") else None
+        is_watched = watched(source)
+        if not (is_watched or facts.get("ever_run")):
+            continue
+        result.append(
+            SourceFreshness(
+                source=source, label=LABELS[source], watched=is_watched, last_success_at=last,
+                data_timestamp=facts.get("data_timestamp"), last_run=None,
+                stale=is_watched and (last is None or now - last > limit),
+            )
+        )  # fmt: skip
+    return result

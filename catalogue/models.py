@@ -349,6 +349,8 @@ class DataVersion(models.Model):
     # version), and when an ingest or harvest last finished.
     registry_updated_max = models.DateField(null=True, blank=True)
     last_ingest_at = models.DateTimeField(null=True, blank=True)
+    # Each harvested source's last runs, as the footer shows them (`catalogue.freshness`).
+    harvests = models.JSONField(default=dict, null=True, blank=True)
 
     def __str__(self) -> str:
         return f"data version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

@@ -197,6 +197,7 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
         "data_state": data_state_for(filters),
         **_form_state(request, filters),
     }
+    request.data_state = context["data_state"]  # the footer reads it too
     return render(request, "catalogue/trial_list.html", context)
 
 
@@ -339,6 +340,7 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
         },  # fmt: skip
         "data_state": data_state(),
     }
+    request.data_state = context["data_state"]
     return render(request, "catalogue/trial_detail.html", context)
 
 
@@ -358,6 +360,7 @@ def landscape_view(request: HttpRequest) -> HttpResponse:
         **_form_state(request, filters),
         "data_state": data_state_for(filters),
     }
+    request.data_state = context["data_state"]
     return render(request, "catalogue/landscape.html", context)
 
 

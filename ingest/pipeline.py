@@ -217,9 +217,9 @@ class Batch:
     records are written one by one, each in its own transaction, so one bad record
     still costs only itself."""
 
-    def __init__(self, report: IngestReport, vocab: Vocabularies, *, size: int = BATCH_SIZE,
+    def __init__(self, report: IngestReport, vocab: Vocabularies, *, size: int | None = None,
                  tick: Callable[[], None] = lambda: None) -> None:  # fmt: skip
-        self.report, self.vocab, self.size, self.tick = report, vocab, size, tick
+        self.report, self.vocab, self.size, self.tick = report, vocab, size or BATCH_SIZE, tick
         self.pending: list[_Pending] = []
         self.keys: set[tuple[str, str]] = set()
         self.documents: dict[str, SourceDocument] = {}  # stored (committed) documents by digest

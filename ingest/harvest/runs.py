@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from catalogue import freshness
 from catalogue.choices import HarvestSource
 from catalogue.models import HarvestRun
 from ingest.pipeline import IngestReport
@@ -80,6 +81,7 @@ def finish(run: HarvestRun, status: str, *, error: str = "") -> HarvestRun:
     if error:
         run.error = error
     run.save()
+    freshness.publish()
     return run
 
 

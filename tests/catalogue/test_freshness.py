@@ -4,7 +4,6 @@ banner for a stale source, and the harvest runs in the admin."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -19,19 +18,14 @@ from catalogue.models import HarvestRun
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_memo() -> Iterator[None]:
-    freshness.forget()
-    yield
-    freshness.forget()
-
-
 def run(source: str = "ctgov", status: str = "ok", days_ago: float = 1, mode: str = "full", stamp: str = "") -> HarvestRun:
     finished = timezone.now() - dt.timedelta(days=days_ago)
-    return HarvestRun.objects.create(
+    created = HarvestRun.objects.create(
         source=source, mode=mode, status=status, started_at=finished - dt.timedelta(minutes=5), finished_at=finished,
         data_timestamp=stamp,
     )  # fmt: skip
+    freshness.publish()  # as the end of a harvest run does
+    return created
 
 
 @pytest.fixture

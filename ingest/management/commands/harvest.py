@@ -14,7 +14,6 @@ import datetime as dt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalogue.freshness import forget
 from catalogue.models import HarvestRun
 from ingest.harvest.client import HarvestError
 from ingest.harvest.runs import HarvestBusy
@@ -55,7 +54,6 @@ class Command(BaseCommand):
             code = self._ictrp(options["paths"], watched=False)
         else:
             code = self._scheduled()
-        forget()
         if code:
             raise CommandError("harvest did not complete (see above)", returncode=code)
 
