@@ -256,7 +256,7 @@ def _update(
         sources.append(mine)
     stored = record.to_compact_dict()
     if mine.pk is None or mine.record != stored or mine.parser_version != parser_version or mine.dominated:
-        _fill_source(mine, record, stored, parser_version, now)
+        fill_source(mine, record, stored, parser_version, now)
         mine.dominated = False
         mine.save()
     mine.document_sha = document.sha256
@@ -298,7 +298,7 @@ def _active_sources(trial: Trial) -> list[TrialSource]:
     )
 
 
-def _fill_source(source: TrialSource, record: TrialRecord, stored: dict[str, Any], parser_version: str, now) -> None:
+def fill_source(source: TrialSource, record: TrialRecord, stored: dict[str, Any], parser_version: str, now) -> None:
     source.record = stored
     source.source_format = record.source_format
     source.parser_version = parser_version
@@ -429,7 +429,7 @@ def _prepare_new(
     antigens = [vocab.antigen(name) for name in nt.antigens]
     diseases = [vocab.disease(d.name, d.category) for d in nt.diseases]
     source = TrialSource(document=document)
-    _fill_source(source, record, stored, parser_version, now)
+    fill_source(source, record, stored, parser_version, now)
     merged = merge([Source(record, document.sha256, ref=source)])
     _set_provenance(trial, merged, nt)
     trial.ingested_at = now
@@ -518,6 +518,6 @@ def _fit(trial: Trial, warnings: list[str] | None) -> None:
 
 
 __all__ = [
-    "Item", "Outcome", "Vocabularies", "ensure_builtin_vocabulary", "refresh", "sha256", "snapshot",
+    "Item", "Outcome", "Vocabularies", "ensure_builtin_vocabulary", "fill_source", "refresh", "sha256", "snapshot",
     "store_document", "store_documents", "upsert", "upsert_many",
 ]  # fmt: skip

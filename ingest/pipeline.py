@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from catalogue.cache import deferred_version
 from catalogue import linking
 from catalogue.cache import mark_ingested
 from catalogue.models import SourceDocument, Trial, TrialSource
-from ingest.importer import Item, Vocabularies, refresh, sha256, store_documents, upsert, upsert_many
+from ingest.importer import Item, Vocabularies, fill_source, refresh, sha256, store_documents, upsert, upsert_many
 from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, ParseResult, parse_document
 from ingest.records import TrialRecord
 
@@ -424,10 +425,6 @@ def rebuild(*, progress: Progress | None = None) -> IngestReport:
 
 def _reparse(document: SourceDocument, report: IngestReport, vocab: Vocabularies) -> None:
     """Refresh (or create) the copies `document` gives of its trials."""
-    from django.utils import timezone
-
-    from ingest.importer import _fill_source
-
     label = f"source document {document.id} ({document.filename or document.sha256[:12]})"
     try:
         result = parse_document(bytes(document.content), format=_parser_for(document.format))
@@ -435,16 +432,30 @@ def _reparse(document: SourceDocument, report: IngestReport, vocab: Vocabularies
         report.fail(f"{label}: {exc}")
         return
     now = timezone.now()
-    for record in result.records:
-        trial = Trial.objects.filter(registry=record.registry, registry_id=record.registry_id.strip()).first()
-        if trial is None:
+    records = iter(result.records)
+    while True:
+        try:
+            record = next(records, None)
+        except ParseError as exc:  # a streamed document can turn out unreadable part-way
+            report.fail(f"{label}: {exc}")
+            return
+        if record is None:
+            return
+        try:
             with transaction.atomic():
-                upsert(record, vocab=vocab, document=document, parser_version=result.version, actor="renormalize")
-            continue
-        source = TrialSource.objects.filter(trial=trial, document=document).first() or TrialSource(trial=trial, document=document)
-        _fill_source(source, record, record.to_compact_dict(), result.version, now)
-        source.dominated = False
-        source.save()
+                trial = Trial.objects.filter(registry=record.registry, registry_id=record.registry_id.strip()).first()
+                if trial is None:
+                    upsert(record, vocab=vocab, document=document, parser_version=result.version, actor="rebuild")
+                    continue
+                source = TrialSource.objects.filter(trial=trial, document=document).first() or TrialSource(
+                    trial=trial, document=document
+                )
+                fill_source(source, record, record.to_compact_dict(), result.version, now)
+                source.dominated = False
+                source.save()
+        except DatabaseError as exc:
+            vocab.reload()
+            report.fail(f"{label}: {record.registry_id}: not stored: {str(exc).splitlines()[0]}")
 
 
 def _refresh_all(

@@ -2,7 +2,9 @@
 
 `detect()` tries each parser of `PARSERS` in turn on a document's content (never
 its file name): specific formats first, so the catch-all JSON parser and the
-page parsers never claim a document another parser knows.
+page parsers never claim a document another parser knows. Helpers that several
+formats share live in the `_*.py` modules (`_html`, `_xml`, `_json`, `_criteria`,
+`_ctgov`, `_values`); no parser module imports another.
 """
 
 from __future__ import annotations
@@ -45,23 +47,18 @@ def detect(text: str) -> Parser:
 
 
 def parse_document(content: bytes, *, format: str | None = None) -> ParseResult:
-    """Decode, detect (or force `format`) and parse one document."""
+    """Decode, detect (or force `format`) and parse one document.
+
+    `records` may be an iterator (a page of many studies is read study by study):
+    its `problems` then fill, and a ParseError may be raised, while it is consumed."""
     text, decode_problems = decode(content)
     parser = get_parser(format) if format else detect(text)
-    try:
-        records = parser.parse(text)
-    except ParseError:
-        raise
-    except Exception as exc:  # a parser bug must still be one clear line, never a traceback
-        raise ParseError(f"{parser.name} parser failed: {type(exc).__name__}: {exc}") from exc
-    if isinstance(records, list) and not records:
-        raise ParseError(f"{parser.name}: no trial found in document")
-    problems = parser.problems if isinstance(parser.problems, Problems) else Problems(parser.problems)
-    problems[:0] = decode_problems
-    return ParseResult(records, problems, parser.name, parser.version)
+    records = parser.parse(text)
+    parser.problems[:0] = decode_problems
+    return ParseResult(records, parser.problems, parser.name, parser.version)
 
 
 __all__ = [
-    "MAX_DOCUMENT_BYTES", "PARSERS", "ParseError", "ParseResult", "Parser", "decode", "detect", "get_parser",
+    "MAX_DOCUMENT_BYTES", "PARSERS", "ParseError", "ParseResult", "Parser", "Problems", "decode", "detect", "get_parser",
     "parse_document", "parser_names",
 ]  # fmt: skip

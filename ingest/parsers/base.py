@@ -2,16 +2,19 @@
 
 Each parser module defines a `Parser` subclass; `ingest.parsers.PARSERS` lists
 them in detection order. A parser returns records and never touches the ORM.
+Helpers shared by several formats live in the `_*.py` modules beside them; no
+parser module imports another.
 """
 
 from __future__ import annotations
 
 import codecs
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from collections.abc import Iterable
 from typing import ClassVar
 
+from ingest.parsers._values import one_line
 from ingest.records import ParseError, TrialRecord
 
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024  # the bulk API v2 page is ~4.4 MB; a 30 MB file is refused
@@ -36,6 +39,10 @@ class Problems(list):
         for line in lines:
             self.append(line)
 
+    def clear(self) -> None:
+        super().clear()
+        self.omitted = 0
+
     @property
     def total(self) -> int:
         return len(self) + self.omitted
@@ -45,10 +52,11 @@ class Parser(ABC):
     """Turns one decoded registry document into TrialRecords.
 
     `name` is the value `--format` accepts. `detect` must be cheap and must not
-    raise: it answers whether this parser recognises the document. `parse`
-    returns the records of the document, raises `ParseError` with a one-line
-    message when it can read none, and adds one line to `self.problems` for each
-    part it left out or read only in part (one bad study must not lose a page).
+    raise: it answers whether this parser recognises the document. A subclass
+    implements `read`; callers call `parse`, which is where any exception other
+    than a `ParseError` becomes one (once, for every format).
+    `self.problems` gets one line for each part of the document left out or read
+    only in part (one bad study must not lose a page).
     """
 
     name: ClassVar[str]
@@ -63,8 +71,38 @@ class Parser(ABC):
         """True when `text` looks like this parser's format."""
 
     @abstractmethod
-    def parse(self, text: str) -> list[TrialRecord]:
-        """Parse the document. Returns at least one record or raises ParseError."""
+    def read(self, text: str) -> Iterable[TrialRecord]:
+        """The records of the document: a list, or an iterator that reads a large
+        document as it goes. Raises ParseError (one line) when nothing can be read;
+        an iterator may raise it part-way or at its end."""
+
+    def parse(self, text: str) -> Iterable[TrialRecord]:
+        """The records of the document (see `read`), with `problems` reset first.
+        At least one record, else ParseError; never another exception, neither
+        here nor while iterating."""
+        self.problems.clear()
+        try:
+            records = self.read(text)
+        except ParseError:
+            raise
+        except Exception as exc:  # a parser bug must still be one clear line, never a traceback
+            raise self._failed(exc) from exc
+        if isinstance(records, list):
+            if not records:
+                raise ParseError(f"{self.name}: no trial found in document")
+            return records
+        return self._guarded(iter(records))
+
+    def _guarded(self, records: Iterator[TrialRecord]) -> Iterator[TrialRecord]:
+        try:
+            yield from records
+        except ParseError:
+            raise
+        except Exception as exc:
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: Exception) -> ParseError:
+        return ParseError(f"{self.name} parser failed: {type(exc).__name__}: {one_line(str(exc), 300)}")
 
 
 @dataclass

@@ -31,12 +31,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from bs4 import BeautifulSoup
 from bs4.element import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from catalogue.registries import safe_url
+from ingest.parsers._values import one_line, unique
 from ingest.parsers.base import Parser
 from ingest.records import Arm, Contact, Intervention, ParseError, SiteRecord, TrialRecord
 
@@ -743,21 +743,8 @@ def date_range(text: str) -> tuple[str, str]:
     return re.sub(r"^(?:from|从|自)\s*", "", text, flags=re.IGNORECASE).strip(), ""
 
 
-def _unique(items: Iterable[str | None]) -> list[str]:
-    seen: dict[str, None] = {}
-    for item in items:
-        if item and item not in seen:
-            seen[item] = None
-    return list(seen)
-
-
 def _chinese(*values: str | None) -> str | None:
     return next((v for v in values if v and _has_cjk(v)), None)
-
-
-def _one_line(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _pick(values: dict[str, str] | None) -> str | None:
@@ -877,7 +864,7 @@ def _collaborators(page: _Page) -> list[str] | None:
     blocks = [b for b in page.blocks if b.kind == "collaborator"]
     if not blocks and "collaborators" not in page.sections:
         return None
-    return _unique([*page.collaborators, *(b.value("institution") for b in blocks)])
+    return unique([*page.collaborators, *(b.value("institution") for b in blocks)])
 
 
 _CONTACTS = (
@@ -948,7 +935,7 @@ def _build_record(
         raise ParseError(NOT_A_TRIAL)
     match = CHICTR_ID.search(registration)
     if not match:
-        raise ParseError(f"registration number {_one_line(registration)!r} is not a ChiCTR id")
+        raise ParseError(f"registration number {one_line(registration, 60)!r} is not a ChiCTR id")
     registry_id = match.group(0)
 
     public, scientific = page.scalars.get("public_title", {}), page.scalars.get("scientific_title", {})
@@ -967,7 +954,7 @@ def _build_record(
         registry_id=registry_id,
         source_format=source_format,
         source_url=source_url,
-        secondary_ids=None if ids == [None, None] else [s for s in _unique(ids) if s != registry_id],
+        secondary_ids=None if ids == [None, None] else [s for s in unique(ids) if s != registry_id],
         title=public.get("en"),
         official_title=_pick(scientific or None),
         title_zh=_chinese(public.get("cn"), scientific.get("cn"), heading),
@@ -975,7 +962,7 @@ def _build_record(
         acronym=page.value("acronym"),
         brief_summary=_pick(objectives),
         detailed_description=page.value("description"),
-        objectives=None if objectives is None else "\n\n".join(_unique([objectives.get("en"), objectives.get("cn")])),
+        objectives=None if objectives is None else "\n\n".join(unique([objectives.get("en"), objectives.get("cn")])),
         status=page.value("status"),
         phase=page.value("study_phase"),
         study_type=page.value("study_type"),
@@ -996,7 +983,7 @@ def _build_record(
         interventions=interventions,
         arms=arms,
         sites=sites,
-        countries=None if sites is None else _unique(site.country for site in sites),
+        countries=None if sites is None else unique(site.country for site in sites),
         contacts=_contacts(page),
         inclusion_criteria=page.value("inclusion"),
         exclusion_criteria=page.value("exclusion"),
@@ -1038,19 +1025,12 @@ class ChictrParser(Parser):
         except Exception:
             return False
 
-    def parse(self, text: str) -> list[TrialRecord]:
+    def read(self, text: str) -> list[TrialRecord]:
         """One TrialRecord for the page; ParseError (one line) on anything unreadable."""
-        try:
-            if not isinstance(text, str) or not text.strip():
-                raise ParseError("empty document")
-            if _looks_like_html(text):
-                entries, heading, url = _read_html(text)
-                record = _build_record(entries, "chictr_html", heading, url)
-            else:
-                entries, heading = _read_text(text)
-                record = _build_record(entries, "chictr_text", heading)
-            return [record]
-        except ParseError:
-            raise
-        except Exception as exc:
-            raise ParseError(f"chictr parser failed: {type(exc).__name__}: {_one_line(str(exc), 120)}") from exc
+        if not isinstance(text, str) or not text.strip():
+            raise ParseError("empty document")
+        if _looks_like_html(text):
+            entries, heading, url = _read_html(text)
+            return [_build_record(entries, "chictr_html", heading, url)]
+        entries, heading = _read_text(text)
+        return [_build_record(entries, "chictr_text", heading)]

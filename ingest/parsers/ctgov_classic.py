@@ -4,7 +4,7 @@ The classic page is a sequence of label/value pairs ("Recruitment Status : Recru
 `<th>Study Type :</th><td>Interventional</td>`) plus three tables: conditions /
 interventions / phase, arms / interventions, and locations. Text renderings of the
 page separate table cells with `|`. HTML is rendered to the same kind of lines
-(`_text.html_lines`), so one walker reads both; the archive layout
+(`_html.page_lines`), so one walker reads both; the archive layout
 (`table.info` of `<th>label</th><td>value</td>` rows) is read by the same walker.
 A label or section the page leaves out is absent (None); a label shown without a
 value is empty ("" / []).
@@ -15,9 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.parsers import _text
+from ingest.parsers import _html
+from ingest.parsers._criteria import is_criteria_heading, split_criteria_lines
+from ingest.parsers._ctgov import add_details, age_limits, contact_role, enrollment_type, is_classic_page, page_head
+from ingest.parsers._values import first_value, joined, unique
 from ingest.parsers.base import Parser
-from ingest.parsers.ctgov_v2 import contact_role
 from ingest.records import Arm, Contact, Intervention, ParseError, Reference, SiteRecord, TrialRecord
 
 
@@ -128,10 +130,6 @@ _WEAK_LABELS = frozenset(
     {"condition", "phase", "intervention", "arm", "status", "sex", "other", "outcome", "sponsor", "collaborators",
      "keywords", "investigator", "acronym"}
 )
-_CLASSIC_LABELS = re.compile(
-    r"Recruitment\s+Status(?:&nbsp;|\xa0|<[^>]*>|\s)+:"
-    r"|(?:Estimated|Actual)\s+Enrollment(?:&nbsp;|\xa0|<[^>]*>|\s)+:|Ages\s+Eligible\s+for\s+Study\s*:"
-)
 
 
 @dataclass
@@ -147,7 +145,7 @@ class _Page:
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
-        self.firsts = [_text.first_cell(line) for line in lines]
+        self.firsts = [_html.first_cell(line) for line in lines]
         self.matches: list[_Field | None] = [_match_label(line, i) for i, line in enumerate(lines)]
         self._unmark_subheadings()
         self.fields = [f for f in self.matches if f is not None]
@@ -155,7 +153,7 @@ class _Page:
     def _unmark_subheadings(self) -> None:
         """Generic labels inside free text (a summary's "Phase:" line) are the text's, not the page's."""
         starts = [(i, f.key) for i, f in enumerate(self.matches) if f is not None and f.key in _BLOCK_LABELS]
-        heading = next((i for i, c in enumerate(self.firsts) if _text.is_criteria_heading(c)), None)
+        heading = next((i for i, c in enumerate(self.firsts) if is_criteria_heading(c)), None)
         if heading is not None:
             starts.append((heading, "criteria"))
         for start, key in sorted(starts):
@@ -221,15 +219,15 @@ class _Page:
     def items(self, found: _Field) -> list[str]:
         """Value items of a list field: cells on its line, then lines up to a blank line."""
         rest = self.following(found.index, stop_at_blank=True) if not found.values else []
-        return found.values + [c for line in rest for c in _text.cells(line)]
+        return found.values + [c for line in rest for c in _html.cells(line)]
 
 
 def _strip_row(line: str) -> str:
-    return " | ".join(_text.cells(line))
+    return " | ".join(_html.cells(line))
 
 
 def _match_label(line: str, index: int) -> _Field | None:
-    cells = _text.cells(line)
+    cells = _html.cells(line)
     if not cells:
         return None
     cell = cells[0]
@@ -258,44 +256,16 @@ class CtgovClassicParser(Parser):
     def detect(cls, text: str) -> bool:
         """Classic pages carry "ClinicalTrials.gov Identifier" with classic labels or markup."""
         try:
-            if _text.looks_like_data(text):
-                return False
-            head = text[:400_000]
-            if "注册号" in head or "Registration number" in head:
-                return False
-            if re.search(r"ClinicalTrials\.gov\s+Identifier", head, re.IGNORECASE):
-                return bool(
-                    _CLASSIC_LABELS.search(head)
-                    or re.search(r"class=\"[^\"]*\b(?:ct-data_table|tr-data_table|ct-body3|ct-header[23])\b", head)
-                )
-            return bool(
-                re.search(r"ClinicalTrials(?:\.gov)?\s+Identifier\s*:", head)
-                and re.search(r"ClinicalTrials\.gov Archive|/archive/NCT\d{8}", head)
-            )
+            head = page_head(text)
+            return head is not None and is_classic_page(head)
         except Exception:
             return False
 
-    def parse(self, text: str) -> list[TrialRecord]:
+    def read(self, text: str) -> list[TrialRecord]:
         """One TrialRecord from a classic or archive page; ParseError when it is not one."""
-        try:
-            return [self._parse(text)]
-        except ParseError:
-            raise
-        except Exception as exc:
-            raise ParseError(f"{self.name}: could not read page ({type(exc).__name__}: {exc})") from exc
-
-    def _parse(self, text: str) -> TrialRecord:
         if not text or not text.strip():
             raise ParseError(f"{self.name}: empty document")
-        if _text.looks_like_html(text):
-            soup = _text.parse_html(text)
-            lines = _text.html_lines(soup)
-            heading = _text.html_title(soup)
-            source_format = "ctgov_classic_html"
-        else:
-            lines = _text.text_lines(text)
-            heading = ""
-            source_format = "ctgov_classic_text"
+        lines, heading, rendering = _html.page_lines(text)
         page = _Page(lines)
         registry_id = _registry_id(page, text)
         if not registry_id:
@@ -315,10 +285,10 @@ class CtgovClassicParser(Parser):
         sites, contacts = _locations(page)
         sponsor, collaborators = _sponsors(page)
         results_date = _date(page.value("results_posted"))
-        return TrialRecord(
+        record = TrialRecord(
             registry="ctgov",
             registry_id=registry_id,
-            source_format=source_format,
+            source_format=f"ctgov_classic_{rendering}",
             secondary_ids=_items(page, "other_ids"),
             title=page.value("brief_title") or _title(page, heading) or None,
             official_title=page.value("official_title"),
@@ -328,15 +298,15 @@ class CtgovClassicParser(Parser):
             objectives=_objectives(page),
             keywords=_items(page, "keywords"),
             status=_status(page.value("status")),
-            phase=_text.first_value(phase, _joined(_items(page, "phase"), " ")),
+            phase=first_value(phase, joined(_items(page, "phase"), " ")),
             study_type=page.value("study_type"),
             min_age=min_age,
             max_age=max_age,
             age_text=age_text,
             sex=page.value("sex"),
             healthy_volunteers=page.value("healthy"),
-            enrollment=None if enrollment_value is None else _text.leading_number(enrollment_value),
-            enrollment_type=None if enrollment is None else _enrollment_type(enrollment.label, enrollment_value or ""),
+            enrollment=None if enrollment_value is None else _html.leading_number(enrollment_value),
+            enrollment_type=None if enrollment is None else enrollment_type(enrollment.label, enrollment_value or ""),
             start_date=_date(page.value("start_date")),
             completion_date=_date(page.value("completion")),
             primary_completion_date=_date(page.value("primary_completion")),
@@ -348,7 +318,7 @@ class CtgovClassicParser(Parser):
             interventions=interventions,
             arms=arms,
             sites=sites,
-            countries=None if sites is None else _text.unique(s.country for s in sites),
+            countries=None if sites is None else unique(s.country for s in sites),
             contacts=contacts,
             inclusion_criteria=inclusion,
             exclusion_criteria=exclusion,
@@ -357,22 +327,19 @@ class CtgovClassicParser(Parser):
             has_results="true" if results_date else ("false" if _says_no_results(page) else None),
             results_date=results_date,
         )
+        return [record]
 
 
 def _items(page: _Page, key: str) -> list[str] | None:
     """The values of every `key` field as one list; None when the page has no such label."""
     found = page.all(key)
-    return None if not found else _text.unique(v for f in found for v in page.items(f))
-
-
-def _joined(items: list[str] | None, sep: str) -> str | None:
-    return None if items is None else sep.join(items)
+    return None if not found else unique(v for f in found for v in page.items(f))
 
 
 def _registry_id(page: _Page, text: str) -> str:
     for found in page.all("nct_id"):
         value = " ".join(found.values) or page.value_of(found)
-        if nct := _text.find_nct_id(value):
+        if nct := _html.find_nct_id(value):
             return nct
     match = re.search(r"identifier \(NCT number\)\s*:?\s*(NCT\d{8})", text, re.IGNORECASE)
     return match.group(1) if match else ""
@@ -401,21 +368,12 @@ def _date(value: str | None) -> str | None:
     if value is None:
         return None
     value = re.sub(r"\s*Key Record Dates\s*$", "", value, flags=re.IGNORECASE)
-    return _text.clean_line(value)
-
-
-def _enrollment_type(label: str, value: str) -> str:
-    found = re.search(r"\b(Actual|Estimated|Anticipated|Expected)\b", f"{label} {value}", re.IGNORECASE)
-    if not found:
-        return ""
-    return "ACTUAL" if found.group(1).lower() == "actual" else "ESTIMATED"
+    return _html.clean_line(value)
 
 
 def _ages(page: _Page) -> tuple[str | None, str | None, str | None]:
     age_text = page.value("ages")
-    min_age, max_age = page.value("min_age"), page.value("max_age")
-    if age_text and not (min_age or max_age):
-        min_age, max_age = _text.split_age_range(age_text)
+    min_age, max_age = age_limits(age_text, page.value("min_age"), page.value("max_age"))
     return min_age, max_age, age_text
 
 
@@ -423,7 +381,7 @@ def _block_text(page: _Page, key: str) -> str | None:
     found = page.all(key)
     if not found:
         return None
-    blocks = (_text.join_lines(page.block(f)) for f in found)
+    blocks = (_html.join_lines(page.block(f)) for f in found)
     return "\n\n".join(b for b in blocks if b)
 
 
@@ -432,16 +390,16 @@ def _criteria(page: _Page) -> tuple[str | None, str | None, str | None]:
     if found is not None:
         lines = page.block(found)
     else:
-        start = next((i for i, c in enumerate(page.firsts) if _text.is_criteria_heading(c)), None)
+        start = next((i for i, c in enumerate(page.firsts) if is_criteria_heading(c)), None)
         if start is None:
             return None, None, None
         lines = [page.lines[start]] + page.following(start, stop_at_blank=False, block="criteria")
-    return _text.split_criteria(lines)
+    return split_criteria_lines(lines)
 
 
 def _objectives(page: _Page) -> str | None:
     found = page.all("outcome")
-    blocks = [(f.label, _text.join_lines(page.block(f))) for f in found]
+    blocks = [(f.label, _html.join_lines(page.block(f))) for f in found]
     blocks = [f"{label}:\n{body}" for label, body in blocks if body]
     if blocks:
         return "\n\n".join(blocks)
@@ -449,7 +407,7 @@ def _objectives(page: _Page) -> str | None:
     if start is None:
         return "" if found else None
     lines = [page.lines[start]] + page.following(start, stop_at_blank=True)
-    return _text.join_lines(re.sub(r"^[-*•]\s+", "", line) for line in lines)
+    return _html.join_lines(re.sub(r"^[-*•]\s+", "", line) for line in lines)
 
 
 def _table_rows(page: _Page, header: int, ncols: int) -> list[list[str]]:
@@ -476,7 +434,7 @@ def _table_rows(page: _Page, header: int, ncols: int) -> list[list[str]]:
 
 def _header_index(page: _Page, first: re.Pattern[str], second: str) -> int | None:
     for i, line in enumerate(page.lines):
-        found = _text.cells(line)
+        found = _html.cells(line)
         if len(found) >= 2 and first.match(found[0]) and second.lower() in found[1].lower():
             return i
     return None
@@ -487,7 +445,7 @@ def _conditions_table(page: _Page) -> tuple[list[str] | None, list[Intervention]
     header = _header_index(page, re.compile(r"^Conditions? or disease", re.IGNORECASE), "Intervention")
     if header is None:
         return None, None, None
-    names = [c.lower() for c in _text.cells(page.lines[header])]
+    names = [c.lower() for c in _html.cells(page.lines[header])]
     conditions: list[str] = []
     interventions: list[Intervention] = []
     phases: list[str] = []
@@ -506,7 +464,7 @@ def _conditions_table(page: _Page) -> tuple[list[str] | None, list[Intervention]
             elif name.startswith("phase"):
                 phases.extend(lines)
     has_phase = any(name.startswith("phase") for name in names)
-    return _text.unique(conditions), interventions, " ".join(_text.unique(phases)) if has_phase else None
+    return unique(conditions), interventions, " ".join(unique(phases)) if has_phase else None
 
 
 def _arms_table(page: _Page) -> tuple[list[Arm] | None, list[Intervention] | None]:
@@ -569,13 +527,9 @@ def _merge_interventions(items: list[Intervention]) -> list[Intervention]:
             merged[key] = Intervention(item.name, item.type, item.description, other_names)
             continue
         known = merged[key]
-        known.type = _text.first_value(known.type, item.type)
-        if item.description and item.description not in (known.description or ""):
-            known.description = "\n".join(x for x in (known.description, item.description) if x)
-        else:
-            known.description = _text.first_value(known.description, item.description)
+        add_details(known, item)
         if item.other_names is not None:
-            known.other_names = _text.unique((known.other_names or []) + item.other_names)
+            known.other_names = unique((known.other_names or []) + item.other_names)
     return list(merged.values())
 
 
@@ -638,7 +592,7 @@ def _sponsors(page: _Page) -> tuple[str | None, list[str] | None]:
         if names and not sponsor:
             sponsor = names[0]
         if not collaborators:
-            collaborators = _text.unique(n for n in names if n != sponsor)
+            collaborators = unique(n for n in names if n != sponsor)
     if not sponsor:
         for key in ("responsible_party", "provided_by"):
             organization = _organization_of(page.value(key) or "")
@@ -689,7 +643,7 @@ def _locations(page: _Page) -> tuple[list[SiteRecord] | None, list[Contact] | No
     sites: list[SiteRecord] | None = None
     if start is not None:
         entries: list[str] = []
-        notes: list[_text.SiteNote] = []
+        notes: list[_html.SiteNote] = []
         for j in range(start + 1, len(page.lines)):
             line = page.firsts[j]
             found = page.matches[j]
@@ -703,7 +657,7 @@ def _locations(page: _Page) -> tuple[list[SiteRecord] | None, list[Contact] | No
                     notes[-1].add_contact(Contact(role=contact_role(found.label, "investigator"), name=found.values[0]))
                 continue
             if _CONTACT_LINE.match(line):
-                contact = _text.read_contact(_CONTACT_LINE.sub("", page.lines[j], count=1), "central")
+                contact = _html.read_contact(_CONTACT_LINE.sub("", page.lines[j], count=1), "central")
                 if entries:
                     contact.role = "site"
                     notes[-1].add_contact(contact)
@@ -716,11 +670,11 @@ def _locations(page: _Page) -> tuple[list[SiteRecord] | None, list[Contact] | No
                 continue
             if _STOP.match(line):
                 break
-            cells = _text.cells(page.lines[j])
+            cells = _html.cells(page.lines[j])
             status = next((c for c in cells[1:] if _SITE_STATUS.match(c)), None)
             entries.append(line)
-            notes.append(_text.SiteNote(status=status))
-        sites = _text.read_sites(entries, notes=notes)
+            notes.append(_html.SiteNote(status=status))
+        sites = _html.read_sites(entries, notes=notes)
     elif any(_NO_LOCATIONS.match(c) for c in page.firsts):
         sites = []
     officials = [

@@ -3,8 +3,8 @@
 Such a page is a run of headings ("Recruitment Status", "Study Groups", "Eligibility
 Criteria"...) each followed by its value lines. Mirrors put an editorial one-line
 blurb under section headings ("Review the sponsor-provided synopsis..."); those are
-recognised (`_text.is_blurb`) and dropped. HTML is rendered to text lines first
-(`_text.html_lines`), so one reader serves both. A heading the page leaves out is
+recognised (`_html.is_blurb`) and dropped. HTML is rendered to text lines first
+(`_html.page_lines`), so one reader serves both. A heading the page leaves out is
 absent (None); a heading with nothing under it (or only its blurb) is empty ("" / []).
 """
 
@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.parsers import _text
+from ingest.parsers import _html
+from ingest.parsers._criteria import split_criteria_lines
+from ingest.parsers._ctgov import add_details, age_limits, contact_role, enrollment_type, is_classic_page, page_head
+from ingest.parsers._values import first_value, unique
 from ingest.parsers.base import Parser
-from ingest.parsers.ctgov_classic import CtgovClassicParser
-from ingest.parsers.ctgov_v2 import contact_role
 from ingest.records import Arm, Contact, Intervention, ParseError, SiteRecord, TrialRecord
 
 FIELD, TEXT, LIST, IGNORE = "field", "text", "list", "ignore"
@@ -210,7 +211,7 @@ def _sections(lines: list[str]) -> tuple[list[str], list[_Section]]:
             continue
         if expect_blurb:
             expect_blurb = False
-            if _text.is_blurb(line, list_section=current.kind in (LIST, IGNORE)):
+            if _html.is_blurb(line, list_section=current.kind in (LIST, IGNORE)):
                 continue
         if current is None:
             preamble.append(line)
@@ -236,10 +237,10 @@ class _Record:
 
     def items(self, key: str) -> list[str] | None:
         """The unique lines of every `key` section; None without such a section."""
-        return _text.unique(self.lines(key)) if self.has(key) else None
+        return unique(self.lines(key)) if self.has(key) else None
 
     def text(self, key: str) -> str | None:
-        return _text.join_lines(self.lines(key)) if self.has(key) else None
+        return _html.join_lines(self.lines(key)) if self.has(key) else None
 
     def value(self, key: str) -> str | None:
         """The first line under the first `key` heading; "" for an empty section, None for none."""
@@ -263,12 +264,8 @@ class CtgovModernParser(Parser):
     def detect(cls, text: str) -> bool:
         """"NCT ID" plus modern headings, and none of the classic page's markers."""
         try:
-            if _text.looks_like_data(text):
-                return False
-            head = text[:400_000]
-            if "注册号" in head or "Registration number" in head:
-                return False
-            if CtgovClassicParser.detect(text):
+            head = page_head(text)
+            if head is None or is_classic_page(head):
                 return False
             has_id = re.search(r"NCT\s*ID\s*[:：]?\s*(?:<[^>]*>\s*)*NCT\d{8}", head) or re.search(
                 r"ClinicalTrials\.gov\s+ID\b(?!entifier)", head
@@ -282,30 +279,14 @@ class CtgovModernParser(Parser):
         except Exception:
             return False
 
-    def parse(self, text: str) -> list[TrialRecord]:
+    def read(self, text: str) -> list[TrialRecord]:
         """One TrialRecord from a modern page; ParseError when it is not one."""
-        try:
-            return [self._parse(text)]
-        except ParseError:
-            raise
-        except Exception as exc:
-            raise ParseError(f"{self.name}: could not read page ({type(exc).__name__}: {exc})") from exc
-
-    def _parse(self, text: str) -> TrialRecord:
         if not text or not text.strip():
             raise ParseError(f"{self.name}: empty document")
-        if _text.looks_like_html(text):
-            soup = _text.parse_html(text)
-            lines = _text.html_lines(soup)
-            heading = _text.html_title(soup)
-            source_format = "ctgov_modern_html"
-        else:
-            lines = _text.text_lines(text)
-            heading = ""
-            source_format = "ctgov_modern_text"
+        lines, heading, rendering = _html.page_lines(text)
         preamble, sections = _sections(_merge_sublabels([x for x in lines if x]))
         page = _Record(sections)
-        registry_id = _text.find_nct_id(" ".join(page.lines("nct_id")[:1]))
+        registry_id = _html.find_nct_id(" ".join(page.lines("nct_id")[:1]))
         if not registry_id:
             raise ParseError(f"{self.name}: no ClinicalTrials.gov identifier (NCT ID) found")
         countries = page.items("countries")
@@ -313,28 +294,26 @@ class CtgovModernParser(Parser):
         arms, arm_interventions = _read_arms(page.lines("arms"), interventions or []) if page.has("arms") else (None, None)
         if interventions is not None or arm_interventions is not None:
             interventions = _merge(interventions or [], arm_interventions or [])
-        other_names = _text.unique(page.lines("other_names"))
+        other_names = unique(page.lines("other_names"))
         if other_names and interventions and len(interventions) == 1:
-            interventions[0].other_names = _text.unique((interventions[0].other_names or []) + other_names)
+            interventions[0].other_names = unique((interventions[0].other_names or []) + other_names)
         sites = _read_sites(page.lines("locations"), countries or []) if page.has("locations") else None
         contacts = _read_contacts(page, sites)
         sponsor, sponsor_class, collaborators = _read_sponsors(page)
         inclusion, exclusion, whole = (
-            _text.split_criteria(page.lines("eligibility")) if page.has("eligibility") else (None, None, None)
+            split_criteria_lines(page.lines("eligibility")) if page.has("eligibility") else (None, None, None)
         )
         age_text = page.value("ages")
-        min_age, max_age = page.value("min_age"), page.value("max_age")
-        if age_text and not (min_age or max_age):
-            min_age, max_age = _text.split_age_range(age_text)
+        min_age, max_age = age_limits(age_text, page.value("min_age"), page.value("max_age"))
         enrollment = page.value("enrollment")
         results_date = page.value("results_posted")
-        return TrialRecord(
+        record = TrialRecord(
             registry="ctgov",
             registry_id=registry_id,
-            source_format=source_format,
+            source_format=f"ctgov_modern_{rendering}",
             secondary_ids=None
             if not page.has("secondary_ids")
-            else _text.unique(x for x in page.lines("secondary_ids") if not _ID_META.match(x)),
+            else unique(x for x in page.lines("secondary_ids") if not _ID_META.match(x)),
             title=page.value("brief_title") or heading or _title(preamble) or None,
             official_title=page.value("official_title"),
             acronym=page.value("acronym"),
@@ -350,12 +329,12 @@ class CtgovModernParser(Parser):
             age_text=age_text,
             sex=page.value("sex"),
             healthy_volunteers=page.value("healthy"),
-            enrollment=None if enrollment is None else _text.leading_number(enrollment),
-            enrollment_type=None if enrollment is None else _enrollment_type(page.heading("enrollment"), enrollment),
+            enrollment=None if enrollment is None else _html.leading_number(enrollment),
+            enrollment_type=None if enrollment is None else enrollment_type(page.heading("enrollment"), enrollment),
             start_date=page.value("start_date"),
             completion_date=page.value("completion"),
             primary_completion_date=page.value("primary_completion"),
-            registration_date=_text.first_value(page.value("first_posted"), page.value("first_submitted")),
+            registration_date=first_value(page.value("first_posted"), page.value("first_submitted")),
             last_update_date=page.value("last_update"),
             sponsor=sponsor,
             sponsor_class=sponsor_class,
@@ -364,7 +343,7 @@ class CtgovModernParser(Parser):
             interventions=interventions,
             arms=arms,
             sites=sites,
-            countries=countries or (None if sites is None else _text.unique(s.country for s in sites)) or countries,
+            countries=countries or (None if sites is None else unique(s.country for s in sites)) or countries,
             contacts=contacts,
             inclusion_criteria=inclusion,
             exclusion_criteria=exclusion,
@@ -372,6 +351,7 @@ class CtgovModernParser(Parser):
             has_results="true" if results_date else ("false" if any(_NO_RESULTS.match(x) for x in lines) else None),
             results_date=results_date,
         )
+        return [record]
 
 
 _NO_RESULTS = re.compile(r"^(?:No Results Posted|Results pending)$", re.IGNORECASE)
@@ -385,23 +365,16 @@ def _title(preamble: list[str]) -> str:
 
 
 def _phase(lines: list[str]) -> str:
-    values = _text.unique(lines)
+    values = unique(lines)
     if len(values) > 1 and all(_UPPER_PHASE.match(v) for v in values):
         return "/".join(values)
     return " ".join(values)
 
 
-def _enrollment_type(heading: str, value: str) -> str:
-    found = re.search(r"\b(Actual|Estimated|Anticipated|Expected)\b", f"{heading} {value}", re.IGNORECASE)
-    if not found:
-        return ""
-    return "ACTUAL" if found.group(1).lower() == "actual" else "ESTIMATED"
-
-
 def _objectives(page: _Record) -> str | None:
     if not page.has("outcomes"):
         return None
-    blocks = [(s.heading.rstrip(":："), _text.join_lines(s.lines)) for s in page.all("outcomes")]
+    blocks = [(s.heading.rstrip(":："), _html.join_lines(s.lines)) for s in page.all("outcomes")]
     return "\n\n".join(f"{head}:\n{body}" for head, body in blocks if body)
 
 
@@ -533,11 +506,7 @@ def _merge(primary: list[Intervention], extra: list[Intervention]) -> list[Inter
             merged[(item.name or "").lower()] = item
             out.append(item)
             continue
-        known.type = _text.first_value(known.type, item.type)
-        if item.description and item.description not in (known.description or ""):
-            known.description = "\n".join(x for x in (known.description, item.description) if x)
-        else:
-            known.description = _text.first_value(known.description, item.description)
+        add_details(known, item)
     return out
 
 
@@ -562,7 +531,7 @@ def _read_sponsors(page: _Record) -> tuple[str | None, str | None, list[str] | N
         lead_index = 0
     lead = names[lead_index] if lead_index is not None else ("" if page.has("sponsors") else None)
     collaborators = [name for i, name in enumerate(names) if i != lead_index] + page.lines("collaborators")
-    return lead, classes.get(lead_index), _text.unique(c for c in collaborators if c != lead)
+    return lead, classes.get(lead_index), unique(c for c in collaborators if c != lead)
 
 
 _SITE_STATUS_VALUE = re.compile(r"^(?:Site\s+|Recruitment\s+)?Status\s*[:：]?\s*(\S.*)$", re.IGNORECASE)
@@ -573,7 +542,7 @@ _INVESTIGATOR_LINE = re.compile(r"^(Principal Investigator|Sub-?Investigator)\s*
 def _read_sites(lines: list[str], countries: list[str]) -> list[SiteRecord]:
     """Sites with the status and contacts written after their facility or address line."""
     entries: list[str] = []
-    notes: list[_text.SiteNote] = []
+    notes: list[_html.SiteNote] = []
     for line in lines:
         if (match := _SITE_STATUS_VALUE.match(line)) or _BARE_STATUS.match(line):
             if notes:
@@ -582,7 +551,7 @@ def _read_sites(lines: list[str], countries: list[str]) -> list[SiteRecord]:
         if _CONTACT_LINE.match(line) or (person := _INVESTIGATOR_LINE.match(line)):
             if notes:
                 contact = (
-                    _text.read_contact(_CONTACT_LINE.sub("", line, count=1), "site")
+                    _html.read_contact(_CONTACT_LINE.sub("", line, count=1), "site")
                     if _CONTACT_LINE.match(line)
                     else Contact(role=contact_role(person.group(1), "investigator"), name=person.group(2).strip())
                 )
@@ -591,8 +560,8 @@ def _read_sites(lines: list[str], countries: list[str]) -> list[SiteRecord]:
         if _SITE_NOISE.search(line) or re.fullmatch(r"[\d\s()+\-.ext/,]+", line):
             continue
         entries.append(line)
-        notes.append(_text.SiteNote())
-    return _text.read_sites(entries, countries, notes)
+        notes.append(_html.SiteNote())
+    return _html.read_sites(entries, countries, notes)
 
 
 _ROLE_LINE = re.compile(r"^Role\s*[:：]\s*(.*)$", re.IGNORECASE)
@@ -606,7 +575,7 @@ def _people(lines: list[str], default_role: str) -> list[Contact]:
     if not marks:
         found: list[Contact] = []
         for line in lines:
-            person = _text.read_contact(line, default_role)
+            person = _html.read_contact(line, default_role)
             if person.name is None and found:
                 found[-1].phone = found[-1].phone or person.phone
                 found[-1].email = found[-1].email or person.email
@@ -616,10 +585,10 @@ def _people(lines: list[str], default_role: str) -> list[Contact]:
     people: list[Contact] = []
     for n, mark in enumerate(marks):
         end = marks[n + 1] - 1 if n + 1 < len(marks) else len(lines)
-        person = _text.read_contact(lines[mark - 1], default_role) if mark else Contact(role=default_role)
+        person = _html.read_contact(lines[mark - 1], default_role) if mark else Contact(role=default_role)
         person.role = contact_role(_ROLE_LINE.match(lines[mark]).group(1), default_role)
         for line in lines[mark + 1 : end]:
-            detail = _text.read_contact(line, default_role)
+            detail = _html.read_contact(line, default_role)
             person.email = person.email or detail.email
             person.phone = person.phone or detail.phone
             if detail.name and not (detail.email or detail.phone) and person.affiliation is None:

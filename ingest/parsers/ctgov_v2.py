@@ -14,72 +14,21 @@ Values are the registry's own strings (trimmed); absent modules mean "not stated
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any, Callable
 
+from ingest.parsers import _json
+from ingest.parsers._criteria import split_criteria
+from ingest.parsers._ctgov import NCT_ID, contact_role
+from ingest.parsers._json import json_type
+from ingest.parsers._values import first_value, joined, one_line, outcome_text, unique
 from ingest.parsers.base import Parser
 from ingest.records import Arm, Contact, Intervention, ParseError, Reference, SiteRecord, TrialRecord
 
-NCT_ID = re.compile(r"NCT\d{8}")
 MAX_PROBLEMS_IN_ERROR = 3
-
-_HEADING = re.compile(
-    r"^[ \t]*(?:[-*#•>]+[ \t]*)?(?:\*\*)?"
-    r"(?P<prefix>(?:[A-Za-z][\w/()-]*[ \t]+){0,3}?)"
-    r"(?P<kind>inclusion|exclusion)[ \t]+criteria\b(?P<rest>[^\n]*)$",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-def split_criteria(text: str) -> tuple[str, str]:
-    """Split an eligibility block into (inclusion, exclusion) at its headings.
-
-    A heading is a line such as "Inclusion Criteria:", "Key Exclusion Criteria",
-    "Donor Inclusion Criteria:" or "Inclusion criteria for Part A:". Plain headings
-    are dropped; qualified ones are kept as the first line of their section, so
-    "Donor ..." context survives. Several sections of one kind are joined with a
-    blank line; text before the first heading goes to inclusion. Without any
-    heading both parts are "" (the caller keeps the whole block as eligibility text).
-    """
-    headings: list[tuple[re.Match[str], str, str]] = []
-    for match in _HEADING.finditer(text):
-        rest = match.group("rest").strip().strip("*").strip()
-        prefix = match.group("prefix").strip()
-        if not rest or rest == ":":
-            keep = match.group(0).strip() if prefix else ""
-        elif rest.startswith(":"):
-            keep = (match.group(0).strip() if prefix else rest[1:].strip())
-        elif rest.endswith(":") and len(rest) <= 100:
-            keep = match.group(0).strip()
-        else:
-            continue
-        headings.append((match, match.group("kind").lower(), keep))
-    if not headings:
-        return "", ""
-    parts: dict[str, list[str]] = {"inclusion": [], "exclusion": []}
-    preamble = text[: headings[0][0].start()].strip()
-    if preamble:
-        parts["inclusion"].append(preamble)
-    for index, (match, kind, keep) in enumerate(headings):
-        end = headings[index + 1][0].start() if index + 1 < len(headings) else len(text)
-        body = text[match.end() : end].strip("\n").rstrip()
-        section = "\n".join(piece for piece in (keep, _dedent_block(body)) if piece)
-        if section:
-            parts[kind].append(section)
-    return "\n\n".join(parts["inclusion"]), "\n\n".join(parts["exclusion"])
-
-
-def _dedent_block(text: str) -> str:
-    lines = text.split("\n")
-    indents = [len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()]
-    cut = min(indents, default=0)
-    return "\n".join(line[cut:] if line.strip() else "" for line in lines).strip()
-
-
-def outcome_text(outcomes: list[tuple[str, str]]) -> str:
-    """Outcome measures as one text: each "measure" paragraph with its description below."""
-    return "\n\n".join("\n".join(part for part in pair if part) for pair in outcomes if any(pair))
+# Top-level keys of a document holding one study.
+_SINGLE_KEYS = frozenset({"protocolSection", "ProtocolSection", "Study"})
 
 
 class _Reader:
@@ -97,7 +46,7 @@ class _Reader:
         self.complete = complete
 
     def _wrong(self, path: str, expected: str, value: Any) -> None:
-        self.notes.append(f"{path}: expected {expected}, got {_json_type(value)} (ignored)")
+        self.notes.append(f"{path}: expected {expected}, got {json_type(value)} (ignored)")
 
     def obj(self, parent: dict[str, Any], key: str, path: str) -> dict[str, Any]:
         value = parent.get(key)
@@ -149,43 +98,11 @@ class _Reader:
         return value
 
 
-def _first(*values: str | None) -> str | None:
-    """The first non-empty value; else "" if any was carried; else None (absent)."""
-    for value in values:
-        if value:
-            return value
-    return "" if any(v is not None for v in values) else None
-
-
-def _joined(items: list[str] | None, sep: str = "/") -> str | None:
-    return None if items is None else sep.join(items)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _unique(items: list[str | None]) -> list[str]:
-    return list(dict.fromkeys(item for item in items if item))
-
-
 def _unique_or_none(items: list[str | None]) -> list[str] | None:
     """Unique non-empty values; None when every value was absent."""
     if items and all(item is None for item in items):
         return None
-    return _unique(items)
+    return unique(items)
 
 
 def _criteria(text: str | None) -> tuple[str | None, str | None, str | None]:
@@ -204,7 +121,7 @@ def _sites_and_countries(sites: list[SiteRecord] | None) -> tuple[list[SiteRecor
     """
     if sites is None:
         return None, None
-    countries = _unique([s.country for s in sites])
+    countries = unique([s.country for s in sites])
     placed = [s for s in sites if s.institution or s.city]
     if not placed and any(s.institution is None and s.city is None for s in sites):
         return None, countries
@@ -272,7 +189,7 @@ def _v2_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
         objectives=objectives,
         keywords=r.texts(cond, "keywords", cp),
         status=r.text(status, "overallStatus", sp),
-        phase=_joined(r.texts(design, "phases", dp)),
+        phase=joined(r.texts(design, "phases", dp), "/"),
         study_type=r.text(design, "studyType", dp),
         min_age=r.text(elig, "minimumAge", ep),
         max_age=r.text(elig, "maximumAge", ep),
@@ -283,8 +200,8 @@ def _v2_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
         start_date=date("startDateStruct"),
         completion_date=date("completionDateStruct"),
         primary_completion_date=date("primaryCompletionDateStruct"),
-        registration_date=_first(date("studyFirstPostDateStruct"), r.text(status, "studyFirstSubmitDate", sp)),
-        last_update_date=_first(date("lastUpdatePostDateStruct"), r.text(status, "lastUpdateSubmitDate", sp)),
+        registration_date=first_value(date("studyFirstPostDateStruct"), r.text(status, "studyFirstSubmitDate", sp)),
+        last_update_date=first_value(date("lastUpdatePostDateStruct"), r.text(status, "lastUpdateSubmitDate", sp)),
         sponsor=r.text(r.obj(sponsors, "leadSponsor", sop), "name", f"{sop}.leadSponsor"),
         sponsor_class=r.text(r.obj(sponsors, "leadSponsor", sop), "class", f"{sop}.leadSponsor"),
         collaborators=_unique_or_none(
@@ -347,15 +264,6 @@ def _v2_site(r: _Reader, loc: dict[str, Any], lp: str) -> SiteRecord:
         longitude=r.text(geo, "lon", f"{lp}.geoPoint", numbers=True),
         contacts=_contacts(r, r.objs(loc, "contacts", lp), f"{lp}.contacts[]", "site"),
     )
-
-
-def contact_role(registry_role: str | None, default: str) -> str:
-    """Our role word for a contact: `default` ("central", "site"...) for a plain contact,
-    the registry's own role in snake case for anyone else ("principal_investigator")."""
-    word = "_".join((registry_role or "").replace("-", " ").split()).lower()
-    if word == "backup":
-        return f"{default}_backup"
-    return default if word in ("", "contact", "primary") else word
 
 
 def _contacts(r: _Reader, items: list[dict[str, Any]] | None, path: str, role: str) -> list[Contact] | None:
@@ -462,22 +370,22 @@ def _v1_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
         objectives=objectives,
         keywords=texts(cond, "KeywordList", "Keyword", cp),
         status=r.text(status, "OverallStatus", sp),
-        phase=_joined(texts(design, "PhaseList", "Phase", dp)),
+        phase=joined(texts(design, "PhaseList", "Phase", dp), "/"),
         study_type=r.text(design, "StudyType", dp),
         min_age=r.text(elig, "MinimumAge", ep),
         max_age=r.text(elig, "MaximumAge", ep),
-        sex=_first(r.text(elig, "Gender", ep), r.text(elig, "Sex", ep)),
+        sex=first_value(r.text(elig, "Gender", ep), r.text(elig, "Sex", ep)),
         healthy_volunteers=r.text(elig, "HealthyVolunteers", ep),
         enrollment=r.text(enrollment, "EnrollmentCount", f"{dp}.EnrollmentInfo", numbers=True),
         enrollment_type=r.text(enrollment, "EnrollmentType", f"{dp}.EnrollmentInfo"),
         start_date=date("StartDateStruct", "StartDate"),
         completion_date=date("CompletionDateStruct", "CompletionDate"),
         primary_completion_date=date("PrimaryCompletionDateStruct", "PrimaryCompletionDate"),
-        registration_date=_first(date("StudyFirstPostDateStruct", "StudyFirstPostDate"), r.text(status, "StudyFirstSubmitDate", sp)),
-        last_update_date=_first(date("LastUpdatePostDateStruct", "LastUpdatePostDate"), r.text(status, "LastUpdateSubmitDate", sp)),
+        registration_date=first_value(date("StudyFirstPostDateStruct", "StudyFirstPostDate"), r.text(status, "StudyFirstSubmitDate", sp)),
+        last_update_date=first_value(date("LastUpdatePostDateStruct", "LastUpdatePostDate"), r.text(status, "LastUpdateSubmitDate", sp)),
         sponsor=r.text(r.obj(sponsors, "LeadSponsor", sop), "LeadSponsorName", f"{sop}.LeadSponsor"),
         sponsor_class=r.text(r.obj(sponsors, "LeadSponsor", sop), "LeadSponsorClass", f"{sop}.LeadSponsor"),
-        collaborators=None if collaborators is None else _unique([r.text(c, "CollaboratorName", sop) for c in collaborators]),
+        collaborators=None if collaborators is None else unique([r.text(c, "CollaboratorName", sop) for c in collaborators]),
         conditions=texts(cond, "ConditionList", "Condition", cp),
         interventions=None
         if interventions is None
@@ -608,101 +516,144 @@ class CtgovV2Parser(Parser):
     Claims every JSON document, so wrong-shape JSON gets a clear message here
     rather than "unknown format".
 
+    A page (``{"studies": [...]}``, a bare list, a v1 ``FullStudiesResponse``)
+    is read study by study: `parse()` returns an iterator, and only one study is
+    in memory at a time. A single-study document is read whole into a list.
+
     Per-study problems: a page may hold thousands of studies, and one bad study
-    must not lose the others. `parse()` returns the records of the good studies
-    and fills `self.problems` (reset on each call) with one line per problem, e.g.
+    must not lose the others. The good studies give records; `self.problems`
+    gets one line per problem, e.g.
     ``"study #12 (NCT01234567): skipped: no title found"`` for a study left out, or
     ``"study #3 (NCT01234567): protocolSection.conditionsModule.conditions: expected
     a list, got a string (ignored)"`` for a mistyped field that was treated as
     absent while the study itself was kept. Studies are numbered from 1 in
-    document order. ParseError is raised only when the document is not JSON,
-    has no study shape at all, or none of its studies yields a record.
+    document order. ParseError when the document is not JSON or has no study
+    shape at all (from `parse()`), when it turns out invalid part-way, or when
+    none of its studies yields a record (from the iteration, at its end).
     """
 
     name = "ctgov_v2"
     version = "2"
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
     @classmethod
     def detect(cls, text: str) -> bool:
         """True for any text whose first non-space character opens a JSON object or array."""
-        match = re.match(r"[\s\ufeff]*([{\[])", text[:4096])
-        return match is not None
+        return re.match(r"[\s\ufeff]*[{\[]", text[:4096]) is not None
 
-    def parse(self, text: str) -> list[TrialRecord]:
+    def read(self, text: str) -> Iterable[TrialRecord]:
         """Records of every readable study; see the class docstring for `problems`."""
-        self.problems = []
-        try:
-            data = json.loads(text)
-        except RecursionError:
-            raise ParseError("invalid JSON: nested too deeply") from None
-        except ValueError as exc:
-            raise ParseError(f"truncated or invalid JSON: {_one_line(str(exc))}") from None
-        items = _studies(data)
-        records: list[TrialRecord] = []
+        data = text.encode("utf-8", errors="replace")
+        path = _list_path(data)
+        if path is None:
+            return list(self._records([_json.load(text)], bare=False))
+        return self._records(_json.iter_items(data, path), bare=path == ())
+
+    def _records(self, items: Iterable[Any], *, bare: bool) -> Iterator[TrialRecord]:
+        count = readable = skipped = 0
+        first_skipped: list[str] = []
+        first_type, any_object = "", False
         for number, item in enumerate(items, start=1):
+            count = number
+            if number == 1:
+                first_type = json_type(item)
+            any_object = any_object or isinstance(item, dict)
             builder, study = _builder_for(item)
             if builder is None or study is None:
-                self.problems.append(
-                    f"study #{number}: skipped: not a study object "
-                    f"({_json_type(item)} without 'protocolSection')"
-                )
-                continue
-            label = f"study #{number} ({_study_id(item)})"
-            reader = _Reader(complete=_is_complete(item))
-            try:
-                records.append(builder(study, reader))
-            except ParseError as exc:
-                self.problems.append(f"{label}: skipped: {_one_line(str(exc))}")
-            except Exception as exc:  # noqa: BLE001 - one bad study must not lose the page
-                self.problems.append(f"{label}: skipped: internal error {type(exc).__name__}: {_one_line(str(exc))}")
-            self.problems.extend(f"{label}: {note}" for note in reader.notes)
-        if not records:
-            raise ParseError(_no_records_message(len(items), self.problems))
-        return records
+                problem = f"study #{number}: skipped: not a study object ({json_type(item)} without 'protocolSection')"
+                record = None
+            else:
+                label = f"study #{number} ({_study_id(item)})"
+                reader = _Reader(complete=_is_complete(item))
+                problem, record = None, None
+                try:
+                    record = builder(study, reader)
+                except ParseError as exc:
+                    problem = f"{label}: skipped: {one_line(str(exc))}"
+                except Exception as exc:  # noqa: BLE001 - one bad study must not lose the page
+                    problem = f"{label}: skipped: internal error {type(exc).__name__}: {one_line(str(exc))}"
+            if problem is not None:
+                skipped += 1
+                if len(first_skipped) < MAX_PROBLEMS_IN_ERROR:
+                    first_skipped.append(problem)
+                self.problems.append(problem)
+            if builder is not None:
+                self.problems.extend(f"{label}: {note}" for note in reader.notes)
+            if record is not None:
+                readable += 1
+                yield record
+        if readable:
+            return
+        if bare and not any_object:
+            self.problems.clear()  # the one line below says it all
+            raise ParseError(f"JSON list holds no study objects (first item is {first_type})")
+        raise ParseError(_no_records_message(count, first_skipped, skipped))
 
 
-def _studies(data: Any) -> list[Any]:
-    """The list of study candidates in a decoded document; ParseError for non-study shapes."""
-    if isinstance(data, list):
-        if not data:
-            raise ParseError("JSON list is empty: no studies")
-        if not any(isinstance(item, dict) for item in data):
-            raise ParseError(f"JSON list holds no study objects (first item is {_json_type(data[0])})")
-        return data
-    if not isinstance(data, dict):
-        raise ParseError(f"JSON document is {_json_type(data)}, not a ClinicalTrials.gov study")
-    if "protocolSection" in data or "ProtocolSection" in data or "Study" in data:
-        return [data]
-    if "studies" in data:
-        studies = data["studies"]
-        if not isinstance(studies, list):
-            raise ParseError(f"'studies' is {_json_type(studies)}, expected a list of studies")
-        if not studies:
-            raise ParseError("'studies' is empty: no studies in this page")
-        return studies
-    full = data.get("FullStudiesResponse", data)
-    if isinstance(full, dict) and "FullStudies" in full:
-        studies = full["FullStudies"]
-        if not isinstance(studies, list) or not studies:
-            raise ParseError("'FullStudies' holds no studies")
-        return studies
-    keys = ", ".join(repr(key) for key in list(data)[:5]) or "none"
+def _list_path(data: bytes) -> tuple[str, ...] | None:
+    """Where the document's list of studies is: () for a top-level list, ("studies",)
+    for an API v2 page, ("FullStudiesResponse", "FullStudies") for API v1; None for
+    one study, read whole. Reads the document's first events only (and the values
+    of top-level members before the one that tells), never building it. ParseError
+    for a document that holds no study."""
+    stream = _json.events(data)
+    with _json.errors():
+        event, value = next(stream)
+        if event == "start_array":
+            if next(stream)[0] == "end_array":
+                raise ParseError("JSON list is empty: no studies")
+            return ()
+        if event != "start_map":
+            raise ParseError(f"JSON document is {json_type(value)}, not a ClinicalTrials.gov study")
+        keys: list[str] = []
+        for key, event, value in _members(stream):
+            if key in _SINGLE_KEYS:
+                return None
+            if key == "studies":
+                _check_list(stream, event, value, "'studies'")
+                return (key,)
+            if key == "FullStudies":
+                _check_list(stream, event, value, "'FullStudies'")
+                return (key,)
+            if key == "FullStudiesResponse" and event == "start_map":
+                for inner, event, value in _members(stream):
+                    if inner == "FullStudies":
+                        _check_list(stream, event, value, "'FullStudies'")
+                        return (key, inner)
+                    _json.skip(stream, event)
+            else:
+                _json.skip(stream, event)
+            if len(keys) < 5:
+                keys.append(key)
+    shown = ", ".join(repr(key) for key in keys) or "none"
     raise ParseError(
-        f"JSON is not a ClinicalTrials.gov study: expected 'protocolSection' or 'studies' (found keys: {_one_line(keys)[:120]})"
+        "JSON is not a ClinicalTrials.gov study: expected 'protocolSection' or 'studies' "
+        f"(found keys: {one_line(shown)[:120]})"
     )
 
 
-def _no_records_message(count: int, problems: list[str]) -> str:
-    skipped = [p for p in problems if ": skipped: " in p]
-    if count == 1 and skipped:
-        return skipped[0].split(": skipped: ", 1)[1]
-    shown = "; ".join(skipped[:MAX_PROBLEMS_IN_ERROR])
-    more = f" (+{len(skipped) - MAX_PROBLEMS_IN_ERROR} more)" if len(skipped) > MAX_PROBLEMS_IN_ERROR else ""
+def _members(stream: _json.Events) -> Iterator[tuple[str, str, Any]]:
+    """(key, first event of its value, value) for each member of the object just
+    opened; the caller reads each value (or skips it) before asking for the next."""
+    for event, key in stream:
+        if event == "end_map":
+            return
+        event, value = next(stream)
+        yield key, event, value
+
+
+def _check_list(stream: _json.Events, event: str, value: Any, what: str) -> None:
+    """ParseError unless the value starting with `event` is a non-empty list."""
+    if event != "start_array":
+        if what == "'studies'":
+            raise ParseError(f"'studies' is {_json.event_type(event, value)}, expected a list of studies")
+        raise ParseError(f"{what} holds no studies")
+    if next(stream)[0] == "end_array":
+        raise ParseError("'studies' is empty: no studies in this page" if what == "'studies'" else f"{what} holds no studies")
+
+
+def _no_records_message(count: int, first_skipped: list[str], skipped: int) -> str:
+    if count == 1 and first_skipped:
+        return first_skipped[0].split(": skipped: ", 1)[1]
+    shown = "; ".join(first_skipped)
+    more = f" (+{skipped - MAX_PROBLEMS_IN_ERROR} more)" if skipped > MAX_PROBLEMS_IN_ERROR else ""
     return f"no readable study among {count}: {shown}{more}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

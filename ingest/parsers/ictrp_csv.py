@@ -7,7 +7,7 @@ spaces, underscores and a BOM ignored), so the 40-column 2020 form, the later
 58-column form and the XML element names all read the same.
 
 A column missing from the header is absent (None) in every record; a blank
-cell is empty (""). The rows are built by `ictrp_common.build_record`, like the
+cell is empty (""). The rows are built by `_ictrp.build_record`, like the
 XML export, so both give the same records for the same trials.
 """
 
@@ -17,8 +17,8 @@ import csv
 import io
 from collections.abc import Iterator
 
+from ingest.parsers._ictrp import Fields, fold, read_trials
 from ingest.parsers.base import MAX_DOCUMENT_BYTES, Parser
-from ingest.parsers.ictrp_common import Fields, fold, read_trials
 from ingest.records import ParseError, TrialRecord
 
 # Columns only an ICTRP export has; a header must hold TrialID and two of these.
@@ -55,16 +55,13 @@ def _header(text: str) -> tuple[str, list[str]] | None:
 class IctrpCsvParser(Parser):
     """WHO ICTRP CSV export, any registry.
 
-    `parse()` returns the readable rows and fills `self.problems` (reset on each
-    call) with one line per row left out, e.g. ``"trial #12 (XYZ123): skipped:
+    `parse()` returns the readable rows and fills `self.problems` with one line
+    per row left out, e.g. ``"trial #12 (XYZ123): skipped:
     unknown registry (Source Register 'XYZ')"``. ParseError when no row is readable.
     """
 
     name = "ictrp_csv"
     version = "1"
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
 
     @classmethod
     def detect(cls, text: str) -> bool:
@@ -74,9 +71,8 @@ class IctrpCsvParser(Parser):
         except Exception:
             return False
 
-    def parse(self, text: str) -> list[TrialRecord]:
+    def read(self, text: str) -> list[TrialRecord]:
         """Every row whose registry is known."""
-        self.problems = []
         found = _header(text)
         if found is None:
             raise ParseError("not a WHO ICTRP CSV export: no header with TrialID and ICTRP's columns")

@@ -9,8 +9,8 @@ Two layouts:
 - the web-service export ``<trials><Triall>`` (sic): fields grouped in ``<main>``,
   ``<criteria>``, ``<contacts><contact>``, ``<countries><country2>``...
 
-Both are read into `ictrp_common.Fields` and built by `ictrp_common.build_record`,
-like the CSV export. The XML is parsed safely (`ctgov_xml.parse_xml`: no entity
+Both are read into `_ictrp.Fields` and built by `_ictrp.build_record`,
+like the CSV export. The XML is parsed safely (`_xml.parse_xml`: no entity
 expansion, no DTD, no network; XInclude is never processed).
 """
 
@@ -20,9 +20,9 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from ingest.parsers._ictrp import Fields, fold, line, read_trials
+from ingest.parsers._xml import local, parse_xml, root_tag, string_of
 from ingest.parsers.base import Parser
-from ingest.parsers.ctgov_xml import local, parse_xml, root_tag, string_of
-from ingest.parsers.ictrp_common import Fields, fold, line, read_trials
 from ingest.records import Contact, ParseError, TrialRecord
 
 ROOTS = ("trials", "trials_downloaded_from_ictrp")
@@ -95,7 +95,7 @@ class IctrpXmlParser(Parser):
     """WHO ICTRP XML export (search portal or web service), any registry.
 
     A file may hold many trials. `parse()` returns the readable ones and fills
-    `self.problems` (reset on each call) with one line per trial left out, e.g.
+    `self.problems` with one line per trial left out, e.g.
     ``"trial #2 (XYZ123): skipped: unknown registry (Source Register 'XYZ')"``,
     or per value left out (an unsafe web address). ParseError when no trial is
     readable.
@@ -104,17 +104,13 @@ class IctrpXmlParser(Parser):
     name = "ictrp_xml"
     version = "2"
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
     @classmethod
     def detect(cls, text: str) -> bool:
         """True when the root element is ``<trials>`` / ``<Trials_downloaded_from_ICTRP>``."""
         return root_tag(text).lower() in ROOTS
 
-    def parse(self, text: str) -> list[TrialRecord]:
+    def read(self, text: str) -> list[TrialRecord]:
         """Every trial of the export whose registry is known."""
-        self.problems = []
         root = parse_xml(text)
         if local(root).lower() not in ROOTS:
             raise ParseError(f"not a WHO ICTRP export: root element is <{local(root) or '?'}>")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from catalogue import countries
 from ingest.normalize import age, antigens, cell_source, dates, diseases, dose, enums, normalize
-from ingest.parsers import _text, ctgov_v2
+from ingest.parsers import _criteria, _html
 from ingest.records import Arm, Intervention, SiteRecord, TrialRecord
 from tests.ingest.adversarial import adversarial_runs, adversarial_text, run_of
 
@@ -154,13 +154,13 @@ def test_cell_source_in_a_megabyte_of_text() -> None:
 # --------------------------------------------------------------------------- parser text helpers
 
 def test_a_layout_gap_of_no_break_spaces_after_a_megabyte_of_spaces() -> None:
-    assert _text.html_lines("<html><body><p>a" + " " * MB + "\xa0\xa0\xa0b</p></body></html>") == ["a | b"]
-    assert _text.html_lines("<html><body><p>a\xa0" + " " * MB + "\xa0b</p></body></html>") == ["a b"]
+    assert _html.html_lines("<html><body><p>a" + " " * MB + "\xa0\xa0\xa0b</p></body></html>") == ["a | b"]
+    assert _html.html_lines("<html><body><p>a\xa0" + " " * MB + "\xa0b</p></body></html>") == ["a b"]
 
 
 def test_age_ranges_of_a_megabyte_of_digits() -> None:
-    assert _text.split_age_range("1" * MB) == ("", "")
-    assert _text.split_age_range("18 Years to 75 Years" + " 1" * MB) == ("18 Years", "75 Years")
+    assert _html.split_age_range("1" * MB) == ("", "")
+    assert _html.split_age_range("18 Years to 75 Years" + " 1" * MB) == ("18 Years", "75 Years")
 
 
 # --------------------------------------------------------------------------- properties
@@ -211,14 +211,14 @@ def test_every_normalizer_gives_a_possible_value_for_adversarial_text(text: str)
 @PROPERTIES
 @given(st.one_of(adversarial_runs(), adversarial_text()))
 def test_parser_text_helpers_never_fail_on_adversarial_text(text: str) -> None:
-    assert all(isinstance(line, str) for line in _text.text_lines(text))
-    cleaned = _text.clean_line(text)
+    assert all(isinstance(line, str) for line in _html.text_lines(text))
+    cleaned = _html.clean_line(text)
     assert cleaned == cleaned.strip()
-    assert all("\n" not in line for line in _text.html_lines(f"<html><body><p>{text}</p></body></html>"))
-    assert all(isinstance(part, str) for part in _text.split_age_range(text))
-    inclusion, exclusion = ctgov_v2.split_criteria(text)
+    assert all("\n" not in line for line in _html.html_lines(f"<html><body><p>{text}</p></body></html>"))
+    assert all(isinstance(part, str) for part in _html.split_age_range(text))
+    inclusion, exclusion = _criteria.split_criteria(text)
     assert isinstance(inclusion, str) and isinstance(exclusion, str)
-    assert len(_text.split_address(text, "China")) == 3
+    assert len(_html.split_address(text, "China")) == 3
 
 
 @PROPERTIES

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.parsers import _text
+from ingest.parsers import _html
 from ingest.parsers.ctgov_modern import CtgovModernParser
 from ingest.records import ParseError, TrialRecord
 
@@ -519,7 +519,7 @@ def test_it_reads_sites_under_a_country_header_with_a_bare_status() -> None:
     ],
 )
 def test_it_splits_an_age_range(text: str, expected: tuple[str, str]) -> None:
-    assert _text.split_age_range(text) == expected
+    assert _html.split_age_range(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -533,7 +533,7 @@ def test_it_splits_an_age_range(text: str, expected: tuple[str, str]) -> None:
     ],
 )
 def test_it_tells_blurbs_from_content(line: str, blurb: bool) -> None:
-    assert _text.is_blurb(line) is blurb
+    assert _html.is_blurb(line) is blurb
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.parsers.ctgov_xml import CtgovXmlParser, root_tag
+from ingest.parsers._xml import root_tag
+from ingest.parsers.ctgov_xml import CtgovXmlParser
 from ingest.records import ParseError, TrialRecord
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "parsers"

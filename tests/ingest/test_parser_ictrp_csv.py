@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from ingest.parsers import PARSERS, detect, parse_document
-from ingest.parsers.ictrp_common import fold
+from ingest.parsers._ictrp import fold
 from ingest.parsers.ictrp_csv import IctrpCsvParser
 from ingest.parsers.ictrp_xml import IctrpXmlParser
 from ingest.records import ParseError, TrialRecord

@@ -16,13 +16,15 @@ empty ("" / []).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from catalogue.registries import (
     ID_IN_TEXT, Registry, canonical_id, registry_for_ictrp_name, registry_for_id, safe_url,
 )  # fmt: skip
-from ingest.parsers.ctgov_v2 import outcome_text, split_criteria
+from ingest.parsers._criteria import split_criteria
+from ingest.parsers._values import dedent, outcome_text, unique
+from ingest.parsers.base import Problems
 from ingest.records import Arm, Contact, Intervention, ParseError, TrialRecord
 
 
@@ -71,7 +73,7 @@ class Fields:
         raws = self.raws(*names)
         if raws is None:
             return None
-        return _unique(item for raw in raws for item in re.split(r"[;\n]", unescape(raw)))
+        return unique(" ".join(item.split()) for raw in raws for item in re.split(r"[;\n]", unescape(raw)))
 
     def trial_id(self) -> str:
         return line(next(iter(self.raws("trialid") or []), ""))
@@ -96,14 +98,7 @@ def line(raw: str) -> str:
 
 def block(raw: str) -> str:
     """A multi-line value: dedented, trailing spaces and runs of blank lines removed."""
-    lines = [item.rstrip() for item in unescape(raw).split("\n")]
-    indents = [len(item) - len(item.lstrip()) for item in lines if item.strip()]
-    cut = min(indents, default=0)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(item[cut:] for item in lines)).strip()
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(value for value in (" ".join(item.split()) for item in items) if value))
+    return dedent(unescape(raw))
 
 
 # --- groups, arms and interventions ---------------------------------------------------------
@@ -277,15 +272,15 @@ def _secondary_ids(f: Fields, trial_id: str) -> list[str] | None:
         return None
     ids = (ids or []) + [match for raw in bridged or [] for match in ID_IN_TEXT.findall(unescape(raw))]
     own = canonical_id(trial_id)
-    return _unique(i for i in ids if canonical_id(i) != own)
+    return unique(i for i in ids if canonical_id(i) != own)
 
 
-def _url(value: str | None, what: str, problems: list[str]) -> str | None:
+def _url(value: str | None, what: str, notes: list[str]) -> str | None:
     if not value:
         return value
     safe = safe_url(value)
     if not safe:
-        problems.append(f"{what} left out: not an http(s) address")
+        notes.append(f"{what} left out: not an http(s) address")
         return None
     return safe
 
@@ -357,7 +352,7 @@ def build_record(f: Fields, source_format: str, notes: list[str]) -> TrialRecord
     )
 
 
-def read_trials(trials: Iterator[Fields], source_format: str, problems: list[str]) -> list[TrialRecord]:
+def read_trials(trials: Iterator[Fields], source_format: str, problems: Problems) -> list[TrialRecord]:
     """The records of an export's trials; one line in `problems` per trial left out
     (``trial #12 (XYZ123): skipped: unknown registry ...``) or read in part."""
     records: list[TrialRecord] = []

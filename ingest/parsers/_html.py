@@ -1,6 +1,6 @@
-"""Text helpers shared by the page parsers (ClinicalTrials.gov classic and modern).
+"""Reading rendered pages: helpers shared by the page parsers (ClinicalTrials.gov classic and modern).
 
-Both parsers read a page as a list of text lines. For HTML the lines come from
+Both parsers read a page as a list of text lines (`page_lines`). For HTML the lines come from
 `html_lines`, a small block-aware renderer: block elements start new lines,
 inline elements stay on their line, and each table row becomes one "row" whose
 cells are separated by `|`, the same convention as the text renderings of
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from ingest.parsers.ctgov_v2 import split_criteria as split_ctgov_criteria
 from ingest.records import Contact, SiteRecord
 
 _BLOCK_TAGS = frozenset(
@@ -93,6 +92,16 @@ def html_title(soup: BeautifulSoup) -> str:
     """Text of the page's first `<h1>`, or ""."""
     h1 = soup.find("h1")
     return clean_line(h1.get_text(" ")) if h1 else ""
+
+
+def page_lines(text: str) -> tuple[list[str], str, str]:
+    """(lines, heading, rendering) of a page: its HTML rendered (`html_lines`, the
+    first `<h1>` as heading) or its text rendering's lines (no heading);
+    `rendering` is "html" or "text"."""
+    if looks_like_html(text):
+        soup = parse_html(text)
+        return html_lines(soup), html_title(soup), "html"
+    return text_lines(text), "", "text"
 
 
 class _Lines:
@@ -223,29 +232,6 @@ def split_age_range(text: str) -> tuple[str, str]:
     if match := _AGE_MAX.match(text):
         return "", next(g for g in match.groups() if g)
     return "", ""
-
-
-_CRITERIA_HEADING = re.compile(
-    r"^[\W_]*(?:key\s+|main\s+|major\s+)?(?:inclusion|exclusion)\s+criteria\b\s*[:：]?", re.IGNORECASE
-)
-
-
-def is_criteria_heading(line: str) -> bool:
-    """True for an "Inclusion Criteria:" / "Exclusion Criteria" heading line."""
-    return bool(_CRITERIA_HEADING.match(line))
-
-
-def split_criteria(lines: Iterable[str]) -> tuple[str, str, str]:
-    """(inclusion, exclusion, whole) from the lines of an eligibility block.
-
-    The split is `ctgov_v2.split_criteria`'s, shared by every ClinicalTrials.gov
-    format. When the block has no inclusion/exclusion heading only `whole` is filled.
-    """
-    text = "\n".join(line.strip() for line in lines if line.strip())
-    inclusion, exclusion = split_ctgov_criteria(text)
-    if inclusion or exclusion:
-        return inclusion, exclusion, ""
-    return "", "", text
 
 
 _ZIP = re.compile(r"\d")
@@ -407,24 +393,6 @@ def is_blurb(line: str, *, list_section: bool = False) -> bool:
         return False
     prose = sum(1 for w in words[1:] if w[:1].islower()) >= (len(words) - 1) / 2
     return prose and bool(_BLURB_WORDS.search(line))
-
-
-def unique(items: Iterable[str | None]) -> list[str]:
-    """Items in first-seen order without duplicates, blanks or absent (None) items."""
-    seen: dict[str, None] = {}
-    for item in items:
-        item = (item or "").strip()
-        if item and item not in seen:
-            seen[item] = None
-    return list(seen)
-
-
-def first_value(*values: str | None) -> str | None:
-    """The first non-empty value; else "" if any value was carried; else None (absent)."""
-    for value in values:
-        if value:
-            return value
-    return "" if any(v is not None for v in values) else None
 
 
 def join_lines(lines: Iterable[str]) -> str:
