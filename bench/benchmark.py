@@ -22,9 +22,10 @@ import math
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -264,7 +265,9 @@ def explain_queries(url: str, *, top: int = 2) -> list[dict[str, Any]]:
             if not sql.lstrip().upper().startswith(("SELECT", "WITH", "(SELECT")):
                 continue
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-            plans.append({"ms": float(query["time"]) * 1000, "sql": sql, "plan": "\n".join(r[0] for r in cursor.fetchall())})
+            plans.append(
+                {"ms": float(query["time"]) * 1000, "sql": sql, "plan": "\n".join(r[0] for r in cursor.fetchall())}
+            )
     return plans
 
 
@@ -374,6 +377,7 @@ def run_benchmark(
 
 def format_table(result: dict[str, Any]) -> str:
     """The human-readable report."""
+
     def ms(value: Any) -> str:
         return "—" if value is None else f"{value:.1f}"
 

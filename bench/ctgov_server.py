@@ -71,7 +71,9 @@ class Logged:
 class FakeRegistry:
     """The registry's data and behaviour; `serve()` starts the HTTP server."""
 
-    def __init__(self, studies: list[dict], *, page_cap: int = 1000, data_timestamp: str = "2026-09-04T09:00:06") -> None:
+    def __init__(
+        self, studies: list[dict], *, page_cap: int = 1000, data_timestamp: str = "2026-09-04T09:00:06"
+    ) -> None:
         self.studies = [copy.deepcopy(s) for s in studies]  # in the query, in the API's order
         self.outside: list[dict] = []  # known to the registry but not in the query
         self.aliases: dict[str, str] = {}  # old id -> current id
@@ -148,7 +150,11 @@ class FakeRegistry:
             if not found:
                 return 400, {"message": f"unsupported filter.advanced {params['filter.advanced']!r}"}
             low, high = (None if v.upper() in ("MIN", "MAX") else v for v in found.groups())
-            matching = [s for s in matching if (low is None or last_update(s) >= low) and (high is None or last_update(s) <= high)]
+            matching = [
+                s
+                for s in matching
+                if (low is None or last_update(s) >= low) and (high is None or last_update(s) <= high)
+            ]
         try:
             size = min(int(params.get("pageSize", 10)), self.page_cap)
         except ValueError:
@@ -193,7 +199,7 @@ class FakeRegistry:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 registry._handle(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -59,7 +59,9 @@ def bench_harvest(count: int = 3000) -> HarvestBench:
         registry.stop()
     try:
         if run.status != "ok" or run.studies != count:
-            raise RuntimeError(f"the benchmark harvest did not complete: {run.status} {run.error} ({run.studies} studies)")
+            raise RuntimeError(
+                f"the benchmark harvest did not complete: {run.status} {run.error} ({run.studies} studies)"
+            )
         summary = (f"created {run.created}, updated {run.updated}, unchanged {run.unchanged}, "
                    f"older {run.older}, failed {run.failed}")  # fmt: skip
         last_page = max(at for line, at in marks if line.startswith("page "))

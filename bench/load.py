@@ -58,10 +58,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -514,7 +515,9 @@ def loadtest() -> int:
             for name, paths in (("list", LOADTEST_LIST_PATHS), ("api", LOADTEST_API_PATHS)):
                 print()
                 if tool == "wrk":
-                    print(f"== {name}: {load.duration}, {load.connections} connections, {len(paths)} URLs ==", flush=True)
+                    print(
+                        f"== {name}: {load.duration}, {load.connections} connections, {len(paths)} URLs ==", flush=True
+                    )
                     run = run_wrk(server, load, list(paths), work, latency=True, echo=True)
                     results[name] = run.result
                     # let gunicorn finish what this run left queued before the next one starts
@@ -725,7 +728,9 @@ def soak_database(tag: str) -> None:
         return
     subprocess.run([str(ROOT / "scripts" / "db.sh"), "start"], check=True, stdout=subprocess.DEVNULL)
     socket_dir = ROOT / ".pgdata" / "run"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@/{SOAK_DATABASE}?host={urllib.parse.quote(str(socket_dir), safe='/')}"
+    os.environ["DATABASE_URL"] = (
+        f"postgres://postgres@/{SOAK_DATABASE}?host={urllib.parse.quote(str(socket_dir), safe='/')}"
+    )
     import psycopg
 
     with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
@@ -755,7 +760,10 @@ def soak() -> int:
         _, deleted = soak_ids.delete()
         docs, _ = SourceDocument.objects.filter(filename__contains="soak-batch-", trials__isnull=True).delete()
         if deleted.get("catalogue.Trial"):
-            say(tag, f"removed the {deleted['catalogue.Trial']} trials a previous soak ingested and {docs} of its source documents")
+            say(
+                tag,
+                f"removed the {deleted['catalogue.Trial']} trials a previous soak ingested and {docs} of its source documents",
+            )
     synthetic = Trial.objects.filter(source_format=SOURCE_FORMAT)
     held = synthetic.count()
     if held != settings.trials or synthetic.filter(registry_id__regex=ID_PATTERN).count() != held:
@@ -773,7 +781,9 @@ def soak() -> int:
     total_start, _ = counts()
     top = soak_ids.aggregate(m=Max("registry_id"))["m"]
     next_id = int(top[len(SOAK_ID_PREFIX) :]) + 1 if top else 1
-    entries = Trial.objects.filter(merged_into__isnull=True).order_by("registry_id").values_list("registry_id", flat=True)
+    entries = (
+        Trial.objects.filter(merged_into__isnull=True).order_by("registry_id").values_list("registry_id", flat=True)
+    )
     n = entries.count()
     if not n:
         raise Failure("the database holds no trials to request (SOAK_TRIALS=0?)")
@@ -877,14 +887,21 @@ class SoakReport:
                     peak[pid] = max(peak.get(pid, 0), kb)
         workers = []
         for pid, kb in sorted(start.items()):
-            row: dict[str, Any] = {"pid": pid, "start_kb": kb, "end_kb": end.get(pid), "peak_kb": max(peak.get(pid, kb), kb)}
+            row: dict[str, Any] = {
+                "pid": pid,
+                "start_kb": kb,
+                "end_kb": end.get(pid),
+                "peak_kb": max(peak.get(pid, kb), kb),
+            }
             row["growth_pct"] = round(100.0 * (row["end_kb"] - kb) / kb, 1) if row["end_kb"] else None
             workers.append(row)
         replaced = [w["pid"] for w in workers if w["end_kb"] is None]
         new_workers = sorted(set(end) - set(start))
         total_start = sum(start.values())
         total_end = sum(end.get(pid, 0) for pid in start)
-        total_growth = round(100.0 * (total_end - total_start) / total_start, 1) if total_start and not replaced else None
+        total_growth = (
+            round(100.0 * (total_end - total_start) / total_start, 1) if total_start and not replaced else None
+        )
         grown = [w["pid"] for w in workers if w["growth_pct"] is not None and w["growth_pct"] > s.max_growth]
 
         created = sum(b.counts.get("created", 0) for b in self.batches)
@@ -932,7 +949,9 @@ class SoakReport:
             print(f"           run failed (exit {b.rc}): {b.summary}")
         for line in ingest_errors:
             print(f"           {line}")
-        print(f"worker RSS (MB; start after the warm-up, end right after the load, peak of {s.sample_every} s samples):")
+        print(
+            f"worker RSS (MB; start after the warm-up, end right after the load, peak of {s.sample_every} s samples):"
+        )
         print(f"  {'pid':>8} {'start':>8} {'end':>8} {'peak':>8} {'growth':>8}")
         for w in workers:
             growth = f"{w['growth_pct']:+.1f}%" if w["growth_pct"] is not None else "gone"

@@ -39,12 +39,13 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence, TextIO
+from typing import Any, TextIO
 
 from django.db import connection, models, transaction
 from django.db.models import F, JSONField
@@ -408,12 +409,28 @@ def _dose_levels(rng: random.Random, chictr_like: bool) -> list[dict[str, Any]]:
             if high == low:
                 raw = f"{m_low}E{e_low}/kgBW" if chictr_like else f"{m_low} × 10^{e_low} CAR-T cells/kg"
             else:
-                raw = f"({m_low}-{m_high})×10^{e_low}/kg" if e_low == e_high else f"{m_low}×10^{e_low} to {m_high}×10^{e_high} cells/kg"
+                raw = (
+                    f"({m_low}-{m_high})×10^{e_low}/kg"
+                    if e_low == e_high
+                    else f"{m_low}×10^{e_low} to {m_high}×10^{e_high} cells/kg"
+                )
         else:
             unit = "cells"
-            raw = f"{m_low} x 10^{e_low} CAR-T cells" if high == low else f"{m_low}×10^{e_low} to {m_high}×10^{e_high} CAR-T cells"
-        levels.append({"arm": f"Dose level {i + 1}" if count > 1 else "", "low": float(low), "high": float(high),
-                       "unit": unit, "basis": basis, "raw": raw})
+            raw = (
+                f"{m_low} x 10^{e_low} CAR-T cells"
+                if high == low
+                else f"{m_low}×10^{e_low} to {m_high}×10^{e_high} CAR-T cells"
+            )
+        levels.append(
+            {
+                "arm": f"Dose level {i + 1}" if count > 1 else "",
+                "low": float(low),
+                "high": float(high),
+                "unit": unit,
+                "basis": basis,
+                "raw": raw,
+            }
+        )
     return levels
 
 
@@ -427,8 +444,15 @@ def _product(rng: random.Random, antigens: list[str], cell_source: str) -> str:
         return f"{letters}-{rng.randrange(10, 999)}"
     if cell_source == "allogeneic" and u < 0.5:
         return f"Universal {target} CAR-T Cells"
-    return rng.choice([f"{target} CAR-T Cells", f"Anti-{target} CAR-T Cells", f"{target}-targeted CAR-T Cells",
-                       f"Autologous {target} CAR T Cells", f"{target} Chimeric Antigen Receptor T Cells"])
+    return rng.choice(
+        [
+            f"{target} CAR-T Cells",
+            f"Anti-{target} CAR-T Cells",
+            f"{target}-targeted CAR-T Cells",
+            f"Autologous {target} CAR T Cells",
+            f"{target} Chimeric Antigen Receptor T Cells",
+        ]
+    )
 
 
 def _acronym(rng: random.Random) -> str:
@@ -485,8 +509,10 @@ def generate_trial(index: int, *, seed: int = 0) -> SyntheticTrial:
     countries = _countries(rng, chictr_like)
     year = _START_YEARS(rng)
     start = _date_in_year(rng, year) if year else None
-    enrollment = None if rng.random() * CALIBRATION_TRIALS < ENROLLMENT_MISSING else int(
-        _quantile_draw(ENROLLMENT_QUANTILES, rng.random())
+    enrollment = (
+        None
+        if rng.random() * CALIBRATION_TRIALS < ENROLLMENT_MISSING
+        else int(_quantile_draw(ENROLLMENT_QUANTILES, rng.random()))
     )
     sponsor = _sponsor(rng, countries[0] if countries else "")
     study_type = "interventional"
@@ -497,7 +523,7 @@ def generate_trial(index: int, *, seed: int = 0) -> SyntheticTrial:
     if since >= SNAPSHOT_DATE:
         since = SNAPSHOT_DATE - timedelta(days=365)
     updated = since + timedelta(days=rng.randrange((SNAPSHOT_DATE - since).days + 1))
-    updated_at = datetime(updated.year, updated.month, updated.day, tzinfo=dt_timezone.utc) + timedelta(
+    updated_at = datetime(updated.year, updated.month, updated.day, tzinfo=UTC) + timedelta(
         seconds=rng.randrange(86400)
     )
 
@@ -604,9 +630,25 @@ def _age_raw(value: Decimal | None, chictr_like: bool) -> str:
     return f"{value.normalize():f} {'years' if chictr_like else 'Years'}"
 
 
-def _raw(*, chictr_like: bool, status: str, phase: str, min_age, max_age, sponsor: str, countries, conditions,
-         interventions, start, enrollment, enrollment_type: str, study_type: str, completion, registration,
-         doses) -> dict[str, Any]:
+def _raw(
+    *,
+    chictr_like: bool,
+    status: str,
+    phase: str,
+    min_age,
+    max_age,
+    sponsor: str,
+    countries,
+    conditions,
+    interventions,
+    start,
+    enrollment,
+    enrollment_type: str,
+    study_type: str,
+    completion,
+    registration,
+    doses,
+) -> dict[str, Any]:
     """The registry's own strings, as the parsers record them."""
 
     def when(d: date | None) -> str:
@@ -893,7 +935,7 @@ def seed_synthetic(
     first = _next_index()
     vocab = Vocabularies()  # inserts missing built-in terms; unknown ones are created as the importer does
     _warm_vocabulary(vocab)
-    now = datetime.now(dt_timezone.utc)
+    now = datetime.now(UTC)
     columns = [f for f in Trial._meta.concrete_fields if f.attname != "search_vector"]
     column_sql = ", ".join(quote(f.column) for f in columns)
     select_sql = ", ".join(f"s.{quote(f.column)}" for f in columns)
@@ -911,9 +953,7 @@ def seed_synthetic(
                 cursor.execute(f"DROP INDEX {quote(name)}")
             say(f"dropped {len(indexes)} indexes for the load")
         t0 = time.perf_counter()
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, trials]
-        )
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, trials])
         pks = [r[0] for r in cursor.fetchall()]
         created = 0
         for batch in _generated_batches(pks, first, batch_size, columns, seed=seed, vocab=vocab, now=now):
@@ -1027,7 +1067,7 @@ def measure() -> dict[str, Any]:
     years: Counter = Counter()
     enrollments = []
     sponsors: Counter = Counter()
-    for (ants, dis, cats, countries, phase, status, cell, mn, mx, year, enrol, tl, sl, sponsor, nc, ni, dose) in rows:
+    for ants, dis, cats, countries, phase, status, cell, mn, mx, year, enrol, tl, sl, sponsor, nc, ni, dose in rows:
         key = key_of(ants)
         cat_sets.setdefault(key, Counter())[tuple(cats)] += 1
         for d in dis:
@@ -1101,7 +1141,9 @@ def format_json(value: Any, indent: int = 0, width: int = 110) -> str:
         return flat
     pad = " " * (indent + 2)
     if isinstance(value, dict):
-        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {format_json(v, indent + 2, width)}" for k, v in value.items()]
+        items = [
+            f"{pad}{json.dumps(k, ensure_ascii=False)}: {format_json(v, indent + 2, width)}" for k, v in value.items()
+        ]
         return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
     lines, line = [], ""
     for item in value:
@@ -1118,4 +1160,3 @@ def format_json(value: Any, indent: int = 0, width: int = 110) -> str:
         line = candidate
     lines += [line] if line else []
     return "[\n" + ",\n".join(lines) + "\n" + " " * indent + "]"
-

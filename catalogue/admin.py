@@ -12,20 +12,28 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
-
 from catalogue import jobs, linking
-from catalogue.models import (
-    Antigen, Disease, DoseLevel, HarvestRun, Job, Site, SourceDocument, Trial, TrialChange, TrialPair,
-)  # fmt: skip
 from catalogue.curation import trial_curate
+from catalogue.models import (
+    Antigen,
+    Disease,
+    DoseLevel,
+    HarvestRun,
+    Job,
+    Site,
+    SourceDocument,
+    Trial,
+    TrialChange,
+    TrialPair,
+)  # fmt: skip
 from catalogue.registries import registry_page
 from catalogue.trials import CURATABLE_FIELDS, LIST_FIELDS, refresh_denormalized
 from catalogue.trials import field_value as current_value
@@ -158,7 +166,16 @@ def _raw_display(field: str):
 @admin.register(Trial)
 class TrialAdmin(admin.ModelAdmin):
     form = TrialAdminForm
-    list_display = ("registry_id", "short_title", "registry", "status", "phase", "antigen_list", "curated", "updated_at")
+    list_display = (
+        "registry_id",
+        "short_title",
+        "registry",
+        "status",
+        "phase",
+        "antigen_list",
+        "curated",
+        "updated_at",
+    )
     list_filter = ("registry", "status", "phase", AntigenFilter, DiseaseCategoryFilter, "cell_source")
     search_fields = ("registry_id", "title", "official_title", "title_zh", "sponsor")
     list_per_page = 50
@@ -180,7 +197,14 @@ class TrialAdmin(admin.ModelAdmin):
         ("Titles", {"fields": ("title", "official_title", "title_zh", "brief_summary")}),
         (
             "Design",
-            {"fields": (("status", "raw_status"), ("phase", "raw_phase"), ("study_type", "raw_study_type"), "cell_source")},
+            {
+                "fields": (
+                    ("status", "raw_status"),
+                    ("phase", "raw_phase"),
+                    ("study_type", "raw_study_type"),
+                    "cell_source",
+                )
+            },
         ),
         (
             "Eligibility",
@@ -303,7 +327,11 @@ class TrialAdmin(admin.ModelAdmin):
             return "—"
         return format_html(
             "{} · format {} · parser v{} · sha256 {}… · ingested {}",
-            doc.filename or "(unnamed)", obj.source_format, obj.parser_version, doc.sha256[:12], obj.ingested_at,
+            doc.filename or "(unnamed)",
+            obj.source_format,
+            obj.parser_version,
+            doc.sha256[:12],
+            obj.ingested_at,
         )
 
     @admin.display(description="curated fields (revert to the registry's value)")
@@ -322,7 +350,11 @@ class TrialAdmin(admin.ModelAdmin):
             "",
             "<p><strong>{}</strong>: curated value {} — registry now says {}</p>",
             (
-                (field, json.dumps(c.get("curated"), ensure_ascii=False), json.dumps(c.get("registry_now"), ensure_ascii=False))
+                (
+                    field,
+                    json.dumps(c.get("curated"), ensure_ascii=False),
+                    json.dumps(c.get("registry_now"), ensure_ascii=False),
+                )
                 for field, c in obj.curation_conflicts.items()
             ),
         )
@@ -383,7 +415,9 @@ class TrialAdmin(admin.ModelAdmin):
                 recorded["dose_levels"] = [before, current_value(trial, "dose_levels")]
             else:
                 self.save_formset(request, form, formset, change)
-        trial_curate(trial=trial, changes=changes, user=request.user, reason=request.POST.get("_reason", ""), recorded=recorded)
+        trial_curate(
+            trial=trial, changes=changes, user=request.user, reason=request.POST.get("_reason", ""), recorded=recorded
+        )
 
 
 class RenormalizeMixin:
@@ -416,7 +450,17 @@ class JobAdmin(admin.ModelAdmin):
 
     list_display = ("kind", "status", "progress", "requested_by", "created_at", "finished_at")
     list_filter = ("kind", "status")
-    readonly_fields = ("kind", "status", "requested_by", "created_at", "started_at", "finished_at", "done", "total", "message")
+    readonly_fields = (
+        "kind",
+        "status",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "done",
+        "total",
+        "message",
+    )
 
     @admin.display(description="progress")
     def progress(self, obj: Job) -> str:
@@ -501,7 +545,9 @@ class TrialChangeAdmin(admin.ModelAdmin):
         return False
 
 
-def confirmed(request: HttpRequest, modeladmin: admin.ModelAdmin, queryset: QuerySet, title: str) -> TemplateResponse | None:
+def confirmed(
+    request: HttpRequest, modeladmin: admin.ModelAdmin, queryset: QuerySet, title: str
+) -> TemplateResponse | None:
     """None once the user confirmed on the intermediate page; the page otherwise.
 
     Admin actions that touch many records ask first.

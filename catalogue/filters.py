@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -181,7 +181,9 @@ def _facet_filters() -> None:
     declared = dict(TrialFilterSet.base_filters)
     TrialFilterSet.base_filters = {
         **{
-            facet.name: MultiValueFilter(field_name=facet.name, method="filter_facet", label=facet.label, distinct=False)
+            facet.name: MultiValueFilter(
+                field_name=facet.name, method="filter_facet", label=facet.label, distinct=False
+            )
             for facet in facets.FACETS
         },
         **declared,
@@ -237,7 +239,9 @@ def resolve_terms(model: type[Antigen] | type[Disease], values: list[str]) -> di
     Unknown values map to themselves, so they simply match nothing.
     """
     keys = {v: lookup_key(v) for v in values}
-    rows = list(model.objects.filter(lookup_keys__overlap=[k for k in keys.values() if k]).values_list("name", "lookup_keys"))
+    rows = list(
+        model.objects.filter(lookup_keys__overlap=[k for k in keys.values() if k]).values_list("name", "lookup_keys")
+    )
     mapping = {}
     for value, key in keys.items():
         mapping[value] = next((name for name, name_keys in rows if key and key in name_keys), value)

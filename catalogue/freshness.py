@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.utils import timezone
 
-from catalogue.choices import HarvestSource
 from catalogue.cache import DataState
+from catalogue.choices import HarvestSource
 from catalogue.models import DataVersion, HarvestRun
 
 HARVESTING_MODES = ("full", "incremental", "files")

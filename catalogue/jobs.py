@@ -29,7 +29,9 @@ def start(kind: str, *, user=None) -> Job:
         Job.objects.select_for_update().filter(kind=kind).first()  # serialize starters of one kind
         running = Job.objects.filter(kind=kind, status__in=("queued", "running")).first()
         if running is not None:
-            raise JobRunning(f"{running.get_kind_display()} is already {running.status} (started {running.created_at:%Y-%m-%d %H:%M})")
+            raise JobRunning(
+                f"{running.get_kind_display()} is already {running.status} (started {running.created_at:%Y-%m-%d %H:%M})"
+            )
         job = Job.objects.create(kind=kind, requested_by=user)
     transaction.on_commit(lambda: _spawn(job))
     return job
@@ -45,7 +47,7 @@ def _spawn(job: Job) -> None:
     log = Path(settings.BASE_DIR) / "logs"
     log.mkdir(exist_ok=True)
     with open(log / f"job-{job.pk}.log", "ab") as out:
-        subprocess.Popen(  # noqa: S603 - a fixed command of ours
+        subprocess.Popen(
             [sys.executable, str(manage), job.kind, "--job", str(job.pk)],
             stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, cwd=settings.BASE_DIR, env=env,
         )  # fmt: skip

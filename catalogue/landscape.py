@@ -14,8 +14,8 @@ from typing import Any
 
 from django.urls import reverse
 
-from catalogue.selectors import CHOICE_LABELS, TrialFilters, cached, read_connection, trial_list
 from catalogue.choices import DiseaseCategory, Phase
+from catalogue.selectors import CHOICE_LABELS, TrialFilters, cached, read_connection, trial_list
 
 TOP_N = 20
 
@@ -32,15 +32,37 @@ class ChartSpec:
 
 
 CHARTS: tuple[ChartSpec, ...] = (
-    ChartSpec("antigen", "Trials by target antigen", "Number of trials targeting each antigen", top=TOP_N,
-              unstated="name no antigen the catalogue recognises", multiple=True),
+    ChartSpec(
+        "antigen",
+        "Trials by target antigen",
+        "Number of trials targeting each antigen",
+        top=TOP_N,
+        unstated="name no antigen the catalogue recognises",
+        multiple=True,
+    ),
     ChartSpec("phase", "Trials by phase", "Number of trials in each phase"),
-    ChartSpec("start_year", "Trials by start year", "Number of trials starting each year (planned starts included)",
-              vertical=True, unstated="state no start date"),
-    ChartSpec("disease_category", "Trials by disease category", "Number of trials in each disease category",
-              unstated="name no disease the catalogue recognises", multiple=True),
-    ChartSpec("country", "Trials by country", "Number of trials with a site in each country", top=TOP_N,
-              unstated="list no country", multiple=True),
+    ChartSpec(
+        "start_year",
+        "Trials by start year",
+        "Number of trials starting each year (planned starts included)",
+        vertical=True,
+        unstated="state no start date",
+    ),
+    ChartSpec(
+        "disease_category",
+        "Trials by disease category",
+        "Number of trials in each disease category",
+        unstated="name no disease the catalogue recognises",
+        multiple=True,
+    ),
+    ChartSpec(
+        "country",
+        "Trials by country",
+        "Number of trials with a site in each country",
+        top=TOP_N,
+        unstated="list no country",
+        multiple=True,
+    ),
 )
 
 
@@ -51,8 +73,10 @@ def landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, in
 
 
 def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
-    queryset = trial_list(filters=filters).order_by().values(
-        "antigen_names", "phase", "start_date", "disease_categories", "countries"
+    queryset = (
+        trial_list(filters=filters)
+        .order_by()
+        .values("antigen_names", "phase", "start_date", "disease_categories", "countries")
     )
     sql, params = queryset.query.sql_with_params()
     union = f"""

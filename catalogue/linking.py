@@ -28,7 +28,12 @@ def order_pair(a: Trial, b: Trial) -> tuple[Trial, Trial]:
 
     def key(t: Trial) -> tuple:
         registry = registries.BY_KEY.get(t.registry)
-        return (registry.link_priority if registry else 99, t.registration_date is None, t.registration_date, t.registry_id)
+        return (
+            registry.link_priority if registry else 99,
+            t.registration_date is None,
+            t.registration_date,
+            t.registry_id,
+        )
 
     return tuple(sorted((a, b), key=key))  # type: ignore[return-value]
 
@@ -87,7 +92,9 @@ def link_new(trial_ids: list[int], *, threshold: float = SUGGEST_SIMILARITY) -> 
 
 
 @transaction.atomic
-def link(primary: Trial, secondary: Trial, *, reason: str = "manual", user=None, existing: TrialPair | None = None) -> TrialPair:
+def link(
+    primary: Trial, secondary: Trial, *, reason: str = "manual", user=None, existing: TrialPair | None = None
+) -> TrialPair:
     """Show `secondary` through `primary` from now on (one catalogue entry)."""
     if primary.merged_into_id:
         primary = primary.merged_into

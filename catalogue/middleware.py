@@ -138,7 +138,11 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if is_statement_timeout(exception):
-            log.warning("public query cut off by the statement timeout: %s?%s", request.path, request.META.get("QUERY_STRING", "")[:300])
+            log.warning(
+                "public query cut off by the statement timeout: %s?%s",
+                request.path,
+                request.META.get("QUERY_STRING", "")[:300],
+            )
             return too_broad_response(request)
         if is_database_unavailable(exception):
             log.error("database unavailable: %s", exception)
@@ -165,7 +169,12 @@ class ReplicaReadsMiddleware:
             response = self.get_response(request)
             alias = read_alias()
         # A pre-built download (FileResponse) reads no database: left as it is, for sendfile.
-        if alias is not None and response.streaming and not response.is_async and not isinstance(response, FileResponse):
+        if (
+            alias is not None
+            and response.streaming
+            and not response.is_async
+            and not isinstance(response, FileResponse)
+        ):
             response.streaming_content = iterate_reading_from(alias, response.streaming_content)
         return response
 
@@ -209,7 +218,9 @@ class PublicStatementTimeoutMiddleware:
                 except DatabaseError:
                     connections[alias].close()
 
-    def process_view(self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> HttpResponse | None:
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
         milliseconds = settings.PUBLIC_STATEMENT_TIMEOUT_MS
         match = request.resolver_match
         if (

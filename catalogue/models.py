@@ -228,7 +228,6 @@ class TrialPair(models.Model):
     `merged_into` = `primary`). `rejected` pairs are never linked automatically again.
     """
 
-
     primary = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="pairs_as_primary")
     secondary = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="pairs_as_secondary")
     status = models.CharField(max_length=16, choices=PairStatus.choices, db_index=True)
@@ -316,7 +315,6 @@ class Site(models.Model):
 class TrialChange(models.Model):
     """History: one change to a trial, by ingest (with its source document) or by a curator."""
 
-
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="changes")
     changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.CharField(max_length=16, choices=ChangeActor.choices)
@@ -359,7 +357,6 @@ class DataVersion(models.Model):
 class Job(models.Model):
     """A long task started from the admin and run in a process of its own (never in
     a web request): its progress and outcome, for curators to follow."""
-
 
     kind = models.CharField(max_length=32, choices=JobKind.choices)
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
@@ -416,7 +413,9 @@ class HarvestRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     anchor_at = models.DateTimeField(null=True, blank=True)
-    resumed_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resumed_by")
+    resumed_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resumed_by"
+    )
     # The registry's own data timestamp (ClinicalTrials.gov /version `dataTimestamp`), as it gave it.
     data_timestamp = models.CharField(max_length=40, blank=True)
     query = models.TextField(blank=True)

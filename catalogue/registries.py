@@ -37,31 +37,89 @@ class Registry:
 
     def trial_url(self, registry_id: str) -> str:
         registry_id = registry_id.strip()
-        number = registry_id[len(self.prefix) :] if self.prefix and registry_id.upper().startswith(self.prefix.upper()) else registry_id
+        number = (
+            registry_id[len(self.prefix) :]
+            if self.prefix and registry_id.upper().startswith(self.prefix.upper())
+            else registry_id
+        )
         return self.url.format(id=quote(registry_id, safe="-/"), number=quote(number, safe="-/"))
 
 
 REGISTRIES: tuple[Registry, ...] = (
-    Registry("ctgov", "ClinicalTrials.gov", r"NCT\d{8}", "https://clinicaltrials.gov/study/{id}", 0,
-             ("ClinicalTrials.gov", "CT.gov")),
-    Registry("chictr", "ChiCTR", r"ChiCTR(?:-[A-Z]{2,6}-)?[-A-Z]*\d{6,}",
-             "https://www.chictr.org.cn/searchprojEN.html?regno={id}", 1, ("ChiCTR",)),
-    Registry("ctis", "EU CTIS", r"(?:CTIS)?\d{4}-5\d{5}-\d{2}-\d{2}",
-             "https://euclinicaltrials.eu/search-for-clinical-trials/?lang=en&EUCT={number}", 2,
-             ("CTIS", "Clinical Trials Information System"), "CTIS"),
-    Registry("euctr", "EU Clinical Trials Register", r"EUCTR\d{4}-\d{6}-\d{2}(?:-[A-Z]{2,4})?",
-             "https://www.clinicaltrialsregister.eu/ctr-search/search?query={number}", 3, ("EU Clinical Trials Register", "EUCTR"), "EUCTR"),
+    Registry(
+        "ctgov",
+        "ClinicalTrials.gov",
+        r"NCT\d{8}",
+        "https://clinicaltrials.gov/study/{id}",
+        0,
+        ("ClinicalTrials.gov", "CT.gov"),
+    ),
+    Registry(
+        "chictr",
+        "ChiCTR",
+        r"ChiCTR(?:-[A-Z]{2,6}-)?[-A-Z]*\d{6,}",
+        "https://www.chictr.org.cn/searchprojEN.html?regno={id}",
+        1,
+        ("ChiCTR",),
+    ),
+    Registry(
+        "ctis",
+        "EU CTIS",
+        r"(?:CTIS)?\d{4}-5\d{5}-\d{2}-\d{2}",
+        "https://euclinicaltrials.eu/search-for-clinical-trials/?lang=en&EUCT={number}",
+        2,
+        ("CTIS", "Clinical Trials Information System"),
+        "CTIS",
+    ),
+    Registry(
+        "euctr",
+        "EU Clinical Trials Register",
+        r"EUCTR\d{4}-\d{6}-\d{2}(?:-[A-Z]{2,4})?",
+        "https://www.clinicaltrialsregister.eu/ctr-search/search?query={number}",
+        3,
+        ("EU Clinical Trials Register", "EUCTR"),
+        "EUCTR",
+    ),
     Registry("isrctn", "ISRCTN", r"ISRCTN\d{8}", "https://www.isrctn.com/{id}", 4, ("ISRCTN",)),
-    Registry("jrct", "jRCT", r"(?:JPRN-)?jRCT[a-z]?\d{9,10}", "https://jrct.niph.go.jp/latest-detail/{number}", 5,
-             ("JPRN", "jRCT"), "JPRN-"),
-    Registry("jprn", "JPRN (UMIN / JapicCTI / JMA)", r"JPRN-(?:UMIN|JapicCTI-|JMA-IIA)\d+", WHO_TRIAL_URL, 6, ("JPRN",)),
-    Registry("drks", "DRKS", r"DRKS\d{8}", "https://drks.de/search/en/trial/{id}", 7, ("DRKS", "German Clinical Trials Register")),
-    Registry("anzctr", "ANZCTR", r"ACTRN\d{14}", "https://anzctr.org.au/Trial/Registration/TrialReview.aspx?ACTRN={number}", 8,
-             ("ANZCTR",), "ACTRN"),
+    Registry(
+        "jrct",
+        "jRCT",
+        r"(?:JPRN-)?jRCT[a-z]?\d{9,10}",
+        "https://jrct.niph.go.jp/latest-detail/{number}",
+        5,
+        ("JPRN", "jRCT"),
+        "JPRN-",
+    ),
+    Registry(
+        "jprn", "JPRN (UMIN / JapicCTI / JMA)", r"JPRN-(?:UMIN|JapicCTI-|JMA-IIA)\d+", WHO_TRIAL_URL, 6, ("JPRN",)
+    ),
+    Registry(
+        "drks",
+        "DRKS",
+        r"DRKS\d{8}",
+        "https://drks.de/search/en/trial/{id}",
+        7,
+        ("DRKS", "German Clinical Trials Register"),
+    ),
+    Registry(
+        "anzctr",
+        "ANZCTR",
+        r"ACTRN\d{14}",
+        "https://anzctr.org.au/Trial/Registration/TrialReview.aspx?ACTRN={number}",
+        8,
+        ("ANZCTR",),
+        "ACTRN",
+    ),
     Registry("ctri", "CTRI", r"CTRI/\d{4}/\d{2,3}/\d{6}", WHO_TRIAL_URL, 9, ("CTRI",)),
     Registry("irct", "IRCT", r"IRCT\d{8,}N\d+", WHO_TRIAL_URL, 10, ("IRCT",)),
-    Registry("nl_omon", "Overview of Medical Research in the Netherlands", r"(?:NL-OMON\d+|NTR\d+|NL\d{4,})", WHO_TRIAL_URL, 11,
-             ("NTR", "NL-OMON", "Netherlands Trial Register")),
+    Registry(
+        "nl_omon",
+        "Overview of Medical Research in the Netherlands",
+        r"(?:NL-OMON\d+|NTR\d+|NL\d{4,})",
+        WHO_TRIAL_URL,
+        11,
+        ("NTR", "NL-OMON", "Netherlands Trial Register"),
+    ),
     Registry("tctr", "TCTR", r"TCTR\d{11}", "https://www.thaiclinicaltrials.org/show/{id}", 12, ("TCTR",)),
     Registry("cris", "CRiS (Korea)", r"KCT\d{7}", WHO_TRIAL_URL, 13, ("CRIS", "CRiS")),
     Registry("rebec", "ReBec (Brazil)", r"RBR-\w{6,8}", WHO_TRIAL_URL, 14, ("REBEC", "ReBec")),

@@ -15,22 +15,20 @@ change commits), so a cached value is never served after the data changed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from collections.abc import Sequence
-from typing import Any, Callable, Collection, Mapping, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Page, Paginator
-from django.db import connections, router
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.http import QueryDict
 
-from catalogue import cache
+from catalogue import cache, counts, facets
 from catalogue.cache import DataState
-from catalogue import counts, facets
 from catalogue.countries import country_name
 from catalogue.filters import FACETS, SORTS, TrialFilterSet
 from catalogue.models import Trial
@@ -65,8 +63,13 @@ class TrialFilters:
             return self.sort
         return "relevance" if self.values.get("q") else "newest"
 
-    def query_items(self, *, without: tuple[str, Any] | None = None, with_: tuple[str, Any] | None = None,
-                    drop: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    def query_items(
+        self,
+        *,
+        without: tuple[str, Any] | None = None,
+        with_: tuple[str, Any] | None = None,
+        drop: tuple[str, ...] = (),
+    ) -> list[tuple[str, str]]:
         """The URL state as (name, value) pairs, optionally toggling one value."""
         items: list[tuple[str, str]] = []
         for name, value in self.values.items():

@@ -262,7 +262,10 @@ def _trial_schema() -> dict[str, Any]:
         "official_title": nullable_string,
         "title_zh": nullable_string,
         "status": {**nullable_string, "description": "null: the registry states no status."},
-        "phase": {**nullable_string, "description": "null: the registry states no phase (not_applicable is the registry's own N/A)."},
+        "phase": {
+            **nullable_string,
+            "description": "null: the registry states no phase (not_applicable is the registry's own N/A).",
+        },
         "study_type": nullable_string,
         "antigens": {**strings, "description": "Canonical antigen names."},
         "diseases": {**strings, "description": "Canonical disease names."},
@@ -350,39 +353,57 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                     "parameters": [
                         *filters,
                         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                        {"name": "page_size", "in": "query",
-                         "schema": {"type": "integer", "minimum": 1, "maximum": settings.CATALOGUE_MAX_PAGE_SIZE},
-                         "description": "Capped at the maximum."},
+                        {
+                            "name": "page_size",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": settings.CATALOGUE_MAX_PAGE_SIZE},
+                            "description": "Capped at the maximum.",
+                        },
                     ],  # fmt: skip
                     "responses": {
                         "200": {
                             "description": "A page of trials.",
-                            "content": {"application/json": {"schema": {
-                                "type": "object",
-                                "properties": {
-                                    "count": {"type": "integer"},
-                                    "next": {"type": ["string", "null"]},
-                                    "previous": {"type": ["string", "null"]},
-                                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/Trial"}},
-                                    "facets": {"type": "object", "properties": {
-                                        name: facet for name in facets.NAMES}},
-                                },
-                            }}},
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "count": {"type": "integer"},
+                                            "next": {"type": ["string", "null"]},
+                                            "previous": {"type": ["string", "null"]},
+                                            "results": {
+                                                "type": "array",
+                                                "items": {"$ref": "#/components/schemas/Trial"},
+                                            },
+                                            "facets": {
+                                                "type": "object",
+                                                "properties": dict.fromkeys(facets.NAMES, facet),
+                                            },
+                                        },
+                                    }
+                                }
+                            },
                         },  # fmt: skip
                         "400": errors,
                         "429": {"description": "Too many uncached searches from this client; see Retry-After."},
-                        "503": {"description": "The search is too broad to answer quickly, or the database is "
-                                               "briefly unavailable (JSON `detail`); see Retry-After."},
+                        "503": {
+                            "description": "The search is too broad to answer quickly, or the database is "
+                            "briefly unavailable (JSON `detail`); see Retry-After."
+                        },
                     },
                 }
             },
             "/api/trials/{registry_id}/": {
                 "get": {
                     "summary": "One trial",
-                    "parameters": [{"name": "registry_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [
+                        {"name": "registry_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
                     "responses": {
-                        "200": {"description": "The trial.",
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Trial"}}}},
+                        "200": {
+                            "description": "The trial.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Trial"}}},
+                        },
                         "404": {"description": "No trial with this registry id."},
                     },  # fmt: skip
                 }
@@ -391,12 +412,14 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                 "get": {
                     "summary": "How fresh the catalogue is",
                     "description": "Per source (ctgov, ictrp): the last successful harvest, the registry's data "
-                                   "timestamp and `stale` (older than HARVEST_STALE_DAYS); `stale` at the top is any "
-                                   "source's. For monitors: 503 when the database is unreachable.",
+                    "timestamp and `stale` (older than HARVEST_STALE_DAYS); `stale` at the top is any "
+                    "source's. For monitors: 503 when the database is unreachable.",
                     "responses": {
-                        "200": {"description": "`{stale, stale_after_days, sources: {ctgov: {label, watched, "
-                                               "last_successful_harvest, registry_data_timestamp, stale, last_run}, "
-                                               "ictrp: …}, data: {version, changed_at, registry_updated_max, last_ingest_at}}`"},
+                        "200": {
+                            "description": "`{stale, stale_after_days, sources: {ctgov: {label, watched, "
+                            "last_successful_harvest, registry_data_timestamp, stale, last_run}, "
+                            "ictrp: …}, data: {version, changed_at, registry_updated_max, last_ingest_at}}`"
+                        },
                         "503": {"description": "The database is unreachable; see Retry-After."},
                     },
                 }

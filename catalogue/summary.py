@@ -140,9 +140,7 @@ def build_summary(filters: TrialFilters) -> FilterSummary:
         q.append(part(f"open to ages {format_years(age_max)} and under", "age_max"))
     if values.get("phase"):
         labels = [_label("phase", v) for v in values["phase"]]
-        labels = [
-            "phase not applicable" if v == "Not applicable" else v[:1].lower() + v[1:] for v in labels
-        ]
+        labels = ["phase not applicable" if v == "Not applicable" else v[:1].lower() + v[1:] for v in labels]
         q.append(part(join_or(labels), "phase"))
     if values.get("country"):
         q.append(part("in " + join_or(_canonical(filters, "country", values["country"])), "country"))

@@ -6,9 +6,10 @@ admin all write trials through these functions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from django.contrib.postgres.search import SearchVector
 from django.db.models import Expression, F, Func, Value
@@ -109,8 +110,15 @@ def set_sites(trial: Trial, sites: Iterable[dict[str, Any]], *, replace: bool = 
     Site.objects.bulk_create([site_row(trial, i, s) for i, s in enumerate(sites)])
 
 
-def set_related(trial: Trial, field: str, value: Any, *, antigens: dict[str, Antigen] | None = None,
-                diseases: dict[str, Disease] | None = None, replace: bool = True) -> None:
+def set_related(
+    trial: Trial,
+    field: str,
+    value: Any,
+    *,
+    antigens: dict[str, Antigen] | None = None,
+    diseases: dict[str, Disease] | None = None,
+    replace: bool = True,
+) -> None:
     """Set one related field from its JSON form (`field_value`). `antigens` /
     `diseases`: the vocabulary terms by name (looked up or created otherwise)."""
     if field == "antigens":

@@ -12,7 +12,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -33,7 +33,7 @@ from django_ratelimit.core import get_usage
 
 from catalogue import exports, facets, freshness, provenance
 from catalogue.cache import data_state
-from catalogue.filters import FACETS, SORTS, TrialFilterSet
+from catalogue.filters import FACETS, SORTS
 from catalogue.landscape import landscape_context
 from catalogue.models import Trial
 from catalogue.selectors import (
@@ -43,13 +43,13 @@ from catalogue.selectors import (
     cached,
     catalogue_counts,
     data_state_for,
-    fragment_key,
     facet_counts,
+    fragment_key,
     is_cached,
     merged_primary,
+    page_rows,
     parse_filters,
     trial_detail,
-    page_rows,
     trial_list,
     trial_list_page,
 )
@@ -263,7 +263,9 @@ def comparison_rows(trial: Trial) -> list[ComparisonRow]:
             items.append((RAW_LABELS.get(key, key), value))
         return items
 
-    def row(label: str, fields: tuple[str, ...], value: str, raw_keys: tuple[str, ...], note: str = "") -> ComparisonRow:
+    def row(
+        label: str, fields: tuple[str, ...], value: str, raw_keys: tuple[str, ...], note: str = ""
+    ) -> ComparisonRow:
         return ComparisonRow(
             label, value, raw_items(*raw_keys), bool(set(fields) & curated), note,
             missing=all(f in missing for f in fields), source=provenance.field_source(trial, fields[0]),
@@ -277,7 +279,9 @@ def comparison_rows(trial: Trial) -> list[ComparisonRow]:
         row("Phase", ("phase",), _choice(trial, "phase"), ("phase",)),
         row("Study type", ("study_type",), _choice(trial, "study_type"), ("study_type",)),
         row(
-            "Ages", ("min_age_years", "max_age_years"), format_age_range(trial.min_age_years, trial.max_age_years),
+            "Ages",
+            ("min_age_years", "max_age_years"),
+            format_age_range(trial.min_age_years, trial.max_age_years),
             ("min_age", "max_age", "age_text"),
             note="" if trial.age_limits_stated else "The age filter keeps this trial for any age.",
         ),  # fmt: skip
@@ -299,9 +303,13 @@ def comparison_rows(trial: Trial) -> list[ComparisonRow]:
             "Target antigens", ", ".join(a.name for a in antigens), raw_items("interventions"), "antigens" in curated
         ),
         row(
-            "Dose (per kg)", ("dose_min_cells_per_kg", "dose_max_cells_per_kg"),
-            format_dose_range(trial.dose_min_cells_per_kg, trial.dose_max_cells_per_kg), ("doses",),
-            note="" if trial.dose_min_cells_per_kg is not None else "No per-kg dose: dose filters leave this trial out.",
+            "Dose (per kg)",
+            ("dose_min_cells_per_kg", "dose_max_cells_per_kg"),
+            format_dose_range(trial.dose_min_cells_per_kg, trial.dose_max_cells_per_kg),
+            ("doses",),
+            note=""
+            if trial.dose_min_cells_per_kg is not None
+            else "No per-kg dose: dose filters leave this trial out.",
         ),  # fmt: skip
         ComparisonRow("Cell source", trial.get_cell_source_display(), [], "cell_source" in curated),
     ]
@@ -331,8 +339,11 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
         "registry_ids": [trial.registry_id, *(r.registry_id for r in merged)],
         "curated_fields": list(trial.curated_fields or []),
         "gaps": {
-            "eligibility": provenance.section(trial, ("inclusion_criteria", "exclusion_criteria"),
-                                              trial.inclusion_criteria or trial.exclusion_criteria),
+            "eligibility": provenance.section(
+                trial,
+                ("inclusion_criteria", "exclusion_criteria"),
+                trial.inclusion_criteria or trial.exclusion_criteria,
+            ),
             "sites": provenance.section(trial, ("sites",), sites),
             "summary": provenance.section(trial, ("brief_summary",), trial.brief_summary),
             "doses": provenance.section(trial, ("dose_levels",), dose_levels),

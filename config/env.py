@@ -113,4 +113,6 @@ def database_url(config: dict) -> str:
     host = config.get("HOST") or ""
     query = {"host": host} if host.startswith("/") else {}
     netloc = "" if host.startswith("/") else host + (f":{config['PORT']}" if config.get("PORT") else "")
-    return f"postgres://{credentials}{netloc}/{quote(config['NAME'], safe='')}" + (f"?{urlencode(query)}" if query else "")
+    return f"postgres://{credentials}{netloc}/{quote(config['NAME'], safe='')}" + (
+        f"?{urlencode(query)}" if query else ""
+    )

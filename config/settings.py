@@ -22,7 +22,9 @@ _DEV_SECRET = "dev-only-insecure-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ConfigError("SECRET_KEY must be set when DEBUG=0 (generate one: python -c 'import secrets; print(secrets.token_urlsafe(50))')")
+        raise ConfigError(
+            "SECRET_KEY must be set when DEBUG=0 (generate one: python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
     SECRET_KEY = _DEV_SECRET
 elif not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET or len(set(SECRET_KEY)) < 5):
     raise ConfigError("SECRET_KEY is too weak for production: use at least 50 random characters")
@@ -231,15 +233,21 @@ CACHES = {
 # Harvesting the registries (`manage.py harvest`, ingest/harvest/; README "Operating").
 CTGOV_API_URL = (os.environ.get("CTGOV_API_URL") or "https://clinicaltrials.gov/api/v2").strip().rstrip("/")
 if not re.fullmatch(r"https?://[^\s/?#@]+(?:/[^\s?#]*)?", CTGOV_API_URL):
-    raise ConfigError(f"CTGOV_API_URL={CTGOV_API_URL!r} is not an http(s) base URL such as https://clinicaltrials.gov/api/v2")
+    raise ConfigError(
+        f"CTGOV_API_URL={CTGOV_API_URL!r} is not an http(s) base URL such as https://clinicaltrials.gov/api/v2"
+    )
 # The Essie expression harvested; empty: the default of ingest/harvest/query.py (CAR wordings + product names).
 CTGOV_QUERY = os.environ.get("CTGOV_QUERY", "").strip()
 # Politeness: seconds between the starts of two requests (one request at a time), and
 # who runs this harvester (named in the User-Agent; required against a non-local registry).
 HARVEST_REQUEST_INTERVAL = env_float("HARVEST_REQUEST_INTERVAL", 1.0, minimum=0)
 HARVEST_CONTACT = os.environ.get("HARVEST_CONTACT", "").strip()
-if HARVEST_CONTACT and not re.fullmatch(r"[^\s@<>(),;]+@[^\s@<>(),;]+\.[^\s@<>(),;]+|https?://[^\s<>()]+", HARVEST_CONTACT):
-    raise ConfigError(f"HARVEST_CONTACT={HARVEST_CONTACT!r} must be an e-mail address or an http(s) URL where the registry can reach you")
+if HARVEST_CONTACT and not re.fullmatch(
+    r"[^\s@<>(),;]+@[^\s@<>(),;]+\.[^\s@<>(),;]+|https?://[^\s<>()]+", HARVEST_CONTACT
+):
+    raise ConfigError(
+        f"HARVEST_CONTACT={HARVEST_CONTACT!r} must be an e-mail address or an http(s) URL where the registry can reach you"
+    )
 # Retries of one request on 429, 5xx, network errors and broken bodies, with exponential
 # backoff (HARVEST_BACKOFF seconds, doubling) or the server's Retry-After.
 HARVEST_RETRIES = env_int("HARVEST_RETRIES", 5)
@@ -247,7 +255,9 @@ if HARVEST_RETRIES < 0:
     raise ConfigError(f"HARVEST_RETRIES={HARVEST_RETRIES} must be 0 or more")
 HARVEST_BACKOFF = env_float("HARVEST_BACKOFF", 2.0, minimum=0)
 # A folder of WHO ICTRP exports (XML or CSV) the scheduled harvest picks up; empty: none.
-HARVEST_ICTRP_DIR = Path(os.environ["HARVEST_ICTRP_DIR"].strip()) if os.environ.get("HARVEST_ICTRP_DIR", "").strip() else None
+HARVEST_ICTRP_DIR = (
+    Path(os.environ["HARVEST_ICTRP_DIR"].strip()) if os.environ.get("HARVEST_ICTRP_DIR", "").strip() else None
+)
 # A source whose last successful harvest is older than this is reported stale (admin banner, /api/status/).
 HARVEST_STALE_DAYS = env_int("HARVEST_STALE_DAYS", 3)
 if HARVEST_STALE_DAYS < 1:

@@ -17,16 +17,25 @@ normalizes the merged record and writes what changed:
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from dataclasses import asdict
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db import DatabaseError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalogue.models import Antigen, Disease, DoseLevel, Site, SourceDocument, Trial, TrialChange, TrialSource, lookup_key
+from catalogue.models import (
+    Antigen,
+    Disease,
+    DoseLevel,
+    Site,
+    SourceDocument,
+    Trial,
+    TrialChange,
+    TrialSource,
+    lookup_key,
+)
 from catalogue.trials import (
     RELATED_FIELDS,
     SCALAR_FIELDS,
@@ -243,8 +252,15 @@ def upsert_many(items: list[Item], *, vocab: Vocabularies, actor: str = "ingest"
 
 
 def _update(
-    trial: Trial, record: TrialRecord, *, vocab: Vocabularies, document: SourceDocument, parser_version: str, now,
-    actor: str, warnings: list[str] | None,
+    trial: Trial,
+    record: TrialRecord,
+    *,
+    vocab: Vocabularies,
+    document: SourceDocument,
+    parser_version: str,
+    now,
+    actor: str,
+    warnings: list[str] | None,
 ) -> Outcome:
     updated_before = trial.registry_updated
     sources = _active_sources(trial)
@@ -268,7 +284,11 @@ def _update(
 
 
 def refresh(
-    trial: Trial, *, vocab: Vocabularies, actor: str = "renormalize", warnings: list[str] | None = None,
+    trial: Trial,
+    *,
+    vocab: Vocabularies,
+    actor: str = "renormalize",
+    warnings: list[str] | None = None,
     thorough: bool = False,
 ) -> Outcome:
     """Re-merge and re-normalize a trial from its stored copies (current vocabularies).
@@ -313,8 +333,15 @@ def _merged(sources: list[TrialSource]) -> tuple[Merged, list[Source]]:
 
 
 def _apply(
-    trial: Trial, rows: list[TrialSource], *, vocab: Vocabularies, document: SourceDocument | None, now, actor: str,
-    warnings: list[str] | None, thorough: bool = False,
+    trial: Trial,
+    rows: list[TrialSource],
+    *,
+    vocab: Vocabularies,
+    document: SourceDocument | None,
+    now,
+    actor: str,
+    warnings: list[str] | None,
+    thorough: bool = False,
 ) -> bool:
     """Merge `rows` into `trial` and write what changed. True when a value changed."""
     merged, candidates = _merged(rows)
@@ -414,8 +441,15 @@ class _NewTrial:
 
 
 def _prepare_new(
-    record: TrialRecord, *, vocab: Vocabularies, document: SourceDocument, parser_version: str, now, actor: str,
-    warnings: list[str] | None, item: Item | None = None,
+    record: TrialRecord,
+    *,
+    vocab: Vocabularies,
+    document: SourceDocument,
+    parser_version: str,
+    now,
+    actor: str,
+    warnings: list[str] | None,
+    item: Item | None = None,
 ) -> _NewTrial:
     stored = record.to_compact_dict()
     nt = vocab.normalize(record)

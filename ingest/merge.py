@@ -115,7 +115,7 @@ def merge(sources: list[Source]) -> Merged:
     ranked = rank(sources)
     best = ranked[0]
     if len(ranked) == 1:
-        return Merged(best.record, ranked, {name: best for name in best.record.present()})
+        return Merged(best.record, ranked, dict.fromkeys(best.record.present(), best))
 
     values: dict[str, Any] = {name: getattr(best.record, name) for name in IDENTITY_FIELDS}
     supplied_by: dict[str, Source] = {}

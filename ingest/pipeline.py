@@ -18,9 +18,8 @@ from typing import BinaryIO
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from catalogue.cache import deferred_version
 from catalogue import linking
-from catalogue.cache import mark_ingested
+from catalogue.cache import deferred_version, mark_ingested
 from catalogue.models import SourceDocument, Trial, TrialSource
 from ingest.importer import Item, Vocabularies, fill_source, refresh, sha256, store_documents, upsert, upsert_many
 from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, ParseResult, parse_document
@@ -63,7 +62,9 @@ class IngestReport:
             f"older {self.older}, failed {self.failed}"
         )
         if self.linked or self.suggested:
-            line += f" (linked {self.linked} cross-registry pair(s), {self.suggested} suggested duplicate(s) for curators)"
+            line += (
+                f" (linked {self.linked} cross-registry pair(s), {self.suggested} suggested duplicate(s) for curators)"
+            )
         return line
 
 
@@ -178,7 +179,9 @@ def ingest_paths(
                 if isinstance(content, ParseError):
                     report.fail(f"{name}: {content}")
                 else:
-                    ingest_document(content, name=name, format=format, report=report, vocab=vocab, tick=tick, batch=batch)
+                    ingest_document(
+                        content, name=name, format=format, report=report, vocab=vocab, tick=tick, batch=batch
+                    )
                 if progress:
                     progress(index, max(total, index))
                 tick()
@@ -459,7 +462,11 @@ def _reparse(document: SourceDocument, report: IngestReport, vocab: Vocabularies
 
 
 def _refresh_all(
-    report: IngestReport, progress: Progress | None, tick: Callable[[], None], *, thorough: bool = False,
+    report: IngestReport,
+    progress: Progress | None,
+    tick: Callable[[], None],
+    *,
+    thorough: bool = False,
     actor: str = "renormalize",
 ) -> None:
     vocab = Vocabularies()

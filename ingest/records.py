@@ -20,7 +20,7 @@ Parsers never touch the ORM.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from catalogue.registries import REGISTRY_KEYS

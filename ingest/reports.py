@@ -12,9 +12,10 @@ import csv
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ingest.normalize.antigens import Vocabulary, default_vocabulary, find_antigens
 from ingest.records import Arm, Intervention, TrialRecord
@@ -70,8 +71,13 @@ def unrecognised_targets(record: TrialRecord, vocabulary: Vocabulary | None = No
     found: list[str] = []
     for m in _STATED.finditer(_record_text(record)):
         word = (m.group("a") or m.group("b") or m.group("c") or "").strip(".-")
-        if word and not _NOT_A_TARGET.match(word) and not vocabulary.lookup(word) \
-                and not re.fullmatch(r"(?i)cd\s?-?\d+\w?", word) and word not in found:
+        if (
+            word
+            and not _NOT_A_TARGET.match(word)
+            and not vocabulary.lookup(word)
+            and not re.fullmatch(r"(?i)cd\s?-?\d+\w?", word)
+            and word not in found
+        ):
             found.append(word)
     return found
 
@@ -91,8 +97,15 @@ def names_car_product(record: TrialRecord) -> bool:
 
 def _record_text(record: TrialRecord) -> str:
     record = record.filled()
-    parts = [record.title, record.official_title, record.acronym, record.brief_summary,
-             record.detailed_description, record.objectives, *record.keywords]
+    parts = [
+        record.title,
+        record.official_title,
+        record.acronym,
+        record.brief_summary,
+        record.detailed_description,
+        record.objectives,
+        *record.keywords,
+    ]
     for intervention in record.interventions:
         parts += [intervention.name, intervention.description, *intervention.other_names]
     for arm in record.arms:
@@ -120,13 +133,21 @@ def _study_record(study: dict[str, Any]) -> TrialRecord:
         for o in outcomes.get(key) or []
     ]
     interventions = [
-        Intervention(name=i.get("name", ""), type=i.get("type", ""), description=i.get("description", ""),
-                     other_names=list(i.get("otherNames") or []))
+        Intervention(
+            name=i.get("name", ""),
+            type=i.get("type", ""),
+            description=i.get("description", ""),
+            other_names=list(i.get("otherNames") or []),
+        )
         for i in arms_mod.get("interventions") or []
     ]
     arms = [
-        Arm(label=a.get("label", ""), type=a.get("type", ""), description=a.get("description", ""),
-            interventions=list(a.get("interventionNames") or []))
+        Arm(
+            label=a.get("label", ""),
+            type=a.get("type", ""),
+            description=a.get("description", ""),
+            interventions=list(a.get("interventionNames") or []),
+        )
         for a in arms_mod.get("armGroups") or []
     ]
     return TrialRecord(
@@ -217,7 +238,9 @@ class CoverageReport:
         """A readable multi-line report; `misses`/`antigens` cap the lists (None: all)."""
         lines = [
             f"Trials: {self.total}; with a target: {self.with_target} "
-            f"({self.with_target / self.total:.1%}); without: {self.without_target}" if self.total else "Trials: 0",
+            f"({self.with_target / self.total:.1%}); without: {self.without_target}"
+            if self.total
+            else "Trials: 0",
             f"CAR trials: {self.car_trials}; no target found: {len(self.misses)} ({self.miss_share:.2%})",
             f"Trials naming a CAR product: {self.car_product_trials}; no target found: "
             f"{len(self.product_misses)} ({self.product_miss_share:.2%})",
@@ -259,8 +282,15 @@ def antigen_coverage(records: Iterable[TrialRecord], *, vocabulary: Vocabulary |
             report.per_antigen.update(found)
             report.multi_target += len(found) > 1
         elif is_car:
-            report.misses.append(Miss(record.registry_id, record.title, [i.name for i in record.interventions or [] if i.name],
-                                      named, unrecognised_targets(record, vocabulary)))
+            report.misses.append(
+                Miss(
+                    record.registry_id,
+                    record.title,
+                    [i.name for i in record.interventions or [] if i.name],
+                    named,
+                    unrecognised_targets(record, vocabulary),
+                )
+            )
     return report
 
 
@@ -278,8 +308,10 @@ class BenchmarkResult:
         return iter((self.matched, self.total, self.mismatches))
 
     def format(self) -> str:
-        lines = [f"Peer benchmark: {self.matched}/{self.total} target labels matched "
-                 f"({self.exact} with exactly the labelled targets)"]
+        lines = [
+            f"Peer benchmark: {self.matched}/{self.total} target labels matched "
+            f"({self.exact} with exactly the labelled targets)"
+        ]
         lines += [f"  {rid}: label {label!r}, found {found}" for rid, label, found in self.mismatches]
         if self.skipped:
             lines.append(f"  skipped (not in records): {', '.join(self.skipped)}")
@@ -303,8 +335,9 @@ def _label_antigens(label: str, vocabulary: Vocabulary) -> list[str]:
     return names
 
 
-def peer_benchmark(records: Iterable[TrialRecord], csv_path: str | Path, *,
-                   vocabulary: Vocabulary | None = None) -> BenchmarkResult:
+def peer_benchmark(
+    records: Iterable[TrialRecord], csv_path: str | Path, *, vocabulary: Vocabulary | None = None
+) -> BenchmarkResult:
     """Compare our targets with the peer benchmark's `TargetCategory` labels.
 
     A trial matches when every labelled target is found and our first (title-most)
@@ -315,8 +348,11 @@ def peer_benchmark(records: Iterable[TrialRecord], csv_path: str | Path, *,
     """
     vocabulary = vocabulary or default_vocabulary()
     by_id = {r.registry_id: r for r in records}
-    lines = [line for line in Path(csv_path).read_text(encoding="utf-8").splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        line
+        for line in Path(csv_path).read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     matched = total = exact = 0
     mismatches: list[tuple[str, str, list[str]]] = []
     skipped: list[str] = []

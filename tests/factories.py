@@ -85,12 +85,16 @@ def make_many(count: int, **fields: Any) -> list[Trial]:
         trials.append(
             make_trial(
                 antigens=[antigens[i % len(antigens)], antigens[(i * 3 + 1) % len(antigens)]],
-                diseases=[("Neuroblastoma", "solid_tumor")] if i % 2 else [("Multiple myeloma", "hematologic_malignancy")],
+                diseases=[("Neuroblastoma", "solid_tumor")]
+                if i % 2
+                else [("Multiple myeloma", "hematologic_malignancy")],
                 phase=phases[i % len(phases)],
                 countries=countries[i % len(countries)],
                 min_age_years=None if i % 5 == 0 else 18,
                 max_age_years=None if i % 5 == 0 else 75,
-                dose_levels=[{"arm": f"Level {i}", "low": 1e6 * (1 + i % 3), "high": 1e7, "raw": f"{1 + i % 3}x10^6 cells/kg"}],
+                dose_levels=[
+                    {"arm": f"Level {i}", "low": 1e6 * (1 + i % 3), "high": 1e7, "raw": f"{1 + i % 3}x10^6 cells/kg"}
+                ],
                 sites=[{"institution": f"Hospital {i}", "city": "Boston", "country": "United States"}],
                 **fields,
             )

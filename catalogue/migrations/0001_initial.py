@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -21,224 +20,450 @@ class Migration(migrations.Migration):
         TrigramExtension(),
         UnaccentExtension(),
         migrations.CreateModel(
-            name='SourceDocument',
+            name="SourceDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content', models.BinaryField()),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('format', models.CharField(max_length=40)),
-                ('parser_version', models.CharField(max_length=20)),
-                ('filename', models.CharField(blank=True, max_length=500)),
-                ('size', models.PositiveIntegerField(default=0)),
-                ('ingested_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("content", models.BinaryField()),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("format", models.CharField(max_length=40)),
+                ("parser_version", models.CharField(max_length=20)),
+                ("filename", models.CharField(blank=True, max_length=500)),
+                ("size", models.PositiveIntegerField(default=0)),
+                ("ingested_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Antigen',
+            name="Antigen",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('synonyms', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), blank=True, default=list, size=None)),
-                ('lookup_keys', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), default=list, editable=False, size=None)),
-                ('gene_symbol', models.CharField(blank=True, max_length=40)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "synonyms",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "lookup_keys",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), default=list, editable=False, size=None
+                    ),
+                ),
+                ("gene_symbol", models.CharField(blank=True, max_length=40)),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['lookup_keys'], name='antigen_lookup_gin')],
+                "ordering": ["name"],
+                "abstract": False,
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(fields=["lookup_keys"], name="antigen_lookup_gin")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Disease',
+            name="Disease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('synonyms', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), blank=True, default=list, size=None)),
-                ('lookup_keys', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), default=list, editable=False, size=None)),
-                ('category', models.CharField(choices=[('hematologic_malignancy', 'Hematologic malignancy'), ('solid_tumor', 'Solid tumor'), ('autoimmune', 'Autoimmune disease'), ('other', 'Other')], default='other', max_length=32)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "synonyms",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "lookup_keys",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), default=list, editable=False, size=None
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("hematologic_malignancy", "Hematologic malignancy"),
+                            ("solid_tumor", "Solid tumor"),
+                            ("autoimmune", "Autoimmune disease"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=32,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['lookup_keys'], name='disease_lookup_gin')],
+                "ordering": ["name"],
+                "abstract": False,
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(fields=["lookup_keys"], name="disease_lookup_gin")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Trial',
+            name="Trial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('registry', models.CharField(choices=[('ctgov', 'ClinicalTrials.gov'), ('chictr', 'ChiCTR'), ('synthetic', 'Synthetic (benchmark data)')], max_length=16)),
-                ('registry_id', models.CharField(max_length=64)),
-                ('secondary_ids', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200), blank=True, default=list, size=None)),
-                ('title', models.TextField()),
-                ('official_title', models.TextField(blank=True)),
-                ('title_zh', models.TextField(blank=True)),
-                ('brief_summary', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('not_yet_recruiting', 'Not yet recruiting'), ('recruiting', 'Recruiting'), ('enrolling_by_invitation', 'Enrolling by invitation'), ('active_not_recruiting', 'Active, not recruiting'), ('suspended', 'Suspended'), ('terminated', 'Terminated'), ('completed', 'Completed'), ('withdrawn', 'Withdrawn'), ('unknown', 'Unknown')], default='unknown', max_length=32)),
-                ('phase', models.CharField(choices=[('early_phase1', 'Early phase 1'), ('phase1', 'Phase 1'), ('phase1_phase2', 'Phase 1/2'), ('phase2', 'Phase 2'), ('phase2_phase3', 'Phase 2/3'), ('phase3', 'Phase 3'), ('phase4', 'Phase 4'), ('not_applicable', 'Not applicable')], default='not_applicable', max_length=32)),
-                ('study_type', models.CharField(blank=True, choices=[('interventional', 'Interventional'), ('observational', 'Observational'), ('expanded_access', 'Expanded access'), ('other', 'Other'), ('unknown', 'Unknown')], max_length=32)),
-                ('min_age_years', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
-                ('max_age_years', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
-                ('sex', models.CharField(choices=[('all', 'All'), ('female', 'Female'), ('male', 'Male')], default='all', max_length=8)),
-                ('dose_min_cells_per_kg', models.FloatField(blank=True, null=True)),
-                ('dose_max_cells_per_kg', models.FloatField(blank=True, null=True)),
-                ('enrollment', models.PositiveIntegerField(blank=True, null=True)),
-                ('enrollment_type', models.CharField(blank=True, max_length=16)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('completion_date', models.DateField(blank=True, null=True)),
-                ('registration_date', models.DateField(blank=True, null=True)),
-                ('sponsor', models.CharField(blank=True, max_length=500)),
-                ('countries', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), blank=True, default=list, size=None)),
-                ('cell_source', models.CharField(choices=[('autologous', 'Autologous'), ('allogeneic', 'Allogeneic'), ('unknown', 'Unknown')], default='unknown', max_length=16)),
-                ('conditions', django.contrib.postgres.fields.ArrayField(base_field=models.TextField(), blank=True, default=list, size=None)),
-                ('interventions', django.contrib.postgres.fields.ArrayField(base_field=models.TextField(), blank=True, default=list, size=None)),
-                ('inclusion_criteria', models.TextField(blank=True)),
-                ('exclusion_criteria', models.TextField(blank=True)),
-                ('source_url', models.URLField(blank=True, max_length=500)),
-                ('source_format', models.CharField(blank=True, max_length=40)),
-                ('parser_version', models.CharField(blank=True, max_length=20)),
-                ('ingested_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('parsed', models.JSONField(blank=True, default=dict, editable=False)),
-                ('curated_fields', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=64), blank=True, default=list, size=None)),
-                ('curation_conflicts', models.JSONField(blank=True, default=dict)),
-                ('antigen_names', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), blank=True, default=list, editable=False, size=None)),
-                ('disease_names', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), blank=True, default=list, editable=False, size=None)),
-                ('disease_categories', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=32), blank=True, default=list, editable=False, size=None)),
-                ('search_document', models.TextField(blank=True, editable=False)),
-                ('search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField()),
-                ('antigens', models.ManyToManyField(blank=True, related_name='trials', to='catalogue.antigen')),
-                ('diseases', models.ManyToManyField(blank=True, related_name='trials', to='catalogue.disease')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged_records', to='catalogue.trial')),
-                ('source_document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='trials', to='catalogue.sourcedocument')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "registry",
+                    models.CharField(
+                        choices=[
+                            ("ctgov", "ClinicalTrials.gov"),
+                            ("chictr", "ChiCTR"),
+                            ("synthetic", "Synthetic (benchmark data)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("registry_id", models.CharField(max_length=64)),
+                (
+                    "secondary_ids",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=200), blank=True, default=list, size=None
+                    ),
+                ),
+                ("title", models.TextField()),
+                ("official_title", models.TextField(blank=True)),
+                ("title_zh", models.TextField(blank=True)),
+                ("brief_summary", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_yet_recruiting", "Not yet recruiting"),
+                            ("recruiting", "Recruiting"),
+                            ("enrolling_by_invitation", "Enrolling by invitation"),
+                            ("active_not_recruiting", "Active, not recruiting"),
+                            ("suspended", "Suspended"),
+                            ("terminated", "Terminated"),
+                            ("completed", "Completed"),
+                            ("withdrawn", "Withdrawn"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("early_phase1", "Early phase 1"),
+                            ("phase1", "Phase 1"),
+                            ("phase1_phase2", "Phase 1/2"),
+                            ("phase2", "Phase 2"),
+                            ("phase2_phase3", "Phase 2/3"),
+                            ("phase3", "Phase 3"),
+                            ("phase4", "Phase 4"),
+                            ("not_applicable", "Not applicable"),
+                        ],
+                        default="not_applicable",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "study_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("interventional", "Interventional"),
+                            ("observational", "Observational"),
+                            ("expanded_access", "Expanded access"),
+                            ("other", "Other"),
+                            ("unknown", "Unknown"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("min_age_years", models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
+                ("max_age_years", models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("all", "All"), ("female", "Female"), ("male", "Male")], default="all", max_length=8
+                    ),
+                ),
+                ("dose_min_cells_per_kg", models.FloatField(blank=True, null=True)),
+                ("dose_max_cells_per_kg", models.FloatField(blank=True, null=True)),
+                ("enrollment", models.PositiveIntegerField(blank=True, null=True)),
+                ("enrollment_type", models.CharField(blank=True, max_length=16)),
+                ("start_date", models.DateField(blank=True, null=True)),
+                ("completion_date", models.DateField(blank=True, null=True)),
+                ("registration_date", models.DateField(blank=True, null=True)),
+                ("sponsor", models.CharField(blank=True, max_length=500)),
+                (
+                    "countries",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "cell_source",
+                    models.CharField(
+                        choices=[("autologous", "Autologous"), ("allogeneic", "Allogeneic"), ("unknown", "Unknown")],
+                        default="unknown",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "conditions",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.TextField(), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "interventions",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.TextField(), blank=True, default=list, size=None
+                    ),
+                ),
+                ("inclusion_criteria", models.TextField(blank=True)),
+                ("exclusion_criteria", models.TextField(blank=True)),
+                ("source_url", models.URLField(blank=True, max_length=500)),
+                ("source_format", models.CharField(blank=True, max_length=40)),
+                ("parser_version", models.CharField(blank=True, max_length=20)),
+                ("ingested_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("parsed", models.JSONField(blank=True, default=dict, editable=False)),
+                (
+                    "curated_fields",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=64), blank=True, default=list, size=None
+                    ),
+                ),
+                ("curation_conflicts", models.JSONField(blank=True, default=dict)),
+                (
+                    "antigen_names",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), blank=True, default=list, editable=False, size=None
+                    ),
+                ),
+                (
+                    "disease_names",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), blank=True, default=list, editable=False, size=None
+                    ),
+                ),
+                (
+                    "disease_categories",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=32), blank=True, default=list, editable=False, size=None
+                    ),
+                ),
+                ("search_document", models.TextField(blank=True, editable=False)),
+                ("search_vector", django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField()),
+                ("antigens", models.ManyToManyField(blank=True, related_name="trials", to="catalogue.antigen")),
+                ("diseases", models.ManyToManyField(blank=True, related_name="trials", to="catalogue.disease")),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="merged_records",
+                        to="catalogue.trial",
+                    ),
+                ),
+                (
+                    "source_document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="trials",
+                        to="catalogue.sourcedocument",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['registry_id'],
+                "ordering": ["registry_id"],
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('institution', models.CharField(blank=True, max_length=500)),
-                ('city', models.CharField(blank=True, max_length=200)),
-                ('country', models.CharField(blank=True, max_length=100)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sites', to='catalogue.trial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("institution", models.CharField(blank=True, max_length=500)),
+                ("city", models.CharField(blank=True, max_length=200)),
+                ("country", models.CharField(blank=True, max_length=100)),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sites", to="catalogue.trial"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['trial', 'position'],
+                "ordering": ["trial", "position"],
             },
         ),
         migrations.CreateModel(
-            name='DoseLevel',
+            name="DoseLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('arm', models.CharField(blank=True, max_length=500)),
-                ('low', models.FloatField()),
-                ('high', models.FloatField()),
-                ('unit', models.CharField(max_length=20)),
-                ('basis', models.CharField(choices=[('per_kg', 'per kg'), ('per_m2', 'per m²'), ('flat', 'flat')], max_length=8)),
-                ('raw', models.TextField(blank=True)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dose_levels', to='catalogue.trial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("arm", models.CharField(blank=True, max_length=500)),
+                ("low", models.FloatField()),
+                ("high", models.FloatField()),
+                ("unit", models.CharField(max_length=20)),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[("per_kg", "per kg"), ("per_m2", "per m²"), ("flat", "flat")], max_length=8
+                    ),
+                ),
+                ("raw", models.TextField(blank=True)),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="dose_levels", to="catalogue.trial"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['trial', 'position'],
+                "ordering": ["trial", "position"],
             },
         ),
         migrations.CreateModel(
-            name='TrialChange',
+            name="TrialChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('changed_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.CharField(choices=[('ingest', 'ingest'), ('curator', 'curator'), ('renormalize', 'renormalize'), ('system', 'system')], max_length=16)),
-                ('changes', models.JSONField(default=dict)),
-                ('reason', models.TextField(blank=True)),
-                ('source_document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='catalogue.sourcedocument')),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='catalogue.trial')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("changed_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor",
+                    models.CharField(
+                        choices=[
+                            ("ingest", "ingest"),
+                            ("curator", "curator"),
+                            ("renormalize", "renormalize"),
+                            ("system", "system"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("changes", models.JSONField(default=dict)),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "source_document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="catalogue.sourcedocument",
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="changes", to="catalogue.trial"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-changed_at', '-id'],
+                "ordering": ["-changed_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['registry_id'], name='trial_registry_id_idx'),
+            model_name="trial",
+            index=models.Index(fields=["registry_id"], name="trial_registry_id_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['status'], name='trial_status_idx'),
+            model_name="trial",
+            index=models.Index(fields=["status"], name="trial_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['phase'], name='trial_phase_idx'),
+            model_name="trial",
+            index=models.Index(fields=["phase"], name="trial_phase_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['cell_source'], name='trial_cell_source_idx'),
+            model_name="trial",
+            index=models.Index(fields=["cell_source"], name="trial_cell_source_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['min_age_years', 'max_age_years'], name='trial_age_idx'),
+            model_name="trial",
+            index=models.Index(fields=["min_age_years", "max_age_years"], name="trial_age_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['dose_min_cells_per_kg', 'dose_max_cells_per_kg'], name='trial_dose_idx'),
+            model_name="trial",
+            index=models.Index(fields=["dose_min_cells_per_kg", "dose_max_cells_per_kg"], name="trial_dose_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['-start_date'], name='trial_start_idx'),
+            model_name="trial",
+            index=models.Index(fields=["-start_date"], name="trial_start_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['-updated_at'], name='trial_updated_idx'),
+            model_name="trial",
+            index=models.Index(fields=["-updated_at"], name="trial_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['antigen_names'], name='trial_antigen_names_gin'),
+            model_name="trial",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["antigen_names"], name="trial_antigen_names_gin"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['disease_names'], name='trial_disease_names_gin'),
+            model_name="trial",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["disease_names"], name="trial_disease_names_gin"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['disease_categories'], name='trial_disease_cat_gin'),
+            model_name="trial",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["disease_categories"], name="trial_disease_cat_gin"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['countries'], name='trial_countries_gin'),
+            model_name="trial",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["countries"], name="trial_countries_gin"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['secondary_ids'], name='trial_secondary_ids_gin'),
+            model_name="trial",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["secondary_ids"], name="trial_secondary_ids_gin"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='trial_search_vector_gin'),
+            model_name="trial",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["search_vector"], name="trial_search_vector_gin"),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_document'], name='trial_search_trgm', opclasses=['gin_trgm_ops']),
+            model_name="trial",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["search_document"], name="trial_search_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trial',
-            constraint=models.UniqueConstraint(fields=('registry', 'registry_id'), name='trial_registry_id_unique'),
+            model_name="trial",
+            constraint=models.UniqueConstraint(fields=("registry", "registry_id"), name="trial_registry_id_unique"),
         ),
         migrations.AddConstraint(
-            model_name='trial',
-            constraint=models.CheckConstraint(condition=models.Q(('min_age_years__isnull', True), ('max_age_years__isnull', True), ('min_age_years__lte', models.F('max_age_years')), _connector='OR'), name='trial_age_range_ordered'),
+            model_name="trial",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("min_age_years__isnull", True),
+                    ("max_age_years__isnull", True),
+                    ("min_age_years__lte", models.F("max_age_years")),
+                    _connector="OR",
+                ),
+                name="trial_age_range_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trial',
-            constraint=models.CheckConstraint(condition=models.Q(('dose_min_cells_per_kg__isnull', True), ('dose_max_cells_per_kg__isnull', True), ('dose_min_cells_per_kg__lte', models.F('dose_max_cells_per_kg')), _connector='OR'), name='trial_dose_range_ordered'),
+            model_name="trial",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("dose_min_cells_per_kg__isnull", True),
+                    ("dose_max_cells_per_kg__isnull", True),
+                    ("dose_min_cells_per_kg__lte", models.F("dose_max_cells_per_kg")),
+                    _connector="OR",
+                ),
+                name="trial_dose_range_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='doselevel',
-            constraint=models.CheckConstraint(condition=models.Q(('low__lte', models.F('high'))), name='dose_low_le_high'),
+            model_name="doselevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("low__lte", models.F("high"))), name="dose_low_le_high"
+            ),
         ),
     ]

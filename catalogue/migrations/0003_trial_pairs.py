@@ -7,52 +7,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0002_curators_group'),
+        ("catalogue", "0002_curators_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TrialPair',
+            name="TrialPair",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('suggested', 'suggested duplicate'), ('linked', 'linked'), ('rejected', 'not the same study')], db_index=True, max_length=16)),
-                ('reason', models.CharField(choices=[('secondary_id', 'secondary id names the other'), ('title', 'similar titles'), ('manual', 'by a curator')], max_length=16)),
-                ('similarity', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("suggested", "suggested duplicate"),
+                            ("linked", "linked"),
+                            ("rejected", "not the same study"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("secondary_id", "secondary id names the other"),
+                            ("title", "similar titles"),
+                            ("manual", "by a curator"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("similarity", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-similarity', '-created_at'],
+                "ordering": ["-similarity", "-created_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['title'], name='trial_title_trgm', opclasses=['gin_trgm_ops']),
+            model_name="trial",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["title"], name="trial_title_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddField(
-            model_name='trialpair',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
+            model_name="trialpair",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='trialpair',
-            name='primary',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pairs_as_primary', to='catalogue.trial'),
+            model_name="trialpair",
+            name="primary",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="pairs_as_primary", to="catalogue.trial"
+            ),
         ),
         migrations.AddField(
-            model_name='trialpair',
-            name='secondary',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pairs_as_secondary', to='catalogue.trial'),
+            model_name="trialpair",
+            name="secondary",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="pairs_as_secondary", to="catalogue.trial"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trialpair',
-            constraint=models.UniqueConstraint(fields=('primary', 'secondary'), name='trial_pair_unique'),
+            model_name="trialpair",
+            constraint=models.UniqueConstraint(fields=("primary", "secondary"), name="trial_pair_unique"),
         ),
         migrations.AddConstraint(
-            model_name='trialpair',
-            constraint=models.CheckConstraint(condition=models.Q(('primary', models.F('secondary')), _negated=True), name='trial_pair_distinct'),
+            model_name="trialpair",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("primary", models.F("secondary")), _negated=True), name="trial_pair_distinct"
+            ),
         ),
     ]

@@ -43,7 +43,6 @@ $$;
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("catalogue", "0003_trial_pairs"),
     ]

@@ -4,18 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0004_lz4_toast_compression'),
+        ("catalogue", "0004_lz4_toast_compression"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='trial',
-            name='trial_start_idx',
+            model_name="trial",
+            name="trial_start_idx",
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(models.OrderBy(models.F('start_date'), descending=True, nulls_last=True), models.F('registry_id'), name='trial_newest_idx'),
+            model_name="trial",
+            index=models.Index(
+                models.OrderBy(models.F("start_date"), descending=True, nulls_last=True),
+                models.F("registry_id"),
+                name="trial_newest_idx",
+            ),
         ),
     ]

@@ -33,106 +33,183 @@ $$
 UNKNOWN_TO_NULL = "UPDATE catalogue_trial SET study_type = NULL WHERE study_type IN ('', 'unknown')"
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0008_data_version_batches'),
+        ("catalogue", "0008_data_version_batches"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TrialSource',
+            name="TrialSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record', models.JSONField()),
-                ('source_format', models.CharField(max_length=40)),
-                ('parser_version', models.CharField(blank=True, max_length=20)),
-                ('third_party', models.BooleanField(default=False)),
-                ('registry_updated', models.DateField(blank=True, null=True)),
-                ('dominated', models.BooleanField(default=False)),
-                ('ingested_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("record", models.JSONField()),
+                ("source_format", models.CharField(max_length=40)),
+                ("parser_version", models.CharField(blank=True, max_length=20)),
+                ("third_party", models.BooleanField(default=False)),
+                ("registry_updated", models.DateField(blank=True, null=True)),
+                ("dominated", models.BooleanField(default=False)),
+                ("ingested_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['trial', '-registry_updated', 'id'],
+                "ordering": ["trial", "-registry_updated", "id"],
             },
         ),
         migrations.AddField(
-            model_name='dataversion',
-            name='last_ingest_at',
+            model_name="dataversion",
+            name="last_ingest_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='dataversion',
-            name='registry_updated_max',
+            model_name="dataversion",
+            name="registry_updated_max",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='field_sources',
+            model_name="trial",
+            name="field_sources",
             field=models.JSONField(blank=True, default=dict, editable=False),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='keywords',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.TextField(), blank=True, default=list, size=None),
+            model_name="trial",
+            name="keywords",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.TextField(), blank=True, default=list, size=None
+            ),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='missing_fields',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=64), blank=True, default=list, editable=False, size=None),
+            model_name="trial",
+            name="missing_fields",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.CharField(max_length=64), blank=True, default=list, editable=False, size=None
+            ),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='registry_updated',
+            model_name="trial",
+            name="registry_updated",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='trial',
-            name='phase',
-            field=models.CharField(blank=True, choices=[('early_phase1', 'Early phase 1'), ('phase1', 'Phase 1'), ('phase1_phase2', 'Phase 1/2'), ('phase2', 'Phase 2'), ('phase2_phase3', 'Phase 2/3'), ('phase3', 'Phase 3'), ('phase4', 'Phase 4'), ('not_applicable', 'Not applicable')], max_length=32, null=True),
+            model_name="trial",
+            name="phase",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("early_phase1", "Early phase 1"),
+                    ("phase1", "Phase 1"),
+                    ("phase1_phase2", "Phase 1/2"),
+                    ("phase2", "Phase 2"),
+                    ("phase2_phase3", "Phase 2/3"),
+                    ("phase3", "Phase 3"),
+                    ("phase4", "Phase 4"),
+                    ("not_applicable", "Not applicable"),
+                ],
+                max_length=32,
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='trial',
-            name='registry',
-            field=models.CharField(choices=[('ctgov', 'ClinicalTrials.gov'), ('chictr', 'ChiCTR'), ('ctis', 'EU CTIS'), ('euctr', 'EU Clinical Trials Register'), ('isrctn', 'ISRCTN'), ('jrct', 'jRCT'), ('jprn', 'JPRN (UMIN / JapicCTI / JMA)'), ('drks', 'DRKS'), ('anzctr', 'ANZCTR'), ('ctri', 'CTRI'), ('irct', 'IRCT'), ('nl_omon', 'Overview of Medical Research in the Netherlands'), ('tctr', 'TCTR'), ('cris', 'CRiS (Korea)'), ('rebec', 'ReBec (Brazil)'), ('pactr', 'PACTR'), ('lbctr', 'LBCTR'), ('slctr', 'SLCTR'), ('repec', 'REPEC (Peru)'), ('rpcec', 'RPCEC (Cuba)'), ('itmctr', 'ITMCTR'), ('synthetic', 'Synthetic (benchmark data)')], max_length=16),
+            model_name="trial",
+            name="registry",
+            field=models.CharField(
+                choices=[
+                    ("ctgov", "ClinicalTrials.gov"),
+                    ("chictr", "ChiCTR"),
+                    ("ctis", "EU CTIS"),
+                    ("euctr", "EU Clinical Trials Register"),
+                    ("isrctn", "ISRCTN"),
+                    ("jrct", "jRCT"),
+                    ("jprn", "JPRN (UMIN / JapicCTI / JMA)"),
+                    ("drks", "DRKS"),
+                    ("anzctr", "ANZCTR"),
+                    ("ctri", "CTRI"),
+                    ("irct", "IRCT"),
+                    ("nl_omon", "Overview of Medical Research in the Netherlands"),
+                    ("tctr", "TCTR"),
+                    ("cris", "CRiS (Korea)"),
+                    ("rebec", "ReBec (Brazil)"),
+                    ("pactr", "PACTR"),
+                    ("lbctr", "LBCTR"),
+                    ("slctr", "SLCTR"),
+                    ("repec", "REPEC (Peru)"),
+                    ("rpcec", "RPCEC (Cuba)"),
+                    ("itmctr", "ITMCTR"),
+                    ("synthetic", "Synthetic (benchmark data)"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='trial',
-            name='sex',
-            field=models.CharField(blank=True, choices=[('all', 'All'), ('female', 'Female'), ('male', 'Male')], max_length=8, null=True),
+            model_name="trial",
+            name="sex",
+            field=models.CharField(
+                blank=True, choices=[("all", "All"), ("female", "Female"), ("male", "Male")], max_length=8, null=True
+            ),
         ),
         migrations.AlterField(
-            model_name='trial',
-            name='status',
-            field=models.CharField(blank=True, choices=[('not_yet_recruiting', 'Not yet recruiting'), ('recruiting', 'Recruiting'), ('enrolling_by_invitation', 'Enrolling by invitation'), ('active_not_recruiting', 'Active, not recruiting'), ('suspended', 'Suspended'), ('terminated', 'Terminated'), ('completed', 'Completed'), ('withdrawn', 'Withdrawn'), ('unknown', 'Unknown')], max_length=32, null=True),
+            model_name="trial",
+            name="status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("not_yet_recruiting", "Not yet recruiting"),
+                    ("recruiting", "Recruiting"),
+                    ("enrolling_by_invitation", "Enrolling by invitation"),
+                    ("active_not_recruiting", "Active, not recruiting"),
+                    ("suspended", "Suspended"),
+                    ("terminated", "Terminated"),
+                    ("completed", "Completed"),
+                    ("withdrawn", "Withdrawn"),
+                    ("unknown", "Unknown"),
+                ],
+                max_length=32,
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='trial',
-            name='study_type',
-            field=models.CharField(blank=True, choices=[('interventional', 'Interventional'), ('observational', 'Observational'), ('expanded_access', 'Expanded access'), ('other', 'Other')], max_length=32, null=True),
+            model_name="trial",
+            name="study_type",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("interventional", "Interventional"),
+                    ("observational", "Observational"),
+                    ("expanded_access", "Expanded access"),
+                    ("other", "Other"),
+                ],
+                max_length=32,
+                null=True,
+            ),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(models.OrderBy(models.F('registry_updated'), descending=True, nulls_last=True), models.F('registry_id'), name='trial_registry_updated_idx'),
+            model_name="trial",
+            index=models.Index(
+                models.OrderBy(models.F("registry_updated"), descending=True, nulls_last=True),
+                models.F("registry_id"),
+                name="trial_registry_updated_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='trialsource',
-            name='document',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trial_sources', to='catalogue.sourcedocument'),
+            model_name="trialsource",
+            name="document",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="trial_sources", to="catalogue.sourcedocument"
+            ),
         ),
         migrations.AddField(
-            model_name='trialsource',
-            name='trial',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sources', to='catalogue.trial'),
+            model_name="trialsource",
+            name="trial",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="sources", to="catalogue.trial"
+            ),
         ),
         migrations.AddIndex(
-            model_name='trialsource',
-            index=models.Index(fields=['trial', 'dominated'], name='trial_source_active_idx'),
+            model_name="trialsource",
+            index=models.Index(fields=["trial", "dominated"], name="trial_source_active_idx"),
         ),
         migrations.AddConstraint(
-            model_name='trialsource',
-            constraint=models.UniqueConstraint(fields=('trial', 'document'), name='trial_source_unique'),
+            model_name="trialsource",
+            constraint=models.UniqueConstraint(fields=("trial", "document"), name="trial_source_unique"),
         ),
         migrations.RunSQL(UNKNOWN_TO_NULL, migrations.RunSQL.noop),
         migrations.RunSQL(TOUCH, PREVIOUS_TOUCH),

@@ -6,15 +6,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0010_background_jobs'),
+        ("catalogue", "0010_background_jobs"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='trial',
-            name='registry',
-            field=models.CharField(choices=[('ctgov', 'ClinicalTrials.gov'), ('chictr', 'ChiCTR'), ('ctis', 'EU CTIS'), ('euctr', 'EU Clinical Trials Register'), ('isrctn', 'ISRCTN'), ('jrct', 'jRCT'), ('jprn', 'JPRN (UMIN / JapicCTI / JMA)'), ('drks', 'DRKS'), ('anzctr', 'ANZCTR'), ('ctri', 'CTRI'), ('irct', 'IRCT'), ('nl_omon', 'Overview of Medical Research in the Netherlands'), ('tctr', 'TCTR'), ('cris', 'CRiS (Korea)'), ('rebec', 'ReBec (Brazil)'), ('pactr', 'PACTR'), ('lbctr', 'LBCTR'), ('slctr', 'SLCTR'), ('repec', 'REPEC (Peru)'), ('rpcec', 'RPCEC (Cuba)'), ('itmctr', 'ITMCTR')], max_length=16),
+            model_name="trial",
+            name="registry",
+            field=models.CharField(
+                choices=[
+                    ("ctgov", "ClinicalTrials.gov"),
+                    ("chictr", "ChiCTR"),
+                    ("ctis", "EU CTIS"),
+                    ("euctr", "EU Clinical Trials Register"),
+                    ("isrctn", "ISRCTN"),
+                    ("jrct", "jRCT"),
+                    ("jprn", "JPRN (UMIN / JapicCTI / JMA)"),
+                    ("drks", "DRKS"),
+                    ("anzctr", "ANZCTR"),
+                    ("ctri", "CTRI"),
+                    ("irct", "IRCT"),
+                    ("nl_omon", "Overview of Medical Research in the Netherlands"),
+                    ("tctr", "TCTR"),
+                    ("cris", "CRiS (Korea)"),
+                    ("rebec", "ReBec (Brazil)"),
+                    ("pactr", "PACTR"),
+                    ("lbctr", "LBCTR"),
+                    ("slctr", "SLCTR"),
+                    ("repec", "REPEC (Peru)"),
+                    ("rpcec", "RPCEC (Cuba)"),
+                    ("itmctr", "ITMCTR"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

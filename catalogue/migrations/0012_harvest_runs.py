@@ -20,48 +20,92 @@ def curators_see_harvest_runs(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0011_registry_choices_without_synthetic'),
+        ("catalogue", "0011_registry_choices_without_synthetic"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='trialpair',
-            name='reason',
-            field=models.CharField(choices=[('secondary_id', 'secondary id names the other'), ('title', 'similar titles'), ('manual', 'by a curator'), ('alias', 'the registry redirects one id to the other')], max_length=16),
+            model_name="trialpair",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("secondary_id", "secondary id names the other"),
+                    ("title", "similar titles"),
+                    ("manual", "by a curator"),
+                    ("alias", "the registry redirects one id to the other"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='HarvestRun',
+            name="HarvestRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('ctgov', 'ClinicalTrials.gov API'), ('ictrp', 'WHO ICTRP exports')], max_length=16)),
-                ('mode', models.CharField(choices=[('full', 'full'), ('incremental', 'incremental'), ('reconcile', 'weekly reconcile'), ('files', 'files')], max_length=16)),
-                ('status', models.CharField(choices=[('running', 'running'), ('ok', 'ok'), ('failed', 'failed'), ('up_to_date', 'up to date')], default='running', max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('anchor_at', models.DateTimeField(blank=True, null=True)),
-                ('data_timestamp', models.CharField(blank=True, max_length=40)),
-                ('query', models.TextField(blank=True)),
-                ('window_start', models.DateField(blank=True, null=True)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('next_page_token', models.TextField(blank=True)),
-                ('total_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('pages', models.PositiveIntegerField(default=0)),
-                ('studies', models.PositiveIntegerField(default=0)),
-                ('created', models.PositiveIntegerField(default=0)),
-                ('updated', models.PositiveIntegerField(default=0)),
-                ('unchanged', models.PositiveIntegerField(default=0)),
-                ('older', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('warnings', models.TextField(blank=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('resumed_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='resumed_by', to='catalogue.harvestrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("ctgov", "ClinicalTrials.gov API"), ("ictrp", "WHO ICTRP exports")], max_length=16
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("full", "full"),
+                            ("incremental", "incremental"),
+                            ("reconcile", "weekly reconcile"),
+                            ("files", "files"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "running"),
+                            ("ok", "ok"),
+                            ("failed", "failed"),
+                            ("up_to_date", "up to date"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("anchor_at", models.DateTimeField(blank=True, null=True)),
+                ("data_timestamp", models.CharField(blank=True, max_length=40)),
+                ("query", models.TextField(blank=True)),
+                ("window_start", models.DateField(blank=True, null=True)),
+                ("params", models.JSONField(blank=True, default=dict)),
+                ("next_page_token", models.TextField(blank=True)),
+                ("total_count", models.PositiveIntegerField(blank=True, null=True)),
+                ("pages", models.PositiveIntegerField(default=0)),
+                ("studies", models.PositiveIntegerField(default=0)),
+                ("created", models.PositiveIntegerField(default=0)),
+                ("updated", models.PositiveIntegerField(default=0)),
+                ("unchanged", models.PositiveIntegerField(default=0)),
+                ("older", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("warnings", models.TextField(blank=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "resumed_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="resumed_by",
+                        to="catalogue.harvestrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
-                'indexes': [models.Index(fields=['source', 'status', '-started_at'], name='harvest_run_latest_idx')],
+                "ordering": ["-started_at", "-id"],
+                "indexes": [models.Index(fields=["source", "status", "-started_at"], name="harvest_run_latest_idx")],
             },
         ),
         migrations.RunPython(curators_see_harvest_runs, migrations.RunPython.noop),

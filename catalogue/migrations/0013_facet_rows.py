@@ -5,28 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0012_harvest_runs'),
+        ("catalogue", "0012_harvest_runs"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FacetRow',
+            name="FacetRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('antigen_names', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), size=None)),
-                ('disease_names', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), size=None)),
-                ('disease_categories', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=32), size=None)),
-                ('phase', models.CharField(max_length=32, null=True)),
-                ('status', models.CharField(max_length=32, null=True)),
-                ('countries', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), size=None)),
-                ('registry', models.CharField(max_length=16)),
-                ('cell_source', models.CharField(max_length=16)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "antigen_names",
+                    django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), size=None),
+                ),
+                (
+                    "disease_names",
+                    django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), size=None),
+                ),
+                (
+                    "disease_categories",
+                    django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=32), size=None),
+                ),
+                ("phase", models.CharField(max_length=32, null=True)),
+                ("status", models.CharField(max_length=32, null=True)),
+                (
+                    "countries",
+                    django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), size=None),
+                ),
+                ("registry", models.CharField(max_length=16)),
+                ("cell_source", models.CharField(max_length=16)),
             ],
             options={
-                'db_table': 'facet_base',
-                'managed': False,
+                "db_table": "facet_base",
+                "managed": False,
             },
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0013_facet_rows'),
+        ("catalogue", "0013_facet_rows"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dataversion',
-            name='harvests',
+            model_name="dataversion",
+            name="harvests",
             field=models.JSONField(blank=True, default=dict, null=True),
         ),
     ]

@@ -129,7 +129,9 @@ class Client:
     def _backoff(self, retries_done: int) -> float:
         return max(self.interval, self.backoff * (2 ** max(retries_done - 1, 0)) if retries_done else 0.0)
 
-    def get(self, path: str, params: dict[str, Any] | None = None, *, json_body: bool = True, follow: bool = True) -> Response:
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, *, json_body: bool = True, follow: bool = True
+    ) -> Response:
         """GET `path` (under the base URL). Statuses in RETRY_STATUSES and network
         errors are retried; a 2xx with a broken body too. Other 4xx raise
         HarvestHTTPError; 3xx are returned as they are when `follow` is False."""
@@ -165,9 +167,11 @@ class Client:
             if remaining < 0:
                 raise HarvestError(f"GET {path}: still failing after {self.retries} retries: {problem}")
             time.sleep(self._backoff(self.retries - remaining))
-        if 400 <= raw.status_code:
+        if raw.status_code >= 400:
             snippet = " ".join(content[:300].decode("utf-8", "replace").split())
-            raise HarvestHTTPError(f"GET {path}: the registry answered {raw.status_code} {raw.reason}: {snippet}", raw.status_code)
+            raise HarvestHTTPError(
+                f"GET {path}: the registry answered {raw.status_code} {raw.reason}: {snippet}", raw.status_code
+            )
         return Response(status=raw.status_code, content=content, headers=raw.headers, url=raw.url, data=data)
 
 
@@ -175,7 +179,9 @@ def _reason(exc: BaseException) -> str:
     """The innermost cause of a requests/urllib3 error, in one line."""
     seen = exc
     while True:
-        nxt = getattr(seen, "reason", None) or (seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
+        nxt = getattr(seen, "reason", None) or (
+            seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        )
         if not isinstance(nxt, BaseException) or nxt is seen:
             break
         seen = nxt

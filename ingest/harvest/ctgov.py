@@ -74,7 +74,9 @@ def window_filter(start: dt.date) -> str:
 
 
 def last_success(mode_in: tuple[str, ...] = HARVESTING) -> HarvestRun | None:
-    return HarvestRun.objects.filter(source="ctgov", mode__in=mode_in, status="ok").order_by("-started_at", "-id").first()
+    return (
+        HarvestRun.objects.filter(source="ctgov", mode__in=mode_in, status="ok").order_by("-started_at", "-id").first()
+    )
 
 
 def resumable(query: str) -> HarvestRun | None:
@@ -85,7 +87,9 @@ def resumable(query: str) -> HarvestRun | None:
     return None
 
 
-def harvest_ctgov(*, full: bool = False, since: dt.date | None = None, say: Say = _quiet, client: Client | None = None) -> HarvestRun:
+def harvest_ctgov(
+    *, full: bool = False, since: dt.date | None = None, say: Say = _quiet, client: Client | None = None
+) -> HarvestRun:
     """One harvest run (see the module docstring). Raises HarvestBusy when another
     ctgov harvest runs; returns the run, `failed` with its error when the registry
     kept failing (everything before the failure is stored)."""
@@ -213,7 +217,9 @@ def _studies(page: Response) -> list[Any]:
 def _link(run: HarvestRun, report: IngestReport, tick: Callable[[], None]) -> None:
     """Link new trials; a resumed run also links those its earlier runs created."""
     if run.resumed_from_id and run.anchor_at:
-        earlier = Trial.objects.filter(registry="ctgov", created_at__gte=run.anchor_at).values_list("registry_id", flat=True)
+        earlier = Trial.objects.filter(registry="ctgov", created_at__gte=run.anchor_at).values_list(
+            "registry_id", flat=True
+        )
         known = set(report.created_ids)
         report.created_ids.extend(i for i in earlier if i not in known)
     link_registrations(report, tick=tick)
@@ -237,12 +243,20 @@ def reconcile_ctgov(*, say: Say = _quiet, client: Client | None = None) -> Harve
         try:
             version = client.get("/version").data
             run.data_timestamp = str((version or {}).get("dataTimestamp") or "")[:40]
-            run.params = {"query.term": query, "fields": "NCTId", "pageSize": PAGE_SIZE, "countTotal": "true", "format": "json"}
+            run.params = {
+                "query.term": query,
+                "fields": "NCTId",
+                "pageSize": PAGE_SIZE,
+                "countTotal": "true",
+                "format": "json",
+            }
             run.save()
             in_query = _ids_in_query(run, client)
             held = set(Trial.objects.filter(registry="ctgov").values_list("registry_id", flat=True))
             outside = sorted(held - in_query)
-            say(f"reconcile (run {run.pk}): {len(in_query):,} ids in the query, {len(held):,} held, {len(outside):,} held outside it")
+            say(
+                f"reconcile (run {run.pk}): {len(in_query):,} ids in the query, {len(held):,} held, {len(outside):,} held outside it"
+            )
             relax_commit_durability()
             with deferred_version() as tick:
                 vocab = Vocabularies()
@@ -347,7 +361,13 @@ def _fetch_by_ids(
                     if alias in wanted and alias != nct:
                         aliases[alias] = nct
             if studies:
-                ingest_document(page.content, name=f"<ClinicalTrials.gov API reconcile {run.pk}>", report=report, vocab=vocab, tick=tick)
+                ingest_document(
+                    page.content,
+                    name=f"<ClinicalTrials.gov API reconcile {run.pk}>",
+                    report=report,
+                    vocab=vocab,
+                    tick=tick,
+                )
             following = page.data.get("nextPageToken") or ""
             if not following or following == token:
                 break
@@ -356,7 +376,12 @@ def _fetch_by_ids(
 
 
 def _look_up(
-    client: Client, registry_id: str, run: HarvestRun, report: IngestReport, vocab: Vocabularies, tick: Callable[[], None]
+    client: Client,
+    registry_id: str,
+    run: HarvestRun,
+    report: IngestReport,
+    vocab: Vocabularies,
+    tick: Callable[[], None],
 ) -> tuple[str, str]:
     """`/studies/{id}`: ("alias", the id it redirects to), ("live", id) or ("missing", "").
     The current record of a live or redirected id is ingested."""
@@ -398,7 +423,9 @@ def _link_aliases(aliases: dict[str, str], run: HarvestRun) -> int:
         pair = TrialPair.objects.filter(Q(primary=old, secondary=new) | Q(primary=new, secondary=old)).first()
         if pair is not None and pair.status in ("linked", "rejected"):
             if pair.status == "rejected":
-                add_warning(run, f"{old_id} redirects to {new_id}, but a curator marked them as different studies: not linked")
+                add_warning(
+                    run, f"{old_id} redirects to {new_id}, but a curator marked them as different studies: not linked"
+                )
             continue
         with transaction.atomic():
             linking.link(new, old, reason="alias", existing=pair)

@@ -26,7 +26,9 @@ from ingest.pipeline import IngestReport, ingest_document, iter_inputs, link_reg
 SETTLE_SECONDS = 60.0
 
 
-def harvest_ictrp(paths: list[str], *, watched: bool = False, say: Callable[[str], None] = lambda _: None) -> HarvestRun:
+def harvest_ictrp(
+    paths: list[str], *, watched: bool = False, say: Callable[[str], None] = lambda _: None
+) -> HarvestRun:
     """Ingest the ICTRP exports under `paths` that were not ingested before.
     The run is `up to date` when there was nothing new."""
     with source_lock("ictrp"):
@@ -53,7 +55,10 @@ def harvest_ictrp(paths: list[str], *, watched: bool = False, say: Callable[[str
                     ingest_document(content, name=name, report=report, vocab=vocab, tick=tick)
                     files["ingested"].append(name)
                     run.studies = report.created + report.updated + report.unchanged + report.older
-                    say(f"{name}: {report.summary()}" + (f" ({report.failed - before} failed)" if report.failed > before else ""))
+                    say(
+                        f"{name}: {report.summary()}"
+                        + (f" ({report.failed - before} failed)" if report.failed > before else "")
+                    )
                     tick()
                 link_registrations(report, tick=tick)
         except BaseException as exc:
@@ -67,7 +72,9 @@ def harvest_ictrp(paths: list[str], *, watched: bool = False, say: Callable[[str
         run.warnings = "\n".join(report.problems[:50])
         if files["ingested"]:
             mark_ingested()
-        say(f"done: {len(files['ingested'])} file(s) ingested, {len(files['skipped'])} already ingested; {report.summary()}")
+        say(
+            f"done: {len(files['ingested'])} file(s) ingested, {len(files['skipped'])} already ingested; {report.summary()}"
+        )
         return finish(run, "ok" if files["ingested"] or report.failed else "up_to_date")
 
 

@@ -57,15 +57,15 @@ def product_names() -> tuple[str, ...]:
     antigen_words = set()
     for spec in BUILTIN_ANTIGENS:
         antigen_words.update(_key(w) for w in (spec.name, spec.gene_symbol) if w)
-        antigen_words.update(_key(w) for w in spec.synonyms if not (_CODE.fullmatch(w) or _INN.search(w) or _BRAND.fullmatch(w)))
+        antigen_words.update(
+            _key(w) for w in spec.synonyms if not (_CODE.fullmatch(w) or _INN.search(w) or _BRAND.fullmatch(w))
+        )
     antigen_words = {w for w in antigen_words if len(w) >= 3}
     names: list[str] = []
     for spec in BUILTIN_ANTIGENS:
         for word in spec.synonyms:
             key = _key(word)
-            if _INN.search(word):
-                pass
-            elif _BRAND.fullmatch(word) and key not in antigen_words and not word.startswith("Ig"):
+            if _INN.search(word) or _BRAND.fullmatch(word) and key not in antigen_words and not word.startswith("Ig"):
                 pass
             elif _CODE.fullmatch(word):
                 if re.match(r"cd\d", key) or key in _MARKER_CODES or any(key.startswith(w) for w in antigen_words):

@@ -38,7 +38,7 @@ def split_criteria(text: str) -> tuple[str, str]:
         if not rest or rest == ":":
             keep = match.group(0).strip() if prefix else ""
         elif rest.startswith(":"):
-            keep = (match.group(0).strip() if prefix else rest[1:].strip())
+            keep = match.group(0).strip() if prefix else rest[1:].strip()
         elif rest.endswith(":") and len(rest) <= 100:
             keep = match.group(0).strip()
         else:

@@ -18,11 +18,10 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from ingest.records import Contact, SiteRecord
 
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote body center dd details dialog div dl dt fieldset figcaption figure "
-    "footer form h1 h2 h3 h4 h5 h6 header hr html legend li main nav ol p pre section summary ul".split()
+    ["address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html", "legend", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "ul"]
 )
-_PARAGRAPH_TAGS = frozenset("blockquote dl h1 h2 h3 h4 h5 h6 ol p pre section table ul".split())
-_DROPPED_TAGS = frozenset("caption head iframe noscript script style svg template button select input".split())
+_PARAGRAPH_TAGS = frozenset(["blockquote", "dl", "h1", "h2", "h3", "h4", "h5", "h6", "ol", "p", "pre", "section", "table", "ul"])
+_DROPPED_TAGS = frozenset(["caption", "head", "iframe", "noscript", "script", "style", "svg", "template", "button", "select", "input"])
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>^|~=])")
 # A layout gap of three or more no-break spaces (with any spaces around them).
 # A match can only begin where such a run of blanks begins: trying every
@@ -36,8 +35,23 @@ _NCT_ID = re.compile(r"\bNCT\d{8}\b")
 def looks_like_html(text: str) -> bool:
     """True when the document is HTML markup rather than a text rendering."""
     head = text[:4096].lower()
-    tags = ("<html", "<body", "<!doctype html", "<head", "<div", "<table", "<section", "<main", "<article", "<dl",
-            "<h1", "<h2", "<p>", "<p ", "<span")
+    tags = (
+        "<html",
+        "<body",
+        "<!doctype html",
+        "<head",
+        "<div",
+        "<table",
+        "<section",
+        "<main",
+        "<article",
+        "<dl",
+        "<h1",
+        "<h2",
+        "<p>",
+        "<p ",
+        "<span",
+    )
     return any(tag in head for tag in tags)
 
 
@@ -215,8 +229,13 @@ def find_nct_id(text: str) -> str:
 # digits is not tried again at every shorter length.
 _AGE = r"\d+(?!\d)(?:\.\d+(?!\d))?\s*(?:Years?|Months?|Weeks?|Days?|Hours?|Minutes?)"
 _AGE_RANGE = re.compile(rf"^({_AGE})\s*(?:to|-|–|—|~)\s*({_AGE})", re.IGNORECASE)
-_AGE_MIN = re.compile(rf"^({_AGE})\s*(?:and|or)\s+(?:older|over|above|up)|^({_AGE})\s*\+|^(?:at least|minimum)\s+({_AGE})", re.IGNORECASE)
-_AGE_MAX = re.compile(rf"^(?:up to|and younger than|younger than|under|maximum)\s+({_AGE})|^({_AGE})\s*(?:and|or)\s+(?:younger|under|below)", re.IGNORECASE)
+_AGE_MIN = re.compile(
+    rf"^({_AGE})\s*(?:and|or)\s+(?:older|over|above|up)|^({_AGE})\s*\+|^(?:at least|minimum)\s+({_AGE})", re.IGNORECASE
+)
+_AGE_MAX = re.compile(
+    rf"^(?:up to|and younger than|younger than|under|maximum)\s+({_AGE})|^({_AGE})\s*(?:and|or)\s+(?:younger|under|below)",
+    re.IGNORECASE,
+)
 
 
 def split_age_range(text: str) -> tuple[str, str]:
@@ -316,8 +335,14 @@ def read_sites(
             hint = country or next((c for c in known_countries if c.lower() in lowered), "")
             city, state, site_country = split_address(line, hint)
             sites.append(
-                _site(entries[facility], [note(facility), note(i)], city=city, state=state, country=site_country,
-                      zip=address_zip(line))
+                _site(
+                    entries[facility],
+                    [note(facility), note(i)],
+                    city=city,
+                    state=state,
+                    country=site_country,
+                    zip=address_zip(line),
+                )
             )
             facility = None
             continue
@@ -364,8 +389,7 @@ def leading_number(value: str) -> str:
 
 
 _BLURB_VERBS = frozenset(
-    "access browse check compare consult discover dive examine explore find follow get identify inspect "
-    "investigate learn look meet read reach review scan see track understand use view visit".split()
+    ["access", "browse", "check", "compare", "consult", "discover", "dive", "examine", "explore", "find", "follow", "get", "identify", "inspect", "investigate", "learn", "look", "meet", "read", "reach", "review", "scan", "see", "track", "understand", "use", "view", "visit"]
 )
 
 

@@ -20,7 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from catalogue.registries import (
-    ID_IN_TEXT, Registry, canonical_id, registry_for_ictrp_name, registry_for_id, safe_url,
+    ID_IN_TEXT,
+    Registry,
+    canonical_id,
+    registry_for_ictrp_name,
+    registry_for_id,
+    safe_url,
 )  # fmt: skip
 from ingest.parsers._criteria import split_criteria
 from ingest.parsers._values import dedent, outcome_text, unique
@@ -177,7 +182,9 @@ def _portal_contacts(f: Fields) -> list[Contact] | None:
     found: list[Contact] | None = None
     seen: set[tuple] = set()
     for prefix, role in _CONTACT_PREFIXES:
-        columns = {part: [prefix + s for s in suffixes if prefix + s in f.values] for part, suffixes in _CONTACT_PARTS.items()}
+        columns = {
+            part: [prefix + s for s in suffixes if prefix + s in f.values] for part, suffixes in _CONTACT_PARTS.items()
+        }
         if not any(columns.values()):
             continue
         found = found if found is not None else []

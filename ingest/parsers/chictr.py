@@ -51,8 +51,12 @@ _BREAK = "\u2029"  # paragraph boundary while collecting HTML text
 
 # The registry's page structure: its label cells and blocks, and the relative
 # links of its listings (a page served by chictr.org.cn links its own pages relatively).
-_TEMPLATE_CLASS = re.compile(r"""class\s*=\s*["'][^"'<>]{0,200}?\b(?:left_title|project-ms|project-tit)\b""", re.IGNORECASE)
-_LISTING_HREF = re.compile(r"""href\s*=\s*["']\s*(?:\./|/)?(?:showproj|historyversionpub)\.html\?(?:proj|regno)=""", re.IGNORECASE)
+_TEMPLATE_CLASS = re.compile(
+    r"""class\s*=\s*["'][^"'<>]{0,200}?\b(?:left_title|project-ms|project-tit)\b""", re.IGNORECASE
+)
+_LISTING_HREF = re.compile(
+    r"""href\s*=\s*["']\s*(?:\./|/)?(?:showproj|historyversionpub)\.html\?(?:proj|regno)=""", re.IGNORECASE
+)
 _SITE_MARK = re.compile(r"中国临床试验注册中心|chictr", re.IGNORECASE)
 _LISTING_LINK = re.compile(r"^\s*(?:\./|/)?(?:showproj|historyversionpub)\.html\?(?:proj|regno)=", re.IGNORECASE)
 _COLON = (":", "：")
@@ -255,12 +259,29 @@ _SECTIONS = {
 _SITE_KEYS = frozenset({"country", "province", "city", "institution", "address", "institution_level"})
 _ARM_KEYS = frozenset({"group", "sample_size", "intervention", "intervention_code"})
 _OTHER_BLOCK_KEYS = frozenset(
-    {"outcome", "outcome_type", "outcome_time", "outcome_method",
-     "specimen", "specimen_tissue", "specimen_fate", "specimen_note"}
+    {
+        "outcome",
+        "outcome_type",
+        "outcome_time",
+        "outcome_method",
+        "specimen",
+        "specimen_tissue",
+        "specimen_fate",
+        "specimen_note",
+    }
 )
 _FREE_TEXT_KEYS = frozenset(
-    {"objectives", "description", "inclusion", "exclusion", "intervention", "study_design",
-     "randomization", "ipd_way", "data_management"}
+    {
+        "objectives",
+        "description",
+        "inclusion",
+        "exclusion",
+        "intervention",
+        "study_design",
+        "randomization",
+        "ipd_way",
+        "data_management",
+    }
 )
 _BLOCK_TAGS = ("p", "div", "li", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5", "h6", "textarea", "ul", "ol")
 _HEADER_TAGS = frozenset({"p", "div", "span", "h1", "h2", "h3", "h4", "h5", "h6", "th", "td", "strong", "b"})
@@ -427,7 +448,6 @@ def _read_text(text: str) -> tuple[list[_Entry], str]:
         index += 1
     heading = preamble[-1] if preamble else ""
     return _pair_entries(raw), heading
-
 
 
 # --- HTML rendering -------------------------------------------------------------------
@@ -704,7 +724,9 @@ _AGE_MARK = re.compile(r"(最小|最大|\b(?:min|max)(?:imum)?\.?\s*age\b)", re.
 _AGE_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _AGE_UNIT_EN = re.compile(r"\b(?:years?|months?|weeks?|days?)\b", re.IGNORECASE)
 _AGE_UNIT_CN = re.compile(r"岁|个月|月|周|天")
-_RANGE = re.compile(r"^(?:from|从|自)?\s*(?P<start>.*?)\s*(?:\bto\b|至|到|~)\s*(?P<end>.*?)$", re.IGNORECASE | re.DOTALL)
+_RANGE = re.compile(
+    r"^(?:from|从|自)?\s*(?P<start>.*?)\s*(?:\bto\b|至|到|~)\s*(?P<end>.*?)$", re.IGNORECASE | re.DOTALL
+)
 
 
 def _age_value(segment: str) -> str:
@@ -831,10 +853,14 @@ def _groups(page: _Page) -> tuple[list[Arm] | None, list[Intervention] | None]:
             interventions.append(Intervention(name=name, other_names=other))
         label, size = block.value("group"), block.value("sample_size")
         if label or size or name:
-            arms.append(Arm(
-                label=label, description=name, interventions=None if name is None else [name] if name else [],
-                sample_size=size,
-            ))
+            arms.append(
+                Arm(
+                    label=label,
+                    description=name,
+                    interventions=None if name is None else [name] if name else [],
+                    sample_size=size,
+                )
+            )
     return arms, interventions
 
 
@@ -878,14 +904,16 @@ def _contacts(page: _Page) -> list[Contact] | None:
     for role, prefix, institution in _CONTACTS:
         keys = (prefix, f"{prefix}_phone", f"{prefix}_email", f"{prefix}_address", institution)
         if page.has(*keys):
-            contacts.append(Contact(
-                role=role,
-                name=page.value(prefix),
-                phone=page.value(f"{prefix}_phone"),
-                email=page.value(f"{prefix}_email"),
-                address=page.value(f"{prefix}_address"),
-                affiliation=page.value(institution),
-            ))
+            contacts.append(
+                Contact(
+                    role=role,
+                    name=page.value(prefix),
+                    phone=page.value(f"{prefix}_phone"),
+                    email=page.value(f"{prefix}_email"),
+                    address=page.value(f"{prefix}_address"),
+                    affiliation=page.value(institution),
+                )
+            )
     return contacts or None
 
 

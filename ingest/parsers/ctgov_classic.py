@@ -108,8 +108,17 @@ _LOCATION_START = re.compile(
     r"^(?:Please refer to this study by its ClinicalTrials\.gov identifier|Locations:?$|Layout table for location)",
     re.IGNORECASE,
 )
-_LOCATION_END = {"responsible_party", "sponsor", "collaborators", "provided_by", "nct_id", "other_ids",
-                 "first_posted", "last_update", "keywords"}
+_LOCATION_END = {
+    "responsible_party",
+    "sponsor",
+    "collaborators",
+    "provided_by",
+    "nct_id",
+    "other_ids",
+    "first_posted",
+    "last_update",
+    "keywords",
+}
 _SITE_SKIP = re.compile(
     r"^(?:Contact:|Principal Investigator|Sub-Investigator|Study Director|Study Chair|Layout table|Go to\b"
     r"|Show \d+ (?:Study )?Locations|Hide (?:Study )?Locations|Locations:?$|Contacts:?$|Contacts and Locations"
@@ -127,8 +136,21 @@ _DEGREE = re.compile(r"^(?:M\.?D\.?|Ph\.?D\.?|MD,? PhD|MBBS|DO|RN|MSc|MS|MPH|Pro
 
 _BLOCK_LABELS = frozenset({"brief_summary", "detailed_description", "criteria", "outcome"})
 _WEAK_LABELS = frozenset(
-    {"condition", "phase", "intervention", "arm", "status", "sex", "other", "outcome", "sponsor", "collaborators",
-     "keywords", "investigator", "acronym"}
+    {
+        "condition",
+        "phase",
+        "intervention",
+        "arm",
+        "status",
+        "sex",
+        "other",
+        "outcome",
+        "sponsor",
+        "collaborators",
+        "keywords",
+        "investigator",
+        "acronym",
+    }
 )
 
 
@@ -277,7 +299,9 @@ class CtgovClassicParser(Parser):
         conditions, table_interventions, phase = _conditions_table(page)
         arms, arm_interventions = _arms_table(page)
         archive_interventions = _archive_interventions(page)
-        sources = [found for found in (table_interventions, arm_interventions, archive_interventions) if found is not None]
+        sources = [
+            found for found in (table_interventions, arm_interventions, archive_interventions) if found is not None
+        ]
         interventions = _merge_interventions([i for found in sources for i in found]) if sources else None
         if arms is None:
             arms = _archive_arms(page)
@@ -468,9 +492,7 @@ def _conditions_table(page: _Page) -> tuple[list[str] | None, list[Intervention]
 
 
 def _arms_table(page: _Page) -> tuple[list[Arm] | None, list[Intervention] | None]:
-    header = _header_index(
-        page, re.compile(r"^(?:Arms?|Groups?/Cohorts?)$", re.IGNORECASE), "Intervention"
-    )
+    header = _header_index(page, re.compile(r"^(?:Arms?|Groups?/Cohorts?)$", re.IGNORECASE), "Intervention")
     if header is None:
         return None, None
     arms: list[Arm] = []
@@ -504,7 +526,9 @@ def _intervention_cell(lines: list[str]) -> list[Intervention]:
         elif match := _OTHER_NAMES.match(line):
             in_other_names = True
             found[-1].other_names = [
-                *(found[-1].other_names or []), *(n.strip() for n in match.group(1).split(",") if n.strip())]
+                *(found[-1].other_names or []),
+                *(n.strip() for n in match.group(1).split(",") if n.strip()),
+            ]
         elif in_other_names and re.match(r"^[-*•]\s+", line):
             found[-1].other_names = [*(found[-1].other_names or []), re.sub(r"^[-*•]\s+", "", line)]
         else:
@@ -585,7 +609,9 @@ def _link_archive_arms(page: _Page, arms: list[Arm] | None) -> None:
 def _sponsors(page: _Page) -> tuple[str | None, list[str] | None]:
     collaborators = _items(page, "collaborators")
     sponsor = page.value("sponsor")
-    section = next((i for i, c in enumerate(page.firsts) if re.fullmatch(r"Sponsors and Collaborators:?", c, re.I)), None)
+    section = next(
+        (i for i, c in enumerate(page.firsts) if re.fullmatch(r"Sponsors and Collaborators:?", c, re.I)), None
+    )
     if section is not None:
         names = [_strip_row(x) for x in page.following(section, stop_at_blank=False)]
         names = [n for n in names if not re.match(r"^Investigators?\b", n, re.IGNORECASE)]

@@ -43,8 +43,7 @@ _HEADINGS: tuple[_Heading, ...] = (
     _heading("results_posted", FIELD, r"Results\s+First\s+(?:Posted|Submitted)" + _WHEN),
     _heading("status", FIELD, r"Recruitment\s+Status", r"Overall\s+(?:Recruitment\s+)?Status", r"Study\s+Status"),
     _heading("phase", FIELD, r"Clinical\s+Phase", r"(?:Study\s+|Trial\s+)?Phases?"),
-    _heading("enrollment", FIELD, r"(?:Total|Target|Estimated|Actual|Anticipated)\s+Enrollment",
-             r"Enrollment" + _WHEN),
+    _heading("enrollment", FIELD, r"(?:Total|Target|Estimated|Actual|Anticipated)\s+Enrollment", r"Enrollment" + _WHEN),
     _heading("study_type", FIELD, r"Study\s+Classification", r"Study\s+Type"),
     _heading("start_date", FIELD, r"Study\s+Start(?:\s+Date)?" + _WHEN, r"Start\s+Date"),
     _heading("primary_completion", FIELD, r"Primary\s+Completion(?:\s+Date)?" + _WHEN),
@@ -55,18 +54,43 @@ _HEADINGS: tuple[_Heading, ...] = (
     _heading("min_age", FIELD, r"Minimum(?:\s+Eligible)?\s+Age"),
     _heading("max_age", FIELD, r"Maximum(?:\s+Eligible)?\s+Age"),
     _heading("ages", FIELD, r"Ages?\s+Eligible(?:\s+for\s+Study)?", r"Eligible\s+Ages?", r"Age\s+Range"),
-    _heading("sex", FIELD, r"Eligible\s+(?:Sex|Gender)", r"Sex", r"Gender", r"Sex/Gender",
-             r"(?:Sexes|Genders)\s+Eligible(?:\s+for\s+Study)?"),
+    _heading(
+        "sex",
+        FIELD,
+        r"Eligible\s+(?:Sex|Gender)",
+        r"Sex",
+        r"Gender",
+        r"Sex/Gender",
+        r"(?:Sexes|Genders)\s+Eligible(?:\s+for\s+Study)?",
+    ),
     _heading("healthy", FIELD, r"Accepts\s+Healthy\s+Volunteers", r"Healthy\s+Volunteers"),
-    _heading("other", FIELD, r"Allocation(?:\s+Method)?",
-             r"Intervention\s+Model(?:\s+Description)?", r"Primary\s+(?:Study\s+)?Purpose", r"Blinding\s+Strategy",
-             r"Masking(?:\s+Description)?", r"Time\s+Perspective", r"Observational\s+Model", r"Study\s+Population",
-             r"Sampling\s+Method"),
+    _heading(
+        "other",
+        FIELD,
+        r"Allocation(?:\s+Method)?",
+        r"Intervention\s+Model(?:\s+Description)?",
+        r"Primary\s+(?:Study\s+)?Purpose",
+        r"Blinding\s+Strategy",
+        r"Masking(?:\s+Description)?",
+        r"Time\s+Perspective",
+        r"Observational\s+Model",
+        r"Study\s+Population",
+        r"Sampling\s+Method",
+    ),
     _heading("brief_summary", TEXT, r"Brief\s+Summary"),
     _heading("detailed_description", TEXT, r"Detailed\s+Description"),
     _heading("eligibility", TEXT, r"Eligibility\s+Criteria", r"Eligibility"),
-    _heading("arms", TEXT, r"Study\s+Groups", r"(?:Study\s+)?Arms", r"Arm\s+Groups", r"Study\s+Arms?/Groups?",
-             r"Participant\s+Groups?/Arms?", r"Arms\s+and\s+Interventions", r"Groups?/Cohorts?"),
+    _heading(
+        "arms",
+        TEXT,
+        r"Study\s+Groups",
+        r"(?:Study\s+)?Arms",
+        r"Arm\s+Groups",
+        r"Study\s+Arms?/Groups?",
+        r"Participant\s+Groups?/Arms?",
+        r"Arms\s+and\s+Interventions",
+        r"Groups?/Cohorts?",
+    ),
     _heading("interventions", TEXT, r"Interventions?", r"Intervention\s*/\s*Treatment"),
     _heading("outcomes", TEXT, r"(?:Primary|Secondary|Other)\s+Outcomes?(?:\s+Measures?)?", r"Outcome\s+Measures"),
     _heading("conditions", LIST, r"Conditions?", r"Conditions?\s+Studied"),
@@ -80,13 +104,38 @@ _HEADINGS: tuple[_Heading, ...] = (
     _heading("countries", LIST, r"Countries", r"Location\s+Countries"),
     _heading("central_contacts", LIST, r"Central\s+Contacts?", r"Contacts"),
     _heading("facility_contacts", LIST, r"Facility\s+Contacts?", r"Site\s+Contacts?"),
-    _heading("secondary_ids", LIST, r"Other\s+Identifiers", r"Secondary\s+(?:IDs|Identifiers)",
-             r"Other\s+Study\s+ID\s+Numbers", r"Other\s+IDs"),
-    _heading("ignore", IGNORE, r"Study\s+Results", r"Basic\s+Information", r"Study\s+Design", r"More\s+Related\s+Trials",
-             r"Related\s+Trials", r"References", r"Publications", r"Study\s+Documents", r"Study\s+Overview",
-             r"Participation\s+Criteria", r"Study\s+Plan", r"Collaborators\s+and\s+Investigators",
-             r"Study\s+Record\s+Dates", r"Contacts\s+and\s+Locations", r"Design\s+Details", r"More\s+Information",
-             r"Results\s+Overview", r"Resource\s+links", r"Study\s+Registration\s+Dates", r"Study\s+Details"),
+    _heading(
+        "secondary_ids",
+        LIST,
+        r"Other\s+Identifiers",
+        r"Secondary\s+(?:IDs|Identifiers)",
+        r"Other\s+Study\s+ID\s+Numbers",
+        r"Other\s+IDs",
+    ),
+    _heading(
+        "ignore",
+        IGNORE,
+        r"Study\s+Results",
+        r"Basic\s+Information",
+        r"Study\s+Design",
+        r"More\s+Related\s+Trials",
+        r"Related\s+Trials",
+        r"References",
+        r"Publications",
+        r"Study\s+Documents",
+        r"Study\s+Overview",
+        r"Participation\s+Criteria",
+        r"Study\s+Plan",
+        r"Collaborators\s+and\s+Investigators",
+        r"Study\s+Record\s+Dates",
+        r"Contacts\s+and\s+Locations",
+        r"Design\s+Details",
+        r"More\s+Information",
+        r"Results\s+Overview",
+        r"Resource\s+links",
+        r"Study\s+Registration\s+Dates",
+        r"Study\s+Details",
+    ),
 )
 _BARE_NCT_ID = re.compile(r"^(?:NCT\s*ID|ClinicalTrials\.gov\s+ID|NCT\s+Number)\s+(NCT\d{8})\b", re.IGNORECASE)
 _BARE_DATE = re.compile(
@@ -262,7 +311,7 @@ class CtgovModernParser(Parser):
 
     @classmethod
     def detect(cls, text: str) -> bool:
-        """"NCT ID" plus modern headings, and none of the classic page's markers."""
+        """ "NCT ID" plus modern headings, and none of the classic page's markers."""
         try:
             head = page_head(text)
             if head is None or is_classic_page(head):
@@ -272,9 +321,18 @@ class CtgovModernParser(Parser):
             )
             if not has_id:
                 return False
-            markers = ("Recruitment Status", "Clinical Phase", "Study Classification", "Total Enrollment",
-                       "Minimum Eligible Age", "Eligible Sex", "Study Groups", "Eligibility Criteria",
-                       "Brief Summary", "Study Start")
+            markers = (
+                "Recruitment Status",
+                "Clinical Phase",
+                "Study Classification",
+                "Total Enrollment",
+                "Minimum Eligible Age",
+                "Eligible Sex",
+                "Study Groups",
+                "Eligibility Criteria",
+                "Brief Summary",
+                "Study Start",
+            )
             return sum(marker in head for marker in markers) >= 2
         except Exception:
             return False
@@ -291,7 +349,9 @@ class CtgovModernParser(Parser):
             raise ParseError(f"{self.name}: no ClinicalTrials.gov identifier (NCT ID) found")
         countries = page.items("countries")
         interventions = _read_interventions(page.lines("interventions")) if page.has("interventions") else None
-        arms, arm_interventions = _read_arms(page.lines("arms"), interventions or []) if page.has("arms") else (None, None)
+        arms, arm_interventions = (
+            _read_arms(page.lines("arms"), interventions or []) if page.has("arms") else (None, None)
+        )
         if interventions is not None or arm_interventions is not None:
             interventions = _merge(interventions or [], arm_interventions or [])
         other_names = unique(page.lines("other_names"))
@@ -421,7 +481,10 @@ def _read_interventions(lines: list[str]) -> list[Intervention]:
         rest: list[str] = []
         for line in description:
             if match := _OTHER_NAMES_LINE.match(line):
-                item.other_names = [*(item.other_names or []), *(n.strip() for n in match.group(1).split(",") if n.strip())]
+                item.other_names = [
+                    *(item.other_names or []),
+                    *(n.strip() for n in match.group(1).split(",") if n.strip()),
+                ]
             else:
                 rest.append(line)
         item.description = "\n".join(rest)
@@ -482,7 +545,9 @@ def _typed_arms(lines: list[str]) -> tuple[list[Arm], list[Intervention]]:
             continue
         arm_match = _ARM_LINE.match(line)
         if arm_match and (not arms or arm_match.group(1).lower() != "other"):
-            arms.append(Arm(label=arm_match.group(2).strip(), type=arm_match.group(1), description="", interventions=[]))
+            arms.append(
+                Arm(label=arm_match.group(2).strip(), type=arm_match.group(1), description="", interventions=[])
+            )
             current = None
         elif (typed := _TYPED_INTERVENTION.match(line)) and arms:
             current = Intervention(name=typed.group(2).strip(), type=typed.group(1), description="")

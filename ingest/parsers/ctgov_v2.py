@@ -15,8 +15,8 @@ Values are the registry's own strings (trimmed); absent modules mean "not stated
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any, Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from ingest.parsers import _json
 from ingest.parsers._criteria import split_criteria
@@ -161,13 +161,19 @@ def _v2_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
         return r.text(r.obj(status, key, sp), "date", f"{sp}.{key}")
 
     secondary = [r.text(r.obj(ident, "orgStudyIdInfo", ip), "id", f"{ip}.orgStudyIdInfo")]
-    secondary += [r.text(info, "id", f"{ip}.secondaryIdInfos[]") for info in r.objs(ident, "secondaryIdInfos", ip) or []]
+    secondary += [
+        r.text(info, "id", f"{ip}.secondaryIdInfos[]") for info in r.objs(ident, "secondaryIdInfos", ip) or []
+    ]
     inclusion, exclusion, criteria = _criteria(r.text(elig, "eligibilityCriteria", ep))
     outcome_lists = [r.objs(outcomes, key, op) for key in ("primaryOutcomes", "secondaryOutcomes")]
     objectives = None
     if any(items is not None for items in outcome_lists):
         objectives = outcome_text(
-            [(r.text(o, "measure", op) or "", r.text(o, "description", op) or "") for items in outcome_lists for o in items or []]
+            [
+                (r.text(o, "measure", op) or "", r.text(o, "description", op) or "")
+                for items in outcome_lists
+                for o in items or []
+            ]
         )
     sites, countries = _sites_and_countries(None if locations is None else [_v2_site(r, loc, lp) for loc in locations])
     central = _contacts(r, r.objs(contacts_mod, "centralContacts", clp), f"{clp}.centralContacts[]", "central")
@@ -206,7 +212,9 @@ def _v2_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
         sponsor_class=r.text(r.obj(sponsors, "leadSponsor", sop), "class", f"{sop}.leadSponsor"),
         collaborators=_unique_or_none(
             [r.text(c, "name", f"{sop}.collaborators[]") for c in r.objs(sponsors, "collaborators", sop) or []]
-        ) if sponsors.get("collaborators") is not None or r.complete else None,
+        )
+        if sponsors.get("collaborators") is not None or r.complete
+        else None,
         conditions=r.texts(cond, "conditions", cp),
         interventions=None
         if interventions is None
@@ -381,11 +389,17 @@ def _v1_record(study: dict[str, Any], r: _Reader) -> TrialRecord:
         start_date=date("StartDateStruct", "StartDate"),
         completion_date=date("CompletionDateStruct", "CompletionDate"),
         primary_completion_date=date("PrimaryCompletionDateStruct", "PrimaryCompletionDate"),
-        registration_date=first_value(date("StudyFirstPostDateStruct", "StudyFirstPostDate"), r.text(status, "StudyFirstSubmitDate", sp)),
-        last_update_date=first_value(date("LastUpdatePostDateStruct", "LastUpdatePostDate"), r.text(status, "LastUpdateSubmitDate", sp)),
+        registration_date=first_value(
+            date("StudyFirstPostDateStruct", "StudyFirstPostDate"), r.text(status, "StudyFirstSubmitDate", sp)
+        ),
+        last_update_date=first_value(
+            date("LastUpdatePostDateStruct", "LastUpdatePostDate"), r.text(status, "LastUpdateSubmitDate", sp)
+        ),
         sponsor=r.text(r.obj(sponsors, "LeadSponsor", sop), "LeadSponsorName", f"{sop}.LeadSponsor"),
         sponsor_class=r.text(r.obj(sponsors, "LeadSponsor", sop), "LeadSponsorClass", f"{sop}.LeadSponsor"),
-        collaborators=None if collaborators is None else unique([r.text(c, "CollaboratorName", sop) for c in collaborators]),
+        collaborators=None
+        if collaborators is None
+        else unique([r.text(c, "CollaboratorName", sop) for c in collaborators]),
         conditions=texts(cond, "ConditionList", "Condition", cp),
         interventions=None
         if interventions is None
@@ -569,7 +583,7 @@ class CtgovV2Parser(Parser):
                     record = builder(study, reader)
                 except ParseError as exc:
                     problem = f"{label}: skipped: {one_line(str(exc))}"
-                except Exception as exc:  # noqa: BLE001 - one bad study must not lose the page
+                except Exception as exc:
                     problem = f"{label}: skipped: internal error {type(exc).__name__}: {one_line(str(exc))}"
             if problem is not None:
                 skipped += 1
@@ -648,7 +662,9 @@ def _check_list(stream: _json.Events, event: str, value: Any, what: str) -> None
             raise ParseError(f"'studies' is {_json.event_type(event, value)}, expected a list of studies")
         raise ParseError(f"{what} holds no studies")
     if next(stream)[0] == "end_array":
-        raise ParseError("'studies' is empty: no studies in this page" if what == "'studies'" else f"{what} holds no studies")
+        raise ParseError(
+            "'studies' is empty: no studies in this page" if what == "'studies'" else f"{what} holds no studies"
+        )
 
 
 def _no_records_message(count: int, first_skipped: list[str], skipped: int) -> str:

@@ -89,7 +89,9 @@ def _record(root: etree._Element) -> TrialRecord:
     ]
     contacts = [
         _contact(el, _CONTACT_ROLES[local(el)])
-        for el in children(root, "overall_contact", "overall_contact_backup", "contact", "overall_official", "investigator")
+        for el in children(
+            root, "overall_contact", "overall_contact_backup", "contact", "overall_official", "investigator"
+        )
     ]
     has_results, results_date = _results(root)
     return TrialRecord(

@@ -32,7 +32,9 @@ def test_a_bad_knob_stops_the_soak_before_anything_starts(monkeypatch):
 
 
 def test_gunicorn_threads_apply_to_the_threaded_worker_only(monkeypatch):
-    assert load.Server.from_env("LOADTEST", 8077).describe() == "gunicorn 3 gthread workers × 4 threads on 127.0.0.1:8077"
+    assert (
+        load.Server.from_env("LOADTEST", 8077).describe() == "gunicorn 3 gthread workers × 4 threads on 127.0.0.1:8077"
+    )
     monkeypatch.setenv("LOADTEST_WORKER_CLASS", "sync")
     server = load.Server.from_env("LOADTEST", 8077)
     assert (server.worker_threads, server.concurrency) == (1, 3)
@@ -58,7 +60,7 @@ def test_the_soak_id_range_is_never_overrun(tmp_path):
 
 
 class _Statuses(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:
         status = {"/": 200, "/moved": 302, "/missing": 404}.get(self.path, 500)
         self.send_response(status)
         self.send_header("Location", "/")

@@ -225,7 +225,7 @@ def test_generated_distributions_follow_the_measured_real_ones():
     # About 37% state a per-kg dose, within the typical CAR-T range.
     doses = [t.dose_min_cells_per_kg for t in trials if t.dose_min_cells_per_kg is not None]
     assert len(doses) / n == pytest.approx(synthetic.PER_KG_DOSE_SHARE, abs=0.03)
-    assert 1e5 <= min(doses) and max(t.dose_max_cells_per_kg for t in trials if t.dose_max_cells_per_kg) <= 1e8
+    assert min(doses) >= 1e5 and max(t.dose_max_cells_per_kg for t in trials if t.dose_max_cells_per_kg) <= 1e8
     # Titles as long as real ones: median within 15 characters of the real 92.
     lengths = sorted(len(t.title) for t in trials)
     assert abs(lengths[n // 2] - 92) <= 15

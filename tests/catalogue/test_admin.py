@@ -189,7 +189,9 @@ def test_renormalize_runs_in_the_background_after_confirmation_never_in_the_requ
 
     from catalogue.models import Disease, Job
 
-    Disease.objects.create(name="Bone and soft tissue sarcoma", category="solid_tumor", synonyms=["bone and soft tissue sarcomas"])
+    Disease.objects.create(
+        name="Bone and soft tissue sarcoma", category="solid_tumor", synonyms=["bone and soft tissue sarcomas"]
+    )
     data = {"action": "renormalize_all", "_selected_action": [Disease.objects.first().pk]}
     page = staff_client.post("/admin/catalogue/disease/", data)
     assert page.status_code == 200 and b"Yes, I" in page.content
@@ -263,7 +265,16 @@ def test_saving_the_change_form_untouched_changes_nothing(staff_client) -> None:
     assert after.curated_fields == []
     assert TrialChange.objects.filter(trial=trial, actor="curator").count() == 0
     assert after.updated_at == before.updated_at
-    for field in ("brief_summary", "conditions", "countries", "secondary_ids", "sponsor", "inclusion_criteria", "phase", "sex"):
+    for field in (
+        "brief_summary",
+        "conditions",
+        "countries",
+        "secondary_ids",
+        "sponsor",
+        "inclusion_criteria",
+        "phase",
+        "sex",
+    ):
         assert getattr(after, field) == getattr(before, field), field
 
 

@@ -42,9 +42,7 @@ LOGIN = "/admin/login/?next=/admin/"
 
 
 def _fail_five_times(client: Client, **meta: str) -> list[int]:
-    return [
-        client.post(LOGIN, {"username": "victim", "password": f"wrong-{i}"}, **meta).status_code for i in range(5)
-    ]
+    return [client.post(LOGIN, {"username": "victim", "password": f"wrong-{i}"}, **meta).status_code for i in range(5)]
 
 
 def test_a_direct_deployment_ignores_x_forwarded_for_so_an_attacker_cannot_dodge_the_lockout(settings) -> None:
@@ -88,6 +86,9 @@ def test_behind_a_proxy_a_request_without_the_header_is_keyed_on_its_peer(settin
 
     settings.TRUSTED_PROXY_COUNT = 2
     factory = RequestFactory()
-    assert client_ip(factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.10, 10.0.0.1")) == "192.0.2.10"
+    assert (
+        client_ip(factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.10, 10.0.0.1"))
+        == "192.0.2.10"
+    )
     assert client_ip(factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="10.0.0.1")) == "10.0.0.2"
     assert client_ip(factory.get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
-from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path
 

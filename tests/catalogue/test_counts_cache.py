@@ -239,7 +239,9 @@ def test_commits_a_killed_batch_never_announced_still_reach_the_next_request(cli
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('catalogue.data_version_deferred', 'off', false)")
     assert client.get(API, {"antigen": "CD19"}).json()["count"] == 1  # within the interval: still the cached count
-    DataVersion.objects.filter(pk=1).update(changed_at=Trial.objects.latest("updated_at").updated_at - dt.timedelta(minutes=5))
+    DataVersion.objects.filter(pk=1).update(
+        changed_at=Trial.objects.latest("updated_at").updated_at - dt.timedelta(minutes=5)
+    )
     assert client.get(API, {"antigen": "CD19"}).json()["count"] == 2
 
 
@@ -262,7 +264,9 @@ def test_after_a_restore_puts_the_version_back_no_page_of_the_thrown_away_data_i
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL catalogue.data_version_deferred = 'on'")  # pg_restore fires no trigger
         Trial.objects.filter(registry_id="NCT90000502").delete()
-        cursor.execute("UPDATE catalogue_dataversion SET version = %s, changed_at = %s WHERE id = 1", [dumped_version, dumped_at])
+        cursor.execute(
+            "UPDATE catalogue_dataversion SET version = %s, changed_at = %s WHERE id = 1", [dumped_version, dumped_at]
+        )
         cursor.execute("SELECT setval('catalogue_data_version_seq', %s)", [dumped_sequence])
     # The first write after the restore takes the version number the cached pages were stored under.
     make_trial(registry_id="NCT90000503", antigens=["GPC3"])
@@ -271,4 +275,3 @@ def test_after_a_restore_puts_the_version_back_no_page_of_the_thrown_away_data_i
     after = client.get(API).json()
     assert {f["value"] for f in after["facets"]["antigen"]} == {"CD19", "GPC3"}
     assert sorted(r["registry_id"] for r in after["results"]) == ["NCT90000501", "NCT90000503"]
-

@@ -18,7 +18,9 @@ from catalogue.models import HarvestRun
 pytestmark = pytest.mark.django_db
 
 
-def run(source: str = "ctgov", status: str = "ok", days_ago: float = 1, mode: str = "full", stamp: str = "") -> HarvestRun:
+def run(
+    source: str = "ctgov", status: str = "ok", days_ago: float = 1, mode: str = "full", stamp: str = ""
+) -> HarvestRun:
     finished = timezone.now() - dt.timedelta(days=days_ago)
     created = HarvestRun.objects.create(
         source=source, mode=mode, status=status, started_at=finished - dt.timedelta(minutes=5), finished_at=finished,
@@ -85,12 +87,14 @@ def test_the_status_api_answers_503_when_the_database_is_unreachable(client, dea
     assert response["Retry-After"]
 
 
-def test_the_footer_names_the_last_harvest_and_a_second_page_asks_the_database_nothing_for_it(client, seed_trials) -> None:
+def test_the_footer_names_the_last_harvest_and_a_second_page_asks_the_database_nothing_for_it(
+    client, seed_trials
+) -> None:
     ok = run(stamp="2026-09-04T09:00:06")
 
     first = client.get("/").content.decode()
 
-    assert f"ClinicalTrials.gov: last harvested <time datetime=\"{ok.finished_at.isoformat()}\"" in first
+    assert f'ClinicalTrials.gov: last harvested <time datetime="{ok.finished_at.isoformat()}"' in first
     assert "(registry data of 2026-09-04T09:00:06)" in first
     assert "WHO ICTRP" not in first  # neither watched nor ever harvested
     with CaptureQueriesContext(connection) as queries:

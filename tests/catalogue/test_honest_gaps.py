@@ -72,7 +72,10 @@ def test_a_trial_with_no_phase_sex_or_status_shows_not_stated_never_a_default(cl
     doc = trial_page(client, trial.registry_id)
     badges = " ".join(doc.select(".trial__top")[0].get_text().split())
     assert "Phase not stated" in badges and "Status not stated" in badges
-    compare = {row.th.get_text().split("curated")[0].strip(): row.select("td")[0].get_text().strip() for row in doc.select("table.compare tbody tr")}
+    compare = {
+        row.th.get_text().split("curated")[0].strip(): row.select("td")[0].get_text().strip()
+        for row in doc.select("table.compare tbody tr")
+    }
     assert compare["Phase"] == compare["Sex"] == compare["Status"] == compare["Study type"] == "not stated"
     page = client.get(LIST).content.decode()
     assert "Phase not stated" in page and ">All<" not in page
@@ -94,7 +97,10 @@ def test_every_card_shows_when_the_registry_last_updated_the_trial(client) -> No
     make_trial(registry_updated=dt.date(2024, 3, 6), title="Dated CAR-T trial")
     make_trial(registry_updated=None, title="Undated CAR-T trial")
     doc = BeautifulSoup(client.get(LIST).content.decode(), "html.parser")
-    cards = {" ".join(c.select(".trial__title")[0].get_text().split()): " ".join(c.get_text(" ").split()) for c in doc.select("li.trial")}
+    cards = {
+        " ".join(c.select(".trial__title")[0].get_text().split()): " ".join(c.get_text(" ").split())
+        for c in doc.select("li.trial")
+    }
     assert "Registry last updated 2024-03-06" in cards["Dated CAR-T trial"]
     assert "Registry last updated not stated" in cards["Undated CAR-T trial"]
 
@@ -116,9 +122,12 @@ def test_list_and_landscape_say_how_fresh_the_data_is(client, url: str) -> None:
 
     make_trial()
     DataVersion.objects.filter(pk=1).update(
-        registry_updated_max=dt.date(2026, 8, 22), last_ingest_at=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.timezone.utc)
+        registry_updated_max=dt.date(2026, 8, 22),
+        last_ingest_at=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC),
     )
-    text = " ".join(BeautifulSoup(client.get(url).content.decode(), "html.parser").select(".data-as-of")[0].get_text().split())
+    text = " ".join(
+        BeautifulSoup(client.get(url).content.decode(), "html.parser").select(".data-as-of")[0].get_text().split()
+    )
     assert text == "Data as of 2026-08-22 (the newest registry update we hold) · last ingest 2026-12-01 09:30 UTC."
 
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from catalogue import linking
-from catalogue.models import Trial, TrialChange, TrialPair
+from catalogue.models import Trial, TrialChange
 from catalogue.selectors import facet_counts, trial_list
 
 pytestmark = pytest.mark.django_db

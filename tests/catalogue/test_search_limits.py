@@ -62,7 +62,9 @@ def test_a_search_slower_than_the_statement_timeout_answers_too_broad_not_a_hang
     assert "too broad to answer quickly" in page.content.decode()
     api = client.get(API, {"q": "lymphoma"})
     assert api.status_code == 503 and int(api["Retry-After"]) > 0
-    assert api.json() == {"detail": "This search is too broad to answer quickly — add a filter or a more specific word."}
+    assert api.json() == {
+        "detail": "This search is too broad to answer quickly — add a filter or a more specific word."
+    }
     # The setting was for those requests only: the connection is back to the server's default.
     assert show_statement_timeout() == before
 

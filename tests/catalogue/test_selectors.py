@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from catalogue.landscape import landscape_counts
 from catalogue.selectors import (
     catalogue_counts,
     facet_counts,
@@ -19,7 +20,6 @@ from catalogue.selectors import (
     trial_list_page,
     trial_page,
 )
-from catalogue.landscape import landscape_counts
 from tests.factories import make_many, make_trial
 
 B7H3_SARCOMA = "ChiCTR2500108722"
@@ -95,7 +95,9 @@ def test_disease_filter_matches_canonical_disease_names(seed_trials):
 def test_disease_category_filter(seed_trials):
     assert ids({"disease_category": "autoimmune"}) == where(seed_trials, lambda t: "autoimmune" in t.disease_categories)
     assert LUPUS in ids({"disease_category": "autoimmune"})
-    assert ids({"disease_category": "solid_tumor"}) == where(seed_trials, lambda t: "solid_tumor" in t.disease_categories)
+    assert ids({"disease_category": "solid_tumor"}) == where(
+        seed_trials, lambda t: "solid_tumor" in t.disease_categories
+    )
 
 
 @pytest.mark.parametrize(
@@ -272,14 +274,14 @@ def test_sorts_order_the_list(seed_trials):
     newest = list(trial_list(filters={"sort": "newest"}).values_list("start_date", flat=True))
     dated = [d for d in newest if d is not None]
     assert dated == sorted(dated, reverse=True)
-    assert newest[len(dated):] == [None] * (len(newest) - len(dated))  # undated last
+    assert newest[len(dated) :] == [None] * (len(newest) - len(dated))  # undated last
     by_id = list(trial_list(filters={"sort": "registry_id"}).values_list("registry_id", flat=True))
     assert by_id == sorted(by_id)
     # "Registry last updated": the registry's own date, newest first, undated last.
     updated = list(trial_list(filters={"sort": "updated"}).values_list("registry_updated", flat=True))
     known = [d for d in updated if d is not None]
     assert known and known == sorted(known, reverse=True)
-    assert updated[len(known):] == [None] * (len(updated) - len(known))
+    assert updated[len(known) :] == [None] * (len(updated) - len(known))
 
 
 def test_merged_records_are_not_listed_separately(seed_trials):

@@ -73,7 +73,9 @@ def test_the_api_and_the_exports_give_the_registry_page_not_the_javascript_url(c
     assert listed["source_url"] == expected
     download = b"".join(client.get(reverse("catalogue:export_json")).streaming_content)
     assert [item["source_url"] for item in json.loads(download)] == [expected]
-    rows = list(csv.DictReader(io.StringIO(b"".join(client.get(reverse("catalogue:export_csv")).streaming_content).decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(client.get(reverse("catalogue:export_csv")).streaming_content).decode()))
+    )
     assert [row["source_url"] for row in rows] == [expected]
     out = io.StringIO()
     call_command("export", "--format", "json", stdout=out)

@@ -4,8 +4,8 @@ PostgreSQL, with the five sample pages ingested by the real pipeline."""
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 from bs4 import BeautifulSoup
+from django.urls import reverse
 
 from catalogue.models import Antigen
 from tests.factories import make_many, make_trial
@@ -147,7 +147,11 @@ def test_the_summary_reads_as_a_sentence_with_remove_links(client, seed_trials):
     text = " ".join(summary.get_text().replace("✕", "").split())
     assert text.startswith("B7-H3 trials accepting a 12-year-old, phase 1/2")
     removes = {a.get("aria-label"): a.get("href") for a in summary.select("a.summary__remove")}
-    assert set(removes) == {"Remove filter: B7-H3", "Remove filter: accepting a 12-year-old", "Remove filter: phase 1/2"}
+    assert set(removes) == {
+        "Remove filter: B7-H3",
+        "Remove filter: accepting a 12-year-old",
+        "Remove filter: phase 1/2",
+    }
     assert "antigen" not in removes["Remove filter: B7-H3"]
     assert "age=12" in removes["Remove filter: B7-H3"] and "phase=phase1_phase2" in removes["Remove filter: B7-H3"]
     assert summary.select("a.summary__clear")[0].get("href") == LIST

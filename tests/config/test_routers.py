@@ -208,4 +208,3 @@ def test_without_replicas_public_pages_read_from_the_primary(client, trials, set
     assert "NCT10000001" in content and "NCT20000001" not in content
     rows = b"".join(client.get("/trials.csv").streaming_content).decode()
     assert "NCT10000001" in rows and "NCT20000001" not in rows
-

@@ -12,7 +12,6 @@ import pytest
 from config.env import ConfigError, env_bool, env_int, local_database_url, parse_database_url
 from tests.conftest import ROOT
 
-
 CLEARED = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "STATIC_ROOT", "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 
@@ -40,7 +39,11 @@ def test_a_database_url_is_parsed_into_django_settings() -> None:
     config = parse_database_url("postgres://cat:s%40cret@db.example.org:6543/trials")
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"], config["NAME"]) == (
-        "cat", "s@cret", "db.example.org", "6543", "trials",
+        "cat",
+        "s@cret",
+        "db.example.org",
+        "6543",
+        "trials",
     )
 
 

@@ -35,8 +35,6 @@ PEER = CORPUS / "peer-benchmark" / "benchmark_set.csv"
 pytestmark = [pytest.mark.corpus, pytest.mark.skipif(not BULK.is_file(), reason=f"corpus not available at {CORPUS}")]
 
 
-
-
 @pytest.fixture(scope="module")
 def records():
     return load_ctgov_v2_studies(BULK)

@@ -15,7 +15,14 @@ from catalogue.models import DataVersion, HarvestRun, Trial, TrialChange, TrialP
 from ingest.harvest.query import default_query, harvest_query
 from ingest.importer import Vocabularies
 from ingest.pipeline import IngestReport, ingest_document
-from tests.ingest.harvest_support import CONTACT, PAGE_CAP, STUDIES, harvest, real_studies, registry, serve, studies_requests  # noqa: F401
+from tests.ingest.harvest_support import (
+    CONTACT,
+    PAGE_CAP,
+    STUDIES,
+    harvest,
+    serve,
+    studies_requests,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.corpus]
 
@@ -42,7 +49,9 @@ def test_a_full_run_stores_every_study_of_a_four_page_result(registry) -> None:
     assert (run.pages, run.studies, run.total_count, run.created, run.failed) == (4, STUDIES, STUDIES, STUDIES, 0)
     assert run.data_timestamp == registry.data_timestamp and run.next_page_token == "" and run.finished_at
     assert run.window_start is None and run.warnings == ""
-    assert all(CONTACT in entry.headers["User-Agent"] and "catalogue" in entry.headers["User-Agent"] for entry in registry.log)
+    assert all(
+        CONTACT in entry.headers["User-Agent"] and "catalogue" in entry.headers["User-Agent"] for entry in registry.log
+    )
     assert DataVersion.objects.get().last_ingest_at >= run.started_at
     assert "page 4" in outcome.stdout
 
@@ -207,7 +216,9 @@ def test_another_harvest_holding_the_lock_refuses_a_second_run_with_a_clear_mess
     from ingest.harvest.runs import LOCK_CLASS, LOCK_IDS
 
     params = connection.get_connection_params()
-    with psycopg.connect(**{k: v for k, v in params.items() if k in ("host", "port", "user", "password", "dbname")}, autocommit=True) as other:
+    with psycopg.connect(
+        **{k: v for k, v in params.items() if k in ("host", "port", "user", "password", "dbname")}, autocommit=True
+    ) as other:
         other.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, LOCK_IDS["ctgov"]))
         outcome = harvest("ctgov")
     assert outcome.code == 75
@@ -224,7 +235,14 @@ def test_the_weekly_reconcile_reports_trials_that_left_the_query_and_links_alias
     ingest_document(json.dumps(other).encode(), name="elsewhere.json", report=report, vocab=Vocabularies())
     assert report.created == 1
     ids = [nct_id(s) for s in registry.studies]
-    left, alias, current, missing, unlisted_alias, unlisted_current = ids[10], ids[20], ids[21], ids[30], ids[50], ids[51]
+    left, alias, current, missing, unlisted_alias, unlisted_current = (
+        ids[10],
+        ids[20],
+        ids[21],
+        ids[30],
+        ids[50],
+        ids[51],
+    )
     study = registry.find(left)
     study["protocolSection"]["statusModule"]["overallStatus"] = "TERMINATED"
     registry.studies.remove(study)

@@ -93,7 +93,10 @@ def test_the_scheduled_harvest_runs_ctgov_the_weekly_reconcile_and_the_watched_f
 
     assert outcome.code == 0, outcome.stderr
     latest = HarvestRun.objects.filter(id__gt=max(r.id for r in runs.values())).order_by("id")
-    assert [(r.source, r.mode, r.status) for r in latest] == [("ctgov", "incremental", "up_to_date"), ("ictrp", "files", "ok")]
+    assert [(r.source, r.mode, r.status) for r in latest] == [
+        ("ctgov", "incremental", "up_to_date"),
+        ("ictrp", "files", "ok"),
+    ]
     assert latest[1].details["ingested"] == [str(fresh)] and latest[1].details["skipped"] == [str(folder / "a.xml")]
 
 

@@ -85,7 +85,8 @@ def runs(db: ScratchDatabase) -> list[tuple]:
 def held(db: ScratchDatabase, registry: FakeRegistry) -> set[str]:
     with db.connect(autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT registry_id FROM catalogue_trial WHERE registry_id = ANY(%s)", [[nct_id(s) for s in registry.studies]]
+            "SELECT registry_id FROM catalogue_trial WHERE registry_id = ANY(%s)",
+            [[nct_id(s) for s in registry.studies]],
         ).fetchall()
     return {r[0] for r in rows}
 

@@ -55,7 +55,15 @@ def test_the_readme_documents_every_harvest_variable() -> None:
 
 def test_the_default_query_covers_car_wordings_and_named_products_but_no_bare_antigen() -> None:
     query = default_query()
-    for wording in ('"chimeric antigen receptor"', '"CAR-T"', '"CAR-NK"', '"CAAR-T"', '"CAR-Treg"', '"CAR-M"', '"in vivo CAR"'):
+    for wording in (
+        '"chimeric antigen receptor"',
+        '"CAR-T"',
+        '"CAR-NK"',
+        '"CAAR-T"',
+        '"CAR-Treg"',
+        '"CAR-M"',
+        '"in vivo CAR"',
+    ):
         assert wording in query
     products = product_names()
     for product in ("Kymriah", "ciltacabtagene", "cilta-cel", "JNJ-68284528", "CTX110", "bb2121"):

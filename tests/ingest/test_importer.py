@@ -109,7 +109,9 @@ def test_a_newer_copy_covering_everything_makes_the_older_one_dominated(tmp_path
     ingest_paths([str(full_record("NCT04835519")), str(newer_path)])
     trial = Trial.objects.get(registry_id="NCT04835519")
     assert trial.status == "active_not_recruiting"
-    assert list(TrialSource.objects.filter(trial=trial).order_by("registry_updated").values_list("dominated", flat=True)) == [True, False]
+    assert list(
+        TrialSource.objects.filter(trial=trial).order_by("registry_updated").values_list("dominated", flat=True)
+    ) == [True, False]
     # Ingesting the dominated copy again changes nothing.
     report = ingest_paths([str(full_record("NCT04835519"))])
     assert (report.older, report.updated) == (1, 0)

@@ -106,7 +106,9 @@ def test_rebuild_heals_a_database_written_in_a_bad_order(docs: list[Path], refer
     # What the old importer left behind: the last copy ingested won every field and
     # no copies were kept. Here: the older full records' values over the newer ones,
     # sections erased, and the copies table empty.
-    Trial.objects.filter(registry_id="NCT04835519").update(status="recruiting", inclusion_criteria="", registry_updated=None)
+    Trial.objects.filter(registry_id="NCT04835519").update(
+        status="recruiting", inclusion_criteria="", registry_updated=None
+    )
     Trial.objects.filter(registry_id="NCT06101082").update(study_type=None, completion_date=None, exclusion_criteria="")
     from catalogue.models import Site, TrialSource
 

@@ -9,7 +9,12 @@ from ingest.records import Arm, Intervention, SiteRecord, TrialRecord
 
 
 def record(**fields) -> TrialRecord:
-    values = {"registry": "ctgov", "registry_id": "NCT01234567", "source_format": "ctgov_v2_json", "title": "A CAR-T trial"}
+    values = {
+        "registry": "ctgov",
+        "registry_id": "NCT01234567",
+        "source_format": "ctgov_v2_json",
+        "title": "A CAR-T trial",
+    }
     values.update(fields)
     return TrialRecord(**values)
 
@@ -22,7 +27,15 @@ def test_a_newer_copy_wins_every_field_it_carries() -> None:
 
 
 def test_a_newer_copy_that_leaves_a_section_out_never_erases_it() -> None:
-    full = Source(record(last_update_date="2021-01-01", inclusion_criteria="Age 18+", sex="ALL", sites=[SiteRecord(institution="MD Anderson")]), "a")
+    full = Source(
+        record(
+            last_update_date="2021-01-01",
+            inclusion_criteria="Age 18+",
+            sex="ALL",
+            sites=[SiteRecord(institution="MD Anderson")],
+        ),
+        "a",
+    )
     sparse = Source(record(last_update_date="2024-06-21", status="COMPLETED"), "b")
     merged = merge([sparse, full])
     assert merged.record.inclusion_criteria == "Age 18+"
@@ -68,7 +81,16 @@ def test_on_the_same_date_the_richer_format_wins_then_the_fuller_copy_then_the_h
 
 
 def test_fields_that_belong_together_come_from_one_copy() -> None:
-    old = Source(record(last_update_date="2021-01-01", enrollment="100", enrollment_type="ESTIMATED", min_age="18 Years", max_age="75 Years"), "a")
+    old = Source(
+        record(
+            last_update_date="2021-01-01",
+            enrollment="100",
+            enrollment_type="ESTIMATED",
+            min_age="18 Years",
+            max_age="75 Years",
+        ),
+        "a",
+    )
     new = Source(record(last_update_date="2024-01-01", enrollment="12", min_age="1 Year"), "b")
     merged = merge([old, new]).record
     assert (merged.enrollment, merged.enrollment_type) == ("12", None)
@@ -82,15 +104,27 @@ def test_an_items_missing_details_are_filled_from_the_same_item_in_another_copy(
     ]), "a")  # fmt: skip
     new = Source(record(last_update_date="2024-01-01", interventions=[Intervention(name="CD19 CAR-T")]), "b")
     merged = merge([old, new]).record
-    assert merged.interventions == [Intervention(name="CD19 CAR-T", type="BIOLOGICAL", description="1x10^6 CAR-T cells/kg")]
+    assert merged.interventions == [
+        Intervention(name="CD19 CAR-T", type="BIOLOGICAL", description="1x10^6 CAR-T cells/kg")
+    ]
 
 
 def test_the_result_never_depends_on_the_order_of_the_copies() -> None:
     copies = [
-        Source(record(last_update_date="2021-01-01", status="RECRUITING", sex="ALL", arms=[Arm(label="A", description="x")]), "a"),
+        Source(
+            record(
+                last_update_date="2021-01-01", status="RECRUITING", sex="ALL", arms=[Arm(label="A", description="x")]
+            ),
+            "a",
+        ),
         Source(record(last_update_date="2024-06-21", status="COMPLETED", arms=[Arm(label="A")]), "b"),
         Source(record(status="UNKNOWN", inclusion_criteria="adults", third_party=True, source_format="ictrp_xml"), "c"),
-        Source(record(source_format="ctgov_modern_html", last_update_date="2024-06-21", status="Completed", phase="Phase 1"), "d"),
+        Source(
+            record(
+                source_format="ctgov_modern_html", last_update_date="2024-06-21", status="Completed", phase="Phase 1"
+            ),
+            "d",
+        ),
     ]
     results = {repr(merge(list(order)).record) for order in itertools.permutations(copies)}
     assert len(results) == 1

@@ -56,8 +56,13 @@ def page(*blocks: str) -> str:
 
 
 MINIMAL = (
-    "注册号:", "Registration number:", "ChiCTR2400012345",
-    "注册题目:", "一项CAR-T研究", "Public title:", "A CAR-T study",
+    "注册号:",
+    "Registration number:",
+    "ChiCTR2400012345",
+    "注册题目:",
+    "一项CAR-T研究",
+    "Public title:",
+    "A CAR-T study",
 )
 
 
@@ -65,7 +70,11 @@ MINIMAL = (
 
 
 def test_it_reads_the_registration_number_and_marks_the_text_format(seed_000, seed_004):
-    assert (seed_000.registry, seed_000.registry_id, seed_000.source_format) == ("chictr", "ChiCTR2500108722", "chictr_text")
+    assert (seed_000.registry, seed_000.registry_id, seed_000.source_format) == (
+        "chictr",
+        "ChiCTR2500108722",
+        "chictr_text",
+    )
     assert seed_004.registry_id == "ChiCTR2500105227"
 
 
@@ -146,7 +155,12 @@ def test_it_leaves_enrollment_to_the_groups_sample_sizes(seed_000, seed_004):
 
 def test_it_reads_the_research_site_and_its_country(seed_000, seed_004):
     site = seed_000.sites[0]
-    assert (site.institution, site.city, site.state, site.country) == ("Shanghai Changzheng Hospital", "", "Shanghai", "China")
+    assert (site.institution, site.city, site.state, site.country) == (
+        "Shanghai Changzheng Hospital",
+        "",
+        "Shanghai",
+        "China",
+    )
     assert seed_000.countries == ["China"]
     assert seed_004.sites[0].institution.startswith("Shanghai Children's Medical Center")
 
@@ -221,8 +235,20 @@ def test_it_falls_back_to_the_text_walker_when_label_cells_are_absent(html_sampl
     assert "left_title" not in stripped
     record = parse(stripped)
     assert record.source_format == "chictr_html"
-    for name in ("registry_id", "title", "title_zh", "status", "min_age", "max_age", "arms", "sites",
-                 "start_date", "exclusion_criteria", "objectives", "collaborators"):
+    for name in (
+        "registry_id",
+        "title",
+        "title_zh",
+        "status",
+        "min_age",
+        "max_age",
+        "arms",
+        "sites",
+        "start_date",
+        "exclusion_criteria",
+        "objectives",
+        "collaborators",
+    ):
         assert getattr(record, name) == getattr(seed_000, name), name
 
 
@@ -306,7 +332,9 @@ def test_it_reads_chinese_inclusion_criteria_from_a_hidden_textarea(variant):
 
 def test_it_reads_several_groups_as_enrollment_parts(variant):
     assert [(a.label, a.sample_size) for a in variant.arms] == [
-        ("Low dose group", "3"), ("Middle dose group", "3"), ("高剂量组", "6"),
+        ("Low dose group", "3"),
+        ("Middle dose group", "3"),
+        ("高剂量组", "6"),
     ]
     assert variant.arms[2].description == "5×10^6/kg CD19 CAR-T细胞"
     assert variant.enrollment is None
@@ -314,7 +342,9 @@ def test_it_reads_several_groups_as_enrollment_parts(variant):
 
 def test_it_keeps_chinese_names_and_codes_as_other_intervention_names(variant):
     assert [i.name for i in variant.interventions] == [
-        "CD19 CAR-T cells 1x10^6/kg", "CD19 CAR-T cells 2x10^6/kg", "5×10^6/kg CD19 CAR-T细胞",
+        "CD19 CAR-T cells 1x10^6/kg",
+        "CD19 CAR-T cells 2x10^6/kg",
+        "5×10^6/kg CD19 CAR-T细胞",
     ]
     assert variant.interventions[1].other_names == ["2×10^6/kg CD19 CAR-T细胞", "CAR-19"]
     assert variant.interventions[2].other_names == []
@@ -347,8 +377,15 @@ def test_it_tolerates_missing_sections(variant):
 
 def test_it_reads_full_width_colons_crlf_and_nbsp():
     text = page(
-        "注册号：", "Registration number：", "\u00a0ChiCTR2400012345\u00a0", "注册题目：", "一项CAR-T研究",
-        "Public title：", "A  CAR-T\tstudy ", "年龄范围：", "Participant age：",
+        "注册号：",
+        "Registration number：",
+        "\u00a0ChiCTR2400012345\u00a0",
+        "注册题目：",
+        "一项CAR-T研究",
+        "Public title：",
+        "A  CAR-T\tstudy ",
+        "年龄范围：",
+        "Participant age：",
         "最小 Min age 18 岁 years\n最大 Max age 75 岁 years",
     ).replace("\n", "\r\n")
     record = parse(text)
@@ -358,7 +395,12 @@ def test_it_reads_full_width_colons_crlf_and_nbsp():
 
 def test_it_reads_labels_and_values_on_one_line():
     record = parse("注册号: ChiCTR2400012345\nPublic title: A CAR-T study\nGender: Male\nStudy phase: Phase 1\n")
-    assert (record.registry_id, record.title, record.sex, record.phase) == ("ChiCTR2400012345", "A CAR-T study", "Male", "Phase 1")
+    assert (record.registry_id, record.title, record.sex, record.phase) == (
+        "ChiCTR2400012345",
+        "A CAR-T study",
+        "Male",
+        "Phase 1",
+    )
 
 
 def test_it_reads_old_style_registration_numbers():
@@ -367,16 +409,43 @@ def test_it_reads_old_style_registration_numbers():
 
 
 def test_it_reads_labels_wrapped_over_two_lines():
-    text = page(*MINIMAL, "研究实施地点:", "Countries of recruitment and research settings:", "国家:", "中国",
-                "Country:", "China", "单位(医院):", "某医院", "Institution\nhospital:", "Some Hospital")
+    text = page(
+        *MINIMAL,
+        "研究实施地点:",
+        "Countries of recruitment and research settings:",
+        "国家:",
+        "中国",
+        "Country:",
+        "China",
+        "单位(医院):",
+        "某医院",
+        "Institution\nhospital:",
+        "Some Hospital",
+    )
     assert parse(text).sites[0].institution == "Some Hospital"
 
 
 def test_it_uses_chinese_values_when_english_lines_are_missing():
     text = page(
-        *MINIMAL, "研究疾病:", "多发性骨髓瘤", "Target disease:", "征募研究对象情况:", "Recruiting status:", "正在进行",
-        "性别:", "男女均可", "Gender:", "研究实施负责(组长)单位:", "某医院", "Primary sponsor:",
-        "纳入标准:", "1. 年龄18-65岁", "Inclusion criteria", "排除标准:", "妊娠", "Exclusion criteria:",
+        *MINIMAL,
+        "研究疾病:",
+        "多发性骨髓瘤",
+        "Target disease:",
+        "征募研究对象情况:",
+        "Recruiting status:",
+        "正在进行",
+        "性别:",
+        "男女均可",
+        "Gender:",
+        "研究实施负责(组长)单位:",
+        "某医院",
+        "Primary sponsor:",
+        "纳入标准:",
+        "1. 年龄18-65岁",
+        "Inclusion criteria",
+        "排除标准:",
+        "妊娠",
+        "Exclusion criteria:",
     )
     record = parse(text)
     assert record.conditions == ["多发性骨髓瘤"]
@@ -386,36 +455,109 @@ def test_it_uses_chinese_values_when_english_lines_are_missing():
 
 def test_it_reads_several_groups_and_repeated_sites_in_text():
     text = page(
-        *MINIMAL, "干预措施:", "Interventions:",
-        "组别:", "A组", "样本量:", "10", "Group:", "Group A", "Sample size:", "干预措施:", "低剂量", "干预措施代码:",
-        "Intervention:", "Low dose", "Intervention code:",
-        "组别:", "B组", "样本量:", "15", "Group:", "Group B", "Sample size:", "干预措施:", "高剂量", "干预措施代码:",
-        "Intervention:", "High dose", "Intervention code:",
-        "研究实施地点:", "Countries of recruitment and research settings:",
-        "国家:", "中国", "省(直辖市):", "北京", "市(区县):", "Country:", "China", "Province:", "Beijing", "City:",
-        "单位(医院):", "甲医院", "Institution\nhospital:", "Hospital A",
-        "国家:", "中国", "省(直辖市):", "广东", "市(区县):", "广州", "Country:", "China", "Province:", "Guangdong",
-        "City:", "Guangzhou", "单位(医院):", "乙医院", "Institution\nhospital:", "Hospital B",
-        "测量指标:", "Outcomes:", "指标中文名:", "安全性", "Outcome:", "Safety",
+        *MINIMAL,
+        "干预措施:",
+        "Interventions:",
+        "组别:",
+        "A组",
+        "样本量:",
+        "10",
+        "Group:",
+        "Group A",
+        "Sample size:",
+        "干预措施:",
+        "低剂量",
+        "干预措施代码:",
+        "Intervention:",
+        "Low dose",
+        "Intervention code:",
+        "组别:",
+        "B组",
+        "样本量:",
+        "15",
+        "Group:",
+        "Group B",
+        "Sample size:",
+        "干预措施:",
+        "高剂量",
+        "干预措施代码:",
+        "Intervention:",
+        "High dose",
+        "Intervention code:",
+        "研究实施地点:",
+        "Countries of recruitment and research settings:",
+        "国家:",
+        "中国",
+        "省(直辖市):",
+        "北京",
+        "市(区县):",
+        "Country:",
+        "China",
+        "Province:",
+        "Beijing",
+        "City:",
+        "单位(医院):",
+        "甲医院",
+        "Institution\nhospital:",
+        "Hospital A",
+        "国家:",
+        "中国",
+        "省(直辖市):",
+        "广东",
+        "市(区县):",
+        "广州",
+        "Country:",
+        "China",
+        "Province:",
+        "Guangdong",
+        "City:",
+        "Guangzhou",
+        "单位(医院):",
+        "乙医院",
+        "Institution\nhospital:",
+        "Hospital B",
+        "测量指标:",
+        "Outcomes:",
+        "指标中文名:",
+        "安全性",
+        "Outcome:",
+        "Safety",
     )
     record = parse(text)
     assert [(a.label, a.sample_size, a.description) for a in record.arms] == [
-        ("Group A", "10", "Low dose"), ("Group B", "15", "High dose"),
+        ("Group A", "10", "Low dose"),
+        ("Group B", "15", "High dose"),
     ]
     assert [(s.institution, s.city, s.state) for s in record.sites] == [
-        ("Hospital A", "", "Beijing"), ("Hospital B", "Guangzhou", "Guangdong"),
+        ("Hospital A", "", "Beijing"),
+        ("Hospital B", "Guangzhou", "Guangdong"),
     ]
     assert record.countries == ["China"]
 
 
 def test_it_keeps_one_word_lines_inside_free_text():
-    text = page(*MINIMAL, "纳入标准:", "1. 成人", "性别：女", "说明", "Inclusion criteria", "1. Adults", "Note",
-                "2. Signed consent", "Exclusion criteria:", "None", "性别:", "女")
+    text = page(
+        *MINIMAL,
+        "纳入标准:",
+        "1. 成人",
+        "性别：女",
+        "说明",
+        "Inclusion criteria",
+        "1. Adults",
+        "Note",
+        "2. Signed consent",
+        "Exclusion criteria:",
+        "None",
+        "性别:",
+        "女",
+    )
     record = parse(text)
     assert record.inclusion_criteria == "1. Adults\nNote\n2. Signed consent"
     assert record.exclusion_criteria == "None"
     assert record.sex == "女"
-    chinese_only = parse(text.replace("Inclusion criteria\n\n1. Adults\n\nNote\n\n2. Signed consent", "Inclusion criteria"))
+    chinese_only = parse(
+        text.replace("Inclusion criteria\n\n1. Adults\n\nNote\n\n2. Signed consent", "Inclusion criteria")
+    )
     assert chinese_only.inclusion_criteria == "1. 成人\n性别：女\n说明"
 
 
@@ -432,9 +574,16 @@ def test_it_splits_a_shared_status_value_into_chinese_and_english():
 
 def test_it_reads_secondary_ids_and_the_treatment_description():
     text = page(
-        *MINIMAL, "研究课题代号(代码):", "Study subject ID:", "CART-2024-01",
-        "在二级注册机构或其它机构的注册号:", "The registration number of the Partner Registry or other register:",
-        "NCT06000002", "药物成份或治疗方案详述:", "单次输注", "Description for medicine or protocol of treatment in detail:",
+        *MINIMAL,
+        "研究课题代号(代码):",
+        "Study subject ID:",
+        "CART-2024-01",
+        "在二级注册机构或其它机构的注册号:",
+        "The registration number of the Partner Registry or other register:",
+        "NCT06000002",
+        "药物成份或治疗方案详述:",
+        "单次输注",
+        "Description for medicine or protocol of treatment in detail:",
         "Single infusion of 2x10^6 CAR-T cells/kg",
     )
     record = parse(text)
@@ -520,7 +669,12 @@ def test_date_range_splits_from_and_to(text, expected):
 
 @pytest.mark.parametrize(
     "path",
-    [SAMPLES / SEED_000, SAMPLES / SEED_004, FIXTURES / "chictr_showproj_sample.html", FIXTURES / "chictr_showproj_variant.html"],
+    [
+        SAMPLES / SEED_000,
+        SAMPLES / SEED_004,
+        FIXTURES / "chictr_showproj_sample.html",
+        FIXTURES / "chictr_showproj_variant.html",
+    ],
 )
 def test_it_detects_chictr_pages_in_both_renderings(path):
     assert ChictrParser.detect(read(path)) is True
@@ -533,9 +687,16 @@ def test_it_detects_old_style_ids_and_nbsp_in_the_label():
 @pytest.mark.parametrize(
     "text",
     [
-        json.dumps({"protocolSection": {"identificationModule": {"nctId": "NCT06101082", "secondaryIdInfos": [
-            {"id": "ChiCTR2300071234"}]}, "note": "注册号 Registration number"}}, ensure_ascii=False),
-        "[{\"注册号\": \"ChiCTR2300071234\", \"Registration number\": 1}]",
+        json.dumps(
+            {
+                "protocolSection": {
+                    "identificationModule": {"nctId": "NCT06101082", "secondaryIdInfos": [{"id": "ChiCTR2300071234"}]},
+                    "note": "注册号 Registration number",
+                }
+            },
+            ensure_ascii=False,
+        ),
+        '[{"注册号": "ChiCTR2300071234", "Registration number": 1}]',
         "NCT06101082\nOther Study ID Numbers: ChiCTR2300071234\nClinicalTrials.gov Registration number",
         "<?xml version='1.0'?><trial><main><trial_id>ChiCTR2300071234</trial_id>注册号 Registration number</main></trial>",
         "注册号:\n\nRegistration number:\n\nNCT01234567\n",

@@ -152,7 +152,11 @@ TITLE_ZH = "可切除胰腺癌术后维持化疗方案的临床研究 ——多�
 LEADER_ADDRESS = "No.29 Xinquan Road, Fuzhou City, Fujian Province Gulou District, Fuzhou City, Fujian Province"
 APPLICANT_UNIT = "Department of General Surgery, Fujian Medical University Union Hospital, Fuzhou, Fujian, China."
 GROUPS = [
-    ("Capecitabine maintenance group", "Oral capecitabine monotherapy for maintenance chemotherapy", "卡培他滨单药口服维持化疗"),
+    (
+        "Capecitabine maintenance group",
+        "Oral capecitabine monotherapy for maintenance chemotherapy",
+        "卡培他滨单药口服维持化疗",
+    ),
     ("S-1 maintenance group", "Oral S-1 monotherapy for maintenance chemotherapy", "替吉奥单药口服维持化疗"),
     ("follow-up group", "Regular follow-up", "随访观察"),
 ]
@@ -223,10 +227,22 @@ REAL_EXPECTED: dict = {
     "sites": [fujian_site(*site) for site in SITES],
     "countries": ["China"],
     "contacts": [
-        {"role": "study_leader", "name": "Fengchun Lu", "phone": "+86 591 86218013", "email": "fengchun160@fjmu.edu.cn",
-         "affiliation": "Fujian Medical University Union Hospital", "address": LEADER_ADDRESS},
-        {"role": "applicant", "name": "Fengchun Lu", "phone": "+86 591 86218006", "email": "fengchun160@163.com",
-         "affiliation": APPLICANT_UNIT, "address": APPLICANT_UNIT},
+        {
+            "role": "study_leader",
+            "name": "Fengchun Lu",
+            "phone": "+86 591 86218013",
+            "email": "fengchun160@fjmu.edu.cn",
+            "affiliation": "Fujian Medical University Union Hospital",
+            "address": LEADER_ADDRESS,
+        },
+        {
+            "role": "applicant",
+            "name": "Fengchun Lu",
+            "phone": "+86 591 86218006",
+            "email": "fengchun160@163.com",
+            "affiliation": APPLICANT_UNIT,
+            "address": APPLICANT_UNIT,
+        },
     ],  # fmt: skip
     "inclusion_criteria": INCLUSION_EN,
     "exclusion_criteria": EXCLUSION_EN,
@@ -249,7 +265,10 @@ def test_it_reads_every_field_of_the_real_page(real):
 
 def test_it_reads_the_registry_id_status_phase_and_type(real):
     assert (real.registry_id, real.status, real.phase, real.study_type) == (
-        "ChiCTR2600132949", "Not yet recruiting", "N/A", "Interventional study",
+        "ChiCTR2600132949",
+        "Not yet recruiting",
+        "N/A",
+        "Interventional study",
     )
 
 
@@ -264,7 +283,9 @@ def test_it_gives_each_group_its_sample_size_and_leaves_the_total_absent(real):
 
 def test_it_reads_five_fujian_sites_with_their_chinese_names(real):
     assert [(s.institution, s.institution_zh) for s in real.sites] == SITES
-    assert {(s.state, s.state_zh, s.country, s.country_zh) for s in real.sites} == {("Fujian", "福建省", "China", "中国")}
+    assert {(s.state, s.state_zh, s.country, s.country_zh) for s in real.sites} == {
+        ("Fujian", "福建省", "China", "中国")
+    }
 
 
 def test_it_reads_the_criteria_hidden_in_textareas_keeping_their_numbered_items(real):
@@ -282,8 +303,17 @@ def test_it_pins_absent_and_empty_fields_of_the_real_page(real):
     assert (real.secondary_ids, real.detailed_description) == ([], "")
     assert {(s.city, s.city_zh) for s in real.sites} == {("", "")}
     # Absent: the template has no such field.
-    for name in ("enrollment", "keywords", "references", "healthy_volunteers", "age_text", "eligibility_text",
-                 "primary_completion_date", "has_results", "source_url"):
+    for name in (
+        "enrollment",
+        "keywords",
+        "references",
+        "healthy_volunteers",
+        "age_text",
+        "eligibility_text",
+        "primary_completion_date",
+        "has_results",
+        "source_url",
+    ):
         assert getattr(real, name) is None, name
     assert all(i.description is None for i in real.interventions)
 
@@ -336,7 +366,8 @@ def test_it_reads_a_fourth_group(real_html):
     last.insert_after(fourth)
     record = parse(str(soup))
     assert [(a.label, a.sample_size) for a in record.arms] == [
-        *((label, "49") for label, _, _ in GROUPS), ("Placebo group", "30"),
+        *((label, "49") for label, _, _ in GROUPS),
+        ("Placebo group", "30"),
     ]
     assert record.interventions[3].name == "Oral placebo"
     assert record.interventions[3].other_names == ["安慰剂口服"]
@@ -356,7 +387,12 @@ def test_it_reads_sites_in_several_countries(real_html):
     assert len(record.sites) == 5
     site = record.sites[-1]
     assert (site.institution, site.institution_zh, site.country, site.country_zh, site.state, site.state_zh) == (
-        "National University Hospital", "新加坡国立大学医院", "Singapore", "新加坡", "", "",
+        "National University Hospital",
+        "新加坡国立大学医院",
+        "Singapore",
+        "新加坡",
+        "",
+        "",
     )
     assert record.countries == ["China", "Singapore"]
     assert normalize(record).countries == ["China", "Singapore"]
@@ -397,15 +433,26 @@ def test_without_contacts_ethics_dates_or_sponsors_those_fields_are_absent(real_
     label_cell(soup, "Secondary sponsor").find_parent("tr").decompose()
     record = parse(str(soup))
     assert (record.contacts, record.ethics, record.start_date, record.completion_date, record.collaborators) == (
-        None, None, None, None, None,
+        None,
+        None,
+        None,
+        None,
+        None,
     )
     assert record.sponsor == "Fujian Medical University Union Hospital"  # its row was kept
 
 
 def test_blank_values_are_empty_not_absent(real_html):
     soup = soup_of(real_html)
-    for label in ("研究疾病：", "Target disease：", "性别：", "Gender：", "Primary sponsor：", "研究实施负责（组长）单位：",
-                  "研究负责人电子邮件："):
+    for label in (
+        "研究疾病：",
+        "Target disease：",
+        "性别：",
+        "Gender：",
+        "Primary sponsor：",
+        "研究实施负责（组长）单位：",
+        "研究负责人电子邮件：",
+    ):
         set_value(value_cell(soup, label), "")
     set_value(nested_value(group_tables(soup)[0], "样本量："), "")
     record = parse(str(soup))
@@ -471,7 +518,8 @@ def test_the_template_is_known_by_its_structure_not_by_one_label(real_html):
 def test_the_observational_page_gives_groups_countries_and_dates(observational):
     assert observational.registry_id == "ChiCTR2600128415"
     assert [(a.label, a.sample_size) for a in observational.arms] == [
-        ("CH Negative Group", "108"), ("CH Positive Group", "108"),
+        ("CH Negative Group", "108"),
+        ("CH Positive Group", "108"),
     ]
     assert observational.countries == ["China"]
     assert (observational.start_date, observational.completion_date) == ("2024-10-01", "2027-12-31")
@@ -482,17 +530,23 @@ def test_the_observational_page_gives_groups_countries_and_dates(observational):
 
 
 def test_the_observational_page_reads_its_titles_status_and_people(observational):
-    assert observational.title == observational.official_title == (
-        "Observational Study of Clonal Hematopoiesis and Neoadjuvant Immunotherapy Efficacy in Lung Cancer"
+    assert (
+        observational.title
+        == observational.official_title
+        == ("Observational Study of Clonal Hematopoiesis and Neoadjuvant Immunotherapy Efficacy in Lung Cancer")
     )
     assert observational.title_zh == observational.official_title_zh == "克隆性造血与肺癌新辅助免疫治疗疗效的观察性研究"
     assert (observational.status, observational.study_type, observational.phase, observational.sex) == (
-        "Recruiting", "Observational study", "0", "Both",
+        "Recruiting",
+        "Observational study",
+        "0",
+        "Both",
     )
     assert observational.conditions == ["Non-small cell lung cancer, stage IB–IIIA"]
     assert observational.sponsor == "Shanghai Pulmonary Hospital"
     assert [(c.role, c.name, c.email) for c in observational.contacts] == [
-        ("study_leader", "Chen Jian", "lisi@example.edu"), ("applicant", "Chen Jian", "lisi@example.com"),
+        ("study_leader", "Chen Jian", "lisi@example.edu"),
+        ("applicant", "Chen Jian", "lisi@example.com"),
     ]
     assert observational.ethics == (
         "Approved: Yes; Committee: Shanghai Pulmonary Hospital Clinical Trial Ethics Review Committee; "
@@ -500,7 +554,11 @@ def test_the_observational_page_reads_its_titles_status_and_people(observational
     )
     site = observational.sites[0]
     assert (site.institution, site.institution_zh, site.state, site.state_zh, site.country) == (
-        "Shanghai Pulmonary Hospital", "上海市肺科医院", "Shanghai", "上海市", "China",
+        "Shanghai Pulmonary Hospital",
+        "上海市肺科医院",
+        "Shanghai",
+        "上海市",
+        "China",
     )
 
 

@@ -213,9 +213,23 @@ def test_it_labels_html_outcome_measures_by_kind(html: TrialRecord) -> None:
 
 
 def test_the_html_page_and_its_text_rendering_agree(seed: TrialRecord, html: TrialRecord) -> None:
-    for name in ("registry_id", "official_title", "status", "phase", "study_type", "min_age", "max_age", "sex",
-                 "enrollment", "start_date", "completion_date", "registration_date", "last_update_date",
-                 "secondary_ids", "countries"):
+    for name in (
+        "registry_id",
+        "official_title",
+        "status",
+        "phase",
+        "study_type",
+        "min_age",
+        "max_age",
+        "sex",
+        "enrollment",
+        "start_date",
+        "completion_date",
+        "registration_date",
+        "last_update_date",
+        "secondary_ids",
+        "countries",
+    ):
         assert getattr(html, name) == getattr(seed, name), name
     assert html.arms == seed.arms
     assert html.interventions == seed.interventions
@@ -305,19 +319,28 @@ def test_it_leaves_missing_sections_absent() -> None:
     assert (record.inclusion_criteria, record.exclusion_criteria, record.eligibility_text) == (None, None, None)
     assert (record.sponsor, record.phase, record.secondary_ids, record.collaborators) == (None, None, None, None)
     assert (record.brief_summary, record.acronym, record.healthy_volunteers, record.has_results) == (
-        None, None, None, None)
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def test_it_reads_a_label_without_a_value_as_empty() -> None:
-    design = CLASSIC_BLOCKS["design"].replace("Official Title:", "Acronym: | |\nOfficial Title:").replace(
-        "Study Start Date", "Estimated Primary Completion Date : | |\nStudy Start Date")
+    design = (
+        CLASSIC_BLOCKS["design"]
+        .replace("Official Title:", "Acronym: | |\nOfficial Title:")
+        .replace("Study Start Date", "Estimated Primary Completion Date : | |\nStudy Start Date")
+    )
     record = parse_one(classic_text(design=design))
     assert (record.acronym, record.primary_completion_date) == ("", "")
     assert record.completion_date is None
 
 
 def test_it_trims_odd_whitespace() -> None:
-    text = classic_text().replace("\n", "\r\n").replace(": | ", ":\t|\u00a0 ").replace(" participants", "  participants ")
+    text = (
+        classic_text().replace("\n", "\r\n").replace(": | ", ":\t|\u00a0 ").replace(" participants", "  participants ")
+    )
     text = text.replace("Recruitment Status :", "Recruitment   Status\u00a0:")
     record = parse_one(text)
     assert record.status == "Not yet recruiting"
@@ -340,7 +363,10 @@ def test_it_reads_several_arms_each_with_its_interventions() -> None:
         "Lymphoma | Biological: CD19 CAR-T cells Drug: Fludarabine Drug: Cyclophosphamide | Phase 2 |"
     )
     record = parse_one(classic_text(arms=arms, table=table))
-    assert [(a.type, a.label) for a in record.arms] == [("Experimental", "Low dose"), ("Active Comparator", "Standard care")]
+    assert [(a.type, a.label) for a in record.arms] == [
+        ("Experimental", "Low dose"),
+        ("Active Comparator", "Standard care"),
+    ]
     assert record.arms[0].interventions == ["Biological: CD19 CAR-T cells", "Drug: Fludarabine"]
     assert record.arms[1].interventions == ["Drug: Cyclophosphamide"]
     by_name = {i.name: i for i in record.interventions}
@@ -380,10 +406,14 @@ def test_a_sponsor_line_wins_over_the_responsible_party() -> None:
 @pytest.mark.parametrize(
     ("party", "sponsor"),
     [
-        ("Jane Doe, MD, Principal Investigator, Tianjin Medical University Cancer Institute and Hospital",
-         "Tianjin Medical University Cancer Institute and Hospital"),
-        ("Wei Li, Professor, Second Affiliated Hospital, Zhejiang University",
-         "Second Affiliated Hospital, Zhejiang University"),
+        (
+            "Jane Doe, MD, Principal Investigator, Tianjin Medical University Cancer Institute and Hospital",
+            "Tianjin Medical University Cancer Institute and Hospital",
+        ),
+        (
+            "Wei Li, Professor, Second Affiliated Hospital, Zhejiang University",
+            "Second Affiliated Hospital, Zhejiang University",
+        ),
         ("Jane Doe, MD", None),
         ("Sponsor", None),
     ],
@@ -406,7 +436,8 @@ def test_it_keeps_generic_subheadings_inside_the_summary() -> None:
     )
     record = parse_one(classic_text(head=f"{CLASSIC_BLOCKS['head']}\n{summary}"))
     assert record.brief_summary == (
-        "This trial tests CD19 CAR-T cells.\nIntervention:\nCAR-T cells on day 0.\nPhase:\nDose escalation first.")
+        "This trial tests CD19 CAR-T cells.\nIntervention:\nCAR-T cells on day 0.\nPhase:\nDose escalation first."
+    )
     assert record.detailed_description == "More text here."
     assert [i.name for i in record.interventions] == ["CD19 CAR-T cells"]
     assert record.phase == "Phase 1"
@@ -426,7 +457,7 @@ def test_a_page_without_any_title_is_a_parse_error() -> None:
         CtgovClassicParser().parse("ClinicalTrials.gov Identifier: NCT01234567 |\nRecruitment Status :\nRecruiting")
 
 
-@pytest.mark.parametrize("text", ["", "   \n ", "{\"studies\": []}", "<html><body></body></html>"])
+@pytest.mark.parametrize("text", ["", "   \n ", '{"studies": []}', "<html><body></body></html>"])
 def test_empty_or_foreign_documents_are_parse_errors(text: str) -> None:
     with pytest.raises(ParseError):
         CtgovClassicParser().parse(text)
@@ -439,7 +470,9 @@ def test_parse_errors_are_one_line() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ClinicalTrials.gov Identifier: NCT0123456789|\n:<>/abcRS -")), max_size=300))
+@given(
+    st.text(alphabet=st.sampled_from(list("ClinicalTrials.gov Identifier: NCT0123456789|\n:<>/abcRS -")), max_size=300)
+)
 def test_parse_raises_only_parse_errors(text: str) -> None:
     try:
         records = CtgovClassicParser().parse(text)
@@ -525,7 +558,8 @@ def test_it_reads_the_site_status_zip_and_site_contact(seed: TrialRecord, html: 
         [site] = record.sites
         assert (site.status, site.zip) == ("Recruiting", "518000")
         assert [(c.role, c.name, c.phone, c.email) for c in site.contacts] == [
-            ("site", "Lung-Ji Chang, PhD", "86-075586725195", "c@szgimi.org")]
+            ("site", "Lung-Ji Chang, PhD", "86-075586725195", "c@szgimi.org")
+        ]
         assert (site.latitude, site.longitude) == (None, None)
 
 
@@ -551,7 +585,8 @@ def test_it_leaves_what_the_text_rendering_cuts_out_absent(seed: TrialRecord, ht
 
 def test_it_reads_results_first_posted() -> None:
     head = CLASSIC_BLOCKS["head"].replace(
-        "Last Update Posted : April 4, 2022", "Results First Posted : March 1, 2022\nLast Update Posted : April 4, 2022")
+        "Last Update Posted : April 4, 2022", "Results First Posted : March 1, 2022\nLast Update Posted : April 4, 2022"
+    )
     record = parse_one(classic_text(head=head))
     assert (record.has_results, record.results_date) == ("true", "March 1, 2022")
     assert record.last_update_date == "April 4, 2022"
@@ -577,10 +612,13 @@ def test_it_keeps_each_site_its_own_status_contacts_and_investigator() -> None:
     first, second = record.sites
     assert (first.status, first.zip, second.status, second.zip) == ("Recruiting", "100142", "Not yet recruiting", None)
     assert [(c.role, c.name, c.phone) for c in first.contacts] == [
-        ("site", "Li Na", "010-8819 6114"), ("principal_investigator", "Jun Zhu, MD", None)]
+        ("site", "Li Na", "010-8819 6114"),
+        ("principal_investigator", "Jun Zhu, MD", None),
+    ]
     assert second.contacts is None
     assert [(c.role, c.name, c.phone, c.email) for c in record.contacts] == [
-        ("central", "Wei Zhang, MD", "+86 10 8888 0000", "wzhang@example.org")]
+        ("central", "Wei Zhang, MD", "+86 10 8888 0000", "wzhang@example.org")
+    ]
 
 
 def test_it_reads_publications_with_their_pmids() -> None:

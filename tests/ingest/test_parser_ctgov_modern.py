@@ -54,8 +54,12 @@ def html() -> TrialRecord:
 BLURB = "Review the details of this section that the sponsor provided for this trial."
 
 
-def modern_text(sections: dict[str, str] | None = None, *, title: str = "GPC3 CAR-T Cells in Hepatocellular Carcinoma",
-                blurb: str = BLURB) -> str:
+def modern_text(
+    sections: dict[str, str] | None = None,
+    *,
+    title: str = "GPC3 CAR-T Cells in Hepatocellular Carcinoma",
+    blurb: str = BLURB,
+) -> str:
     """A small modern rendering; `sections` replaces (or drops, with "") headings' content."""
     content = {
         "Recruitment Status": "NOT_YET_RECRUITING",
@@ -78,8 +82,17 @@ def modern_text(sections: dict[str, str] | None = None, *, title: str = "GPC3 CA
         "Other Identifiers": "ZJU-GPC3-01\nIdentifier Type: -\nIdentifier Source: org_study_id",
     }
     content.update(sections or {})
-    with_blurb = {"Brief Summary", "Conditions", "Study Groups", "Interventions", "Eligibility Criteria", "Sponsors",
-                  "Locations", "Countries", "Other Identifiers"}
+    with_blurb = {
+        "Brief Summary",
+        "Conditions",
+        "Study Groups",
+        "Interventions",
+        "Eligibility Criteria",
+        "Sponsors",
+        "Locations",
+        "Countries",
+        "Other Identifiers",
+    }
     parts = [title, "NCT ID: NCT07654321", "Last Updated: 2025-04-01"]
     for heading, body in content.items():
         if not body:
@@ -203,7 +216,10 @@ def test_it_reads_an_arm_without_description_and_its_intervention(neuro: TrialRe
     assert (arm.type, arm.description, arm.interventions) == ("EXPERIMENTAL", "", ["CART therapy"])
     [intervention] = neuro.interventions
     assert (intervention.name, intervention.type, intervention.description) == (
-        "CART therapy", "BIOLOGICAL", "GD2/B7H3 CAR T-cell therapy")
+        "CART therapy",
+        "BIOLOGICAL",
+        "GD2/B7H3 CAR T-cell therapy",
+    )
 
 
 def test_it_reads_three_sites(neuro: TrialRecord) -> None:
@@ -226,9 +242,26 @@ def test_it_keeps_the_nested_criteria_lists(neuro: TrialRecord) -> None:
 
 def test_it_reads_the_html_fixture(html: TrialRecord, her2: TrialRecord) -> None:
     assert (html.registry_id, html.source_format) == ("NCT06101082", "ctgov_modern_html")
-    for name in ("title", "status", "phase", "study_type", "enrollment", "start_date", "completion_date",
-                 "last_update_date", "min_age", "max_age", "sex", "sponsor", "collaborators", "conditions",
-                 "secondary_ids", "countries", "brief_summary", "detailed_description"):
+    for name in (
+        "title",
+        "status",
+        "phase",
+        "study_type",
+        "enrollment",
+        "start_date",
+        "completion_date",
+        "last_update_date",
+        "min_age",
+        "max_age",
+        "sex",
+        "sponsor",
+        "collaborators",
+        "conditions",
+        "secondary_ids",
+        "countries",
+        "brief_summary",
+        "detailed_description",
+    ):
         assert getattr(html, name) == getattr(her2, name), name
     assert html.arms == her2.arms
     place = ("institution", "city", "state", "country", "zip", "status")
@@ -253,7 +286,8 @@ def test_it_reads_the_hand_made_baseline_page() -> None:
     assert record.conditions == ["Hepatocellular Carcinoma"]
     assert record.sponsor == "Zhejiang University"
     assert [(s.institution, s.city, s.state, s.country) for s in record.sites] == [
-        ("First Affiliated Hospital, Zhejiang University", "Hangzhou", "Zhejiang", "China")]
+        ("First Affiliated Hospital, Zhejiang University", "Hangzhou", "Zhejiang", "China")
+    ]
     assert record.secondary_ids == ["ZJU-GPC3-01"]
 
 
@@ -280,10 +314,16 @@ def test_it_drops_any_sentence_under_a_list_section_heading() -> None:
 
 
 def test_it_keeps_list_items_that_end_with_a_full_stop() -> None:
-    record = parse_one(modern_text({
-        "Conditions": "Relapsed or refractory B-cell acute lymphoblastic leukemia in children and adults.",
-        "Sponsors": "The First Affiliated Hospital of Zhejiang University School of Medicine Co., Ltd.\nOTHER\n"
-                    "Sponsor Role lead"}, blurb=""))
+    record = parse_one(
+        modern_text(
+            {
+                "Conditions": "Relapsed or refractory B-cell acute lymphoblastic leukemia in children and adults.",
+                "Sponsors": "The First Affiliated Hospital of Zhejiang University School of Medicine Co., Ltd.\nOTHER\n"
+                "Sponsor Role lead",
+            },
+            blurb="",
+        )
+    )
     assert record.conditions == ["Relapsed or refractory B-cell acute lymphoblastic leukemia in children and adults."]
     assert record.sponsor == "The First Affiliated Hospital of Zhejiang University School of Medicine Co., Ltd."
 
@@ -300,19 +340,33 @@ def test_it_reads_a_minimum_age_without_a_maximum() -> None:
 
 
 def test_it_reads_ages_eligible_for_study_when_no_separate_ages() -> None:
-    record = parse_one(modern_text({"Minimum Eligible Age": "", "Maximum Eligible Age": "",
-                                    "Ages Eligible for Study": "18 Years and older (Adult, Older Adult)"}))
+    record = parse_one(
+        modern_text(
+            {
+                "Minimum Eligible Age": "",
+                "Maximum Eligible Age": "",
+                "Ages Eligible for Study": "18 Years and older (Adult, Older Adult)",
+            }
+        )
+    )
     assert record.age_text == "18 Years and older (Adult, Older Adult)"
     assert (record.min_age, record.max_age) == ("18 Years", "")
 
 
 def test_it_leaves_missing_sections_absent() -> None:
-    record = parse_one(modern_text({name: "" for name in (
-        "Clinical Phase", "Total Enrollment", "Conditions", "Study Groups", "Interventions", "Eligibility Criteria",
-        "Minimum Eligible Age", "Maximum Eligible Age", "Eligible Sex", "Sponsors", "Locations", "Countries",
-        "Other Identifiers")}))
+    record = parse_one(
+        modern_text(
+            dict.fromkeys(("Clinical Phase", "Total Enrollment", "Conditions", "Study Groups", "Interventions", "Eligibility Criteria", "Minimum Eligible Age", "Maximum Eligible Age", "Eligible Sex", "Sponsors", "Locations", "Countries", "Other Identifiers"), "")
+        )
+    )
     assert record.registry_id == "NCT07654321"
-    assert (record.phase, record.enrollment, record.min_age, record.max_age, record.sex) == (None, None, None, None, None)
+    assert (record.phase, record.enrollment, record.min_age, record.max_age, record.sex) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     assert (record.arms, record.interventions, record.sites, record.countries) == (None, None, None, None)
     assert (record.sponsor, record.sponsor_class, record.collaborators) == (None, None, None)
     assert (record.inclusion_criteria, record.eligibility_text, record.secondary_ids) == (None, None, None)
@@ -320,8 +374,11 @@ def test_it_leaves_missing_sections_absent() -> None:
 
 
 def test_it_reads_a_heading_without_lines_as_empty() -> None:
-    text = modern_text(blurb="").replace("Clinical Phase\n\nPHASE1", "Clinical Phase").replace(
-        "Conditions\n\nHepatocellular Carcinoma", "Conditions")
+    text = (
+        modern_text(blurb="")
+        .replace("Clinical Phase\n\nPHASE1", "Clinical Phase")
+        .replace("Conditions\n\nHepatocellular Carcinoma", "Conditions")
+    )
     record = parse_one(text)
     assert (record.phase, record.conditions) == ("", [])
 
@@ -341,7 +398,10 @@ def test_it_reads_several_arms_and_matches_intervention_descriptions() -> None:
     )
     record = parse_one(modern_text({"Study Groups": groups, "Interventions": interventions}))
     assert [(a.label, a.type) for a in record.arms] == [
-        ("Dose level 1", "EXPERIMENTAL"), ("Dose level 2", "EXPERIMENTAL"), ("Observation", "NO_INTERVENTION")]
+        ("Dose level 1", "EXPERIMENTAL"),
+        ("Dose level 2", "EXPERIMENTAL"),
+        ("Observation", "NO_INTERVENTION"),
+    ]
     assert record.arms[0].interventions == ["GPC3 CAR-T cells", "Fludarabine"]
     assert record.arms[1].description == "Patients receive 3×10^6 cells/kg.\nSecond line of the description."
     assert record.arms[1].interventions == ["GPC3 CAR-T cells"]
@@ -359,9 +419,13 @@ def test_it_reads_several_arms_without_an_interventions_section() -> None:
     )
     record = parse_one(modern_text({"Study Groups": groups, "Interventions": ""}))
     assert [(a.label, a.description, a.interventions) for a in record.arms] == [
-        ("Cohort A", "Adults.", ["CAR-T A"]), ("Cohort B", "Children.", ["CAR-T B"])]
+        ("Cohort A", "Adults.", ["CAR-T A"]),
+        ("Cohort B", "Children.", ["CAR-T B"]),
+    ]
     assert [(i.name, i.description) for i in record.interventions] == [
-        ("CAR-T A", "One infusion."), ("CAR-T B", "Two infusions.")]
+        ("CAR-T A", "One infusion."),
+        ("CAR-T B", "Two infusions."),
+    ]
 
 
 def test_it_joins_several_phase_values() -> None:
@@ -390,7 +454,9 @@ def test_it_trims_odd_whitespace() -> None:
 
 def test_it_reads_inline_heading_values() -> None:
     text = modern_text({"Recruitment Status": "", "Clinical Phase": ""}).replace(
-        "Last Updated: 2025-04-01", "Last Updated: 2025-04-01\n\nRecruitment Status: COMPLETED\n\nClinical Phase: PHASE2")
+        "Last Updated: 2025-04-01",
+        "Last Updated: 2025-04-01\n\nRecruitment Status: COMPLETED\n\nClinical Phase: PHASE2",
+    )
     record = parse_one(text)
     assert (record.status, record.phase) == ("COMPLETED", "PHASE2")
 
@@ -402,10 +468,15 @@ def test_it_reads_criteria_without_headings_as_one_block() -> None:
 
 
 def test_it_reads_outcome_sections_into_objectives() -> None:
-    text = modern_text({"Primary Outcomes": "Dose-limiting toxicity\nTime Frame: 28 days",
-                        "Secondary Outcomes": "Overall response rate"})
+    text = modern_text(
+        {
+            "Primary Outcomes": "Dose-limiting toxicity\nTime Frame: 28 days",
+            "Secondary Outcomes": "Overall response rate",
+        }
+    )
     assert parse_one(text).objectives == (
-        "Primary Outcomes:\nDose-limiting toxicity\nTime Frame: 28 days\n\nSecondary Outcomes:\nOverall response rate")
+        "Primary Outcomes:\nDose-limiting toxicity\nTime Frame: 28 days\n\nSecondary Outcomes:\nOverall response rate"
+    )
 
 
 CTGOV_STUDY_PAGE = """Safety and Efficacy Evaluation of 4th Generation Safety-engineered CAR T Cells Targeting Sarcomas
@@ -502,7 +573,11 @@ def test_it_reads_typed_arm_lines_of_the_study_page() -> None:
 def test_it_reads_sites_under_a_country_header_with_a_bare_status() -> None:
     [site] = parse_one(CTGOV_STUDY_PAGE).sites
     assert (site.institution, site.city, site.state, site.country) == (
-        "Shenzhen Geno-immune Medical Institute", "Shenzhen", "Guangdong", "China")
+        "Shenzhen Geno-immune Medical Institute",
+        "Shenzhen",
+        "Guangdong",
+        "China",
+    )
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -525,7 +600,10 @@ def test_it_splits_an_age_range(text: str, expected: tuple[str, str]) -> None:
 @pytest.mark.parametrize(
     ("line", "blurb"),
     [
-        ("Review the sponsor-provided synopsis that highlights what the study is about and why it is being conducted.", True),
+        (
+            "Review the sponsor-provided synopsis that highlights what the study is about and why it is being conducted.",
+            True,
+        ),
         ("Meet the organizations funding or collaborating on the study and learn about their roles.", True),
         ("This study evaluates CD19 CAR-T cells in children.", False),
         ("Solid Tumor", False),
@@ -645,26 +723,41 @@ def test_a_heading_with_only_a_blurb_is_empty_and_a_missing_heading_absent(her2:
 def test_it_reads_central_contacts_and_investigators(her2: TrialRecord) -> None:
     assert [(c.role, c.name, c.phone, c.affiliation) for c in her2.contacts] == [
         ("central", "Shuhui Song, bachelor", "83281137 ext. 024", None),
-        ("principal_investigator", "Zhenning Wang, doctor", None,
-         "The First Affiliated Hospital of China Medical Univeristy"),
-        ("principal_investigator", "Funan Liu, doctor", None, "The First Affiliated Hospital of China Medical Univeristy"),
+        (
+            "principal_investigator",
+            "Zhenning Wang, doctor",
+            None,
+            "The First Affiliated Hospital of China Medical Univeristy",
+        ),
+        (
+            "principal_investigator",
+            "Funan Liu, doctor",
+            None,
+            "The First Affiliated Hospital of China Medical Univeristy",
+        ),
     ]
 
 
 def test_the_facility_contact_of_a_one_site_trial_is_the_sites(her2: TrialRecord) -> None:
     [site] = her2.sites
     assert site.status == "RECRUITING"
-    assert [(c.role, c.name, c.phone) for c in site.contacts] == [("site", "Shuhui Song, bachelor", "83281137 ext. 024")]
+    assert [(c.role, c.name, c.phone) for c in site.contacts] == [
+        ("site", "Shuhui Song, bachelor", "83281137 ext. 024")
+    ]
 
 
 def test_facility_contacts_of_several_sites_stay_with_the_trial(neuro: TrialRecord) -> None:
     assert [s.status for s in neuro.sites] == ["RECRUITING"] * 3
     assert all(s.contacts is None for s in neuro.sites)
     assert [(c.role, c.name, c.phone) for c in neuro.contacts if c.role == "site"] == [
-        ("site", "Yizhuo Zhang", "020-87342460"), ("site", "Cunfu Li", "0769-33335678"),
-        ("site", "ALEX HONGSHENG CHANG", "021-55088295")]
+        ("site", "Yizhuo Zhang", "020-87342460"),
+        ("site", "Cunfu Li", "0769-33335678"),
+        ("site", "ALEX HONGSHENG CHANG", "021-55088295"),
+    ]
     assert [(c.role, c.name, c.phone) for c in neuro.contacts if c.role == "central"] == [
-        ("central", "Yizhuo Zhang, PhD", "020-87342460"), ("central", "Suying Lu, PhD", None)]
+        ("central", "Yizhuo Zhang, PhD", "020-87342460"),
+        ("central", "Suying Lu, PhD", None),
+    ]
 
 
 def test_it_reads_the_study_page_site_status_zip_and_contact() -> None:
@@ -677,7 +770,9 @@ def test_it_reads_the_study_page_site_status_zip_and_contact() -> None:
 
 
 def test_it_reads_results_first_posted() -> None:
-    text = modern_text().replace("Last Updated: 2025-04-01", "Last Updated: 2025-04-01\n\nResults First Posted\n\n2025-03-15")
+    text = modern_text().replace(
+        "Last Updated: 2025-04-01", "Last Updated: 2025-04-01\n\nResults First Posted\n\n2025-03-15"
+    )
     record = parse_one(text)
     assert (record.has_results, record.results_date, record.last_update_date) == ("true", "2025-03-15", "2025-04-01")
 

@@ -108,9 +108,7 @@ def test_conditions_keywords_arms_and_interventions_are_mapped() -> None:
 
 def test_outcome_measures_and_descriptions_become_objectives() -> None:
     [record], _ = parse(fixture_study())
-    assert record.objectives == (
-        "Dose-limiting toxicities\nDLTs within 28 days of infusion.\n\nOverall response rate"
-    )
+    assert record.objectives == ("Dose-limiting toxicities\nDLTs within 28 days of infusion.\n\nOverall response rate")
 
 
 def test_eligibility_is_split_at_its_headings_and_kept_whole() -> None:
@@ -266,7 +264,10 @@ def test_legacy_v1_corpus_example_parses() -> None:
     ("document", "message"),
     [
         ("[1, 2, 3]", "JSON list holds no study objects (first item is a number)"),
-        ('{"foo": 1}', "JSON is not a ClinicalTrials.gov study: expected 'protocolSection' or 'studies' (found keys: 'foo')"),
+        (
+            '{"foo": 1}',
+            "JSON is not a ClinicalTrials.gov study: expected 'protocolSection' or 'studies' (found keys: 'foo')",
+        ),
         ("[]", "JSON list is empty: no studies"),
         ('"text"', "JSON document is a string, not a ClinicalTrials.gov study"),
         ("null", "JSON document is null, not a ClinicalTrials.gov study"),
@@ -275,7 +276,10 @@ def test_legacy_v1_corpus_example_parses() -> None:
         ('{"protocolSection": {}}', "no protocolSection.identificationModule.nctId"),
         ('{"protocolSection": 5}', "no protocolSection.identificationModule.nctId"),
         ('{"protocolSection": {"identificationModule": {"nctId": "NCT09000001"}}}', "NCT09000001: no title found"),
-        ('{"protocolSection": {"identificationModule": {"nctId": "12345", "briefTitle": "x"}}}', "is not an NCT number"),
+        (
+            '{"protocolSection": {"identificationModule": {"nctId": "12345", "briefTitle": "x"}}}',
+            "is not an NCT number",
+        ),
         ('{"protocolSection": {"identificationModule": {"nctId": 9000001, "briefTitle": "x"}}}', "no protocolSection"),
     ],
 )
@@ -371,7 +375,11 @@ def test_long_keys_nested_in_a_page_cost_about_the_page_itself() -> None:
         ("contactsLocationsModule", {"locations": [{"facility": 1, "city": ["x"]}, "Boston"]}, "locations"),
         ("armsInterventionsModule", {"interventions": [{"name": {"x": 1}, "otherNames": "y"}]}, "interventions"),
         ("eligibilityModule", {"minimumAge": 18, "eligibilityCriteria": ["a"]}, "eligibilityModule"),
-        ("identificationModule", {"nctId": "NCT09000001", "briefTitle": "t", "secondaryIdInfos": [{"id": 5}]}, "secondaryIdInfos"),
+        (
+            "identificationModule",
+            {"nctId": "NCT09000001", "briefTitle": "t", "secondaryIdInfos": [{"id": 5}]},
+            "secondaryIdInfos",
+        ),
     ],
 )
 def test_wrong_nested_types_degrade_to_empty_and_are_reported(module: str, value: Any, field: str) -> None:
@@ -389,7 +397,9 @@ def test_a_mistyped_string_list_keeps_its_good_items() -> None:
     study["protocolSection"]["conditionsModule"]["conditions"] = [1, "Lymphoma", None]
     [record], problems = parse(study)
     assert record.conditions == ["Lymphoma"]
-    assert problems == ["study #1 (NCT09000001): protocolSection.conditionsModule.conditions: 2 item(s) are not strings (ignored)"]
+    assert problems == [
+        "study #1 (NCT09000001): protocolSection.conditionsModule.conditions: 2 item(s) are not strings (ignored)"
+    ]
 
 
 # --- property tests -----------------------------------------------------------
@@ -402,9 +412,26 @@ json_values = st.recursive(
     max_leaves=20,
 )
 STUDY_KEYS = st.sampled_from(
-    ["protocolSection", "identificationModule", "nctId", "briefTitle", "conditionsModule", "conditions",
-     "designModule", "phases", "enrollmentInfo", "count", "studies", "locations", "armGroups", "FullStudies",
-     "Study", "ProtocolSection", "IdentificationModule", "NCTId"]
+    [
+        "protocolSection",
+        "identificationModule",
+        "nctId",
+        "briefTitle",
+        "conditionsModule",
+        "conditions",
+        "designModule",
+        "phases",
+        "enrollmentInfo",
+        "count",
+        "studies",
+        "locations",
+        "armGroups",
+        "FullStudies",
+        "Study",
+        "ProtocolSection",
+        "IdentificationModule",
+        "NCTId",
+    ]
 )
 
 
@@ -598,7 +625,10 @@ def test_a_bulk_snapshot_study_leaves_what_the_snapshot_dropped_absent() -> None
     assert record.sites is None
     assert record.countries == ["United States"]
     assert [i.name for i in record.interventions] == [
-        "MOv-gamma chimeric receptor gene", "aldesleukin", "therapeutic allogeneic lymphocytes"]
+        "MOv-gamma chimeric receptor gene",
+        "aldesleukin",
+        "therapeutic allogeneic lymphocytes",
+    ]
     assert all(i.description is None and i.type is None and i.other_names is None for i in record.interventions)
     assert (record.contacts, record.references, record.keywords, record.collaborators) == (None, None, None, None)
     assert (record.has_results, record.results_date, record.healthy_volunteers) == (None, None, None)
@@ -617,7 +647,10 @@ def test_a_full_study_carries_sex_criteria_and_whether_it_has_results() -> None:
     assert record.acronym == "" and record.collaborators == []
     [site] = record.sites
     assert (site.institution, site.zip, site.status) == (
-        "Southwest Hospital of Third Millitary Medical University", "400000", "RECRUITING")
+        "Southwest Hospital of Third Millitary Medical University",
+        "400000",
+        "RECRUITING",
+    )
     assert record.references[0].pmid == "34513679" and record.references[0].type == "DERIVED"
 
 
@@ -642,7 +675,8 @@ def test_api_locations_give_site_status_zip_coordinates_and_contacts() -> None:
     assert {s.status for s in record.sites} == {"RECRUITING", "NOT_YET_RECRUITING"}
     central = [c for c in record.contacts if c.role == "central"]
     assert [(c.name, c.phone, c.email) for c in central] == [
-        ("Shanghai Allist Pharmaceuticals Co., Ltd", "86-21-80423288", "zhenhua.gong@allist.com.cn")]
+        ("Shanghai Allist Pharmaceuticals Co., Ltd", "86-21-80423288", "zhenhua.gong@allist.com.cn")
+    ]
     assert record.has_results == "false"
     assert record.references == []
 
@@ -650,12 +684,15 @@ def test_api_locations_give_site_status_zip_coordinates_and_contacts() -> None:
 @pytest.mark.corpus
 def test_api_site_contacts_keep_the_investigators_role() -> None:
     records, problems = parse(
-        corpus_path("ctgov-api", "ctgov_v2_studies_page_kras_pancreatic_10studies.json").read_text(encoding="utf-8"))
+        corpus_path("ctgov-api", "ctgov_v2_studies_page_kras_pancreatic_10studies.json").read_text(encoding="utf-8")
+    )
     assert problems == [] and len(records) == 10
     study = next(r for r in records if r.registry_id == "NCT06385925")
     beijing = next(s for s in study.sites if s.institution.startswith("Beijing Cancer Hospital"))
     assert [(c.role, c.name) for c in beijing.contacts] == [
-        ("site", "Lin Shen"), ("principal_investigator", "Lin Shen, MD")]
+        ("site", "Lin Shen"),
+        ("principal_investigator", "Lin Shen, MD"),
+    ]
     assert [(c.role, c.name) for c in study.contacts][-1] == ("study_director", "Cindy Li")
     located = [s for r in records for s in r.sites]
     assert len(located) == 129
@@ -665,29 +702,41 @@ def test_api_site_contacts_keep_the_investigators_role() -> None:
 @pytest.mark.corpus
 def test_api_references_keep_their_pmids_and_types() -> None:
     records, _ = parse(
-        corpus_path("ctgov-api", "ctgov_v2_studies_page_kras_pancreatic_10studies.json").read_text(encoding="utf-8"))
+        corpus_path("ctgov-api", "ctgov_v2_studies_page_kras_pancreatic_10studies.json").read_text(encoding="utf-8")
+    )
     with_pmid = [ref for r in records for ref in r.references if ref.pmid]
     assert len(with_pmid) == 12
     assert all(re.fullmatch(r"\d+", ref.pmid) for ref in with_pmid)
     assert {ref.type for ref in with_pmid} <= {"BACKGROUND", "RESULT", "DERIVED"}
     [paged], _ = parse(
-        corpus_path("ctgov-api", "ctgov_v2_studies_page_totalCount_pageSize1.json").read_text(encoding="utf-8"))
+        corpus_path("ctgov-api", "ctgov_v2_studies_page_totalCount_pageSize1.json").read_text(encoding="utf-8")
+    )
     assert paged.registry_id == "NCT00711542"
     assert paged.references[0].pmid == "17620510" and paged.references[0].type == "BACKGROUND"
     assert paged.references[0].citation.startswith("Erbs S, Linke A")
     assert paged.last_update_date == "2017-01-12"
     assert [(c.role, c.name, c.affiliation) for c in paged.contacts] == [
-        ("principal_investigator", "Andreas M Zeiher, MD", "Goethe University")]
+        ("principal_investigator", "Andreas M Zeiher, MD", "Goethe University")
+    ]
 
 
 @pytest.mark.corpus
 def test_legacy_v1_corpus_study_gives_contacts_officials_and_no_results() -> None:
-    [record], _ = parse(corpus_path("other-formats", "NCT04780529.ctgov-v1-fullstudies.json").read_text(encoding="utf-8"))
+    [record], _ = parse(
+        corpus_path("other-formats", "NCT04780529.ctgov-v1-fullstudies.json").read_text(encoding="utf-8")
+    )
     assert [(c.role, c.name) for c in record.contacts] == [
-        ("central", "Yifu He"), ("central", "Daiyan Liu"), ("principal_investigator", "Yifu he")]
+        ("central", "Yifu He"),
+        ("central", "Daiyan Liu"),
+        ("principal_investigator", "Yifu he"),
+    ]
     assert record.contacts[0].email == "liudaiyan@sidansai.com"
     assert record.contacts[2].affiliation == "Anhui Provincial Cancer Hospital"
-    assert (record.last_update_date, record.sponsor_class, record.healthy_volunteers) == ("March 3, 2021", "OTHER", "No")
+    assert (record.last_update_date, record.sponsor_class, record.healthy_volunteers) == (
+        "March 3, 2021",
+        "OTHER",
+        "No",
+    )
     assert record.has_results == "false"
     [site] = record.sites
     assert (site.city, site.zip, site.latitude) == ("Hefei", "", None)

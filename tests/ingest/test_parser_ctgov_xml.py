@@ -73,7 +73,9 @@ def test_arms_interventions_and_sites_are_mapped() -> None:
     record = parse_one(fixture_text("ctgov_study.xml"))
     [intervention] = record.interventions
     assert (intervention.type, intervention.name, intervention.description) == (
-        "Biological", "CD22 CAR-T cells", "Single infusion."
+        "Biological",
+        "CD22 CAR-T cells",
+        "Single infusion.",
     )
     assert intervention.other_names == ["FIX-22"]
     [arm] = record.arms
@@ -81,7 +83,10 @@ def test_arms_interventions_and_sites_are_mapped() -> None:
     assert arm.description == "1x10^6 CAR-T cells/kg after lymphodepletion."
     [site] = record.sites
     assert (site.institution, site.city, site.state, site.country) == (
-        "Fixture Children's Hospital", "Philadelphia", "Pennsylvania", "United States"
+        "Fixture Children's Hospital",
+        "Philadelphia",
+        "Pennsylvania",
+        "United States",
     )
     assert record.countries == ["United States"]
 
@@ -109,8 +114,10 @@ def test_archive_schema_is_read_with_its_own_element_names() -> None:
     [
         ("<clinical_study><id_info><nct_id>NCT0900", "truncated or invalid XML"),
         ("<clinical_study><brief_title>x</brief_title></clinical_study>", "no <nct_id> in <id_info>"),
-        ("<clinical_study><id_info><nct_id>NCT1</nct_id></id_info><brief_title>x</brief_title></clinical_study>",
-         "'NCT1' is not an NCT number"),
+        (
+            "<clinical_study><id_info><nct_id>NCT1</nct_id></id_info><brief_title>x</brief_title></clinical_study>",
+            "'NCT1' is not an NCT number",
+        ),
         ("<clinical_study><id_info><nct_id>NCT09000041</nct_id></id_info></clinical_study>", "no title found"),
         ("<other_root/>", "root element is <other_root>"),
         ("not xml at all", "truncated or invalid XML"),
@@ -134,9 +141,7 @@ def test_entities_are_neither_expanded_nor_fetched() -> None:
 
 
 def test_an_entity_expansion_bomb_is_a_parse_error() -> None:
-    levels = ['<!ENTITY e0 "aaaaaaaaaa">'] + [
-        f'<!ENTITY e{n} "{("&e" + str(n - 1) + ";") * 10}">' for n in range(1, 9)
-    ]
+    levels = ['<!ENTITY e0 "aaaaaaaaaa">'] + [f'<!ENTITY e{n} "{("&e" + str(n - 1) + ";") * 10}">' for n in range(1, 9)]
     text = (
         f"<!DOCTYPE clinical_study [{''.join(levels)}]><clinical_study><id_info><nct_id>NCT09000041</nct_id>"
         "</id_info><brief_title>&e8;</brief_title></clinical_study>"
@@ -265,7 +270,8 @@ def test_elements_the_document_carries_empty_are_empty() -> None:
 
 def test_the_lead_sponsor_class_and_healthy_volunteers_are_read() -> None:
     text = fixture_text("ctgov_study.xml").replace(
-        "<gender>All</gender>", "<gender>All</gender><healthy_volunteers>No</healthy_volunteers>")
+        "<gender>All</gender>", "<gender>All</gender><healthy_volunteers>No</healthy_volunteers>"
+    )
     record = parse_one(text)
     assert (record.sponsor_class, record.healthy_volunteers) == ("Other", "No")
 
@@ -305,9 +311,13 @@ def test_contacts_site_details_and_results_references_are_read() -> None:
     [located] = record.sites
     assert (located.zip, located.status, located.country) == ("19104", "Recruiting", "United States")
     assert [(c.role, c.name, c.phone) for c in located.contacts] == [
-        ("site", "Site Nurse", "215-555-0199"), ("principal_investigator", "Bo Chen, MD", None)]
+        ("site", "Site Nurse", "215-555-0199"),
+        ("principal_investigator", "Bo Chen, MD", None),
+    ]
     assert [(r.type, r.pmid, r.citation) for r in record.references] == [
-        ("BACKGROUND", "11111111", "Background paper."), ("RESULT", "22222222", "Results paper.")]
+        ("BACKGROUND", "11111111", "Background paper."),
+        ("RESULT", "22222222", "Results paper."),
+    ]
 
 
 @pytest.mark.corpus
@@ -344,7 +354,11 @@ def test_corpus_archive_record_gives_site_status_zip_contacts_and_no_results() -
     record = parse_one(corpus_text("NCT01636609.ctgov-archive.xml"))
     [site] = record.sites
     assert (site.institution, site.city, site.zip, site.status) == (
-        "UT MD Anderson Cancer Center", "Houston", "77030", "Recruiting")
+        "UT MD Anderson Cancer Center",
+        "Houston",
+        "77030",
+        "Recruiting",
+    )
     assert [(c.role, c.name, c.phone, c.email, c.affiliation) for c in record.contacts] == [
         ("principal_investigator", "Jorge Cortes, MD", None, None, "UT MD Anderson Cancer Center"),
         ("central", "Jorge Cortes, MD", "713-794-5783", "", None),

@@ -122,15 +122,33 @@ def test_no_value_keeps_br_markup_or_carriage_returns() -> None:
 def test_a_chictr_row_gives_the_registry_strings() -> None:
     record = by_id()["ChiCTR2000029953"]
     assert (record.registry, record.source_url) == ("chictr", "http://www.chictr.org.cn/showproj.aspx?proj=49217")
-    assert record.title == "Construction and Analysis of Prognostic Predictive Model of Novel Coronavirus Pneumonia (COVID-19)"
-    assert (record.registration_date, record.start_date, record.last_update_date) == ("2020-02-17", "2020-02-01", "17 February 2020")
+    assert (
+        record.title
+        == "Construction and Analysis of Prognostic Predictive Model of Novel Coronavirus Pneumonia (COVID-19)"
+    )
+    assert (record.registration_date, record.start_date, record.last_update_date) == (
+        "2020-02-17",
+        "2020-02-01",
+        "17 February 2020",
+    )
     assert (record.status, record.phase, record.study_type) == ("Not Recruiting", "N/A", "Observational study")
     assert (record.min_age, record.max_age, record.sex) == ("", "", "Both")
     assert record.enrollment is None
-    assert [(a.label, a.sample_size, a.interventions) for a in record.arms] == [("survival group", "200", []), ("died", "200", [])]
-    assert [(c.name, c.email, c.phone) for c in record.contacts] == [("Yan Zhao", "doctoryanzhao@whu.edu.cn", "+86 13995577963")]
+    assert [(a.label, a.sample_size, a.interventions) for a in record.arms] == [
+        ("survival group", "200", []),
+        ("died", "200", []),
+    ]
+    assert [(c.name, c.email, c.phone) for c in record.contacts] == [
+        ("Yan Zhao", "doctoryanzhao@whu.edu.cn", "+86 13995577963")
+    ]
     # The 40-column form carries Acronym and the results columns (blank here) but no secondary ids.
-    assert (record.acronym, record.has_results, record.results_date, record.results_url, record.completion_date) == ("", "", "", "", "")
+    assert (record.acronym, record.has_results, record.results_date, record.results_url, record.completion_date) == (
+        "",
+        "",
+        "",
+        "",
+        "",
+    )
     assert (record.secondary_ids, record.funding, record.ethics, record.collaborators) == (None, None, None, None)
 
 
@@ -148,11 +166,16 @@ def test_a_chictr_row_keeps_sizes_per_group() -> None:
 def test_a_ctgov_row_gives_the_registry_strings() -> None:
     record = by_id()["NCT04245631"]
     assert record.registry == "ctgov"
-    assert record.official_title == "Development of a Simple, Fast and Portable Recombinase Aided Amplification (RAA) Assay for 2019-nCoV"
+    assert (
+        record.official_title
+        == "Development of a Simple, Fast and Portable Recombinase Aided Amplification (RAA) Assay for 2019-nCoV"
+    )
     assert (record.registration_date, record.start_date) == ("26/01/2020", "January 1, 2020")
     assert (record.min_age, record.max_age, record.sex) == ("1 Year", "90 Years", "All")
     assert (record.enrollment, record.arms) == ("50", None)
-    assert [(i.type, i.name) for i in record.interventions] == [("Diagnostic Test", "Recombinase aided amplification (RAA) assay")]
+    assert [(i.type, i.name) for i in record.interventions] == [
+        ("Diagnostic Test", "Recombinase aided amplification (RAA) assay")
+    ]
     assert record.objectives == "Detection specificity is greater than 95%\n\nDetection sensitivity is greater than 95%"
     # Three parallel ";"-lists of contacts; the third repeats the second.
     assert [(c.name, c.email, c.phone, c.affiliation) for c in record.contacts] == [
@@ -181,7 +204,9 @@ def test_a_euctr_row_reads_its_br_gender_and_multi_line_phase_on_one_line() -> N
     assert (record.status, record.enrollment, record.registration_date) == ("Authorised", "4000", "13/07/2015")
     assert (record.min_age, record.max_age) == ("", "")
     [intervention] = record.interventions  # not a ";"-list outside ClinicalTrials.gov and ChiCTR
-    assert intervention.name.startswith("Product Name: LEVOFLOXACIN\nPharmaceutical Form:\nINN or Proposed INN: LEVOFLOXACIN\n")
+    assert intervention.name.startswith(
+        "Product Name: LEVOFLOXACIN\nPharmaceutical Form:\nINN or Proposed INN: LEVOFLOXACIN\n"
+    )
 
 
 @pytest.mark.corpus
@@ -206,11 +231,17 @@ def test_a_column_missing_from_the_header_is_absent_and_a_blank_cell_is_empty() 
     header, rows = table()
     drop = {header.index(c) for c in ("Phase", "Contact Firstname", "Contact Lastname", "Contact Address",
                                       "Contact Email", "Contact Tel", "Contact Affiliation", "Target size")}  # fmt: skip
-    text = write([h for i, h in enumerate(header) if i not in drop], [[c for i, c in enumerate(r) if i not in drop] for r in rows])
+    text = write(
+        [h for i, h in enumerate(header) if i not in drop],
+        [[c for i, c in enumerate(r) if i not in drop] for r in rows],
+    )
     records = {r.registry_id: r for r in parse(text)[0]}
     assert all(r.phase is None and r.contacts is None and r.enrollment is None for r in records.values())
     # Without Target size the groups come from the Intervention cell alone, with no size.
-    assert [(a.label, a.sample_size) for a in records["ChiCTR2000029953"].arms] == [("survival group", None), ("died", None)]
+    assert [(a.label, a.sample_size) for a in records["ChiCTR2000029953"].arms] == [
+        ("survival group", None),
+        ("died", None),
+    ]
     assert by_id()["NL8490"].phase == ""  # the real file: Phase carried, blank
 
 
@@ -239,7 +270,10 @@ def test_group_sizes_become_arms_and_a_plain_number_is_the_total() -> None:
     groups = parse(mini(TrialID="ChiCTR2400000091", Source_Register="ChiCTR",
                         Target_size="group A:49;group B:49;", Intervention="group A:CAR-T;group B:N/A;"))[0][0]  # fmt: skip
     assert groups.enrollment is None
-    assert [(a.label, a.sample_size, a.interventions) for a in groups.arms] == [("group A", "49", ["CAR-T"]), ("group B", "49", [])]
+    assert [(a.label, a.sample_size, a.interventions) for a in groups.arms] == [
+        ("group A", "49", ["CAR-T"]),
+        ("group B", "49", []),
+    ]
     assert [(i.name, i.type) for i in groups.interventions] == [("CAR-T", None)]
     assert parse(mini(Target_size="120"))[0][0].enrollment == "120"
     assert parse(mini(Target_size=""))[0][0].enrollment == ""
@@ -251,7 +285,9 @@ def test_ages_are_kept_as_written() -> None:
 
 
 def test_secondary_ids_and_bridged_ids_are_secondary_ids() -> None:
-    [record] = parse(mini(Secondary_ID="ALN-1;NCT09000081;EUCTR2020-000001-11-DE", Bridging="ChiCTR2400000091, ISRCTN12345678"))[0]
+    [record] = parse(
+        mini(Secondary_ID="ALN-1;NCT09000081;EUCTR2020-000001-11-DE", Bridging="ChiCTR2400000091, ISRCTN12345678")
+    )[0]
     assert record.secondary_ids == ["ALN-1", "EUCTR2020-000001-11-DE", "ChiCTR2400000091", "ISRCTN12345678"]
     assert parse(mini(SecondaryIDs=""))[0][0].secondary_ids == []
 
@@ -281,7 +317,10 @@ def test_an_unsafe_results_url_is_left_out() -> None:
 def test_public_and_scientific_contact_columns_give_roles() -> None:
     [record] = parse(mini(Public_contact_firstname="Ann", Public_contact_email="ann@example.org",
                           Scientific_contact_firstname="Bo", Scientific_contact_lastname="Li"))[0]  # fmt: skip
-    assert [(c.role, c.name, c.email) for c in record.contacts] == [("public", "Ann", "ann@example.org"), ("scientific", "Bo Li", None)]
+    assert [(c.role, c.name, c.email) for c in record.contacts] == [
+        ("public", "Ann", "ann@example.org"),
+        ("scientific", "Bo Li", None),
+    ]
 
 
 @pytest.mark.corpus
@@ -356,7 +395,9 @@ def test_the_csv_parser_is_tried_before_the_page_parsers() -> None:
     names = [cls.name for cls in PARSERS]
     assert names.index("ictrp_csv") < min(names.index(n) for n in ("chictr", "ctgov_classic", "ctgov_modern"))
     # A row mentioning a ClinicalTrials.gov ID and a ChiCTR number must stay a CSV.
-    text = mini(Public_title="注册号 Registration number ChiCTR2400000091; NCT ID: NCT09000081 Recruitment Status Brief Summary")
+    text = mini(
+        Public_title="注册号 Registration number ChiCTR2400000091; NCT ID: NCT09000081 Recruitment Status Brief Summary"
+    )
     assert detect(text).name == "ictrp_csv"
 
 

@@ -50,7 +50,11 @@ def parse(text: str) -> tuple[list[TrialRecord], list[str]]:
 
 
 def portal(*trials: str) -> str:
-    return "<Trials_downloaded_from_ICTRP>" + "".join(f"<Trial>{t}</Trial>" for t in trials) + "</Trials_downloaded_from_ICTRP>"
+    return (
+        "<Trials_downloaded_from_ICTRP>"
+        + "".join(f"<Trial>{t}</Trial>" for t in trials)
+        + "</Trials_downloaded_from_ICTRP>"
+    )
 
 
 # --- the committed fixture (<trials><Triall>) --------------------------------------------------
@@ -107,7 +111,10 @@ def test_ctgov_trial_keeps_total_enrollment_and_typed_interventions() -> None:
     ctgov = parse(fixture_text())[0][1]
     assert ctgov.enrollment == "30"
     assert ctgov.arms is None
-    assert [(i.type, i.name) for i in ctgov.interventions] == [("Biological", "CLDN18.2 CAR-T"), ("Drug", "Cyclophosphamide")]
+    assert [(i.type, i.name) for i in ctgov.interventions] == [
+        ("Biological", "CLDN18.2 CAR-T"),
+        ("Drug", "Cyclophosphamide"),
+    ]
     assert ctgov.conditions == ["Gastric Cancer", "Gastroesophageal Junction Adenocarcinoma"]
     assert (ctgov.min_age, ctgov.max_age, ctgov.sex) == ("18 Years", "75 Years", "All")
 
@@ -132,8 +139,10 @@ def test_search_portal_layout_is_read_too() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("<trials><Triall><main><trial_id>XYZ1</trial_id><public_title>x</public_title></main></Triall></trials>",
-         "skipped: unknown registry"),
+        (
+            "<trials><Triall><main><trial_id>XYZ1</trial_id><public_title>x</public_title></main></Triall></trials>",
+            "skipped: unknown registry",
+        ),
         ("<trials></trials>", "holds no <Trial> element"),
         ("<trials><Triall><main><public_title>x</public_title></main></Triall></trials>", "skipped: no TrialID"),
         ("<trials><Triall><main><trial_id>ChiCTR2400000001</trial_id></main></Triall></trials>", "skipped: no title"),
@@ -198,9 +207,7 @@ def test_entities_are_neither_expanded_nor_fetched() -> None:
 
 
 def test_an_entity_expansion_bomb_is_a_parse_error() -> None:
-    levels = ['<!ENTITY e0 "aaaaaaaaaa">'] + [
-        f'<!ENTITY e{n} "{("&e" + str(n - 1) + ";") * 10}">' for n in range(1, 9)
-    ]
+    levels = ['<!ENTITY e0 "aaaaaaaaaa">'] + [f'<!ENTITY e{n} "{("&e" + str(n - 1) + ";") * 10}">' for n in range(1, 9)]
     text = f"<!DOCTYPE trials [{''.join(levels)}]>" + portal(TRIAL_BODY + "<Public_title>&e8;</Public_title>")
     with pytest.raises(ParseError):
         IctrpXmlParser().parse(text)
@@ -217,7 +224,9 @@ def test_xinclude_is_not_processed() -> None:
 
 
 def test_an_external_dtd_is_not_loaded() -> None:
-    text = '<!DOCTYPE trials SYSTEM "http://example.invalid/ictrp.dtd">' + portal(TRIAL_BODY + "<Public_title>T</Public_title>")
+    text = '<!DOCTYPE trials SYSTEM "http://example.invalid/ictrp.dtd">' + portal(
+        TRIAL_BODY + "<Public_title>T</Public_title>"
+    )
     [record] = IctrpXmlParser().parse(text)
     assert record.title == "T"
 
@@ -246,14 +255,24 @@ def test_the_2020_export_carries_no_crlf_or_br_markup_into_values() -> None:
 def test_a_2020_chictr_row_gives_the_registry_strings() -> None:
     record = corpus_records(PORTAL_2020)["ChiCTR2000029953"]
     assert (record.registry, record.third_party, record.source_format) == ("chictr", True, "ictrp_xml")
-    assert record.title == "Construction and Analysis of Prognostic Predictive Model of Novel Coronavirus Pneumonia (COVID-19)"
+    assert (
+        record.title
+        == "Construction and Analysis of Prognostic Predictive Model of Novel Coronavirus Pneumonia (COVID-19)"
+    )
     assert record.official_title == record.title  # the export pads it with hundreds of spaces
     assert record.source_url == "http://www.chictr.org.cn/showproj.aspx?proj=49217"
-    assert (record.registration_date, record.start_date, record.last_update_date) == ("2020-02-17", "2020-02-01", "17 February 2020")
+    assert (record.registration_date, record.start_date, record.last_update_date) == (
+        "2020-02-17",
+        "2020-02-01",
+        "17 February 2020",
+    )
     assert (record.status, record.phase, record.study_type) == ("Not Recruiting", "N/A", "Observational study")
     assert (record.min_age, record.max_age, record.sex) == ("", "", "Both")  # <Inclusion_agemin /> carried blank
     assert record.enrollment is None
-    assert [(a.label, a.sample_size, a.interventions) for a in record.arms] == [("survival group", "200", []), ("died", "200", [])]
+    assert [(a.label, a.sample_size, a.interventions) for a in record.arms] == [
+        ("survival group", "200", []),
+        ("died", "200", []),
+    ]
     assert record.interventions == []  # "survival group:none;died:none;"
     assert record.conditions == ["2019-nCoV Pneumonia"]
     assert record.countries == ["China"]
@@ -265,7 +284,9 @@ def test_a_2020_chictr_row_gives_the_registry_strings() -> None:
         (None, "Yan Zhao", "doctoryanzhao@whu.edu.cn", "+86 13995577963",
          "Emergency Department of Zhongnan Hospital of Wuhan University", "169 Donghu Road, Wuchang District, Wuhan, Hubei, China"),
     ]  # fmt: skip
-    assert record.exclusion_criteria.startswith("Exclusion criteria: Patients diagnosed with pneumonia of age <15 years")
+    assert record.exclusion_criteria.startswith(
+        "Exclusion criteria: Patients diagnosed with pneumonia of age <15 years"
+    )
     # Elements this export leaves out of the row are absent, the blank ones empty.
     assert (record.acronym, record.secondary_ids, record.has_results, record.results_date) == (None, None, None, None)
     assert record.results_url == ""
@@ -283,13 +304,18 @@ def test_a_2020_chictr_row_turns_its_br_markup_into_line_breaks() -> None:
 def test_a_2020_ctgov_row_splits_its_eligibility_block_and_keeps_a_plain_total() -> None:
     record = corpus_records(PORTAL_2020)["NCT00523276"]
     assert (record.registry, record.title) == ("ctgov", "SARS Survivor Evaluations")
-    assert record.official_title == "Immune Responses, Transmission and Nucleotide Polymorphisms in Families With SARS Virus Infections"
+    assert (
+        record.official_title
+        == "Immune Responses, Transmission and Nucleotide Polymorphisms in Families With SARS Virus Infections"
+    )
     assert (record.enrollment, record.arms) == ("0", None)
     assert (record.min_age, record.max_age, record.sex) == ("4 Years", "N/A", "Both")
     assert (record.registration_date, record.start_date) == ("30/08/2007", "January 1996")
     assert record.acronym == ""
     assert record.interventions is None and record.contacts is None  # no <Intervention>, no Contact_* elements
-    assert record.inclusion_criteria.startswith("Severe Acute Respiratory Syndrome (SARS) Survivors and Controls:\n\n  1. An adult")
+    assert record.inclusion_criteria.startswith(
+        "Severe Acute Respiratory Syndrome (SARS) Survivors and Controls:\n\n  1. An adult"
+    )
     assert record.exclusion_criteria.endswith("1.  Current pregnancy or possible pregnancy (by history).")
 
 
@@ -309,7 +335,16 @@ def test_all_95_trials_of_the_2024_export_parse_under_their_own_registry() -> No
 @pytest.mark.corpus
 def test_the_2024_padding_inside_tags_is_not_part_of_any_value() -> None:
     for record in _parsed(PORTAL_2024)[0]:
-        for name in ("registry_id", "title", "official_title", "status", "phase", "sex", "start_date", "last_update_date"):
+        for name in (
+            "registry_id",
+            "title",
+            "official_title",
+            "status",
+            "phase",
+            "sex",
+            "start_date",
+            "last_update_date",
+        ):
             value = getattr(record, name)
             assert value is None or value == value.strip() and "\n" not in value, (record.registry_id, name)
 
@@ -338,9 +373,17 @@ def test_a_2024_ctgov_row_gives_the_registry_strings() -> None:
     record = corpus_records(PORTAL_2024)["NCT06360289"]
     assert record.title.startswith("Observational Study of Neurofilament Light Chain (NfL) as a Biomarker")
     assert record.source_url == "https://clinicaltrials.gov/ct2/show/NCT06360289"
-    assert (record.registration_date, record.start_date, record.last_update_date) == ("08/04/2024", "April 25, 2024", "20 May 2024")
+    assert (record.registration_date, record.start_date, record.last_update_date) == (
+        "08/04/2024",
+        "April 25, 2024",
+        "20 May 2024",
+    )
     assert (record.min_age, record.max_age, record.sex) == ("N/A", "N/A", "All")
-    assert (record.status, record.study_type, record.phase) == ("Recruiting", "Observational", "")  # <Phase/> carried blank
+    assert (record.status, record.study_type, record.phase) == (
+        "Recruiting",
+        "Observational",
+        "",
+    )  # <Phase/> carried blank
     assert record.enrollment == "500"
     assert record.secondary_ids == ["ALN-TTR-NT-003"]
     assert record.funding == "Please refer to primary and secondary sponsors"
@@ -350,7 +393,9 @@ def test_a_2024_ctgov_row_gives_the_registry_strings() -> None:
         ("Alnylam Clinical Trial Information Line", "clinicaltrials@alnylam.com", "1-877-ALNYLAM", "", None),
     ]
     # &#x0D;&lt;br&gt; line breaks; the block holds both headings, split like ClinicalTrials.gov's own.
-    assert record.inclusion_criteria.startswith("- Carrier of a documented pathogenic TTR variant confirmed with genotyping with predicted\n")
+    assert record.inclusion_criteria.startswith(
+        "- Carrier of a documented pathogenic TTR variant confirmed with genotyping with predicted\n"
+    )
     assert record.exclusion_criteria.startswith("-  A known condition (other than hATTR amyloidosis)")
     assert (record.acronym, record.ethics, record.collaborators, record.has_results) == ("", None, None, None)
 
@@ -378,7 +423,9 @@ def test_a_2024_row_with_results_says_so() -> None:
     assert (record.has_results, record.results_date, record.results_url) == ("Yes", "31/03/2023", "")
     assert record.completion_date == "16/01/2023"
     drks = [r for r in _parsed(PORTAL_2024)[0] if r.registry == "drks" and r.results_url]
-    assert drks and all(re.fullmatch(r"http://drks\.de/search/en/trial/DRKS\d{8}#studyResults", r.results_url) for r in drks)
+    assert drks and all(
+        re.fullmatch(r"http://drks\.de/search/en/trial/DRKS\d{8}#studyResults", r.results_url) for r in drks
+    )
 
 
 @pytest.mark.corpus
@@ -405,7 +452,9 @@ def _edit_trial(text: str, trial_id: str, old: str, new: str) -> str:
 @pytest.mark.corpus
 def test_a_javascript_web_address_is_refused_and_said() -> None:
     text = Path(corpus_path(*PORTAL_2020)).read_text(encoding="utf-8")
-    text = _edit_trial(text, "ChiCTR2000029953", "http://www.chictr.org.cn/showproj.aspx?proj=49217", "javascript:alert(1)")
+    text = _edit_trial(
+        text, "ChiCTR2000029953", "http://www.chictr.org.cn/showproj.aspx?proj=49217", "javascript:alert(1)"
+    )
     records, problems = parse(text)
     record = next(r for r in records if r.registry_id == "ChiCTR2000029953")
     assert record.source_url is None
@@ -465,7 +514,10 @@ def test_corpus_chictr_record_parses() -> None:
     assert (record.registration_date, record.start_date) == ("2020-07-02", "2020-04-10")
     assert record.countries == ["China"]
     assert record.enrollment is None
-    assert [(a.label, a.sample_size, a.interventions) for a in record.arms] == [("2019 Y", "2418", []), ("2020 Y", "821", [])]
+    assert [(a.label, a.sample_size, a.interventions) for a in record.arms] == [
+        ("2019 Y", "2418", []),
+        ("2020 Y", "821", []),
+    ]
     assert record.interventions == []
     assert record.exclusion_criteria.startswith("(1) missing detailed information\n(2)")
     assert record.objectives == "decrease"

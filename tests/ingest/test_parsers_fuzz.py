@@ -9,8 +9,6 @@ bounded by its example count, not by a deadline.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -123,6 +121,12 @@ def test_a_real_page_forced_through_the_wrong_parser_fails_cleanly(page: bytes, 
 def test_json_of_any_shape_fails_cleanly_or_parses(value) -> None:
     import json
 
-    document = {"protocolSection": {"identificationModule": {"nctId": "NCT01234567", "briefTitle": "CD19 CAR-T"}, "designModule": value, "eligibilityModule": value}}
+    document = {
+        "protocolSection": {
+            "identificationModule": {"nctId": "NCT01234567", "briefTitle": "CD19 CAR-T"},
+            "designModule": value,
+            "eligibilityModule": value,
+        }
+    }
     _must_parse_or_refuse(json.dumps(document).encode())
     _must_parse_or_refuse(json.dumps(value).encode())

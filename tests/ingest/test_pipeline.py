@@ -231,7 +231,11 @@ def test_the_command_runs_as_a_real_process_and_stays_quiet_in_a_pipe(tmp_path: 
     env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict)}
     proc = subprocess.run(
         [sys.executable, "manage.py", "ingest", "--dry-run", str(SAMPLES)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "dry run: would have created 5, updated 0, unchanged 0, older 0, failed 0"

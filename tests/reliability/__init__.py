@@ -107,7 +107,9 @@ def run(
         timeout=timeout, input=input if input is not None else "",
     )  # fmt: skip
     if check:
-        assert proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+        assert proc.returncode == 0, (
+            f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+        )
     return proc
 
 
@@ -200,7 +202,12 @@ class ThrowawayCluster:
     @property
     def tcp_params(self) -> dict[str, str]:
         assert self.tcp_port, "this cluster does not listen on TCP"
-        return {"host": "127.0.0.1", "port": str(self.tcp_port), "user": "postgres", "password": self.superuser_password or ""}
+        return {
+            "host": "127.0.0.1",
+            "port": str(self.tcp_port),
+            "user": "postgres",
+            "password": self.superuser_password or "",
+        }
 
     def start(self) -> None:
         listen = "127.0.0.1" if self.tcp_port else ""
@@ -215,7 +222,9 @@ class ThrowawayCluster:
         )  # fmt: skip
 
     def stop(self, mode: str = "fast") -> None:
-        self._as_postgres(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop", timeout=45)
+        self._as_postgres(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop", timeout=45
+        )
 
     def running(self) -> bool:
         proc = subprocess.run(

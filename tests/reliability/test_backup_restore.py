@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import stat
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +20,16 @@ import pytest
 from psycopg import sql
 
 from tests.conftest import ROOT, SAMPLES
-from tests.reliability import ScratchDatabase, ThrowawayCluster, connect, database_url, free_port, manage, postgres_bindir, run
+from tests.reliability import (
+    ScratchDatabase,
+    ThrowawayCluster,
+    connect,
+    database_url,
+    free_port,
+    manage,
+    postgres_bindir,
+    run,
+)
 
 DUMP_NAME = re.compile(r"catalogue-\d{8}-\d{6}\.dump")
 

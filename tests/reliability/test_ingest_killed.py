@@ -81,14 +81,18 @@ def start_ingest(db: ScratchDatabase, folder: Path) -> subprocess.Popen:
 
 
 def trial_count(conn, prefix_ids: set[str]) -> int:
-    return conn.execute("SELECT count(*) FROM catalogue_trial WHERE registry_id = ANY(%s)", [list(prefix_ids)]).fetchone()[0]
+    return conn.execute(
+        "SELECT count(*) FROM catalogue_trial WHERE registry_id = ANY(%s)", [list(prefix_ids)]
+    ).fetchone()[0]
 
 
 def wait_until(predicate, *, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if proc is not None and proc.poll() is not None:
-            pytest.fail(f"the ingest ended (exit {proc.returncode}) before {what}: {proc.stdout.read()} {proc.stderr.read()[-2000:]}")
+            pytest.fail(
+                f"the ingest ended (exit {proc.returncode}) before {what}: {proc.stdout.read()} {proc.stderr.read()[-2000:]}"
+            )
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.02)
@@ -112,9 +116,18 @@ def signature(conn, registry_id: str) -> dict | None:
         return None
     pk, title, antigen_names, disease_names, categories, document_id, search_document, has_vector, parsed = row
     q = lambda query: conn.execute(query, [pk]).fetchall()  # noqa: E731
-    m2m_antigens = sorted(r[0] for r in q("SELECT a.name FROM catalogue_trial_antigens ta JOIN catalogue_antigen a ON a.id = ta.antigen_id WHERE ta.trial_id = %s"))
-    m2m_diseases = q("SELECT d.name, d.category FROM catalogue_trial_diseases td JOIN catalogue_disease d ON d.id = td.disease_id WHERE td.trial_id = %s")
-    doses = q("SELECT position, arm, low, high, unit, basis, raw FROM catalogue_doselevel WHERE trial_id = %s ORDER BY position")
+    m2m_antigens = sorted(
+        r[0]
+        for r in q(
+            "SELECT a.name FROM catalogue_trial_antigens ta JOIN catalogue_antigen a ON a.id = ta.antigen_id WHERE ta.trial_id = %s"
+        )
+    )
+    m2m_diseases = q(
+        "SELECT d.name, d.category FROM catalogue_trial_diseases td JOIN catalogue_disease d ON d.id = td.disease_id WHERE td.trial_id = %s"
+    )
+    doses = q(
+        "SELECT position, arm, low, high, unit, basis, raw FROM catalogue_doselevel WHERE trial_id = %s ORDER BY position"
+    )
     sites = q("SELECT position, institution, city, country FROM catalogue_site WHERE trial_id = %s ORDER BY position")
     changes = q("SELECT actor, source_document_id, changes ? 'title' FROM catalogue_trialchange WHERE trial_id = %s")
     document = conn.execute(
@@ -127,10 +140,14 @@ def signature(conn, registry_id: str) -> dict | None:
     assert categories == sorted({c for _, c in m2m_diseases}), f"{registry_id}: disease_categories out of step"
     assert document is not None, f"{registry_id}: no source document"
     content, digest = bytes(document[0]), document[1]
-    assert hashlib.sha256(content).hexdigest() == digest and registry_id.encode() in content, f"{registry_id}: wrong document"
+    assert hashlib.sha256(content).hexdigest() == digest and registry_id.encode() in content, (
+        f"{registry_id}: wrong document"
+    )
     assert changes == [("ingest", document_id, True)], f"{registry_id}: history {changes}"
     assert registry_id in search_document and has_vector, f"{registry_id}: search columns missing"
-    assert len(parsed["dose_levels"]) == len(doses) and len(parsed["sites"]) == len(sites), f"{registry_id}: related rows"
+    assert len(parsed["dose_levels"]) == len(doses) and len(parsed["sites"]) == len(sites), (
+        f"{registry_id}: related rows"
+    )
     return {
         "title": title,
         "antigens": m2m_antigens,
@@ -181,7 +198,7 @@ def test_a_killed_ingest_leaves_every_trial_whole_or_absent_and_a_rerun_complete
                 lambda: any(w == "Lock" for _, w, _ in ingest_backends(watcher, scratch)),
                 timeout=20, what="the ingest to block inside a record", proc=proc,
             )  # fmt: skip
-            (pid, _, in_transaction), = ingest_backends(watcher, scratch)
+            ((pid, _, in_transaction),) = ingest_backends(watcher, scratch)
             holds = {
                 r[0]
                 for r in watcher.execute(
@@ -208,7 +225,9 @@ def test_a_killed_ingest_leaves_every_trial_whole_or_absent_and_a_rerun_complete
         # Kill 2: at whatever moment, during a re-run that is making progress.
         proc = start_ingest(scratch, folder)
         try:
-            wait_until(lambda: trial_count(watcher, set(ids)) >= first_kill + 30, timeout=45, what="30 more trials", proc=proc)
+            wait_until(
+                lambda: trial_count(watcher, set(ids)) >= first_kill + 30, timeout=45, what="30 more trials", proc=proc
+            )
             proc.send_signal(signal.SIGKILL)
             assert proc.wait(timeout=10) == -signal.SIGKILL
         finally:
@@ -222,7 +241,10 @@ def test_a_killed_ingest_leaves_every_trial_whole_or_absent_and_a_rerun_complete
 
     # A third run completes the set; what the killed runs stored is recognised as unchanged.
     out = manage("ingest", str(folder), url=scratch.url, timeout=120).stdout
-    assert out.strip().splitlines()[-1] == f"created {len(ids) - second_kill}, updated 0, unchanged {second_kill}, older 0, failed 0"
+    assert (
+        out.strip().splitlines()[-1]
+        == f"created {len(ids) - second_kill}, updated 0, unchanged {second_kill}, older 0, failed 0"
+    )
     with scratch.connect(autocommit=True) as conn:
         assert check_whole_or_absent(conn, pages, expected) == ids
         total = conn.execute("SELECT count(*), count(DISTINCT registry_id) FROM catalogue_trial").fetchone()

@@ -13,7 +13,9 @@ class Command(BaseCommand):
     help = "Time a full ClinicalTrials.gov harvest of N real study objects from a local registry (no request interval)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--studies", type=int, default=3000, help="studies the local registry serves (default 3000)")
+        parser.add_argument(
+            "--studies", type=int, default=3000, help="studies the local registry serves (default 3000)"
+        )
         parser.add_argument("--json", action="store_true", help="print a JSON object as the last line")
 
     def handle(self, *args, studies: int, json: bool, **options) -> None:
@@ -24,8 +26,15 @@ class Command(BaseCommand):
             f"{result.link_seconds:.1f} s of it ({result.summary})"
         )
         if json:
-            self.stdout.write(_json({"harvest_studies": result.studies, "harvest_seconds": round(result.seconds, 2),
-                                    "harvest_link_seconds": round(result.link_seconds, 2)}))
+            self.stdout.write(
+                _json(
+                    {
+                        "harvest_studies": result.studies,
+                        "harvest_seconds": round(result.seconds, 2),
+                        "harvest_link_seconds": round(result.link_seconds, 2),
+                    }
+                )
+            )
 
 
 def _json(data: dict) -> str:

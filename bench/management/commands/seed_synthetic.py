@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bench.synthetic import (
-    CHICTR_ID, CTGOV_ID, INDEX_MODES, REBUILD_MIN_TRIALS, calibrate, clear_synthetic, seed_synthetic,
+    CHICTR_ID,
+    CTGOV_ID,
+    INDEX_MODES,
+    REBUILD_MIN_TRIALS,
+    calibrate,
+    clear_synthetic,
+    seed_synthetic,
 )
 
 
@@ -31,7 +37,8 @@ class Command(BaseCommand):
             f"{REBUILD_MIN_TRIALS:,} trials and at least as many as the table holds",
         )
         parser.add_argument(
-            "--calibrate", action="store_true",
+            "--calibrate",
+            action="store_true",
             help="print the distributions of the real trials in the database: the 'measured' section of "
             "bench/calibration.json",
         )

@@ -32,14 +32,18 @@ class Command(BaseCommand):
     help = "Harvest ClinicalTrials.gov (API v2) and WHO ICTRP drops into the catalogue."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--quiet", action="store_true", help="no progress: only warnings and errors (for schedulers)")
+        parser.add_argument(
+            "--quiet", action="store_true", help="no progress: only warnings and errors (for schedulers)"
+        )
         parser.add_argument("--scheduled", action="store_true", help="the daily job (the default without a source)")
         sources = parser.add_subparsers(dest="source", metavar="{ctgov,ictrp}")
         ctgov = sources.add_parser("ctgov", help="harvest ClinicalTrials.gov")
         mode = ctgov.add_mutually_exclusive_group()
         mode.add_argument("--full", action="store_true", help="every study of the query, not only recent updates")
         mode.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="studies updated since this day")
-        mode.add_argument("--reconcile", action="store_true", help="the weekly check for ids that left the query or became aliases")
+        mode.add_argument(
+            "--reconcile", action="store_true", help="the weekly check for ids that left the query or became aliases"
+        )
         ctgov.add_argument("--quiet", action="store_true", dest="quiet_sub", help="no progress")
         ictrp = sources.add_parser("ictrp", help="ingest WHO ICTRP export files not ingested before")
         ictrp.add_argument("paths", nargs="+", help="export files or folders")

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--job", type=int, default=None, help="report progress on this admin job (set by the admin)")
+        parser.add_argument(
+            "--job", type=int, default=None, help="report progress on this admin job (set by the admin)"
+        )
 
     def handle(self, *args, job: int | None = None, **options) -> None:
         reporter = Reporter(job)
