@@ -20,7 +20,7 @@ import pytest
 
 from bench.ctgov_server import FakeRegistry, nct_id
 from tests.conftest import ROOT
-from tests.ingest.harvest_support import CONTACT, PAGE_CAP, STUDIES, real_studies  # noqa: F401
+from tests.ingest.harvest_support import CONTACT, PAGE_CAP, STUDIES
 from tests.reliability import ScratchDatabase, manage
 
 pytestmark = pytest.mark.corpus
