@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ingest.normalize.antigens import Vocabulary, default_vocabulary, find_antigens
+from ingest.normalize.products import find_products, products_named
 from ingest.records import Arm, Intervention, TrialRecord
 
 __all__ = [
@@ -167,6 +168,7 @@ class Miss:
     interventions: list[str]
     named_product: bool
     unrecognised: list[str] = field(default_factory=list)  # targets stated in words we do not know
+    unsourced_product: str = ""  # a dictionary product it names whose targets have no source
 
 
 @dataclass
@@ -200,6 +202,18 @@ class CoverageReport:
         return len(self.product_misses) / self.car_product_trials if self.car_product_trials else 0.0
 
     @property
+    def unsourced_product_misses(self) -> list[Miss]:
+        """Misses naming a dictionary product whose targets have no source: no target may be asserted for them."""
+        return [m for m in self.misses if m.unsourced_product]
+
+    @property
+    def sourced_product_miss_share(self) -> float:
+        """Share of trials naming a CAR product with no target found, leaving out those whose only lead is an
+        unsourced dictionary product."""
+        missed = [m for m in self.product_misses if not m.unsourced_product]
+        return len(missed) / self.car_product_trials if self.car_product_trials else 0.0
+
+    @property
     def stated_misses(self) -> list[Miss]:
         """Misses whose text states a target in a targeting phrase that we did not recognise."""
         return [m for m in self.misses if m.unrecognised]
@@ -220,7 +234,8 @@ class CoverageReport:
             f"({self.with_target / self.total:.1%}); without: {self.without_target}" if self.total else "Trials: 0",
             f"CAR trials: {self.car_trials}; no target found: {len(self.misses)} ({self.miss_share:.2%})",
             f"Trials naming a CAR product: {self.car_product_trials}; no target found: "
-            f"{len(self.product_misses)} ({self.product_miss_share:.2%})",
+            f"{len(self.product_misses)} ({self.product_miss_share:.2%}); of which naming a dictionary product "
+            f"whose targets have no source: {len(self.unsourced_product_misses)}",
             f"Misses that state a target we do not recognise: {len(self.stated_misses)} "
             f"({self.stated_miss_share:.2%} of CAR trials)",
             f"Multi-target trials: {self.multi_target} ({self.multi_target_share:.1%} of those with a target)",
@@ -259,8 +274,9 @@ def antigen_coverage(records: Iterable[TrialRecord], *, vocabulary: Vocabulary |
             report.per_antigen.update(found)
             report.multi_target += len(found) > 1
         elif is_car:
+            unsourced = next((spec.name for spec in products_named(find_products(record)) if not spec.fact("targets")), "")
             report.misses.append(Miss(record.registry_id, record.title, [i.name for i in record.interventions or [] if i.name],
-                                      named, unrecognised_targets(record, vocabulary)))
+                                      named, unrecognised_targets(record, vocabulary), unsourced))
     return report
 
 

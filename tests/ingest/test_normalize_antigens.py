@@ -148,15 +148,20 @@ def test_a_single_named_target_is_found(text: str, expected: set[str]) -> None:
         ("ciltacabtagene autoleucel", {"BCMA"}), ("LCAR-B38M", {"BCMA"}), ("JNJ-68284528", {"BCMA"}),
         ("Carvykti", {"BCMA"}), ("equecabtagene autoleucel", {"BCMA"}), ("CT103A", {"BCMA"}),
         ("zevor-cel", {"BCMA"}), ("CT053", {"BCMA"}), ("anito-cel", {"BCMA"}), ("CART-ddBCMA", {"BCMA"}),
-        ("orvacabtagene autoleucel", {"BCMA"}), ("JCARH125", {"BCMA"}), ("bb21217", {"BCMA"}),
+        ("orvacabtagene autoleucel", {"BCMA"}), ("JCARH125", {"BCMA"}),
         ("P-BCMA-101", {"BCMA"}), ("ALLO-715", {"BCMA"}), ("Descartes-08", {"BCMA"}),
-        ("MCARH109", {"GPRC5D"}), ("arlocabtagene autoleucel", {"GPRC5D"}), ("BMS-986393", {"GPRC5D"}),
+        ("arlocabtagene autoleucel", {"GPRC5D"}), ("BMS-986393", {"GPRC5D"}),
         ("satri-cel", {"Claudin 18.2"}), ("CT041", {"Claudin 18.2"}), ("firi-cel", {"CD22"}),
-        ("AUTO2", {"BCMA", "TACI"}), ("CYAD-01", {"NKG2D ligands"}), ("BNT211", {"Claudin 6"}),
+        ("AUTO2", {"BCMA", "TACI"}), ("CYAD-101", {"NKG2D ligands"}), ("LCAR-AIO", {"CD19", "CD20", "CD22"}),
     ],
 )
 def test_a_product_name_implies_its_target(product: str, expected: set[str]) -> None:
     assert found(f"A study of {product} in relapsed disease") == expected
+
+
+@pytest.mark.parametrize("product", ["bb21217", "MCARH109", "CTX110", "KITE-753", "rapcabtagene autoleucel", "CYAD-01", "BNT211"])
+def test_a_product_whose_target_has_no_source_implies_no_target(product: str) -> None:
+    assert found(f"A study of {product} in relapsed disease") == set()
 
 
 @pytest.mark.parametrize(
