@@ -843,6 +843,10 @@ def _record_texts(record: TrialRecord) -> Iterator[tuple[str, str, bool]]:
     yield "description", record.detailed_description, False
 
 
+# Only a condition that may name a target in a targeting context is read (most name a disease).
+_CONDITION_CUE = re.compile(r"car|chimeric|anti|target|directed|specific|redirect|靶向|嵌合", re.I)
+
+
 def find_antigens(record: TrialRecord, *, vocabulary: Vocabulary | None = None) -> list[str]:
     """Canonical names of every target of the trial's CAR(s), stable order, de-duplicated.
 
@@ -875,7 +879,8 @@ def classify_antigens(record: TrialRecord, *, vocabulary: Vocabulary | None = No
     for field, text, short in _record_texts(record):
         scan(field, text, short)
     for condition in record.conditions:
-        scan("conditions", condition, True, targets_only=True)
+        if _CONDITION_CUE.search(condition):
+            scan("conditions", condition, True, targets_only=True)
     chosen = hits
     if not hits[0] and record.objectives.strip():
         # Objectives / outcome measures repeat the product; they decide only when

@@ -174,15 +174,17 @@ def classify(record: TrialRecord, products: Iterable[ProductSpec] = (), modaliti
     if IN_VIVO_CAR in modalities:
         review.append("in vivo CAR next to another modality: cell source read from the text")
     for tier in (True, False):
+        tier_parts = [part for part in parts if part.short == tier]
+        joined = "\n".join(part.text for part in tier_parts)
+        candidates = [(value, pattern) for value, pattern in (("allogeneic", _ALLO), ("autologous", _AUTO))
+                      if pattern.search(joined)]
         found_values: dict[str, dict] = {}
         if tier:
             for spec, value in product_facts:
                 if value in ("allogeneic", "autologous") and value not in found_values:
                     found_values[value] = from_product(value, spec.name, spec.source("cell_source"))
-        for part in parts:
-            if part.short != tier:
-                continue
-            for value, pattern in (("allogeneic", _ALLO), ("autologous", _AUTO)):
+        for part in tier_parts if candidates else ():
+            for value, pattern in candidates:
                 if value in found_values:
                     continue
                 m = _cues(part.text, pattern, follow_up=follow_up, short=part.short)

@@ -39,10 +39,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ingest.normalize.classification import Classification, found
 from ingest.normalize.values import DiseaseValue
 from ingest.records import TrialRecord
 
 HEME = "hematologic_malignancy"
+IMMUNE_SYSTEM_UMBRELLA = "Immune system diseases (unspecified)"
 SOLID = "solid_tumor"
 AUTOIMMUNE = "autoimmune"
 OTHER = "other"
@@ -432,11 +434,18 @@ BUILTIN_DISEASES: tuple[DiseaseSpec, ...] = (
     _spec("Autoimmune hepatitis", AUTOIMMUNE, "autoimmune hepatitis", "自身免疫性肝炎"),
     _spec("Juvenile idiopathic arthritis", AUTOIMMUNE, "juvenile idiopathic arthritis", "幼年特发性关节炎"),
     _spec("Anti-GBM disease", AUTOIMMUNE, "anti-GBM disease", "Goodpasture syndrome", "抗肾小球基底膜病"),
+    _spec("Immune-mediated kidney disease", AUTOIMMUNE,
+          "immune nephropathy", "immune-mediated kidney disease", "immune-mediated kidney diseases",
+          "immune-mediated nephropathy", "immune-mediated glomerulonephritis", "immune-mediated glomerular disease",
+          "autoimmune kidney disease", "autoimmune kidney diseases", "autoimmune nephropathy", "免疫性肾病"),
+    # MeSH files myeloma and lymphomas under "Immune System Diseases": next to a cancer it is not an autoimmune condition.
+    _spec(IMMUNE_SYSTEM_UMBRELLA, AUTOIMMUNE,
+          "immune system diseases", "immune system disease", "immune system disorder", "immune system disorders"),
     _spec("Autoimmune disease (unspecified)", AUTOIMMUNE,
           "autoimmune disease", "autoimmune diseases", "autoimmune disorder", "autoimmune disorders", "autoimmune",
           "autoimmunity", "B-cell mediated autoimmune disorders", "B-cell mediated autoimmune disease",
           "autoantibody-mediated autoimmune disease", "rheumatic diseases", "rheumatic disease",
-          "connective tissue disease", "connective tissue diseases", "immune system diseases",
+          "connective tissue disease", "connective tissue diseases",
           "immune-mediated disease", "immune-mediated diseases", "neurological autoimmune diseases",
           "自身免疫性疾病", "自身免疫病", "自身免疫疾病", "风湿免疫病"),
     # --- other -----------------------------------------------------------------------
@@ -455,6 +464,25 @@ BUILTIN_DISEASES: tuple[DiseaseSpec, ...] = (
     _spec("Hidradenitis suppurativa", OTHER, "hidradenitis suppurativa", "化脓性汗腺炎"),
     _spec("Fibrosis", OTHER, "fibrosis", "idiopathic pulmonary fibrosis", "liver fibrosis", "cardiac fibrosis",
           "纤维化"),
+    _spec("COVID-19", OTHER, "COVID-19", "COVID", "COVID-19 pneumonia", "SARS-CoV-2", "SARS-CoV-2 infection",
+          "coronavirus disease 2019", "新型冠状病毒肺炎", "新冠肺炎"),
+    _spec("Autism spectrum disorder", OTHER, "autism", "autism spectrum disorder", "autistic disorder", "孤独症", "自闭症"),
+    _spec("Febrile neutropenia", OTHER, "febrile neutropenia", "neutropenic fever", "发热性中性粒细胞减少"),
+    _spec("Transplant rejection", OTHER, "transplant rejection", "graft rejection", "allograft rejection",
+          "kidney transplant rejection", "renal transplant rejection", "antibody-mediated rejection", "organ rejection",
+          "移植排斥"),
+    _spec("Immune effector cell-associated hematotoxicity", OTHER,
+          "ICAHT", "immune effector cell-associated hematotoxicity", "immune effector cell-associated haematotoxicity",
+          "hematotoxicity", "prolonged cytopenia", "cytopenia", "cytopenias", "血液学毒性"),
+    _spec("Acute kidney injury", OTHER, "acute kidney injury", "AKI", "acute renal failure", "急性肾损伤"),
+    _spec("Platelet transfusion refractoriness", OTHER,
+          "platelet transfusion refractoriness", "platelet refractoriness", "refractoriness to platelet transfusion",
+          "platelet transfusion refractory", "血小板输注无效"),
+    _spec("Cardiovascular disease", OTHER, "cardiovascular diseases", "cardiovascular disease", "cardiotoxicity",
+          "cardiovascular complication", "cardiovascular complications", "cardiac toxicity", "心脏毒性"),
+    _spec("Infection", OTHER, "infectious diseases", "infections", "infection", "bacterial infections", "viral infections",
+          "感染"),
+    _spec("Glaucoma", OTHER, "glaucoma", "open-angle glaucoma", "ocular hypertension", "青光眼"),
 )
 
 # --- text normalisation and compilation ---------------------------------------------
@@ -598,6 +626,7 @@ class Vocabulary:
         self.specs = specs
         self._pattern = pattern
         self._group_specs = group_specs
+        self._by_name = {spec.name: spec for spec in specs}
 
     @classmethod
     def from_specs(cls, specs: Iterable[DiseaseSpec]) -> Vocabulary:
@@ -665,25 +694,67 @@ class Vocabulary:
         Umbrella specs (name ending in "(unspecified)") found in a string that
         also names a specific disease are dropped for that string; an umbrella
         of category "other" ("Cancer (unspecified)") is dropped whenever any
-        specific disease is found. Only the first 10,000 characters of each
-        string are read.
+        other disease is found, even another umbrella; "Immune system diseases
+        (unspecified)" (a MeSH heading given to myeloma and lymphoma) is dropped
+        next to any cancer. A joined phrase ("solid and hematologic
+        malignancies") gives both umbrellas. Only the first 10,000 characters of
+        each string are read.
         """
         if self._pattern is None:
             return []
-        found: dict[str, DiseaseSpec] = {}
-        for text in texts:
+        return [spec for spec, _, _, _ in self.find_matches(texts)]
+
+    def find_matches(self, texts: Iterable[str]) -> list[tuple[DiseaseSpec, int, int, int]]:
+        """`find` with where each spec was first found: (spec, index of the text, start, end).
+
+        Positions are in the normalised text (`_normalize`), which keeps the
+        text's length for ASCII input. See `find` for the rules.
+        """
+        if self._pattern is None:
+            return []
+        found: dict[str, tuple[DiseaseSpec, int, int, int]] = {}
+        for index, text in enumerate(texts):
             if not text or not isinstance(text, str):
                 continue
             text = _normalize(text[:_MAX_TEXT_CHARS])
-            in_text = [self._group_specs[m.lastindex - 1] for m in self._pattern.finditer(text)]
-            if any(not is_umbrella(spec) for spec in in_text):
-                in_text = [spec for spec in in_text if not is_umbrella(spec)]
-            for spec in in_text:
-                found.setdefault(spec.name, spec)
-        if any(not is_umbrella(spec) for spec in found.values()):
-            found = {name: spec for name, spec in found.items()
-                     if not (is_umbrella(spec) and spec.category == OTHER)}
+            in_text = [(self._group_specs[m.lastindex - 1], m.start(), m.end()) for m in self._pattern.finditer(text)]
+            in_text += self._joined(text)
+            if any(not is_umbrella(spec) for spec, _, _ in in_text):
+                in_text = [hit for hit in in_text if not is_umbrella(hit[0])]
+            for spec, start, end in in_text:
+                found.setdefault(spec.name, (spec, index, start, end))
+        specs = [hit[0] for hit in found.values()]
+        if len(specs) > 1:
+            # generic words ("cancer", "malignant tumors") never add a category beside anything more specific
+            found = {name: hit for name, hit in found.items() if not (is_umbrella(hit[0]) and hit[0].category == OTHER)}
+        if any(spec.category in (HEME, SOLID) for spec in specs):
+            found.pop(IMMUNE_SYSTEM_UMBRELLA, None)
         return list(found.values())
+
+    def _joined(self, text: str) -> list[tuple[DiseaseSpec, int, int]]:
+        """Both umbrella specs of a joined phrase: "solid and hematologic malignancies", "hematologic and solid tumors"."""
+        hits = []
+        for m in _JOINED.finditer(text):
+            for word in (m.group(1), m.group(2)):
+                name = _JOINED_NAMES[word.lower()[:4]]
+                spec = self._by_name.get(name)
+                if spec is not None:
+                    hits.append((spec, m.start(), m.end()))
+        return hits
+
+
+_JOINED = re.compile(
+    r"\b(solid|hematologic(?:al)?|hematopoietic|blood|liquid)\s+(?:tumors?\s+|cancers?\s+|malignanc(?:y|ies)\s+)?"
+    r"(?:and/or|and|or|&|/|\+)\s+(solid|hematologic(?:al)?|hematopoietic|blood|liquid)\s+"
+    r"(?:tumors?|cancers?|malignanc(?:y|ies)|neoplasms?)\b",
+    re.I,
+)
+_JOINED_NAMES = {
+    "soli": "Solid tumors (unspecified)",
+    "hema": "Hematologic malignancies (unspecified)",
+    "bloo": "Hematologic malignancies (unspecified)",
+    "liqu": "Hematologic malignancies (unspecified)",
+}
 
 
 def is_umbrella(spec: DiseaseSpec) -> bool:
@@ -697,6 +768,12 @@ def default_vocabulary() -> Vocabulary:
     return Vocabulary.from_specs(BUILTIN_DISEASES)
 
 
+def _texts(record: TrialRecord) -> list[tuple[str, str]]:
+    record = record.filled()
+    return ([("conditions", c) for c in record.conditions] + [("title", record.title), ("official_title", record.official_title),
+            ("title_zh", record.title_zh)] + [("keywords", k) for k in record.keywords])
+
+
 def find_diseases(record: TrialRecord, *, vocabulary: Vocabulary | None = None) -> list[DiseaseValue]:
     """Canonical diseases of a trial: conditions first, then titles, then keywords.
 
@@ -704,6 +781,30 @@ def find_diseases(record: TrialRecord, *, vocabulary: Vocabulary | None = None) 
     read. `vocabulary` defaults to `default_vocabulary()`.
     """
     vocabulary = vocabulary or default_vocabulary()
-    record = record.filled()
-    texts = [*record.conditions, record.title, record.official_title, record.title_zh, *record.keywords]
+    texts = [text for _, text in _texts(record)]
     return [DiseaseValue(name=spec.name, category=spec.category) for spec in vocabulary.find(texts)]
+
+
+def classify_categories(record: TrialRecord, *, vocabulary: Vocabulary | None = None) -> Classification:
+    """The trial's disease categories (sorted), each with the first disease that gives it as evidence.
+
+    The same reading as `find_diseases`; `[]` when no disease is recognised.
+    """
+    return diseases_and_categories(record, vocabulary=vocabulary)[1]
+
+
+def diseases_and_categories(record: TrialRecord, *,
+                            vocabulary: Vocabulary | None = None) -> tuple[list[DiseaseValue], Classification]:
+    """`find_diseases` and `classify_categories` from one reading of the record."""
+    vocabulary = vocabulary or default_vocabulary()
+    fields = _texts(record)
+    evidence: dict[str, dict] = {}
+    matches = vocabulary.find_matches([text for _, text in fields])
+    values = [DiseaseValue(name=spec.name, category=spec.category) for spec, _, _, _ in matches]
+    for spec, index, start, end in matches:
+        if spec.category not in evidence:
+            field, text = fields[index]
+            shown = _normalize(text[:_MAX_TEXT_CHARS])
+            evidence[spec.category] = {**found(spec.category, field, shown, start, end), "disease": spec.name}
+    categories = sorted(evidence)
+    return values, Classification(categories, [evidence[c] for c in categories])

@@ -479,6 +479,7 @@ def modalities(record: TrialRecord, products: Iterable[ProductSpec] = (), *, fol
     by_level: dict[int, list[Mention]] = {1: [], 2: [], 3: []}
     for mention in found_mentions:
         by_level[mention.level].append(mention)
+    products = list(products)
     product_evidence: list[dict[str, Any]] = []
     product_kinds: set[str] = set()
     for spec in products:
@@ -508,10 +509,17 @@ def modalities(record: TrialRecord, products: Iterable[ProductSpec] = (), *, fol
                 chosen = [m for lv in range(level + 1, 4) for m in by_level[lv] if m.kind in lower]
             break
     evidence: list[dict[str, Any]] = []
+    if not kinds and products:
+        # a dictionary product (all are engineered cell products) whose modality has no source
+        kinds = {UNSPECIFIED}
+        chosen = []
+        evidence = [{"value": CAR_T, "source": f"product dictionary: {products[0].name} (modality not sourced)"}]
+        review.append("the named product's modality has no source; car_t assumed")
     if kinds == {UNSPECIFIED}:
         kinds = {CAR_T}
-        review.append("a CAR is named without its cell type; car_t assumed")
-        evidence = [{**m.evidence(), "value": CAR_T} for m in chosen[:1]]
+        if not review:
+            review.append("a CAR is named without its cell type; car_t assumed")
+        evidence = [{**m.evidence(), "value": CAR_T} for m in chosen[:1]] or evidence
     else:
         if IN_VIVO in kinds:
             kinds.discard(CAR_T)  # "in vivo CAR-T" elsewhere written "CAR-T cells": the same product
