@@ -1,8 +1,9 @@
-"""Quality reports for the antigen normalizer, run over real registry data.
+"""Quality reports for the normalizers, run over real registry data.
 
 `antigen_coverage()` says how many trials get a target and lists the CAR trials
 that do not, so a person can read them; `peer_benchmark()` compares the
-targets with a peer project's hand-curated labels. Both are plain functions
+targets with a peer project's hand-curated labels; `classification_distributions()`
+counts modalities, cell sources, trial types and scope. All are plain functions
 returning small dataclasses whose `format()` / `str()` is a readable report.
 """
 
@@ -23,6 +24,8 @@ from ingest.records import Arm, Intervention, TrialRecord
 __all__ = [
     "BenchmarkResult",
     "CoverageReport",
+    "DistributionReport",
+    "classification_distributions",
     "antigen_coverage",
     "load_ctgov_v2_studies",
     "mentions_car",
@@ -354,3 +357,73 @@ def peer_benchmark(records: Iterable[TrialRecord], csv_path: str | Path, *,
         else:
             mismatches.append((rid, label, found))
     return BenchmarkResult(matched, total, mismatches, skipped, exact)
+
+
+@dataclass
+class DistributionReport:
+    """How the classifications of `normalize()` are distributed over a set of records."""
+
+    total: int = 0
+    modality_sets: Counter = field(default_factory=Counter)  # "car_t+car_nk" -> trials; "" for none
+    modalities: Counter = field(default_factory=Counter)  # each modality -> trials carrying it
+    cell_sources: Counter = field(default_factory=Counter)
+    trial_types: Counter = field(default_factory=Counter)
+    scope: Counter = field(default_factory=Counter)  # "in" / "out"
+    in_scope_cell_sources: Counter = field(default_factory=Counter)
+    review: Counter = field(default_factory=Counter)  # review reason -> trials
+    with_products: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of every count."""
+        return {
+            "total": self.total,
+            "modality_sets": dict(self.modality_sets.most_common()),
+            "modalities": dict(self.modalities.most_common()),
+            "cell_sources": dict(self.cell_sources.most_common()),
+            "in_scope_cell_sources": dict(self.in_scope_cell_sources.most_common()),
+            "trial_types": dict(self.trial_types.most_common()),
+            "scope": dict(self.scope.most_common()),
+            "trials_naming_a_product": self.with_products,
+            "review": dict(self.review.most_common()),
+        }
+
+    def format(self) -> str:
+        def block(title: str, counter: Counter, limit: int | None = None) -> list[str]:
+            lines = [f"{title}:"]
+            for key, count in counter.most_common(limit):
+                share = count / self.total if self.total else 0.0
+                lines.append(f"  {count:5d}  {share:6.1%}  {key or '(none)'}")
+            return lines
+
+        lines = [f"Classified trials: {self.total}; naming a dictionary product: {self.with_products}", ""]
+        lines += block("Scope", self.scope) + [""]
+        lines += block("Modality sets", self.modality_sets) + [""]
+        lines += block("Modalities (a trial may carry several)", self.modalities) + [""]
+        lines += block("Cell source", self.cell_sources) + [""]
+        lines += block("Cell source of in-scope trials", self.in_scope_cell_sources) + [""]
+        lines += block("Trial type", self.trial_types) + [""]
+        lines += block("Flagged for review", self.review, 15)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def classification_distributions(records: Iterable[TrialRecord]) -> DistributionReport:
+    """Run `normalize()` over `records` and count its classifications."""
+    from ingest.normalize import normalize
+
+    report = DistributionReport()
+    for record in records:
+        trial = normalize(record)
+        report.total += 1
+        report.modality_sets["+".join(trial.modalities)] += 1
+        report.modalities.update(trial.modalities)
+        report.cell_sources[trial.cell_source] += 1
+        report.trial_types[trial.trial_type] += 1
+        report.scope["in" if trial.in_scope else "out"] += 1
+        if trial.in_scope:
+            report.in_scope_cell_sources[trial.cell_source] += 1
+        report.with_products += bool(trial.products)
+        report.review.update({reason.split(";")[0] for reason in trial.review})
+    return report

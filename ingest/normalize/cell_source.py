@@ -30,6 +30,12 @@ Decisions:
 * A product named from the product dictionary whose entry has a sourced cell
   source counts as a tier-1 statement ("product dictionary: P-BCMA-ALLO1 (…)").
 * A trial whose only modality is in vivo CAR is `in_vivo`.
+* When the record states nothing, the modality's usual source is the value,
+  with evidence "default for <modality>: …" (`MODALITY_DEFAULTS`): CAR-T,
+  TCR-T, CAR-Treg, CAAR-T and CAR-M are autologous, CAR-NK and γδ CAR-T
+  allogeneic. Allogeneic products say so (it is what sets them apart), so a
+  silent CAR-T record is far more likely autologous than unknown. With no
+  modality (or modalities with different defaults) it stays "unknown".
 * Earlier therapy never sets the cell source: "relapsed after auto-CAR T",
   "prior allogeneic HSCT", "failed donor-derived CAR-T" are skipped, like
   transplant context ("…bridging to allogeneic transplant").
@@ -58,6 +64,24 @@ from ingest.normalize.products import ProductSpec
 from ingest.records import TrialRecord
 
 IN_VIVO_CAR = Modality.IN_VIVO_CAR.value
+
+# The cell source a product of each modality has when its record does not say: CAR-T, TCR-T, CAR-Treg,
+# CAAR-T and CAR-macrophage products are made from the patient's cells unless the record states a donor
+# (allogeneic products say so: it is what sets them apart); CAR-NK and γδ CAR-T products come from cord
+# blood, cell lines, iPSCs or donors. CAR-NKT products are both: no default.
+MODALITY_DEFAULTS = {
+    Modality.CAR_T.value: "autologous",
+    Modality.TCR_T.value: "autologous",
+    Modality.CAR_TREG.value: "autologous",
+    Modality.CAAR_T.value: "autologous",
+    Modality.CAR_M.value: "autologous",
+    Modality.CAR_NK.value: "allogeneic",
+    Modality.CAR_GD_T.value: "allogeneic",
+}
+_DEFAULT_REASON = {
+    "autologous": "such products are made from the patient's own cells unless the record names a donor",
+    "allogeneic": "such products come from donors, cord blood, cell lines or iPSCs unless the record says otherwise",
+}
 
 _TRANSPLANT_CONTEXT = (
     r"(?:[\s\-]*(?:(?:and/or|or|and|/)[\s\-]*(?:allogen(?:e|i)?ic|autologous|auto|allo)[\s\-]*)?)"
@@ -200,6 +224,11 @@ def classify(record: TrialRecord, products: Iterable[ProductSpec] = (), modaliti
         m = _AUTO_WEAK.search(part.text)
         if m:
             return Classification("autologous", [found("autologous", part.field, part.text, m.start(), m.end())], review)
+    defaults = {MODALITY_DEFAULTS.get(kind, "unknown") for kind in modalities}
+    if len(defaults) == 1 and "unknown" not in defaults:
+        (value,) = defaults
+        kinds = ", ".join(modalities)
+        return Classification(value, [{"value": value, "source": f"default for {kinds}: {_DEFAULT_REASON[value]}"}], review)
     return Classification("unknown", [default("unknown")], review)
 
 
