@@ -107,6 +107,7 @@ _ALLO_WORDS = (
     r"donor[\s\-]+(?:CAR|T[\s\-]?cells?)",
     r"gene[\s\-]edited[\s\-]+(?:allogeneic|universal)",
     r"u[\s\-]car[\s\-]?(?:t|nk)\b",
+    r"(?-i:ALLO)[\s\-]?\d{2,}|[A-Za-z0-9]+-(?-i:ALLO)\d*\b",  # product codes: ALLO-316, P-BCMA-ALLO1
     r"universal[\s\-]+(?:\w+[\s\-]+){0,2}?(?:cells?|car|cart|nk|products?|injection)",
     rf"(?:umbilical[\s\-]+)?cord[\s\-]+blood\b(?!{_TRANSPLANT_CONTEXT})",
     r"cb[\s\-](?:derived|nk)",
@@ -161,6 +162,10 @@ _BACKGROUND = re.compile(
 )
 
 
+_GRAFT = re.compile(r"transplant|\bHS?CT\b|\bBMT\b|\bgraft|\bGvL\b|移植", re.I)
+_CAR = re.compile(r"\bCAR|chimeric|嵌合", re.I)
+
+
 def _cues(text: str, pattern: re.Pattern[str], *, follow_up: bool, short: bool) -> re.Match[str] | None:
     """The first match of `pattern` that is not about earlier therapy nor in a background sentence."""
     for m in pattern.finditer(text):
@@ -174,6 +179,10 @@ def _cues(text: str, pattern: re.Pattern[str], *, follow_up: bool, short: bool) 
             begin, stop = sentence_bounds(text, m.start(), m.end())
             if _BACKGROUND.search(text, begin, stop):
                 continue
+            if pattern is _ALLO:
+                near = text[max(begin, m.start() - 70):min(stop, m.end() + 30)]
+                if _GRAFT.search(near) and not _CAR.search(near):
+                    continue  # donor cells of a transplant ("GvL mediated by donor-derived NK cells"), not the product
         return m
     return None
 

@@ -171,7 +171,7 @@ _CAR_WORD_RE = re.compile(_CAR_WORD)
 _PREFIXED_CAR = re.compile(r"(?<=[A-Za-z])CAR(?=[\s\-.]?T(?![a-z])|T?[\s\-.]?\d|v\d|[\s\-.]?NK|s?(?![A-Za-z]))")
 # STAR (synthetic TCR and antigen receptor) and TRuC (TCR fusion construct) T cells are CAR-T by this catalogue's rule.
 _STAR_TRUC = re.compile(r"(?<![a-z])(?:star|truc)[\s\-]?t(?:[\s\-]?cells?)?(?![a-z])|synthetic\s+t[\s\-]?cell\s+receptor\s+and\s+antigen\s+receptor")
-_CART_CODE = re.compile(r"(?<![a-z])u?cart[\s\-.]?\d")
+_CART_CODE = re.compile(r"(?<![a-z])u?cart[\s\-.]?\d|(?<![a-z])cart[a-z]{2,8}-?\d")
 # A cell named in the words right after a CAR ("CAR-engineered IL15-transduced cord blood NK cells").
 _CELL_AFTER = re.compile(
     r"(?P<nkt>(?<![a-z])(?:i|a)?nkt(?![a-z])|natural[\s\-]+killer[\s\-]+t(?![a-z])|(?<![a-z])nk[\s\-]+t[\s\-]+cells?)"
@@ -233,7 +233,10 @@ _BACKGROUND = re.compile(
 )
 _PRIOR_ONLY = re.compile(r"(?:prior|previous(?:ly)?|history\s+of|already)(?![a-z])")
 # "non-CAR", "without CAR-T", "CAR-T-free": no product.
-_NEGATED_BEFORE = re.compile(r"(?<![a-z])(?:non|without|instead\s+of|rather\s+than|other\s+than|not)[\s\-]*$")
+_NEGATED_BEFORE = re.compile(
+    r"(?<![a-z])(?:non|without|instead\s+of|rather\s+than|other\s+than|not)[\s\-]*$"
+    r"|(?<![a-z])(?:than|unlike)\s+(?:[\w\-]+\s+){0,3}$"  # "fewer adverse reactions than CAR-T cells"
+)
 _FOLLOW_UP = re.compile(r"follow[\s\-]?up|(?<![a-z])ltfu(?![a-z])|roll[\s\-]?over|long[\s\-]term")
 
 
@@ -275,7 +278,8 @@ def _level(part: FieldText, text: str, start: int, end: int, *, follow_up: bool)
 
 
 def _cell_kind(groups: dict[str, str | None]) -> str:
-    for name, kind in (("nkt", CAR_NKT), ("gd", CAR_GD_T), ("treg", CAR_TREG), ("nk", CAR_NK), ("m", CAR_M), ("t", CAR_T)):
+    for name, kind in (("nkt", CAR_NKT), ("gd", CAR_GD_T), ("treg", CAR_TREG), ("nk", CAR_NK), ("m", CAR_M), ("t", CAR_T),
+                       ("t2", CAR_T)):
         if groups.get(name):
             return kind
     return UNSPECIFIED
@@ -342,6 +346,10 @@ def _spans(text: str, *, in_vivo_only: bool = False) -> list[tuple[int, int, str
         for m in _anchored(_CONSTRUCT, _CONSTRUCT_ANCHOR, text, 20, 12):
             if free(m.start(), m.end()):
                 add(m.start(), m.end(), _cell_after(text, m.end()) or UNSPECIFIED)
+    if "target" in text or "direct" in text or "specific" in text or "-cd" in text:
+        for m in _TARGETED_CELL.finditer(text):
+            if free(m.start(), m.end()):
+                add(m.start(), m.end(), _cell_kind(m.groupdict()))
     if _ENGINEERED_HINT.search(text):
         for m in _anchored(_ENGINEERED_T, _ENGINEERED_ANCHOR, text, 70, 45):
             if free(m.start(), m.end()) and not _NOT_ENGINEERED.search(text[max(0, m.start() - 30):m.start()]):
@@ -439,7 +447,7 @@ def _unglue(original: str, folded: str) -> str:
 
 _ANY_CUE = re.compile(
     r"car|caar|chimeric|tcr|receptor|star|truc|tresgene|-cel(?![a-z])|taest|嵌合|体内|t细胞受体|(?:28|bb)[\s\-]?(?:z|ζ)|"
-    r"engineer|modified|targeted|redirect|specific|transduc|-cir|(?<![a-z])anti"
+    r"engineer|modified|targeted|directed|redirect|specific|transduc|-cir|(?<![a-z])anti|-cd\d"
 )
 # A CAR construct written by its signalling domains: "19-28z", "4H11-28z", "HER2(EQ)BBζ", "CD19-CD28-zeta".
 _CONSTRUCT = re.compile(r"(?<![a-z])(?:[a-z0-9()]{1,12}[\s\-.]?)?(?:cd28|28|bb|41bb|4-1bb)[\s\-]?(?:z|ζ|zeta)(?![a-z])")
@@ -454,6 +462,18 @@ _ENGINEERED_T = re.compile(
     r"|(?<![a-z])(?:anti-?\s?)?(?:human[\s\-]+)?(?:cd\d{1,3}[a-z]?|bcma|gpc3|her2|msln|mesothelin|gd2|psma|psca|egfr\w*|b7-?h3|"
     r"claudin[\s\-]?18\.2|cldn18\.2|muc1|cea|ror1|dll3)(?:[\s\-/]+(?:cd\d{1,3}|bcma))?[\s\-]+(?:(?:targeted|targeting|specific|"
     r"directed|redirected)[\s\-]+)?(?:(?:autologous|allogeneic)[\s\-]+)?t[\s\-]?cells?(?:[\s\-]+(?:injection|infusion|therapy))?(?![a-z])"
+)
+# Cells named by their target without the word CAR: "CD19-targeted iNKT cell injection", "CD19-CD22 targeted T cells",
+# "P-CD19CD20-ALLO1 cells" (a product code spelling its targets).
+_TARGETS = (
+    r"(?:cd\d{1,3}[a-z]?|bcma|gpc3|her2|msln|mesothelin|gd2|psma|psca|egfr\w*|b7-?h3|claudin[\s\-]?18\.2|cldn18\.2|"
+    r"muc1|cea|ror1|dll3|cll-?1|gprc5d)"
+)
+_TARGETED_CELL = re.compile(
+    r"(?<![a-z])(?:anti-?\s?)?(?:human[\s\-]+)?" + _TARGETS + r"(?:[\s\-/]+" + _TARGETS + r")?[\s\-]+"
+    r"(?:targeted|targeting|directed|redirected|specific)[\s\-]+"
+    r"(?:(?P<nkt>i?nkt)|(?P<nk>nk)|(?P<gd>γδ[\s\-]?t|gdt)|(?P<t>t))[\s\-]*cells?(?![a-z])"
+    r"|(?<![a-z])[a-z]+-(?:cd\d{1,3}){1,3}-[a-z0-9]+[\s\-]+(?P<t2>cells?)(?![a-z])"
 )
 _ENGINEERED_HINT = re.compile(r"engineer|modified|targeted|redirect|specific|transduc|(?<![a-z])anti|t[\s\-]?cells?\s+inj")
 _NOT_ENGINEERED = re.compile(r"(?:ebv|cmv|virus|viral|hpv|adv|bkv|tumou?r[\s\-]+infiltrating|til|cik|nk)[\s\-]*$")
