@@ -170,7 +170,9 @@ _CAR_WORD_RE = re.compile(_CAR_WORD)
 # "TriCAR-T", "cCAR", "UniCAR02-T", "ssCART-19", "JWCAR029", "ICAR30": a CAR written in capitals after a prefix.
 _PREFIXED_CAR = re.compile(r"(?<=[A-Za-z])CAR(?=[\s\-.]?T(?![a-z])|T?[\s\-.]?\d|v\d|[\s\-.]?NK|s?(?![A-Za-z]))")
 # STAR (synthetic TCR and antigen receptor) and TRuC (TCR fusion construct) T cells are CAR-T by this catalogue's rule.
-_STAR_TRUC = re.compile(r"(?<![a-z])(?:star|truc)[\s\-]?t(?:[\s\-]?cells?)?(?![a-z])|synthetic\s+t[\s\-]?cell\s+receptor\s+and\s+antigen\s+receptor")
+_STAR_TRUC = re.compile(
+    r"(?<![a-z])(?:star|truc)[\s\-]t(?:[\s\-]?cells?)?(?![a-z])|synthetic\s+t[\s\-]?cell\s+receptor\s+and\s+antigen\s+receptor"
+)
 _CART_CODE = re.compile(r"(?<![a-z])u?cart[\s\-.]?\d|(?<![a-z])cart[a-z]{2,8}-?\d")
 # A cell named in the words right after a CAR ("CAR-engineered IL15-transduced cord blood NK cells").
 _CELL_AFTER = re.compile(
@@ -285,7 +287,7 @@ def _cell_kind(groups: dict[str, str | None]) -> str:
     return UNSPECIFIED
 
 
-def _spans(text: str, *, in_vivo_only: bool = False) -> list[tuple[int, int, str]]:
+def _spans(text: str, *, in_vivo_only: bool = False, original: str | None = None) -> list[tuple[int, int, str]]:
     """(start, end, kind) of every modality statement in one folded text, not overlapping."""
     taken: list[tuple[int, int]] = []
     out: list[tuple[int, int, str]] = []
@@ -332,7 +334,8 @@ def _spans(text: str, *, in_vivo_only: bool = False) -> list[tuple[int, int, str
                 add(m.start(), m.end(), CAR_T)
     if "star" in text or "truc" in text:
         for m in _STAR_TRUC.finditer(text):
-            add(m.start(), m.end(), CAR_T)
+            if original is None or original[m.start():m.start() + 4] in ("STAR", "TRuC", "TRUC") or m.group(0).startswith("synthetic"):
+                add(m.start(), m.end(), CAR_T)
     if "cabtagene" in text or "-cel" in text:
         for m in _INN_CAR.finditer(text):
             add(m.start(), m.end(), UNSPECIFIED)  # a CAR product; its cell comes from the dictionary or other words
@@ -427,7 +430,7 @@ def mentions(record: TrialRecord, *, follow_up: bool = False, parts: list[FieldT
             continue
         if "CAR" in part.text:
             text = _unglue(part.text, text)
-        for start, end, kind in sorted(_spans(text, in_vivo_only=in_vivo_only)):
+        for start, end, kind in sorted(_spans(text, in_vivo_only=in_vivo_only, original=part.text)):
             level = _level(part, text, start, end, follow_up=follow_up)
             if level is not None:
                 out.append(Mention(kind, part, start, end, level))

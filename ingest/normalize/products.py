@@ -154,7 +154,8 @@ _FAILURE_BEFORE = re.compile(
 _FOLLOW_UP = re.compile(r"follow[\s\-]?up|\bLTFU\b|roll[\s\-]?over|long[\s\-]term", re.I)
 _BACKGROUND = re.compile(
     r"(?<![a-z])(?:although|however|have shown|has shown|have demonstrated|has demonstrated|been approved|"
-    r"approved (?:by|for|in)|approval|such as|for example|e\.g\.|unlike|in contrast|breakthrough|"
+    r"approved (?:by|for|in)|approval|FDA[\s\-]approved|(?:was|were|is|are)\s+approved|such as|for example|e\.g\.|"
+    r"unlike|in contrast|breakthrough|"
     r"commercially available|commercial products?|including)(?![a-z])",
     re.I,
 )

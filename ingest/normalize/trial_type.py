@@ -48,7 +48,7 @@ _LTFU_NAME = re.compile(
     r"\b(?:long[\s\-]?term|longterm)\s+(?:safety\s+)?follow[\s\-]?up\b|\bLTFU\b|\broll[\s\-]?over\s+(?:study|protocol|trial)\b"
     r"|\bfollow[\s\-]?up\s+(?:study|trial|protocol|registry)?\s*(?:of|for|in)\s+(?:the\s+)?(?:study\s+)?(?:patients|participants|subjects)\b"
     r"|\blong[\s\-]?term\s+(?:study|safety|registry)\b[^.;]{0,80}\b(?:previously|treated|received|administered|who\s+have)\b"
-    r"|\b\w*[\s\-]follow[\s\-]?up$"  # an intervention named "UCART19 follow-up"
+    r"|\b[A-Z][A-Za-z]*-?\d[\w\-]*\s+follow[\s\-]?up$"  # an intervention named "UCART19 follow-up"
     r"|长期随访",
     re.I,
 )
