@@ -13,10 +13,12 @@ import csv
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
+from ingest.normalize import normalize
 from ingest.normalize.antigens import Vocabulary, default_vocabulary, find_antigens
 from ingest.normalize.products import find_products, products_named
 from ingest.records import Arm, Intervention, TrialRecord
@@ -411,8 +413,6 @@ class DistributionReport:
 
 def classification_distributions(records: Iterable[TrialRecord]) -> DistributionReport:
     """Run `normalize()` over `records` and count its classifications."""
-    from ingest.normalize import normalize
-
     report = DistributionReport()
     for record in records:
         trial = normalize(record)

@@ -22,8 +22,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from catalogue.registries import safe_url, trial_url
 from catalogue import countries
+from catalogue.registries import safe_url, trial_url
 from ingest.normalize import (
     age,
     antigens,
@@ -138,9 +138,9 @@ def missing_fields(record: TrialRecord) -> frozenset[str]:
     return frozenset(name for name, inputs in INPUTS.items() if not any(i in present for i in inputs))
 
 
-def normalize(record: TrialRecord, *, vocabulary: "antigens.Vocabulary | None" = None,
-              disease_vocabulary: "diseases.Vocabulary | None" = None,
-              product_vocabulary: "products.ProductVocabulary | None" = None) -> NormalizedTrial:
+def normalize(record: TrialRecord, *, vocabulary: antigens.Vocabulary | None = None,
+              disease_vocabulary: diseases.Vocabulary | None = None,
+              product_vocabulary: products.ProductVocabulary | None = None) -> NormalizedTrial:
     """Canonical values for `record`. Pure: no database, no network.
 
     `vocabulary` / `disease_vocabulary` / `product_vocabulary` default to the

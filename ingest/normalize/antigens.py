@@ -24,10 +24,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ingest.normalize.classification import Classification
 from ingest.normalize.classification import found as _found
@@ -493,13 +494,13 @@ class Vocabulary:
     mention...); a product whose targets have no source adds nothing.
     """
 
-    def __init__(self, specs: Iterable[AntigenSpec], products: Iterable["ProductSpec"] = ()) -> None:
+    def __init__(self, specs: Iterable[AntigenSpec], products: Iterable[ProductSpec] = ()) -> None:
         self.specs: tuple[AntigenSpec, ...] = tuple(specs)
-        self.products: tuple["ProductSpec", ...] = tuple(products)
+        self.products: tuple[ProductSpec, ...] = tuple(products)
         self.names: tuple[str, ...] = tuple(dict.fromkeys(s.name for s in self.specs))
         self._by_key: dict[str, tuple[str, ...]] = {}
         self._name_by_key: dict[str, str] = {}
-        self._product_by_key: dict[str, "ProductSpec"] = {}
+        self._product_by_key: dict[str, ProductSpec] = {}
         extra: dict[str, list[str]] = {}
         for product in self.products:
             targets = [t for t in product.fact("targets") if t in self.names]
@@ -536,11 +537,11 @@ class Vocabulary:
         self._slash = re.compile(_SLASH_NUMBER)
 
     @classmethod
-    def from_specs(cls, specs: Iterable[AntigenSpec], products: Iterable["ProductSpec"] = ()) -> "Vocabulary":
+    def from_specs(cls, specs: Iterable[AntigenSpec], products: Iterable[ProductSpec] = ()) -> Vocabulary:
         """A vocabulary from antigen specs (built-in or curated) and product entries (see the class docstring)."""
         return cls(specs, products)
 
-    def product(self, term: str) -> "ProductSpec | None":
+    def product(self, term: str) -> ProductSpec | None:
         """The product entry whose (sourced) targets a matched term stands for; None for an antigen name."""
         return self._product_by_key.get(_key(term))
 
@@ -640,7 +641,7 @@ def _cd_name(number: str) -> str:
 @lru_cache(maxsize=1)
 def default_vocabulary() -> Vocabulary:
     """The vocabulary built from BUILTIN_ANTIGENS and the built-in product dictionary (cached)."""
-    from ingest.normalize.products import builtin_products
+    from ingest.normalize.products import builtin_products  # noqa: PLC0415 (products imports this module)
 
     return Vocabulary.from_specs(BUILTIN_ANTIGENS, builtin_products())
 

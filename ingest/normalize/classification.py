@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from ingest.records import TrialRecord
 
@@ -121,7 +122,7 @@ def phrase(text: str, start: int, end: int, limit: int = PHRASE_MAX) -> str:
     """
     start, end = max(0, start), min(len(text), end)
     if end - start >= limit:
-        return " ".join(text[start:start + limit].split())
+        return " ".join(text[start : start + limit].split())
     room = (limit - (end - start)) // 2
     left, right = max(0, start - room), min(len(text), end + room)
     if left > 0:

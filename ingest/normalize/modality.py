@@ -79,7 +79,7 @@ UNSPECIFIED = "car"  # a CAR with no cell named; resolved in `modalities`
 
 _SHORT_FIELDS = {"title", "official_title", "title_zh", "official_title_zh", "acronym", "keywords"}
 
-_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—−﹣－"} | {"⁺": "+", "＋": "+", "／": "/"})
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—−﹣－", "-") | {"⁺": "+", "＋": "+", "／": "/"})
 
 
 def _fold(text: str) -> str:
@@ -115,8 +115,13 @@ _NOT_PRODUCT = (
 )
 _IN_VIVO = re.compile(
     r"(?<![a-z])(?:"
-    r"in[\s\-]?vivo[\s\-]+(?:(?!" + _NOT_PRODUCT + r"(?![a-z0-9]))" + _GAP_WORD + r"[\s\-]+){0,5}?" + _CAR_WORD +
-    r"|in[\s\-]?vivo[\s\-]?cars?(?![a-z])"
+    r"in[\s\-]?vivo[\s\-]+(?:(?!"
+    + _NOT_PRODUCT
+    + r"(?![a-z0-9]))"
+    + _GAP_WORD
+    + r"[\s\-]+){0,5}?"
+    + _CAR_WORD
+    + r"|in[\s\-]?vivo[\s\-]?cars?(?![a-z])"
     r"|(?:generat|produc|engineer|creat|reprogramm|mak|form|prepar|manufactur|transduc)\w*[\s\-]+(?:\w+[\s\-]+){0,2}?"
     r"(?:car[\s\-]?(?:t|nk|m)?|chimeric antigen receptor)[\s\-]*(?:t[\s\-]|nk[\s\-])?(?:cells?|lymphocytes)?[\s\-]+"
     r"(?:(?:directly|efficiently|only)\s+)?(?:in[\s\-]?vivo|in[\s\-]situ|inside\s+the\s+(?:patient|body)|"
@@ -128,6 +133,8 @@ _IN_VIVO = re.compile(
     r"(?:for|encoding)[\s\-]+(?:an?[\s\-]+)?(?:car|chimeric antigen receptor)"
     r"|(?:generat|produc|creat|engineer|reprogramm|transduc|make)\w*[^.;]{0,80}?(?:car|chimeric antigen receptor)[^.;]{0,60}?"
     r"(?:inside|within)\s+the\s+(?:patient'?s?\s+)?body"
+    r"|(?:vector|lentivir\w*|nano-?particles?|lnps?)[^.;]{0,120}?(?:directly\s+into\s+(?:the\s+)?patients?|"
+    r"(?:their|the\s+patient'?s?)\s+own\s+t[\s\-]?cells)[^.;]{0,80}?(?:car|chimeric antigen receptor)"
     r")|体内(?:原位)?(?:生成|制备|构建)?的?car",
 )
 # A lipid nanoparticle carrying a CAR (mRNA) is given to the patient: the CAR is made in vivo.
@@ -136,8 +143,10 @@ _CAR_ANY = re.compile(_CAR_WORD + r"|car[\s\-.]?t(?![a-z])|(?<![a-z])u?cart")
 
 _CAAR = re.compile(r"(?<![a-z])caar[\s\-]?t?s?(?![a-z])|chimeric[\s\-]+auto-?(?:antibody|antigen)[\s\-]+receptors?")
 
-_TCR_EXCLUDED_AFTER = r"(?![\s\-]*(?:like|mimic|ζ|zeta|z\b|fusion|knock|ko\b|deficien|null|negative|-?less|deplet|repertoire|" \
-                      r"sequenc|clonal|signal|complex|cd3))"
+_TCR_EXCLUDED_AFTER = (
+    r"(?![\s\-]*(?:like|mimic|ζ|zeta|z\b|fusion|knock|ko\b|deficien|null|negative|-?less|deplet|repertoire|"
+    r"sequenc|clonal|signal|complex|cd3))"
+)
 _TCR = re.compile(
     r"(?<![a-z])(?:"
     r"tcr[\s\-]?t(?:[\s\-]*cells?)?(?![a-z])"
@@ -146,12 +155,15 @@ _TCR = re.compile(
     r"|t[\s\-]?cell[\s\-]+receptors?[\s\-]*(?:\(tcrs?\)[\s\-]*)?(?:[\s\-]*gene)?[\s\-]*(?:engineered|transduced|modified|"
     r"redirected|transgenic|-?t[\s\-]?cells?|based[\s\-]+(?:cell|t))"
     r"|(?:engineered|transgenic|recombinant|affinity[\s\-]enhanced|high[\s\-]affinity|enhanced[\s\-]affinity|"
-    r"specific|transduced)[\s\-]+(?:t[\s\-]?cell[\s\-]+receptors?|tcrs?)" + _TCR_EXCLUDED_AFTER +
-    r"|\w+tresgene(?:[\s\-]+\w+leucel)?|afami-cel|lete-cel|taest\d*"
+    r"specific|transduced)[\s\-]+(?:t[\s\-]?cell[\s\-]+receptors?|tcrs?)"
+    + _TCR_EXCLUDED_AFTER
+    + r"|\w+tresgene(?:[\s\-]+\w+leucel)?|afami-cel|lete-cel|taest\d*"
     r")|tcr[\s\-]?t细胞|t细胞受体(?:工程化|基因修饰)?t细胞"
 )
-_TCR_NOT = re.compile(r"(?:knock[\s\-]?out|ko|deficient|disrupted|edited|deleted|negative|less|depleted|free|"
-                      r"tcr[\s\-]?like|mimic|star|truc|synthetic)[\s\-]*$")
+_TCR_NOT = re.compile(
+    r"(?:knock[\s\-]?out|ko|deficient|disrupted|edited|deleted|negative|less|depleted|free|"
+    r"tcr[\s\-]?like|mimic|star|truc|synthetic)[\s\-]*$"
+)
 
 _INN_CAR = re.compile(r"(?<![a-z])[a-z]+cabtagene(?:[\s\-]+[a-z]+leucel)?(?![a-z])|(?<![a-z])[a-z]{3,8}-cel(?![a-z])")
 
@@ -173,6 +185,7 @@ _PREFIXED_CAR = re.compile(r"(?<=[A-Za-z])CAR(?=[\s\-.]?T(?![a-z])|T?[\s\-.]?\d|
 _STAR_TRUC = re.compile(
     r"(?<![a-z])(?:star|truc)[\s\-]t(?:[\s\-]?cells?)?(?![a-z])|synthetic\s+t[\s\-]?cell\s+receptor\s+and\s+antigen\s+receptor"
 )
+_GD_BEFORE = re.compile(r"(?:γ[\s\-]*δ|gamma[\s\-]?delta|vδ[12])[\s\-()γδ]*$")
 _CART_CODE = re.compile(r"(?<![a-z])u?cart[\s\-.]?\d|(?<![a-z])cart[a-z]{2,8}-?\d")
 # A cell named in the words right after a CAR ("CAR-engineered IL15-transduced cord blood NK cells").
 _CELL_AFTER = re.compile(
@@ -249,7 +262,13 @@ class Mention:
 
     def __init__(self, kind: str, part: FieldText, start: int, end: int, level: int) -> None:
         self.kind, self.field, self.text, self.start, self.end, self.level = (
-            kind, part.field, part.text, start, end, level)
+            kind,
+            part.field,
+            part.text,
+            start,
+            end,
+            level,
+        )
 
     def evidence(self) -> dict[str, Any]:
         return found(self.kind, self.field, self.text, self.start, self.end)
@@ -258,8 +277,8 @@ class Mention:
 def _level(part: FieldText, text: str, start: int, end: int, *, follow_up: bool) -> int | None:
     """The strength of a mention at text[start:end]: 1, 2, 3, or None when it must not count."""
     begin, stop = sentence_bounds(text, start, end)
-    before = text[max(begin, start - 90):start]
-    after = text[end:min(stop, end + 40)]
+    before = text[max(begin, start - 90) : start]
+    after = text[end : min(stop, end + 40)]
     failure = _FAILURE_BEFORE.search(before)
     if failure and follow_up and _PRIOR_ONLY.match(failure.group(0)):
         failure = None  # a follow-up study names the product its patients received before
@@ -280,8 +299,15 @@ def _level(part: FieldText, text: str, start: int, end: int, *, follow_up: bool)
 
 
 def _cell_kind(groups: dict[str, str | None]) -> str:
-    for name, kind in (("nkt", CAR_NKT), ("gd", CAR_GD_T), ("treg", CAR_TREG), ("nk", CAR_NK), ("m", CAR_M), ("t", CAR_T),
-                       ("t2", CAR_T)):
+    for name, kind in (
+        ("nkt", CAR_NKT),
+        ("gd", CAR_GD_T),
+        ("treg", CAR_TREG),
+        ("nk", CAR_NK),
+        ("m", CAR_M),
+        ("t", CAR_T),
+        ("t2", CAR_T),
+    ):
         if groups.get(name):
             return kind
     return UNSPECIFIED
@@ -302,8 +328,8 @@ def _spans(text: str, *, in_vivo_only: bool = False, original: str | None = None
 
     has_car = "car" in text
     has_chimeric = "chimeric" in text
-    if "vivo" in text or "体内" in text or "situ" in text or "body" in text or "gene therapy" in text:
-        for m in _anchored(_IN_VIVO, _IN_VIVO_ANCHOR, text, 130, 130):
+    if _IN_VIVO_ANCHOR.search(text):
+        for m in _anchored(_IN_VIVO, _IN_VIVO_ANCHOR, text, 130, 260):
             add(m.start(), m.end(), IN_VIVO)
     if (has_car or has_chimeric) and ("lnp" in text or "lipid" in text):
         for lnp in _LNP.finditer(text):
@@ -316,9 +342,16 @@ def _spans(text: str, *, in_vivo_only: bool = False, original: str | None = None
     if "caar" in text or "chimeric auto" in text:
         for m in _CAAR.finditer(text):
             add(m.start(), m.end(), CAAR_T)
-    if "tcr" in text or "receptor" in text or "tresgene" in text or "-cel" in text or "taest" in text or "t细胞受体" in text:
+    if (
+        "tcr" in text
+        or "receptor" in text
+        or "tresgene" in text
+        or "-cel" in text
+        or "taest" in text
+        or "t细胞受体" in text
+    ):
         for m in _anchored(_TCR, _TCR_ANCHOR, text, 45, 60):
-            if not _TCR_NOT.search(text[max(0, m.start() - 25):m.start()]):
+            if not _TCR_NOT.search(text[max(0, m.start() - 25) : m.start()]):
                 add(m.start(), m.end(), TCR_T)
     if "foxp3" in text:
         for m in _TREG_MARKERS.finditer(text):
@@ -326,6 +359,8 @@ def _spans(text: str, *, in_vivo_only: bool = False, original: str | None = None
     if has_car:
         for m in _GLUED.finditer(text):
             kind = _cell_kind(m.groupdict())
+            if kind == CAR_T and _GD_BEFORE.search(text[max(0, m.start() - 30) : m.start()]):
+                kind = CAR_GD_T  # "gamma delta (γδ) CAR T cells"
             add(m.start(), m.end(), kind)
             if m.group("nkslasht"):
                 out.append((m.start(), m.end(), CAR_T))
@@ -334,7 +369,11 @@ def _spans(text: str, *, in_vivo_only: bool = False, original: str | None = None
                 add(m.start(), m.end(), CAR_T)
     if "star" in text or "truc" in text:
         for m in _STAR_TRUC.finditer(text):
-            if original is None or original[m.start():m.start() + 4] in ("STAR", "TRuC", "TRUC") or m.group(0).startswith("synthetic"):
+            if (
+                original is None
+                or original[m.start() : m.start() + 4] in ("STAR", "TRuC", "TRUC")
+                or m.group(0).startswith("synthetic")
+            ):
                 add(m.start(), m.end(), CAR_T)
     if "cabtagene" in text or "-cel" in text:
         for m in _INN_CAR.finditer(text):
@@ -355,14 +394,14 @@ def _spans(text: str, *, in_vivo_only: bool = False, original: str | None = None
                 add(m.start(), m.end(), _cell_kind(m.groupdict()))
     if _ENGINEERED_HINT.search(text):
         for m in _anchored(_ENGINEERED_T, _ENGINEERED_ANCHOR, text, 70, 45):
-            if free(m.start(), m.end()) and not _NOT_ENGINEERED.search(text[max(0, m.start() - 30):m.start()]):
+            if free(m.start(), m.end()) and not _NOT_ENGINEERED.search(text[max(0, m.start() - 30) : m.start()]):
                 add(m.start(), m.end(), UNSPECIFIED)
     for m in re.finditer(r"嵌合抗原受体\s*(?:修饰的?)?\s*(t|nk)", text):
         add(m.start(), m.end(), CAR_NK if m.group(1) == "nk" else CAR_T)
     return out
 
 
-_IN_VIVO_ANCHOR = re.compile(r"vivo|体内|situ|body|gene[\s\-]+therapy")
+_IN_VIVO_ANCHOR = re.compile(r"vivo|体内|situ|body|gene[\s\-]+therapy|vector|lentivir|nano-?particle|lnp")
 _TCR_ANCHOR = re.compile(r"tcr|receptor|tresgene|afami|lete-cel|taest|t细胞受体")
 _CONSTRUCT_ANCHOR = re.compile(r"(?:28|bb)[\s\-]?(?:z|ζ)")
 _ENGINEERED_ANCHOR = re.compile(r"t[\s\-]?cells?|lymphocytes?|white[\s\-]+blood")
@@ -383,10 +422,10 @@ def _anchored(pattern: re.Pattern[str], anchor: re.Pattern[str], text: str, befo
 
 
 def _cell_after(text: str, end: int) -> str | None:
-    window = text[end:end + 70]
+    window = text[end : end + 70]
     stop = _AFTER_STOP.search(window)
     if stop:
-        window = window[:stop.start()]
+        window = window[: stop.start()]
     m = _CELL_AFTER.search(window)
     return _cell_kind(m.groupdict()) if m else None
 
@@ -396,7 +435,7 @@ def _cell_before(text: str, start: int) -> str | None:
     window = text[begin:start]
     cut = max(window.rfind(". "), window.rfind(";"), window.rfind(":"))
     if cut >= 0:
-        window = window[cut + 1:]
+        window = window[cut + 1 :]
     m = _CELL_BEFORE.search(window)
     if not m:
         return None
@@ -414,8 +453,9 @@ def _cell_before(text: str, start: int) -> str | None:
     return CAR_T
 
 
-def mentions(record: TrialRecord, *, follow_up: bool = False, parts: list[FieldText] | None = None,
-             in_vivo_only: bool = False) -> list[Mention]:
+def mentions(
+    record: TrialRecord, *, follow_up: bool = False, parts: list[FieldText] | None = None, in_vivo_only: bool = False
+) -> list[Mention]:
     """Every modality statement of a record (or of `parts`) that counts, in reading order, with its strength.
 
     `in_vivo_only`: read only the in vivo statements (a cheap pass over long texts).
@@ -478,7 +518,9 @@ _TARGETED_CELL = re.compile(
     r"(?:(?P<nkt>i?nkt)|(?P<nk>nk)|(?P<gd>γδ[\s\-]?t|gdt)|(?P<t>t))[\s\-]*cells?(?![a-z])"
     r"|(?<![a-z])[a-z]+-(?:cd\d{1,3}){1,3}-[a-z0-9]+[\s\-]+(?P<t2>cells?)(?![a-z])"
 )
-_ENGINEERED_HINT = re.compile(r"engineer|modified|targeted|redirect|specific|transduc|(?<![a-z])anti|t[\s\-]?cells?\s+inj")
+_ENGINEERED_HINT = re.compile(
+    r"engineer|modified|targeted|redirect|specific|transduc|(?<![a-z])anti|t[\s\-]?cells?\s+inj"
+)
 _NOT_ENGINEERED = re.compile(r"(?:ebv|cmv|virus|viral|hpv|adv|bkv|tumou?r[\s\-]+infiltrating|til|cik|nk)[\s\-]*$")
 
 

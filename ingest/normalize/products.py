@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from ingest.normalize import antigens  # the antigen matcher's tolerant tokens: CT041 ~ CT-041
 from ingest.normalize.classification import Classification, found, record_texts, sentence_bounds
 from ingest.records import TrialRecord
 
@@ -96,7 +97,7 @@ class ProductSpec:
         return value if value and self.source(name) else type(value)()
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ProductSpec":
+    def from_dict(cls, data: Mapping[str, Any]) -> ProductSpec:
         return cls(
             name=data["name"],
             aliases=tuple(data.get("aliases") or ()),
@@ -161,7 +162,7 @@ _BACKGROUND = re.compile(
 )
 
 
-_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—−﹣－"})
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—−﹣－", "-"))
 
 
 def _fold(text: str) -> str:
@@ -183,8 +184,6 @@ class ProductVocabulary:
     """Product specs with one compiled matcher over all their names. Build with `from_specs`."""
 
     def __init__(self, specs: Iterable[ProductSpec]) -> None:
-        from ingest.normalize import antigens  # the antigen matcher's tolerant tokens (CT041 ~ CT-041)
-
         self.specs: tuple[ProductSpec, ...] = tuple(specs)
         self._by_key: dict[str, ProductSpec] = {}
         for spec in self.specs:
@@ -192,13 +191,15 @@ class ProductVocabulary:
                 key = antigens._key(term)
                 if key and len(key) > 2:
                     self._by_key.setdefault(key, spec)
-        tokens = [antigens._term_tokens(t) for spec in self.specs for t in spec.names if antigens._key(t) in self._by_key]
+        tokens = [
+            antigens._term_tokens(t) for spec in self.specs for t in spec.names if antigens._key(t) in self._by_key
+        ]
         body = antigens._trie_regex(t for t in tokens if t)
         self._regex = re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])") if body else None
         self._key = antigens._key
 
     @classmethod
-    def from_specs(cls, specs: Iterable[ProductSpec]) -> "ProductVocabulary":
+    def from_specs(cls, specs: Iterable[ProductSpec]) -> ProductVocabulary:
         return cls(specs)
 
     def lookup(self, name: str) -> ProductSpec | None:
@@ -224,16 +225,14 @@ def default_vocabulary() -> ProductVocabulary:
 def names_the_product(text: str, start: int, end: int, *, short: bool) -> bool:
     """Whether a product named at text[start:end] is the trial's own product, not earlier therapy or background."""
     begin, stop = sentence_bounds(text, start, end)
-    before = text[max(begin, start - 80):start]
+    before = text[max(begin, start - 80) : start]
     sentence = text[begin:stop]
     follow_up = bool(_FOLLOW_UP.search(sentence))
     if _FAILURE_BEFORE.search(before) and not follow_up:
         return False
     if _PRIOR_BEFORE.search(before) and not follow_up:
         return False
-    if not short and _BACKGROUND.search(sentence) and not follow_up:
-        return False
-    return True
+    return short or follow_up or not _BACKGROUND.search(sentence)
 
 
 def find_products(record: TrialRecord, vocabulary: ProductVocabulary | None = None) -> Classification:
@@ -258,4 +257,3 @@ def products_named(classification: Classification, vocabulary: ProductVocabulary
     vocabulary = vocabulary or default_vocabulary()
     specs = {spec.name: spec for spec in vocabulary.specs}
     return [specs[name] for name in classification.value if name in specs]
-

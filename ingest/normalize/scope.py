@@ -53,8 +53,13 @@ _CAR_WORDS = re.compile(
 )
 
 
-def in_scope(record: TrialRecord, modalities: Classification, products: Iterable[ProductSpec] = (), *,
-             trial_type: str | None = None) -> Classification:
+def in_scope(
+    record: TrialRecord,
+    modalities: Classification,
+    products: Iterable[ProductSpec] = (),
+    *,
+    trial_type: str | None = None,
+) -> Classification:
     """True when the trial studies, follows up or cares for recipients of an engineered cell product.
 
     `modalities`: the `modality.modalities` result for the record; `products`:
@@ -75,17 +80,28 @@ def in_scope(record: TrialRecord, modalities: Classification, products: Iterable
         return Classification(True, evidence)
     if products:
         reason = f"{what} the named product {products[0].name}"
-        return Classification(True, [{"value": True, "reason": reason,
-                                      "source": f"product dictionary: {products[0].name}"}],
-                              ["named product of unknown modality"])
+        return Classification(
+            True,
+            [{"value": True, "reason": reason, "source": f"product dictionary: {products[0].name}"}],
+            ["named product of unknown modality"],
+        )
     review: list[str] = []
-    evidence = [{"value": False, "reason": "names no CAR, CAAR or engineered TCR cell product given to its patients",
-                 "source": "default"}]
+    evidence = [
+        {
+            "value": False,
+            "reason": "names no CAR, CAAR or engineered TCR cell product given to its patients",
+            "source": "default",
+        }
+    ]
     for part in record_texts(record):
         m = _CAR_WORDS.search(part.text)
         if m:
             review.append("a CAR is mentioned only as earlier therapy or background")
-            evidence.append({**found(False, part.field, part.text, m.start(), m.end()),
-                             "reason": "mentioned, but not as a product its patients receive"})
+            evidence.append(
+                {
+                    **found(False, part.field, part.text, m.start(), m.end()),
+                    "reason": "mentioned, but not as a product its patients receive",
+                }
+            )
             break
     return Classification(False, evidence, review)

@@ -90,10 +90,13 @@ _ANY_COMPLICATION = (
 )
 _SUPPORTIVE = re.compile(
     r"\b(?:prevent\w*|prophyla\w*|pre-?empt\w*|mitigat\w*|manag\w*|minimi[sz]\w*|early\s+(?:detection|recognition)\s+"
-    r"(?:of\s+)?|monitor\w*\s+(?:for\s+)?)\s*(?:\w+[\s\-]+){0,5}?" + _ANY_COMPLICATION
+    r"(?:of\s+)?|monitor\w*\s+(?:for\s+)?)\s*(?:\w+[\s\-]+){0,5}?"
+    + _ANY_COMPLICATION
     + r"|\b(?:reduc\w*|treat(?:ing|ment)?(?:\s+of)?|decreas\w*|lower\w*|control\w*)\s+(?:\w+[\s\-]+){0,4}?"
     + _SPECIFIC_COMPLICATION
-    + r"|\b" + _SPECIFIC_COMPLICATION + r"\s+(?:prophylaxis|prevention|management|treatment)\b"
+    + r"|\b"
+    + _SPECIFIC_COMPLICATION
+    + r"\s+(?:prophylaxis|prevention|management|treatment)\b"
     r"|\b(?:infection|antimicrobial|antiviral|antifungal)\s+prophylaxis\b"
     r"|\b(?:vaccination|(?:influenza|flu|covid(?:-19)?|sars-cov-2|pneumococcal|rsv|zoster|hepatitis\s+b)\s+vaccin\w*|"
     r"vaccines?\s+(?:response|responses|immunogenicity)|immunoglobulin\s+(?:replacement|substitution)|IVIG)\b"
@@ -132,7 +135,9 @@ _RECEIVED_AFTER = re.compile(
 
 def _tests_a_product(title: str) -> bool:
     for m in _TITLE_CAR.finditer(title):
-        if not _RECEIVED_BEFORE.search(title[max(0, m.start() - 60):m.start()]) and not _RECEIVED_AFTER.search(title[m.end():]):
+        if not _RECEIVED_BEFORE.search(title[max(0, m.start() - 60) : m.start()]) and not _RECEIVED_AFTER.search(
+            title[m.end() :]
+        ):
             return True
     return False
 
@@ -148,8 +153,9 @@ _TREATMENT_WORDS = re.compile(
 _TYPE_FIELDS = {"title", "official_title", "title_zh", "official_title_zh", "acronym", "interventions", "keywords"}
 
 
-def _first(pattern: re.Pattern[str], parts: list[FieldText], fields: set[str] | None = None,
-           value: str = "") -> dict[str, Any] | None:
+def _first(
+    pattern: re.Pattern[str], parts: list[FieldText], fields: set[str] | None = None, value: str = ""
+) -> dict[str, Any] | None:
     for part in parts:
         if fields is not None and part.field not in fields:
             continue
@@ -192,11 +198,16 @@ def trial_type(record: TrialRecord) -> Classification:
     filled = record.filled()
     stated = enums.study_type(filled.study_type)
     if stated == "observational":
-        return Classification(OBSERVATIONAL, [{"value": OBSERVATIONAL, "field": "study_type",
-                                                "phrase": " ".join(filled.study_type.split())[:120]}])
-    evidence = _first(_OBSERVATIONAL_NAME, parts, {"title", "official_title", "title_zh", "official_title_zh", "acronym"},
-                      OBSERVATIONAL) or _first(_OBSERVATIONAL_SENTENCE, [p for p in parts if p.field == "summary"], None,
-                                               OBSERVATIONAL)
+        return Classification(
+            OBSERVATIONAL,
+            [{"value": OBSERVATIONAL, "field": "study_type", "phrase": " ".join(filled.study_type.split())[:120]}],
+        )
+    evidence = _first(
+        _OBSERVATIONAL_NAME,
+        parts,
+        {"title", "official_title", "title_zh", "official_title_zh", "acronym"},
+        OBSERVATIONAL,
+    ) or _first(_OBSERVATIONAL_SENTENCE, [p for p in parts if p.field == "summary"], None, OBSERVATIONAL)
     if evidence is not None and stated != "interventional":
         return Classification(OBSERVATIONAL, [evidence])
     review: list[str] = []

@@ -15,6 +15,7 @@ from ingest.normalize.antigens import (
     BUILTIN_ANTIGENS,
     AntigenSpec,
     Vocabulary,
+    classify_antigens,
     default_vocabulary,
     find_antigens,
     find_antigens_in_text,
@@ -527,3 +528,44 @@ def test_eligibility_text_never_changes_the_result(summary: str, criteria: str) 
     plain = record(brief_summary=summary)
     with_criteria = record(brief_summary=summary, inclusion_criteria=criteria, exclusion_criteria=criteria)
     assert find_antigens(plain) == find_antigens(with_criteria)
+
+
+# --- conditions, evidence --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("conditions", "expected"),
+    [
+        (["B-cell lymphoma", "Infusion of CD19 CAR T Cell"], ["CD19"]),
+        (["Multiple Myeloma", "BCMA CAR-T Cell Therapy"], ["BCMA"]),
+        (["Anti-CD7 CAR-T"], ["CD7"]),
+    ],
+)
+def test_a_target_named_in_a_targeting_context_in_the_conditions_counts(conditions, expected) -> None:
+    assert find_antigens(record(title="A clinical study", conditions=conditions)) == expected
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [["CD20-positive B-cell lymphoma"], ["HER2-positive breast cancer"], ["CD19 negative relapse after CAR-T"],
+     ["EGFR mutation"], ["CD19 Positive"], ["Mesothelin"]],
+)
+def test_a_condition_naming_an_antigen_outside_a_targeting_context_adds_no_target(conditions) -> None:
+    assert find_antigens(record(title="A clinical study of CAR-T cells", conditions=conditions)) == []
+
+
+def test_cd4_in_cd4_car_foxp3_cells_is_a_cell_marker_not_a_target() -> None:
+    assert found("CD4⁺ CAR⁺ Foxp3⁺ cells for autoimmune disease") == set()
+
+
+def test_each_antigen_carries_the_field_and_phrase_it_was_read_from() -> None:
+    result = classify_antigens(record(title="Anti-CD19 CAR-T in ALL", interventions=[Intervention(name="BCMA CAR-T")]))
+    assert result.value == ["CD19", "BCMA"]
+    assert result.evidence == [
+        {"value": "CD19", "field": "title", "phrase": "Anti-CD19 CAR-T in ALL"},
+        {"value": "BCMA", "field": "interventions", "phrase": "BCMA CAR-T"},
+    ]
+
+
+def test_a_trial_with_no_target_has_no_antigen_evidence() -> None:
+    assert classify_antigens(record(title="CAR-T cells in lymphoma")).evidence == []
