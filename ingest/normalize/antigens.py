@@ -1,9 +1,12 @@
 """The target antigen(s) of a CAR trial, as canonical names.
 
 The vocabulary (`AntigenSpec`, `BUILTIN_ANTIGENS`) lists each antigen with its
-synonyms, gene symbol and the product names that imply it; the database's
-Antigen table is seeded from it and curators extend it, so matching is always
-driven by a `Vocabulary` built from specs. On top of the vocabulary a few
+synonyms and gene symbol; the database's Antigen table is seeded from it and
+curators extend it, so matching is always driven by a `Vocabulary` built from
+specs. Product names are not antigen synonyms: a `Vocabulary` built with
+products (`products.ProductSpec`, the product dictionary) matches each product
+whose targets have a source like a synonym of those targets, and the evidence
+of such a target cites the dictionary entry and its source. On top of the vocabulary a few
 fixed rules read the way CAR constructs are written: "CART19", "19-28z",
 "CD19/22", ligand-based CARs (APRIL, NKG2D, BAFF, IL-13), CD numbers in a
 targeting context, and the contexts that make a mention *not* a target
@@ -11,7 +14,8 @@ targeting context, and the contexts that make a mention *not* a target
 costimulatory domains).
 
 Only descriptive fields are read (titles, interventions, arms, summaries,
-keywords, objectives), never eligibility criteria. Evidence is ranked and the
+keywords, objectives, and conditions — there only a target named in a
+targeting context: "BCMA CAR-T Cell Therapy"), never eligibility criteria. Evidence is ranked and the
 strongest rank found wins: (1) a name in a targeting context anywhere, or any
 non-descriptive name in a short field (title, intervention, arm label, keyword);
 (2) a bare name in running text; (3) disease descriptors ("CD20-positive") and
@@ -51,10 +55,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class AntigenSpec:
-    """One target antigen: canonical name, synonyms (incl. product names), gene symbol.
+    """One target antigen: canonical name, synonyms (construct names such as "huCART19" included), gene symbol.
 
-    A product aimed at several antigens (e.g. AUTO3, CD19 + CD22) is listed as a
-    synonym of each of them.
+    Named products are not listed here: they live in the product dictionary
+    (`products.ProductSpec`), whose sourced targets a `Vocabulary` adds.
     """
 
     name: str

@@ -29,7 +29,15 @@ How a mention is read:
   dictionary's sourced modality says which cell (prulacabtagene leucel is γδ);
   a named product's modality counts as a level-1 statement.
 * A CAR with no cell named at all ("CD19 CAR") is car_t by default, flagged for
-  review unless another mention names the cell.
+  review unless another mention names the cell; so is a dictionary product
+  whose modality has no source.
+* Cells named by their target without the word CAR count as engineered:
+  "CD19-targeted iNKT cell injection" (car_nkt), "P-CD19CD20-ALLO1 cells" (car_t).
+* γδ T, Treg and NKT cells are T cells: a generic "CAR-T" elsewhere in a γδ,
+  Treg or NKT trial names the same product and adds no car_t, unless the same
+  text names both. An in vivo CAR written "CAR-T" elsewhere stays in_vivo_car.
+* A comparison is not a product: "fewer adverse reactions than CAR-T cells",
+  "unlike CAR-T", "non-CAR".
 
 Strength, strongest first: (1) titles, acronym, intervention and arm names,
 keywords; (2) summaries, descriptions, objectives; (3) mentions of the product

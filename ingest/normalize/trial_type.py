@@ -103,7 +103,8 @@ _SUPPORTIVE = re.compile(
     r"|\b(?:exercise|physical\s+(?:activity|therapy|exercise)|rehabilitation|prehabilitation|psycholog\w*|psychosocial|"
     r"palliative|supportive\s+care|symptom\s+management|virtual\s+reality|cognitive\s+training|mindfulness|yoga|music\s+therapy|"
     r"nutrition\w*|telemonitoring|remote\s+(?:patient\s+)?monitoring|wearable|caregiver\w*|"
-    r"health\s+coaching|quality\s+of\s+life\s+intervention)\b",
+    r"health\s+coaching|quality\s+of\s+life\s+intervention|geriatric\s+assessment|functional\s+recovery|"
+    r"cognitive\s+intervention)\b",
     re.I,
 )
 # Words every supportive-care cue contains: most trials have none, and the full patterns are slow.
