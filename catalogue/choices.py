@@ -42,7 +42,30 @@ class Sex(models.TextChoices):
 class CellSource(models.TextChoices):
     AUTOLOGOUS = "autologous", "Autologous"
     ALLOGENEIC = "allogeneic", "Allogeneic"
+    IN_VIVO = "in_vivo", "In vivo (made in the patient)"
     UNKNOWN = "unknown", "Unknown"
+
+
+class Modality(models.TextChoices):
+    """The kind of engineered cell product a trial studies (a trial may carry several)."""
+
+    CAR_T = "car_t", "CAR-T"
+    CAR_NK = "car_nk", "CAR-NK"
+    CAR_NKT = "car_nkt", "CAR-NKT"
+    CAR_GD_T = "car_gd_t", "Gamma-delta (γδ) CAR-T"
+    CAR_TREG = "car_treg", "CAR-Treg"
+    CAAR_T = "caar_t", "CAAR-T"
+    CAR_M = "car_m", "CAR-macrophage / monocyte"
+    IN_VIVO_CAR = "in_vivo_car", "In vivo CAR"
+    TCR_T = "tcr_t", "TCR-T"
+
+
+class TrialType(models.TextChoices):
+    TREATMENT = "treatment", "Treatment"
+    LONG_TERM_FOLLOW_UP = "long_term_follow_up", "Long-term follow-up"
+    OBSERVATIONAL = "observational", "Observational"
+    SUPPORTIVE_CARE = "supportive_care", "Supportive care"
+    OTHER = "other", "Other"
 
 
 class DiseaseCategory(models.TextChoices):

@@ -1,8 +1,9 @@
-"""Quality reports for the antigen normalizer, run over real registry data.
+"""Quality reports for the normalizers, run over real registry data.
 
 `antigen_coverage()` says how many trials get a target and lists the CAR trials
 that do not, so a person can read them; `peer_benchmark()` compares the
-targets with a peer project's hand-curated labels. Both are plain functions
+targets with a peer project's hand-curated labels; `classification_distributions()`
+counts modalities, cell sources, trial types and scope. All are plain functions
 returning small dataclasses whose `format()` / `str()` is a readable report.
 """
 
@@ -17,12 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.normalize import normalize
 from ingest.normalize.antigens import Vocabulary, default_vocabulary, find_antigens
+from ingest.normalize.products import find_products, products_named
 from ingest.records import Arm, Intervention, TrialRecord
 
 __all__ = [
     "BenchmarkResult",
     "CoverageReport",
+    "DistributionReport",
+    "classification_distributions",
     "antigen_coverage",
     "load_ctgov_v2_studies",
     "mentions_car",
@@ -188,6 +193,7 @@ class Miss:
     interventions: list[str]
     named_product: bool
     unrecognised: list[str] = field(default_factory=list)  # targets stated in words we do not know
+    unsourced_product: str = ""  # a dictionary product it names whose targets have no source
 
 
 @dataclass
@@ -221,6 +227,18 @@ class CoverageReport:
         return len(self.product_misses) / self.car_product_trials if self.car_product_trials else 0.0
 
     @property
+    def unsourced_product_misses(self) -> list[Miss]:
+        """Misses naming a dictionary product whose targets have no source: no target may be asserted for them."""
+        return [m for m in self.misses if m.unsourced_product]
+
+    @property
+    def sourced_product_miss_share(self) -> float:
+        """Share of trials naming a CAR product with no target found, leaving out those whose only lead is an
+        unsourced dictionary product."""
+        missed = [m for m in self.product_misses if not m.unsourced_product]
+        return len(missed) / self.car_product_trials if self.car_product_trials else 0.0
+
+    @property
     def stated_misses(self) -> list[Miss]:
         """Misses whose text states a target in a targeting phrase that we did not recognise."""
         return [m for m in self.misses if m.unrecognised]
@@ -243,7 +261,8 @@ class CoverageReport:
             else "Trials: 0",
             f"CAR trials: {self.car_trials}; no target found: {len(self.misses)} ({self.miss_share:.2%})",
             f"Trials naming a CAR product: {self.car_product_trials}; no target found: "
-            f"{len(self.product_misses)} ({self.product_miss_share:.2%})",
+            f"{len(self.product_misses)} ({self.product_miss_share:.2%}); of which naming a dictionary product "
+            f"whose targets have no source: {len(self.unsourced_product_misses)}",
             f"Misses that state a target we do not recognise: {len(self.stated_misses)} "
             f"({self.stated_miss_share:.2%} of CAR trials)",
             f"Multi-target trials: {self.multi_target} ({self.multi_target_share:.1%} of those with a target)",
@@ -282,6 +301,9 @@ def antigen_coverage(records: Iterable[TrialRecord], *, vocabulary: Vocabulary |
             report.per_antigen.update(found)
             report.multi_target += len(found) > 1
         elif is_car:
+            unsourced = next(
+                (spec.name for spec in products_named(find_products(record)) if not spec.fact("targets")), ""
+            )
             report.misses.append(
                 Miss(
                     record.registry_id,
@@ -289,6 +311,7 @@ def antigen_coverage(records: Iterable[TrialRecord], *, vocabulary: Vocabulary |
                     [i.name for i in record.interventions or [] if i.name],
                     named,
                     unrecognised_targets(record, vocabulary),
+                    unsourced,
                 )
             )
     return report
@@ -374,3 +397,71 @@ def peer_benchmark(
         else:
             mismatches.append((rid, label, found))
     return BenchmarkResult(matched, total, mismatches, skipped, exact)
+
+
+@dataclass
+class DistributionReport:
+    """How the classifications of `normalize()` are distributed over a set of records."""
+
+    total: int = 0
+    modality_sets: Counter = field(default_factory=Counter)  # "car_t+car_nk" -> trials; "" for none
+    modalities: Counter = field(default_factory=Counter)  # each modality -> trials carrying it
+    cell_sources: Counter = field(default_factory=Counter)
+    trial_types: Counter = field(default_factory=Counter)
+    scope: Counter = field(default_factory=Counter)  # "in" / "out"
+    in_scope_cell_sources: Counter = field(default_factory=Counter)
+    review: Counter = field(default_factory=Counter)  # review reason -> trials
+    with_products: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of every count."""
+        return {
+            "total": self.total,
+            "modality_sets": dict(self.modality_sets.most_common()),
+            "modalities": dict(self.modalities.most_common()),
+            "cell_sources": dict(self.cell_sources.most_common()),
+            "in_scope_cell_sources": dict(self.in_scope_cell_sources.most_common()),
+            "trial_types": dict(self.trial_types.most_common()),
+            "scope": dict(self.scope.most_common()),
+            "trials_naming_a_product": self.with_products,
+            "review": dict(self.review.most_common()),
+        }
+
+    def format(self) -> str:
+        def block(title: str, counter: Counter, limit: int | None = None) -> list[str]:
+            lines = [f"{title}:"]
+            for key, count in counter.most_common(limit):
+                share = count / self.total if self.total else 0.0
+                lines.append(f"  {count:5d}  {share:6.1%}  {key or '(none)'}")
+            return lines
+
+        lines = [f"Classified trials: {self.total}; naming a dictionary product: {self.with_products}", ""]
+        lines += block("Scope", self.scope) + [""]
+        lines += block("Modality sets", self.modality_sets) + [""]
+        lines += block("Modalities (a trial may carry several)", self.modalities) + [""]
+        lines += block("Cell source", self.cell_sources) + [""]
+        lines += block("Cell source of in-scope trials", self.in_scope_cell_sources) + [""]
+        lines += block("Trial type", self.trial_types) + [""]
+        lines += block("Flagged for review", self.review, 15)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def classification_distributions(records: Iterable[TrialRecord]) -> DistributionReport:
+    """Run `normalize()` over `records` and count its classifications."""
+    report = DistributionReport()
+    for record in records:
+        trial = normalize(record)
+        report.total += 1
+        report.modality_sets["+".join(trial.modalities)] += 1
+        report.modalities.update(trial.modalities)
+        report.cell_sources[trial.cell_source] += 1
+        report.trial_types[trial.trial_type] += 1
+        report.scope["in" if trial.in_scope else "out"] += 1
+        if trial.in_scope:
+            report.in_scope_cell_sources[trial.cell_source] += 1
+        report.with_products += bool(trial.products)
+        report.review.update({reason.split(";")[0] for reason in trial.review})
+    return report

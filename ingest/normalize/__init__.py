@@ -4,6 +4,15 @@ One module per concern, each a set of pure functions tested on its own.
 `normalize()` composes them into a `NormalizedTrial`, which also carries
 `raw`: the registry's own string for every normalized field, so the catalogue
 can always show the two side by side.
+
+Classifications (see `classification.Classification`) keep their evidence:
+`NormalizedTrial.evidence` maps "antigens", "modalities", "cell_source",
+"in_scope", "trial_type", "disease_categories" and "products" to lists of
+small dicts ({"value", "field", "phrase"} or {"value", "source"}), and
+`NormalizedTrial.review` lists "<classification>: <why to check>" sentences.
+Order of work: products → trial type → modalities (the products' sourced
+modality; a follow-up study's earlier product counts) → cell source (the
+products' sourced cell source; in vivo modality) → scope.
 """
 
 from __future__ import annotations
@@ -13,9 +22,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from catalogue.registries import safe_url, trial_url
 from catalogue import countries
-from ingest.normalize import age, antigens, cell_source, dates, diseases, dose, enums
+from catalogue.registries import safe_url, trial_url
+from ingest.normalize import (
+    age,
+    antigens,
+    cell_source,
+    dates,
+    diseases,
+    dose,
+    enums,
+    modality,
+    products,
+    scope,
+    trial_type,
+)
 from ingest.normalize.values import DiseaseValue, DoseLevelValue, SiteValue
 from ingest.records import TrialRecord
 
@@ -103,6 +124,14 @@ class NormalizedTrial:
     dose_max_cells_per_kg: float | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     missing: frozenset[str] = frozenset()
+    modalities: list[str] = field(
+        default_factory=list
+    )  # sorted catalogue.choices.Modality values; [] = no engineered product
+    trial_type: str = "treatment"  # catalogue.choices.TrialType value
+    in_scope: bool = True
+    products: list[str] = field(default_factory=list)  # canonical product names, in order of first mention
+    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    review: list[str] = field(default_factory=list)
 
 
 def missing_fields(record: TrialRecord) -> frozenset[str]:
@@ -111,15 +140,42 @@ def missing_fields(record: TrialRecord) -> frozenset[str]:
     return frozenset(name for name, inputs in INPUTS.items() if not any(i in present for i in inputs))
 
 
-def normalize(record: TrialRecord, *, vocabulary: "antigens.Vocabulary | None" = None,
-              disease_vocabulary: "diseases.Vocabulary | None" = None) -> NormalizedTrial:
+def normalize(
+    record: TrialRecord,
+    *,
+    vocabulary: antigens.Vocabulary | None = None,
+    disease_vocabulary: diseases.Vocabulary | None = None,
+    product_vocabulary: products.ProductVocabulary | None = None,
+) -> NormalizedTrial:
     """Canonical values for `record`. Pure: no database, no network.
 
-    `vocabulary` / `disease_vocabulary` default to the built-in vocabularies;
-    the importer passes the curated ones from the database.
+    `vocabulary` / `disease_vocabulary` / `product_vocabulary` default to the
+    built-in vocabularies; the importer passes the curated ones from the
+    database. A curated antigen vocabulary should be built with the same
+    products (`antigens.Vocabulary.from_specs(specs, products=…)`) so that a
+    product's sourced targets count as the trial's antigens.
     """
     missing = missing_fields(record)
     record = record.filled()
+    product_vocabulary = product_vocabulary or products.default_vocabulary()
+    found_products = products.find_products(record, product_vocabulary)
+    named = products.products_named(found_products, product_vocabulary)
+    kind = trial_type.trial_type(record)
+    follow_up = kind.value == trial_type.LTFU
+    found_modalities = modality.modalities(record, named, follow_up=follow_up)
+    source = cell_source.classify(record, named, found_modalities.value, follow_up=follow_up)
+    scoped = scope.in_scope(record, found_modalities, named, trial_type=kind.value)
+    found_antigens = antigens.classify_antigens(record, vocabulary=vocabulary)
+    disease_values, categories = diseases.diseases_and_categories(record, vocabulary=disease_vocabulary)
+    classified = {
+        "antigens": found_antigens,
+        "modalities": found_modalities,
+        "cell_source": source,
+        "in_scope": scoped,
+        "trial_type": kind,
+        "disease_categories": categories,
+        "products": found_products,
+    }
     min_age, max_age = age.age_range(record.min_age, record.max_age, record.age_text)
     levels = dose.dose_levels(record)
     per_kg = [lvl for lvl in levels if lvl.basis == "per_kg"]
@@ -154,14 +210,14 @@ def normalize(record: TrialRecord, *, vocabulary: "antigens.Vocabulary | None" =
         registry_updated=dates.parse_date(record.last_update_date),
         sponsor=_clean(record.sponsor),
         countries=country_list,
-        cell_source=cell_source.cell_source(record),
+        cell_source=source.value,
         inclusion_criteria=(record.inclusion_criteria or record.eligibility_text).strip(),
         exclusion_criteria=record.exclusion_criteria.strip(),
         conditions=_unique(_clean(c) for c in record.conditions if c.strip()),
         keywords=_unique(_clean(k) for k in record.keywords if k.strip()),
         interventions=_unique(intervention_names),
-        antigens=antigens.find_antigens(record, vocabulary=vocabulary),
-        diseases=diseases.find_diseases(record, vocabulary=disease_vocabulary),
+        antigens=found_antigens.value,
+        diseases=disease_values,
         dose_levels=levels,
         sites=site_values,
         dose_min_cells_per_kg=min((lvl.low for lvl in per_kg), default=None),
@@ -187,6 +243,12 @@ def normalize(record: TrialRecord, *, vocabulary: "antigens.Vocabulary | None" =
             "doses": [lvl.raw for lvl in levels],
         },
         missing=missing,
+        modalities=list(found_modalities.value),
+        trial_type=kind.value,
+        in_scope=bool(scoped.value),
+        products=list(found_products.value),
+        evidence={name: c.evidence for name, c in classified.items()},
+        review=[f"{name}: {why}" for name, c in classified.items() for why in c.review],
     )
 
 

@@ -34,9 +34,7 @@ def _age_pattern(group: str) -> str:
 
 
 _AGE_RE = re.compile(_age_pattern("a"))
-_RANGE_RE = re.compile(
-    _age_pattern("lo") + r"\s*(?:old\s*)?(?:-|~|to|through|至|到|and)\s*" + _age_pattern("hi")
-)
+_RANGE_RE = re.compile(_age_pattern("lo") + r"\s*(?:old\s*)?(?:-|~|to|through|至|到|and)\s*" + _age_pattern("hi"))
 _BETWEEN_RE = re.compile(r"between\s*" + _age_pattern("lo") + r"\s*and\s*" + _age_pattern("hi"))
 _LOWER_BEFORE_RE = re.compile(
     r"(?:>=?|≥|≧|at\s+least|minimum(?:\s+age)?(?:\s+of)?|min(?:imum)?\s*age|older\s+than|over|above|aged?\s*>=?"
@@ -50,7 +48,8 @@ _UPPER_BEFORE_RE = re.compile(
     r"|小于等于|小于|不大于|不超过|不高于|最大)\s*:?\s*" + _age_pattern("x")
 )
 _UPPER_AFTER_RE = re.compile(
-    _age_pattern("x") + r"\s*(?:old\s*)?(?:and\s+(?:younger|under|below)|or\s+(?:younger|under|below)|以下|及以下|或以下)"
+    _age_pattern("x")
+    + r"\s*(?:old\s*)?(?:and\s+(?:younger|under|below)|or\s+(?:younger|under|below)|以下|及以下|或以下)"
 )
 _NO_LIMIT_RE = re.compile(
     r"^(?:|n/?a|none|null|nil|no\s*limit(?:ation)?|not\s+(?:applicable|stated|specified|limited)|unlimited"

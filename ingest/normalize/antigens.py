@@ -1,9 +1,12 @@
 """The target antigen(s) of a CAR trial, as canonical names.
 
 The vocabulary (`AntigenSpec`, `BUILTIN_ANTIGENS`) lists each antigen with its
-synonyms, gene symbol and the product names that imply it; the database's
-Antigen table is seeded from it and curators extend it, so matching is always
-driven by a `Vocabulary` built from specs. On top of the vocabulary a few
+synonyms and gene symbol; the database's Antigen table is seeded from it and
+curators extend it, so matching is always driven by a `Vocabulary` built from
+specs. Product names are not antigen synonyms: a `Vocabulary` built with
+products (`products.ProductSpec`, the product dictionary) matches each product
+whose targets have a source like a synonym of those targets, and the evidence
+of such a target cites the dictionary entry and its source. On top of the vocabulary a few
 fixed rules read the way CAR constructs are written: "CART19", "19-28z",
 "CD19/22", ligand-based CARs (APRIL, NKG2D, BAFF, IL-13), CD numbers in a
 targeting context, and the contexts that make a mention *not* a target
@@ -11,7 +14,8 @@ targeting context, and the contexts that make a mention *not* a target
 costimulatory domains).
 
 Only descriptive fields are read (titles, interventions, arms, summaries,
-keywords, objectives), never eligibility criteria. Evidence is ranked and the
+keywords, objectives, and conditions — there only a target named in a
+targeting context: "BCMA CAR-T Cell Therapy"), never eligibility criteria. Evidence is ranked and the
 strongest rank found wins: (1) a name in a targeting context anywhere, or any
 non-descriptive name in a short field (title, intervention, arm label, keyword);
 (2) a bare name in running text; (3) disease descriptors ("CD20-positive") and
@@ -24,17 +28,25 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING
 
+from ingest.normalize.classification import Classification
+from ingest.normalize.classification import found as _found
+from ingest.normalize.classification import from_product as _from_product
 from ingest.records import TrialRecord
+
+if TYPE_CHECKING:
+    from ingest.normalize.products import ProductSpec
 
 __all__ = [
     "AntigenSpec",
     "BUILTIN_ANTIGENS",
     "Vocabulary",
+    "classify_antigens",
     "default_vocabulary",
     "find_antigens",
     "find_antigens_in_text",
@@ -43,10 +55,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class AntigenSpec:
-    """One target antigen: canonical name, synonyms (incl. product names), gene symbol.
+    """One target antigen: canonical name, synonyms (construct names such as "huCART19" included), gene symbol.
 
-    A product aimed at several antigens (e.g. AUTO3, CD19 + CD22) is listed as a
-    synonym of each of them.
+    Named products are not listed here: they live in the product dictionary
+    (`products.ProductSpec`), whose sourced targets a `Vocabulary` adds.
     """
 
     name: str
@@ -60,101 +72,68 @@ def _s(*names: str) -> tuple[str, ...]:
 
 BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     # --- B-cell / plasma-cell / myeloid / T-cell haematological targets -------
-    AntigenSpec("CD19", _s(
-        "tisagenlecleucel", "tisa-cel", "CTL019", "CTL119", "huCART19", "Kymriah",
-        "axicabtagene ciloleucel", "axicabtagene", "axi-cel", "KTE-C19", "Yescarta",
-        "brexucabtagene autoleucel", "brexucabtagene", "brexu-cel", "KTE-X19", "Tecartus",
-        "lisocabtagene maraleucel", "lisocabtagene", "liso-cel", "JCAR017", "Breyanzi",
-        "JCAR014", "JCAR015", "obecabtagene autoleucel", "obecabtagene", "obe-cel", "AUTO1",
-        "Aucatzyl", "relmacabtagene autoleucel", "relmacabtagene", "relma-cel", "JWCAR029",
-        "Carteyva", "inaticabtagene autoleucel", "inaticabtagene", "inati-cel", "CNCT19",
-        "rapcabtagene autoleucel", "rapcabtagene", "rapcab-cel", "YTB323",
-        "varnimcabtagene autoleucel", "varnimcabtagene", "varnim-cel", "ARI-0001",
-        "azercabtagene zapreleucel", "azercabtagene", "azer-cel", "PBCAR0191",
-        "zolacabtagene autoleucel", "zolacabtagene", "zola-cel", "BMS-986353", "CC-97540",
-        "resecabtagene autoleucel", "resecabtagene", "rese-cel", "CABA-201", "KYV-101",
-        "ALLO-501", "ALLO-501A", "UCART19", "CTX110", "CTX112", "CB-010", "FT819", "FT596",
-        "FT522", "NKX019", "IM19", "C-CAR011", "CNTY-101", "GC007g", "GC007F", "GC019F", "PCAR-119", "GCC19CART", "SWI019",
-        "anbalcabtagene autoleucel", "anbalcabtagene", "anbal-cel", "atlacabtagene autoleucel",
-        "atlacabtagene", "WZTL-002", "CPTX2309", "19(T2)28z1xx", "19(T2)28z",
-        # CD19 + another target
-        "zamtocabtagene autoleucel", "zamtocabtagene", "zamto-cel", "MB-CART2019.1",
-        "rondecabtagene autoleucel", "rondecabtagene", "ronde-cel", "LYL314", "IMPT-314",
-        "IMPT-514", "prizloncabtagene autoleucel", "prizloncabtagene", "prizlon-cel",
-        "C-CAR039", "LV20.19", "AUTO3", "AUTO1/22", "GC022", "GC022F", "GC012F", "AZD0120", "AUTO8",
-        # code names whose target other records in the registry state (CT.gov, 2026)
-        "KQ-2003", "RN1201", "CT1192", "CT1195E", "LCAR-AIO",
-    ), "CD19"),
-    AntigenSpec("CD20", _s(
-        "MS4A1", "C-CAR066", "zamtocabtagene autoleucel", "zamtocabtagene", "zamto-cel",
-        "MB-CART2019.1", "rondecabtagene autoleucel", "rondecabtagene", "ronde-cel", "LYL314",
-        "IMPT-314", "IMPT-514", "prizloncabtagene autoleucel", "prizloncabtagene",
-        "prizlon-cel", "C-CAR039", "LV20.19", "CT1192", "CT1195E", "LCAR-AIO", "ADI-001", "prulacabtagene leucel", "prulacabtagene",
-        "prula-cel",
-    ), "MS4A1"),
-    AntigenSpec("CD22", _s(
-        "SIGLEC2", "firicabtagene autoleucel", "firicabtagene", "firi-cel", "CRG-022",
-        "JCAR018", "UCART22", "AUTO3", "AUTO1/22", "GC022", "GC022F", "LCAR-AIO",
-    ), "CD22"),
-    AntigenSpec("CD5", _s("MB-105"), "CD5"),
-    AntigenSpec("CD7", _s("GC027", "WU-CART-007", "RD13-01"), "CD7"),
-    AntigenSpec("CD30", _s("TNFRSF8", "ATLCAR.CD30", "TT11", "TT11X"), "TNFRSF8"),
-    AntigenSpec("CD33", _s("SIGLEC3", "VCAR33", "PRGN-3006"), "CD33"),
+    AntigenSpec(
+        "CD19",
+        _s(
+            "huCART19",
+            "19(T2)28z1xx",
+            "19(T2)28z",
+        ),
+        "CD19",
+    ),
+    AntigenSpec("CD20", _s("MS4A1"), "MS4A1"),
+    AntigenSpec("CD22", _s("SIGLEC2"), "CD22"),
+    AntigenSpec("CD5", _s(), "CD5"),
+    AntigenSpec("CD7", _s(), "CD7"),
+    AntigenSpec("CD30", _s("TNFRSF8"), "TNFRSF8"),
+    AntigenSpec("CD33", _s("SIGLEC3"), "CD33"),
     AntigenSpec("CD38", _s(), "CD38"),
-    AntigenSpec("CD70", _s("CD27L", "CD27 ligand", "ALLO-316", "CTX130", "CTX131"), "CD70"),
-    AntigenSpec("CD123", _s("IL3RA", "IL-3Rα", "IL3Rα", "interleukin-3 receptor alpha", "UCART123",
-                            "MB-102"), "IL3RA"),
+    AntigenSpec("CD70", _s("CD27L", "CD27 ligand"), "CD70"),
+    AntigenSpec("CD123", _s("IL3RA", "IL-3Rα", "IL3Rα", "interleukin-3 receptor alpha"), "IL3RA"),
     AntigenSpec("CD133", _s("PROM1", "prominin-1", "prominin 1"), "PROM1"),
     AntigenSpec("CD117", _s("KIT", "c-Kit", "cKit"), "KIT"),
     AntigenSpec("CD138", _s("SDC1", "syndecan-1", "syndecan 1"), "SDC1"),
-    AntigenSpec("CD171", _s("L1CAM", "L1-CAM", "L1 cell adhesion molecule", "JCAR023"), "L1CAM"),
+    AntigenSpec("CD171", _s("L1CAM", "L1-CAM", "L1 cell adhesion molecule"), "L1CAM"),
     AntigenSpec("CD37", _s(), "CD37"),
     AntigenSpec("CD79b", _s("CD79B", "Igβ", "Ig-beta", "Ig beta", "Igbeta"), "CD79B"),
     AntigenSpec("CD1a", _s("CD1A"), "CD1A"),
-    AntigenSpec("CD4", _s("LCAR-T2C"), "CD4"),
+    AntigenSpec("CD4", _s(), "CD4"),
     AntigenSpec("CD10", _s("MME"), "MME"),
     AntigenSpec("CD23", _s("FCER2"), "FCER2"),
     AntigenSpec("CD44v6", _s("CD44 v6", "CD44 variant 6"), "CD44"),
     AntigenSpec("CD147", _s("basigin", "EMMPRIN"), "BSG"),
     AntigenSpec("CD56", _s("NCAM1", "NCAM"), "NCAM1"),
-    AntigenSpec("BCMA", _s(
-        "TNFRSF17", "CD269", "B-cell maturation antigen", "B cell maturation antigen",
-        "B-cell maturation protein", "idecabtagene vicleucel", "idecabtagene", "ide-cel",
-        "bb2121", "Abecma", "bb21217", "LCAR-B4822M", "ciltacabtagene autoleucel", "ciltacabtagene",
-        "cilta-cel", "LCAR-B38M", "JNJ-68284528", "JNJ-4528", "Carvykti",
-        "equecabtagene autoleucel", "equecabtagene", "eque-cel", "CT103A", "Fucaso",
-        "zevorcabtagene autoleucel", "zevorcabtagene", "zevor-cel", "CT053",
-        "anitocabtagene autoleucel", "anitocabtagene", "anito-cel", "CART-ddBCMA",
-        "orvacabtagene autoleucel", "orvacabtagene", "orva-cel", "JCARH125",
-        "durcabtagene autoleucel", "durcabtagene", "PHE885", "cesnicabtagene autoleucel",
-        "cesnicabtagene", "ARI0002h", "P-BCMA-101", "P-BCMA-ALLO1", "ALLO-715", "ALLO-605",
-        "CTX120", "PBCAR269A", "CB-011", "NXC-201", "HBI0101", "CYAD-211", "MCARH171",
-        "C-CAR088", "FT576", "Descartes-08", "GC012F", "AZD0120", "AUTO8",
-        "AUTO2", "TriPRIL", "IM21", "SYS6020", "KQ-2003", "RN1201",
-    ), "TNFRSF17"),
-    AntigenSpec("TACI", _s("TNFRSF13B", "CD267", "AUTO2", "TriPRIL"), "TNFRSF13B"),
+    AntigenSpec(
+        "BCMA",
+        _s(
+            "TNFRSF17",
+            "CD269",
+            "B-cell maturation antigen",
+            "B cell maturation antigen",
+            "B-cell maturation protein",
+            "TriPRIL",
+        ),
+        "TNFRSF17",
+    ),
+    AntigenSpec("TACI", _s("TNFRSF13B", "CD267", "TriPRIL"), "TNFRSF13B"),
     AntigenSpec("BAFF-R", _s("BAFFR", "BAFF receptor", "TNFRSF13C", "CD268", "BR3"), "TNFRSF13C"),
-    AntigenSpec("GPRC5D", _s(
-        "arlocabtagene autoleucel", "arlocabtagene", "arlo-cel", "BMS-986393", "CC-95266",
-        "MCARH109", "OriCAR-017", "CT071",
-    ), "GPRC5D"),
-    AntigenSpec("SLAMF7", _s("CS1", "CD319", "CRACC", "UCARTCS1"), "SLAMF7"),
-    AntigenSpec("CLL-1", _s("CLL1", "CLEC12A", "CLEC-12A", "CD371", "MICL", "CB-012", "ADCLEC.syn1"), "CLEC12A"),
+    AntigenSpec("GPRC5D", _s(), "GPRC5D"),
+    AntigenSpec("SLAMF7", _s("CS1", "CD319", "CRACC"), "SLAMF7"),
+    AntigenSpec("CLL-1", _s("CLL1", "CLEC12A", "CLEC-12A", "CD371", "MICL", "ADCLEC.syn1"), "CLEC12A"),
     AntigenSpec("FLT3", _s("CD135", "FLT-3"), "FLT3"),
-    AntigenSpec("Kappa light chain", _s(
-        "kappa", "kappa light chain", "κ light chain", "Igκ", "Ig kappa", "immunoglobulin kappa",
-    ), "IGKC"),
-    AntigenSpec("TRBC1", _s("AUTO4"), "TRBC1"),
-    AntigenSpec("TRBC2", _s("AUTO5"), "TRBC2"),
+    AntigenSpec(
+        "Kappa light chain",
+        _s("kappa", "kappa light chain", "κ light chain", "Igκ", "Ig kappa", "immunoglobulin kappa"),
+        "IGKC",
+    ),
+    AntigenSpec("TRBC1", _s(), "TRBC1"),
+    AntigenSpec("TRBC2", _s(), "TRBC2"),
     AntigenSpec("CCR4", _s(), "CCR4"),
     AntigenSpec("IL1RAP", _s("IL-1RAP"), "IL1RAP"),
     AntigenSpec("FcRH5", _s("FCRL5", "FcRL5", "FcRH5"), "FCRL5"),
-    AntigenSpec("NKG2D ligands", _s(
-        "NKG2D", "NKG2DL", "NKG2D ligand", "NKG2D-L", "NKG2D ligands", "CYAD-01",
-        "CYAD-02", "CYAD-101", "NKR-2", "CM-CS1", "NKX101",
-    ), "KLRK1"),
-    AntigenSpec("MICA/MICB", _s("MICA/B", "MICA", "MICB", "FT836"), "MICA"),
-    AntigenSpec("ICAM-1", _s("ICAM1", "CD54", "AIC100"), "ICAM1"),
+    AntigenSpec("NKG2D ligands", _s("NKG2D", "NKG2DL", "NKG2D ligand", "NKG2D-L", "NKG2D ligands"), "KLRK1"),
+    AntigenSpec("MICA/MICB", _s("MICA/B", "MICA", "MICB"), "MICA"),
+    AntigenSpec("ICAM-1", _s("ICAM1", "CD54"), "ICAM1"),
     AntigenSpec("LILRB4", _s("ILT3", "ILT-3", "CD85k"), "LILRB4"),
     AntigenSpec("LILRA6", _s(), "LILRA6"),
     AntigenSpec("ADGRE2", _s("EMR2", "ADCLEC.syn1"), "ADGRE2"),
@@ -165,45 +144,88 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("gp350", _s("EBV gp350", "GP350"), ""),
     AntigenSpec("HLA-A2", _s("HLA-A*02", "HLA-A*02:01", "HLA A2"), "HLA-A"),
     # --- solid-tumour targets ---------------------------------------------------
-    AntigenSpec("B7-H3", _s("B7H3", "CD276", "B7 homolog 3", "SCRI-CARB7H3", "MT027"), "CD276"),
-    AntigenSpec("GD2", _s("disialoganglioside", "disialoganglioside GD2", "dissialic ganglioside",
-                          "14G2a", "1RG-CART", "GINAKIT"), ""),
-    AntigenSpec("HER2", _s("ERBB2", "HER-2", "HER 2", "HER2/neu", "ErbB-2", "neu",
-                           "human epidermal growth factor receptor 2"), "ERBB2"),
+    AntigenSpec("B7-H3", _s("B7H3", "CD276", "B7 homolog 3"), "CD276"),
+    AntigenSpec(
+        "GD2", _s("disialoganglioside", "disialoganglioside GD2", "dissialic ganglioside", "14G2a", "GINAKIT"), ""
+    ),
+    AntigenSpec(
+        "HER2",
+        _s("ERBB2", "HER-2", "HER 2", "HER2/neu", "ErbB-2", "neu", "human epidermal growth factor receptor 2"),
+        "ERBB2",
+    ),
     AntigenSpec("EGFR", _s("ERBB1", "HER1", "EGFR806", "epidermal growth factor receptor"), "EGFR"),
-    AntigenSpec("EGFRvIII", _s("EGFR vIII", "EGFRv3", "EGFR variant III", "EGFR-VIII", "EGFvIII",
-                               "epidermal growth factor receptor variant III"), "EGFR"),
-    AntigenSpec("Mesothelin", _s("MSLN", "meso", "gavocabtagene autoleucel", "gavocabtagene",
-                                 "gavo-cel", "TC-210", "间皮素"), "MSLN"),
-    AntigenSpec("Claudin 18.2", _s(
-        "CLDN18.2", "Claudin18.2", "Claudin-18.2", "CLDN18A2", "Claudin18A2", "claudin 18 isoform 2",
-        "CLDN 18.2", "CLD18", "CLD18.2", "CLD18A2", "satricabtagene autoleucel", "satricabtagene", "satri-cel", "CT041",
-    ), "CLDN18"),
-    AntigenSpec("Claudin 6", _s("CLDN6", "Claudin6", "Claudin-6", "BNT211"), "CLDN6"),
-    AntigenSpec("GPC3", _s("glypican-3", "glypican 3", "glypican3", "C-CAR031", "ECT204"), "GPC3"),
+    AntigenSpec(
+        "EGFRvIII",
+        _s(
+            "EGFR vIII",
+            "EGFRv3",
+            "EGFR variant III",
+            "EGFR-VIII",
+            "EGFvIII",
+            "epidermal growth factor receptor variant III",
+        ),
+        "EGFR",
+    ),
+    AntigenSpec("Mesothelin", _s("MSLN", "meso", "间皮素"), "MSLN"),
+    AntigenSpec(
+        "Claudin 18.2",
+        _s(
+            "CLDN18.2",
+            "Claudin18.2",
+            "Claudin-18.2",
+            "CLDN18A2",
+            "Claudin18A2",
+            "claudin 18 isoform 2",
+            "CLDN 18.2",
+            "CLD18",
+            "CLD18.2",
+            "CLD18A2",
+        ),
+        "CLDN18",
+    ),
+    AntigenSpec("Claudin 6", _s("CLDN6", "Claudin6", "Claudin-6"), "CLDN6"),
+    AntigenSpec("GPC3", _s("glypican-3", "glypican 3", "glypican3"), "GPC3"),
     AntigenSpec("GPC2", _s("glypican-2", "glypican 2"), "GPC2"),
-    AntigenSpec("MUC1", _s("mucin 1", "mucin-1", "mucin1", "MUC-1", "TnMUC1", "Tn-MUC1", "CD227"),
-                "MUC1"),
-    AntigenSpec("MUC1-C", _s("MUC1C", "P-MUC1C-ALLO1"), "MUC1"),
-    AntigenSpec("MUC16", _s("MUC-16", "MUC16ecto", "CA125", "CA-125", "4H11", "JCAR020", "PRGN-3005"), "MUC16"),
+    AntigenSpec("MUC1", _s("mucin 1", "mucin-1", "mucin1", "MUC-1", "TnMUC1", "Tn-MUC1", "CD227"), "MUC1"),
+    AntigenSpec("MUC1-C", _s("MUC1C"), "MUC1"),
+    AntigenSpec("MUC16", _s("MUC-16", "MUC16ecto", "CA125", "CA-125", "4H11"), "MUC16"),
     AntigenSpec("CEA", _s("CEACAM5", "carcinoembryonic antigen", "CEACAM-5"), "CEACAM5"),
-    AntigenSpec("PSMA", _s("FOLH1", "TmPSMA", "TmPSMA-02", "prostate-specific membrane antigen",
-                           "prostate specific membrane antigen"), "FOLH1"),
-    AntigenSpec("PSCA", _s("prostate stem cell antigen", "BPX-601"), "PSCA"),
-    AntigenSpec("ROR1", _s("JCAR024", "ONCT-808"), "ROR1"),
-    AntigenSpec("ROR2", _s("CCT301-59"), "ROR2"),
-    AntigenSpec("AXL", _s("CCT301-38"), "AXL"),
+    AntigenSpec(
+        "PSMA",
+        _s("FOLH1", "TmPSMA", "TmPSMA-02", "prostate-specific membrane antigen", "prostate specific membrane antigen"),
+        "FOLH1",
+    ),
+    AntigenSpec("PSCA", _s("prostate stem cell antigen"), "PSCA"),
+    AntigenSpec("ROR1", _s(), "ROR1"),
+    AntigenSpec("ROR2", _s(), "ROR2"),
+    AntigenSpec("AXL", _s(), "AXL"),
     AntigenSpec("c-Met", _s("cMet", "c-MET", "MET", "HGFR", "hepatocyte growth factor receptor"), "MET"),
-    AntigenSpec("IL13Rα2", _s(
-        "IL13Ra2", "IL-13Rα2", "IL13Rα2", "IL13R alpha 2", "IL13Ralpha2", "IL-13Ralpha2",
-        "IL-13 receptor alpha 2", "IL13 receptor alpha 2", "interleukin-13 receptor alpha 2",
-        "interleukin 13 receptor alpha 2", "IL13RA2", "IL13-zetakine", "IL13 zetakine",
-        "IL13(EQ)", "IL13 mutein", "IL-13 mutein", "MB-101", "IL13Rα",
-    ), "IL13RA2"),
+    AntigenSpec(
+        "IL13Rα2",
+        _s(
+            "IL13Ra2",
+            "IL-13Rα2",
+            "IL13Rα2",
+            "IL13R alpha 2",
+            "IL13Ralpha2",
+            "IL-13Ralpha2",
+            "IL-13 receptor alpha 2",
+            "IL13 receptor alpha 2",
+            "interleukin-13 receptor alpha 2",
+            "interleukin 13 receptor alpha 2",
+            "IL13RA2",
+            "IL13-zetakine",
+            "IL13 zetakine",
+            "IL13(EQ)",
+            "IL13 mutein",
+            "IL-13 mutein",
+            "IL13Rα",
+        ),
+        "IL13RA2",
+    ),
     AntigenSpec("EpCAM", _s("EPCAM", "CD326", "TACSTD1", "epithelial cell adhesion molecule"), "EPCAM"),
-    AntigenSpec("DLL3", _s("delta-like ligand 3", "delta-like 3", "AMG 119", "AMG119"), "DLL3"),
-    AntigenSpec("GUCY2C", _s("GCC", "guanylyl cyclase C", "guanylate cyclase C",
-                             "guanylate cyclase 2C", "GCC19CART"), "GUCY2C"),
+    AntigenSpec("DLL3", _s("delta-like ligand 3", "delta-like 3"), "DLL3"),
+    AntigenSpec("GUCY2C", _s("GCC", "guanylyl cyclase C", "guanylate cyclase C", "guanylate cyclase 2C"), "GUCY2C"),
     AntigenSpec("Lewis Y", _s("LeY", "Lewis-Y", "LewisY", "Le(Y)"), ""),
     AntigenSpec("NY-ESO-1", _s("NYESO1", "NY ESO 1", "CTAG1B"), "CTAG1B"),
     AntigenSpec("PD-L1", _s("PDL1", "PD-L1", "CD274", "B7-H1"), "CD274"),
@@ -216,37 +238,54 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
     AntigenSpec("HLA-G", _s("HLAG"), "HLA-G"),
     AntigenSpec("EphA2", _s("EPHA2", "Eph-A2"), "EPHA2"),
     AntigenSpec("VEGFR2", _s("KDR", "VEGFR-2", "FLK1"), "KDR"),
-    AntigenSpec("Folate receptor alpha", _s("FRα", "FR-α", "FRalpha", "FR-alpha", "FOLR1",
-                                            "folate receptor α", "folate receptor 1",
-                                            "MOv-gamma", "MOv18", "MOv19", "aFR", "UB-TT170", "alpha folate receptor",
-                                            "alpha-folate receptor", "folate receptor-alpha"), "FOLR1"),
-    AntigenSpec("GPNMB", _s("glycoprotein non-metastatic B", "glycoprotein NMB", "GCAR1"), "GPNMB"),
+    AntigenSpec(
+        "Folate receptor alpha",
+        _s(
+            "FRα",
+            "FR-α",
+            "FRalpha",
+            "FR-alpha",
+            "FOLR1",
+            "folate receptor α",
+            "folate receptor 1",
+            "MOv-gamma",
+            "MOv18",
+            "MOv19",
+            "aFR",
+            "alpha folate receptor",
+            "alpha-folate receptor",
+            "folate receptor-alpha",
+        ),
+        "FOLR1",
+    ),
+    AntigenSpec("GPNMB", _s("glycoprotein non-metastatic B", "glycoprotein NMB"), "GPNMB"),
     AntigenSpec("TAG-72", _s("TAG72", "tumor-associated glycoprotein 72"), ""),
     AntigenSpec("CAIX", _s("CA9", "CA IX", "carbonic anhydrase IX", "carbonic anhydrase 9"), "CA9"),
     AntigenSpec("5T4", _s("TPBG", "trophoblast glycoprotein"), "TPBG"),
-    AntigenSpec("CDH17", _s("cadherin 17", "cadherin-17", "CHM-2101"), "CDH17"),
-    AntigenSpec("AFP", _s("alpha-fetoprotein", "alpha fetoprotein", "α-fetoprotein", "ET1402L1"), "AFP"),
+    AntigenSpec("CDH17", _s("cadherin 17", "cadherin-17"), "CDH17"),
+    AntigenSpec("AFP", _s("alpha-fetoprotein", "alpha fetoprotein", "α-fetoprotein"), "AFP"),
     AntigenSpec("FSHR", _s("follicle-stimulating hormone receptor", "FSH receptor"), "FSHR"),
     AntigenSpec("SSTR2", _s("somatostatin receptor 2"), "SSTR2"),
     AntigenSpec("PTK7", _s(), "PTK7"),
     AntigenSpec("B7-H6", _s("B7H6", "NCR3LG1"), "NCR3LG1"),
     AntigenSpec("ErbB family", _s("pan-ErbB", "T1E28z", "T4 immunotherapy"), ""),
-    AntigenSpec("Integrin β7", _s("integrin beta 7", "integrin beta-7", "integrin β7", "β7 integrin",
-                                  "ITGB7", "MMG49"), "ITGB7"),
+    AntigenSpec(
+        "Integrin β7", _s("integrin beta 7", "integrin beta-7", "integrin β7", "β7 integrin", "ITGB7", "MMG49"), "ITGB7"
+    ),
     AntigenSpec("MG7", _s("MG7-Ag", "MG7 antigen"), ""),
     AntigenSpec("ROBO1", _s(), "ROBO1"),
     AntigenSpec("GFRα4", _s("GFRA4", "GFR alpha 4", "GFR alpha-4"), "GFRA4"),
     AntigenSpec("TM4SF1", _s(), "TM4SF1"),
-    AntigenSpec("LGR5", _s("CNA3103"), "LGR5"),
+    AntigenSpec("LGR5", _s(), "LGR5"),
     AntigenSpec("STEAP1", _s(), "STEAP1"),
-    AntigenSpec("KLK2", _s("JNJ-75229414"), "KLK2"),
-    AntigenSpec("STEAP2", _s("AZD0754"), "STEAP2"),
+    AntigenSpec("KLK2", _s(), "KLK2"),
+    AntigenSpec("STEAP2", _s(), "STEAP2"),
     AntigenSpec("ALK", _s("hALK"), "ALK"),
     AntigenSpec("FGFR4", _s(), "FGFR4"),
     AntigenSpec("GARP", _s("LRRC32"), "LRRC32"),
     AntigenSpec("PHOX2B", _s(), "PHOX2B"),
     AntigenSpec("ALPP", _s("placental alkaline phosphatase"), "ALPP"),
-    AntigenSpec("MMP2", _s("MMP-2", "CHM-1101"), "MMP2"),
+    AntigenSpec("MMP2", _s("MMP-2"), "MMP2"),
     AntigenSpec("CSPG4", _s("chondroitin sulfate proteoglycan 4", "HMW-MAA"), "CSPG4"),
     AntigenSpec("uPAR", _s("PLAUR"), "PLAUR"),
 )
@@ -256,11 +295,29 @@ BUILTIN_ANTIGENS: tuple[AntigenSpec, ...] = (
 # right next to a CAR ("car").  T-cell / NK markers are "marker": "anti-CD4",
 # "CD4-CAR", "CD4-targeted" count, "CD4+ CAR T cells" does not.
 _CONTEXT_ONLY: dict[str, str] = {
-    "kappa": "weak", "kit": "weak", "met": "weak", "meso": "weak", "gcc": "weak",
-    "afp": "weak", "neu": "weak", "ca125": "weak", "ca9": "weak", "kdr": "weak",
-    "pdl1": "car", "cd274": "car", "b7h1": "car",
-    "cd4": "marker", "cd56": "marker", "ncam": "marker", "ncam1": "marker", "cd10": "weak",
-    "cd23": "weak", "mme": "weak", "br3": "weak", "micl": "weak", "tt11": "weak",
+    "kappa": "weak",
+    "kit": "weak",
+    "met": "weak",
+    "meso": "weak",
+    "gcc": "weak",
+    "afp": "weak",
+    "neu": "weak",
+    "ca125": "weak",
+    "ca9": "weak",
+    "kdr": "weak",
+    "pdl1": "car",
+    "cd274": "car",
+    "b7h1": "car",
+    "cd4": "marker",
+    "cd56": "marker",
+    "ncam": "marker",
+    "ncam1": "marker",
+    "cd10": "weak",
+    "cd23": "weak",
+    "mme": "weak",
+    "br3": "weak",
+    "micl": "weak",
+    "tt11": "weak",
 }
 
 # Ligand-based CARs: the CAR carries a ligand, the target is its receptor(s).
@@ -276,25 +333,87 @@ _LIGANDS: dict[str, tuple[str, ...]] = {
     "chlorotoxin": ("MMP2",),
     "cltx": ("MMP2",),
 }
-_LIGAND_TERMS = ("APRIL", "a proliferation-inducing ligand", "BAFF", "BAFF ligand", "IL13", "IL-13",
-                 "interleukin-13", "IL-5", "IL5", "chlorotoxin", "CLTX")
+_LIGAND_TERMS = (
+    "APRIL",
+    "a proliferation-inducing ligand",
+    "BAFF",
+    "BAFF ligand",
+    "IL13",
+    "IL-13",
+    "interleukin-13",
+    "IL-5",
+    "IL5",
+    "chlorotoxin",
+    "CLTX",
+)
 
 # CD molecules that are never a CAR's target in this catalogue: the CD3 complex
 # and CD8 (T-cell identity, CD3ζ signalling, CD8α hinge) and costimulatory
 # domains (CD28, 4-1BB/CD137, CD27, OX40/CD134, ICOS/CD278, CD40L/CD154).
-_NEVER_CD = {"3", "8", "28", "137", "27", "134", "278", "247", "154", "2", "45ra", "45ro", "62l",
-             "25", "127", "69", "57", "3e", "3z", "8a", "8b", "16", "14", "11b", "161", "95", "107a"}
+_NEVER_CD = {
+    "3",
+    "8",
+    "28",
+    "137",
+    "27",
+    "134",
+    "278",
+    "247",
+    "154",
+    "2",
+    "45ra",
+    "45ro",
+    "62l",
+    "25",
+    "127",
+    "69",
+    "57",
+    "3e",
+    "3z",
+    "8a",
+    "8b",
+    "16",
+    "14",
+    "11b",
+    "161",
+    "95",
+    "107a",
+}
 # CD molecules that are usually cell markers: they need a marker-strength context.
 _MARKER_CD = {"4", "34", "45", "56", "11c", "15", "66b"}
 # ... of which CD34 is also a common construct tag ("CD19-CD34 CAR", RQR8): never by adjacency alone.
 _TAG_CD = {"34"}
 
-_GREEK = str.maketrans({
-    "α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "h", "κ": "kappa",
-    "λ": "lambda", "ν": "v", "ξ": "x", "ι": "i", "μ": "u", "ω": "w",
-    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "−": "-", "﹣": "-", "－": "-",
-    "＋": "+", "／": "/", "，": ",", "、": ",",
-})
+_GREEK = str.maketrans(
+    {
+        "α": "a",
+        "β": "b",
+        "γ": "g",
+        "δ": "d",
+        "ε": "e",
+        "ζ": "z",
+        "η": "h",
+        "κ": "kappa",
+        "λ": "lambda",
+        "ν": "v",
+        "ξ": "x",
+        "ι": "i",
+        "μ": "u",
+        "ω": "w",
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "–": "-",
+        "—": "-",
+        "−": "-",
+        "﹣": "-",
+        "－": "-",
+        "＋": "+",
+        "／": "/",
+        "，": ",",
+        "、": ",",
+    }
+)
 
 _CJK = "\u3400-\u9fff"
 _ALNUM = f"a-z0-9{_CJK}"
@@ -526,15 +645,34 @@ class _Mention:
 
 
 class Vocabulary:
-    """Canonical antigen names and their synonyms, with the matcher built once."""
+    """Canonical antigen names and their synonyms, with the matcher built once.
 
-    def __init__(self, specs: Iterable[AntigenSpec]) -> None:
+    `products`: product dictionary entries (`products.ProductSpec`). A product
+    whose targets have a source is matched like a synonym of each of its targets
+    (a name in a short field is a target, a bare name in running text a plain
+    mention...); a product whose targets have no source adds nothing.
+    """
+
+    def __init__(self, specs: Iterable[AntigenSpec], products: Iterable[ProductSpec] = ()) -> None:
         self.specs: tuple[AntigenSpec, ...] = tuple(specs)
+        self.products: tuple[ProductSpec, ...] = tuple(products)
         self.names: tuple[str, ...] = tuple(dict.fromkeys(s.name for s in self.specs))
         self._by_key: dict[str, tuple[str, ...]] = {}
         self._name_by_key: dict[str, str] = {}
+        self._product_by_key: dict[str, ProductSpec] = {}
+        extra: dict[str, list[str]] = {}
+        for product in self.products:
+            targets = [t for t in product.fact("targets") if t in self.names]
+            if not targets:
+                continue
+            for term in product.names:
+                if _key(term):
+                    self._product_by_key.setdefault(_key(term), product)
+            for target in targets:
+                extra.setdefault(target, []).extend(product.names)
+        matched = [AntigenSpec(s.name, s.synonyms + tuple(extra.get(s.name, ())), s.gene_symbol) for s in self.specs]
         terms: dict[str, str] = {}
-        for spec in self.specs:
+        for spec in matched:
             gene = spec.gene_symbol
             if gene and _key(spec.name) != _key(gene) and _key(spec.name).startswith(_key(gene)):
                 gene = ""  # EGFRvIII's gene is EGFR, CD44v6's is CD44: not synonyms
@@ -552,15 +690,31 @@ class Vocabulary:
         ligand_terms = [t for t in _LIGAND_TERMS if self._ligands.get(_key(t))]
         term_regex = _trie_regex(_term_tokens(t) for t in list(terms) + ligand_terms if _key(t))
         self._regex = re.compile(
-            f"(?=[{_ALNUM}])" r"(?:(?P<zetam>" + _ZETA + r")|(?P<carm>" + _CAR_NUMBER + r")|(?P<numcarm>" + _NUMBER_CAR + r")|"
-            + _LEAD + r"(?:(?P<term>" + term_regex + r")|(?P<gcd>" + _GENERIC_CD + r")))"
+            f"(?=[{_ALNUM}])"
+            r"(?:(?P<zetam>"
+            + _ZETA
+            + r")|(?P<carm>"
+            + _CAR_NUMBER
+            + r")|(?P<numcarm>"
+            + _NUMBER_CAR
+            + r")|"
+            + _LEAD
+            + r"(?:(?P<term>"
+            + term_regex
+            + r")|(?P<gcd>"
+            + _GENERIC_CD
+            + r")))"
         )
         self._slash = re.compile(_SLASH_NUMBER)
 
     @classmethod
-    def from_specs(cls, specs: Iterable[AntigenSpec]) -> "Vocabulary":
-        """A vocabulary from antigen specs (built-in or curated)."""
-        return cls(specs)
+    def from_specs(cls, specs: Iterable[AntigenSpec], products: Iterable[ProductSpec] = ()) -> Vocabulary:
+        """A vocabulary from antigen specs (built-in or curated) and product entries (see the class docstring)."""
+        return cls(specs, products)
+
+    def product(self, term: str) -> ProductSpec | None:
+        """The product entry whose (sourced) targets a matched term stands for; None for an antigen name."""
+        return self._product_by_key.get(_key(term))
 
     def lookup(self, text: str) -> tuple[str, ...]:
         """Every canonical name `text` stands for (two or more for dual-target products)."""
@@ -600,15 +754,20 @@ class Vocabulary:
                 if number in _NEVER_CD:
                     continue
                 names = self._cd(number) or (_cd_name(number),)
-                level = "tag" if number in _TAG_CD else "marker" if number in _MARKER_CD else (
-                    "" if self._cd(number) else "weak")
+                level = (
+                    "tag"
+                    if number in _TAG_CD
+                    else "marker"
+                    if number in _MARKER_CD
+                    else ("" if self._cd(number) else "weak")
+                )
                 level = _CONTEXT_ONLY.get("cd" + number, level)
                 yield _Mention(m.start("gcd"), m.end("gcd"), names, level)
                 yield from self._slashed(folded, m.end("gcd"))
             else:
                 raw = m.group("zeta") or m.group("carnum") or m.group("numcar")
                 spaced = m.group("carnum") is not None and " " in m.group("carm")
-                prefix = folded[max(0, m.start() - 12):m.start()]
+                prefix = folded[max(0, m.start() - 12) : m.start()]
                 coded = m.group("carnum") is not None and bool(re.search(r"[a-z\-]$", prefix))
                 if coded and re.search(r"[0-9][a-z]*-$", prefix):
                     continue  # "huMNC2-CAR22": a product code, not CD22
@@ -652,13 +811,15 @@ class Vocabulary:
 
 def _cd_name(number: str) -> str:
     digits = re.match(r"[0-9]+", number).group(0)
-    return "CD" + digits + number[len(digits):]
+    return "CD" + digits + number[len(digits) :]
 
 
 @lru_cache(maxsize=1)
 def default_vocabulary() -> Vocabulary:
-    """The vocabulary built from BUILTIN_ANTIGENS (cached)."""
-    return Vocabulary.from_specs(BUILTIN_ANTIGENS)
+    """The vocabulary built from BUILTIN_ANTIGENS and the built-in product dictionary (cached)."""
+    from ingest.normalize.products import builtin_products  # noqa: PLC0415 (products imports this module)
+
+    return Vocabulary.from_specs(BUILTIN_ANTIGENS, builtin_products())
 
 
 def _runs(folded: str, mentions: list[_Mention]) -> Iterator[list[_Mention]]:
@@ -668,7 +829,7 @@ def _runs(folded: str, mentions: list[_Mention]) -> Iterator[list[_Mention]]:
         if run and mention.start < run[-1].end:
             run.append(mention)
             continue
-        if run and _JOINER.match(folded[run[-1].end:mention.start]):
+        if run and _JOINER.match(folded[run[-1].end : mention.start]):
             run.append(mention)
             continue
         if run:
@@ -685,11 +846,16 @@ def _classify(folded: str, run: list[_Mention]) -> tuple[str, str]:
     BCMA CAR-T"), antigen loss ("CD19-negative"), antibodies, tags and assays.
     """
     start, end = run[0].start, max(m.end for m in run)
-    before = folded[max(0, start - 80):start]
-    after = folded[end:end + 80]
+    before = folded[max(0, start - 80) : start]
+    after = folded[end : end + 80]
     sentence_before = _SENTENCE_END.split(before)[-1]
-    if _NEG_BEFORE.search(sentence_before) or _NEG_BEFORE_TAG.search(before) \
-            or _NEG_AFTER.match(after) or _NEG_AFTER_THERAPY.match(after) or _SUSPENDED_NEGATIVE.match(after):
+    if (
+        _NEG_BEFORE.search(sentence_before)
+        or _NEG_BEFORE_TAG.search(before)
+        or _NEG_AFTER.match(after)
+        or _NEG_AFTER_THERAPY.match(after)
+        or _SUSPENDED_NEGATIVE.match(after)
+    ):
         return "no", ""
     if _AFTER_PRIOR.search(sentence_before) and _THERAPY_NEXT.match(after):
         return "no", ""
@@ -763,17 +929,24 @@ class _Sentences:
         return found is not None
 
 
-def _scan(text: str, vocabulary: Vocabulary, *, short: bool = False) -> tuple[list[str], list[str], list[str]]:
-    """Mentions in one text by strength: (targets, plain mentions, weak evidence).
+_Hits = tuple[list[tuple[str, int, int]], list[tuple[str, int, int]], list[tuple[str, int, int]]]
 
-    Targets are mentions in a targeting context (or any non-descriptive mention in a
-    short field such as a title or an intervention name); plain mentions are bare
-    antigen names in running text; weak evidence is disease descriptors
-    ("CD20-positive") and mentions in background sentences ("such as", "although",
-    "have shown").
+
+def _scan_hits(
+    text: str, vocabulary: Vocabulary, *, short: bool = False, targets_only: bool = False
+) -> tuple[str, _Hits]:
+    """(folded text, mentions by strength), each mention (name, start, end) in the folded text.
+
+    Strength: (targets, plain mentions, weak evidence). Targets are mentions in a
+    targeting context (or any non-descriptive mention in a short field such as a
+    title or an intervention name); plain mentions are bare antigen names in
+    running text; weak evidence is disease descriptors ("CD20-positive") and
+    mentions in background sentences ("such as", "although", "have shown").
+    `targets_only` (conditions): only mentions in a targeting context count
+    ("Infusion of CD19 CAR T Cell"), never a bare or descriptive one ("CD20-positive lymphoma").
     """
     folded = _fold(text)
-    tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
+    tiers: _Hits = ([], [], [])
     sentences = _Sentences(folded) if not short else None
     for run in _runs(folded, list(islice(vocabulary._mentions(folded), _MAX_MENTIONS))):
         verdict, context = _classify(folded, run)
@@ -781,6 +954,8 @@ def _scan(text: str, vocabulary: Vocabulary, *, short: bool = False) -> tuple[li
             continue
         if any(m.inherent for m in run):
             verdict, context = "target", "glued"
+        if targets_only and verdict != "target":
+            continue
         if verdict == "descriptor":
             tier = 2
         elif sentences is None:
@@ -797,8 +972,14 @@ def _scan(text: str, vocabulary: Vocabulary, *, short: bool = False) -> tuple[li
         for mention in run:
             if mention.level and not _accepts(mention.level, verdict, context, with_other_target=anchored):
                 continue
-            tiers[tier].extend(mention.names)
-    return tiers
+            tiers[tier].extend((name, mention.start, mention.end) for name in mention.names)
+    return folded, tiers
+
+
+def _scan(text: str, vocabulary: Vocabulary, *, short: bool = False) -> tuple[list[str], list[str], list[str]]:
+    """Mention names in one text by strength (see `_scan_hits`)."""
+    _, tiers = _scan_hits(text, vocabulary, short=short)
+    return tuple([name for name, _, _ in tier] for tier in tiers)  # type: ignore[return-value]
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -825,45 +1006,85 @@ def find_antigens_in_text(text: str, vocabulary: Vocabulary | None = None) -> li
     return _best(_scan(text, vocabulary or default_vocabulary()))
 
 
-def _record_texts(record: TrialRecord) -> Iterator[tuple[str, bool]]:
-    """(text, is_short_field) for the descriptive fields of a record; never eligibility."""
+def _record_texts(record: TrialRecord) -> Iterator[tuple[str, str, bool]]:
+    """(field, text, is_short_field) for the descriptive fields of a record; never eligibility."""
     record = record.filled()
-    yield record.title, True
-    yield record.official_title, True
-    yield record.title_zh, True
-    yield record.acronym, True
+    yield "title", record.title, True
+    yield "official_title", record.official_title, True
+    yield "title_zh", record.title_zh, True
+    yield "acronym", record.acronym, True
     for intervention in record.interventions:
-        yield intervention.name, True
+        yield "interventions", intervention.name, True
         for name in intervention.other_names:
-            yield name, True
-        yield intervention.description, False
+            yield "interventions", name, True
+        yield "interventions", intervention.description, False
     for arm in record.arms:
-        yield arm.label, True
-        yield arm.description, False
+        yield "arms", arm.label, True
+        yield "arms", arm.description, False
     for keyword in record.keywords:
-        yield keyword, True
-    yield record.brief_summary, False
-    yield record.detailed_description, False
+        yield "keywords", keyword, True
+    yield "summary", record.brief_summary, False
+    yield "description", record.detailed_description, False
+
+
+# Only a condition that may name a target in a targeting context is read (most name a disease).
+_CONDITION_CUE = re.compile(r"car|chimeric|anti|target|directed|specific|redirect|靶向|嵌合", re.I)
 
 
 def find_antigens(record: TrialRecord, *, vocabulary: Vocabulary | None = None) -> list[str]:
     """Canonical names of every target of the trial's CAR(s), stable order, de-duplicated.
 
-    Reads titles, acronym, interventions, arms, keywords and summaries, then
-    objectives when those name no target in a targeting context; never eligibility
-    criteria. Returns [] when no target is stated.
+    Reads titles, acronym, interventions, arms, keywords and summaries, the
+    conditions (only a target named in a targeting context: "BCMA CAR-T Cell
+    Therapy"), then objectives when those name no target in a targeting
+    context; never eligibility criteria. Returns [] when no target is stated.
+    """
+    return classify_antigens(record, vocabulary=vocabulary).value
+
+
+def classify_antigens(record: TrialRecord, *, vocabulary: Vocabulary | None = None) -> Classification:
+    """`find_antigens` with evidence: one dict per antigen, the first mention of the deciding strength.
+
+    A mention that is a product name carries the product dictionary's source of
+    its targets too: {"value", "field", "phrase", "source": "product dictionary: <product> (<source>)"}.
     """
     vocabulary = vocabulary or default_vocabulary()
     record = record.filled()
-    tiers: tuple[list[str], list[str], list[str]] = ([], [], [])
-    for text, short in _record_texts(record):
-        if text and text.strip():
-            for tier, names in zip(tiers, _scan(text, vocabulary, short=short)):
-                tier.extend(names)
-    if not tiers[0] and record.objectives.strip():
+    hits: tuple[list, list, list] = ([], [], [])
+
+    def scan(field: str, text: str, short: bool, targets_only: bool = False, into=hits) -> None:
+        if not text or not text.strip():
+            return
+        folded, tiers = _scan_hits(text, vocabulary, short=short, targets_only=targets_only)
+        shown = text if len(text) == len(folded) else folded
+        for tier, found_hits in zip(into, tiers):
+            tier.extend((name, field, shown, folded, start, end) for name, start, end in found_hits)
+
+    for field, text, short in _record_texts(record):
+        scan(field, text, short)
+    for condition in record.conditions:
+        if _CONDITION_CUE.search(condition):
+            scan("conditions", condition, True, targets_only=True)
+    chosen = hits
+    if not hits[0] and record.objectives.strip():
         # Objectives / outcome measures repeat the product; they decide only when
         # nothing else names a target (registries copy outcome text between trials).
-        objectives = _scan(record.objectives, vocabulary)
+        objectives: tuple[list, list, list] = ([], [], [])
+        scan("objectives", record.objectives, False, into=objectives)
         if objectives[0]:
-            return _best(objectives)
-    return _best(tiers)
+            chosen = objectives
+    for tier in chosen:
+        if not tier:
+            continue
+        names = _best(([hit[0] for hit in tier], [], []))
+        evidence = []
+        for name in names:
+            hit = next(h for h in tier if h[0] == name)
+            _, field, shown, folded, start, end = hit
+            entry = _found(name, field, shown, start, end)
+            product = vocabulary.product(folded[start:end])
+            if product is not None:
+                entry["source"] = _from_product(name, product.name, product.source("targets"))["source"]
+            evidence.append(entry)
+        return Classification(names, evidence)
+    return Classification([], [])

@@ -38,14 +38,46 @@ _MAX_QUANTITIES = 1000
 
 # --------------------------------------------------------------------------- text normalisation
 
-_SUPERSCRIPTS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7",
-                 "⁸": "8", "⁹": "9", "⁻": "-", "⁺": "+"}
+_SUPERSCRIPTS = {
+    "⁰": "0",
+    "¹": "1",
+    "²": "2",
+    "³": "3",
+    "⁴": "4",
+    "⁵": "5",
+    "⁶": "6",
+    "⁷": "7",
+    "⁸": "8",
+    "⁹": "9",
+    "⁻": "-",
+    "⁺": "+",
+}
 _CHAR_MAP = {
-    "✕": "×", "✖": "×", "⨯": "×", "·": "×", "⋅": "×", "∙": "×",
-    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-", "﹣": "-",
-    "～": "~", "〜": "~", "∼": "~", "˜": "~", "≈": "~",
-    "\u3000": " ", "\u00a0": " ", "\x00": " ", "µ": "μ",
-    "㎏": "kg", "㎡": "m^2",
+    "✕": "×",
+    "✖": "×",
+    "⨯": "×",
+    "·": "×",
+    "⋅": "×",
+    "∙": "×",
+    "‐": "-",
+    "‑": "-",
+    "‒": "-",
+    "–": "-",
+    "—": "-",
+    "―": "-",
+    "−": "-",
+    "﹣": "-",
+    "～": "~",
+    "〜": "~",
+    "∼": "~",
+    "˜": "~",
+    "≈": "~",
+    "\u3000": " ",
+    "\u00a0": " ",
+    "\x00": " ",
+    "µ": "μ",
+    "㎏": "kg",
+    "㎡": "m^2",
 }
 _DROPPED = set("\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
 _ESCAPABLE = set("^<>~*_[]()#+-.!|\\`{}")
@@ -69,7 +101,7 @@ class _OneForOne(dict):
 
 
 _ONE_FOR_ONE = _OneForOne({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)})
-_ONE_FOR_ONE.update({code: 0x20 for code in range(0x20)})
+_ONE_FOR_ONE.update(dict.fromkeys(range(32), 32))
 _ONE_FOR_ONE.update({ord(ch): ord(mapped) for ch, mapped in _CHAR_MAP.items() if len(mapped) == 1})
 # What `_normalize` changes, a run at a time where it can: an escaping backslash,
 # dropped characters, superscripts, characters expanded to several, and runs of
@@ -138,7 +170,7 @@ def _original_span(text: str, index: list[int] | None, start: int, end: int) -> 
         return text[start:end]
     if start >= end:
         return ""
-    return text[index[start]: index[end - 1] + 1]
+    return text[index[start] : index[end - 1] + 1]
 
 
 # --------------------------------------------------------------------------- patterns
@@ -169,12 +201,15 @@ _START = r"(?<![a-z0-9.^_\-])"
 # digits. The look-ahead turns other numbers ("1, 2", "1 x 2") away at once
 # instead of trying every branch on them.
 _QTY_AHEAD = (
-    r"(?=between|\(|\d{4}|\d{1,3},\d{3}|" + _MANT
+    r"(?=between|\(|\d{4}|\d{1,3},\d{3}|"
+    + _MANT
     + r"(?:e|\s*(?:[x×*]\s*10|\^|\*\*|[\-~至到]|to|million|billion|thousand|百万|千万|万|亿)))"
 )
 _QTY_RE = re.compile(
     r"(?=[\db(])"  # every branch starts with a digit, "between" or "(": other positions fail at once
-    + _START + _QTY_AHEAD + r"(?:"
+    + _START
+    + _QTY_AHEAD
+    + r"(?:"
     r"between\s+(?P<b1>" + _ATOM + r")\s+and\s+(?P<b2>" + _ATOM + r")"
     r"|(?P<s1>" + _MANT + r")" + _SEP + r"(?P<s2>" + _MAGX + r"|" + _WORD + r")"
     r"|\(\s*(?P<p1>" + _MANT + r")" + _SEP + r"(?P<p2>" + _MANT + r")\s*\)(?P<pp>" + _TIMES + _POW + r")"
@@ -183,8 +218,13 @@ _QTY_RE = re.compile(
     re.IGNORECASE,
 )
 _ATOM_RE = re.compile(
-    r"(?P<m>" + _MANT + r")" + _TIMES
-    + r"(?:10\s*(?:(?:\^|e|\*\*)\s*)?" + _EXPONENT_OPEN + r"(?P<e>\d{1,2})\s*\)?|10(?P<le>\d{1,2}))"
+    r"(?P<m>"
+    + _MANT
+    + r")"
+    + _TIMES
+    + r"(?:10\s*(?:(?:\^|e|\*\*)\s*)?"
+    + _EXPONENT_OPEN
+    + r"(?P<e>\d{1,2})\s*\)?|10(?P<le>\d{1,2}))"
     r"|(?P<em>" + _MANT + r")e\+?(?P<ee>\d{1,3})"
     r"|(?P<wm>" + _MANT + r")\s*(?P<w>" + _WORDS + r")"
     r"|10\s*(?:\^|\*\*)" + _EXPONENT_OPEN + r"(?P<be>\d{1,2})\s*\)?"
@@ -232,7 +272,9 @@ def _unit_kg() -> str:
 def _unit_m2() -> str:
     """ "/m2", "per square meter", "/BSA"... with the whitespace before it."""
     return (
-        _spaces() + r"(?:/|per\b|每)" + _spaces()
+        _spaces()
+        + r"(?:/|per\b|每)"
+        + _spaces()
         + r"(?:m\s*(?:\^\s*)?2|square\s+met(?:er|re)s?|平方米|bsa)(?![a-z0-9])"
     )
 
@@ -263,9 +305,21 @@ def _word_prefix() -> str:
 
 _TAIL_RE = re.compile(
     _tolerance()
-    + r"(?P<desc>" + _token(_WHOLE_WORD) + r"{0,6}?" + _unit_ahead()
-    + r"|" + _token(_WHOLE_WORD) + r"{0,5}" + _word_prefix() + _unit_ahead() + r")"
-    + r"(?:(?P<kg>" + _unit_kg() + r")|(?P<m2>" + _unit_m2() + r"))",
+    + r"(?P<desc>"
+    + _token(_WHOLE_WORD)
+    + r"{0,6}?"
+    + _unit_ahead()
+    + r"|"
+    + _token(_WHOLE_WORD)
+    + r"{0,5}"
+    + _word_prefix()
+    + _unit_ahead()
+    + r")"
+    + r"(?:(?P<kg>"
+    + _unit_kg()
+    + r")|(?P<m2>"
+    + _unit_m2()
+    + r"))",
     re.IGNORECASE,
 )
 _DESC_TOKEN_RE = re.compile(_DESC_TOKEN, re.IGNORECASE)
@@ -303,6 +357,7 @@ _RANGE_GAP_RE = re.compile(_SEP, re.IGNORECASE)
 
 # --------------------------------------------------------------------------- parsing
 
+
 def _atom_value(atom: str) -> tuple[Decimal, int] | None:
     """(mantissa, power of ten) of one magnitude atom."""
     match = _ATOM_RE.fullmatch(atom.strip())
@@ -336,7 +391,9 @@ def _quantity(match: re.Match[str]) -> tuple[Decimal, Decimal, bool] | None:
             return None
         low = Decimal(match.group("s1")).scaleb(high[1])
         return low, high[0].scaleb(high[1]), False
-    first, second = (match.group("b1"), match.group("b2")) if match.group("b1") else (match.group("a1"), match.group("a2"))
+    first, second = (
+        (match.group("b1"), match.group("b2")) if match.group("b1") else (match.group("a1"), match.group("a2"))
+    )
     low_atom = _atom_value(first)
     if low_atom is None:
         return None
@@ -360,21 +417,21 @@ def _desc_ok(desc: str) -> bool:
 
 
 def _clause_before(norm: str, start: int, width: int = 40) -> str:
-    window = norm[max(0, start - width): start]
+    window = norm[max(0, start - width) : start]
     cut = None
     for cut in _CLAUSE_BREAK_RE.finditer(window):
         pass
-    return window[cut.end():] if cut else window
+    return window[cut.end() :] if cut else window
 
 
 def _sentence_around(norm: str, start: int, end: int) -> str:
-    before = norm[max(0, start - 200): start]
+    before = norm[max(0, start - 200) : start]
     cut = None
     for cut in _SENTENCE_BREAK_RE.finditer(before):
         pass
     if cut:
-        before = before[cut.end():]
-    after = norm[end: end + 80]
+        before = before[cut.end() :]
+    after = norm[end : end + 80]
     stop = _SENTENCE_BREAK_RE.search(after)
     return before + norm[start:end] + (after[: stop.start()] if stop else after)
 
@@ -401,7 +458,7 @@ def _flat_tail(norm: str, end: int) -> tuple[str, int]:
         if _CELL_WORD_RE.search(token.group(0)):
             last_cell = token
     if last_cell is not None:
-        return norm[desc_start: last_cell.end()], last_cell.end()
+        return norm[desc_start : last_cell.end()], last_cell.end()
     return tail.group("desc"), tail_end
 
 
@@ -413,7 +470,7 @@ def _classify(norm: str, start: int, end: int, plain: bool, last_paren: int) -> 
     `last_paren` is the index of the last ")" in `norm` (-1 when there is none).
     """
     qty_start = start
-    prefix = norm[max(0, start - 30): start]
+    prefix = norm[max(0, start - 30) : start]
     if _FRACTION_BEFORE_RE.search(prefix):
         return "", start, end
     tail = _TAIL_RE.match(norm, end)
@@ -423,7 +480,7 @@ def _classify(norm: str, start: int, end: int, plain: bool, last_paren: int) -> 
     else:
         desc, tail_end = _flat_tail(norm, end)
         has_desc = bool(desc.strip())
-        if _PER_AFTER_RE.match(norm, tail_end) and (has_desc or norm[tail_end:tail_end + 1] == "/"):
+        if _PER_AFTER_RE.match(norm, tail_end) and (has_desc or norm[tail_end : tail_end + 1] == "/"):
             return _NOT_A_DOSE, start, tail_end  # cells per litre, copies/mL...
         per_kg_before = _PER_KG_BEFORE_RE.search(prefix)
         if per_kg_before and (_CELL_WORD_RE.search(desc) or not (has_desc or plain)):
@@ -480,8 +537,13 @@ def _resolve(found: list[_Found], norm: str) -> list[_Found]:
             resolved.append(_Found(bare.start, bare.end, bare.tail_end, bare.low, bare.high, item.basis))
         pending = []
         previous = resolved[-1] if resolved else None
-        if (previous is not None and previous.basis == item.basis and previous.low == previous.high
-                and item.low == item.high and _RANGE_GAP_RE.fullmatch(norm, previous.tail_end, item.start)):
+        if (
+            previous is not None
+            and previous.basis == item.basis
+            and previous.low == previous.high
+            and item.low == item.high
+            and _RANGE_GAP_RE.fullmatch(norm, previous.tail_end, item.start)
+        ):
             resolved[-1] = _Found(previous.start, item.end, item.tail_end, previous.low, item.high, item.basis)
             continue
         resolved.append(item)
@@ -579,4 +641,6 @@ def dose_levels(record: TrialRecord) -> list[DoseLevelValue]:
         key = (level.low, level.high, level.basis)
         if key not in best or rank > best[key][0]:
             best[key] = (rank, level)
-    return sorted((lvl for _, lvl in best.values()), key=lambda lvl: (_BASIS_ORDER[lvl.basis], lvl.low, lvl.high, lvl.arm))
+    return sorted(
+        (lvl for _, lvl in best.values()), key=lambda lvl: (_BASIS_ORDER[lvl.basis], lvl.low, lvl.high, lvl.arm)
+    )

@@ -61,10 +61,12 @@ _STATUS_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\btemporarily not available\b|\bsuspend(?:ed|ing)?\b", "suspended"),
         (r"\bnot yet recruiting\b|\bnot yet open\b|\bpending\b", "not_yet_recruiting"),
         (r"\benrol?ling by invitation\b", "enrolling_by_invitation"),
-        (r"\bactive not recruiting\b|\bclosed follow up continuing\b|\bnot recruiting\b",
-         "active_not_recruiting"),
-        (r"\bno longer available\b|\bapproved for marketing\b|\bcompleted?\b|"
-         r"\bclosed follow up complete\b", "completed"),
+        (r"\bactive not recruiting\b|\bclosed follow up continuing\b|\bnot recruiting\b", "active_not_recruiting"),
+        (
+            r"\bno longer available\b|\bapproved for marketing\b|\bcompleted?\b|"
+            r"\bclosed follow up complete\b",
+            "completed",
+        ),
         (r"\brecruiting\b|\brecruitment (?:open|ongoing)\b|\bavailable\b", "recruiting"),
         (r"撤回|撤销|已撤", "withdrawn"),
         (r"终止|中止", "terminated"),

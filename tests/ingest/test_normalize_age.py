@@ -57,8 +57,9 @@ def test_ages_are_rounded_to_two_decimal_places(raw: str) -> None:
     assert value is not None and value == value.quantize(CENT)
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "N/A", "NA", "None", "无", "不限", "no limit", "Not applicable", "-", "years",
-                                 "\x00"])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "N/A", "NA", "None", "无", "不限", "no limit", "Not applicable", "-", "years", "\x00"]
+)
 def test_a_missing_limit_is_none(raw: str) -> None:
     assert parse_age(raw) is None
 
@@ -142,9 +143,35 @@ def test_each_seed_page_gives_its_expected_ages(sample: str, min_raw: str, max_r
 # --------------------------------------------------------------------------- properties
 
 AGE_NOISE = st.lists(
-    st.sampled_from(list("0123456789 .-~>≥<≤+") + ["years", "Year", "months", "weeks", "days", "岁", "个月", "to", "and",
-                                                   "older", "up to", "between", "N/A", "１", "８", "⁶", "\u200f",
-                                                   "\u202e", "\x00", "\u3000", "Child", "以上", "以下", "−"]),
+    st.sampled_from(
+        list("0123456789 .-~>≥<≤+")
+        + [
+            "years",
+            "Year",
+            "months",
+            "weeks",
+            "days",
+            "岁",
+            "个月",
+            "to",
+            "and",
+            "older",
+            "up to",
+            "between",
+            "N/A",
+            "１",
+            "８",
+            "⁶",
+            "\u200f",
+            "\u202e",
+            "\x00",
+            "\u3000",
+            "Child",
+            "以上",
+            "以下",
+            "−",
+        ]
+    ),
     max_size=25,
 ).map("".join)
 
@@ -162,8 +189,11 @@ def test_parse_age_never_raises_and_is_never_negative_or_absurd(raw: str) -> Non
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(max_size=30), AGE_NOISE), st.one_of(st.text(max_size=30), AGE_NOISE),
-       st.one_of(st.text(max_size=60), AGE_NOISE))
+@given(
+    st.one_of(st.text(max_size=30), AGE_NOISE),
+    st.one_of(st.text(max_size=30), AGE_NOISE),
+    st.one_of(st.text(max_size=60), AGE_NOISE),
+)
 def test_age_range_never_raises_and_min_never_exceeds_max(min_raw: str, max_raw: str, age_text: str) -> None:
     low, high = age_range(min_raw, max_raw, age_text)
     check_age(low)

@@ -15,6 +15,7 @@ from ingest.normalize.antigens import (
     BUILTIN_ANTIGENS,
     AntigenSpec,
     Vocabulary,
+    classify_antigens,
     default_vocabulary,
     find_antigens,
     find_antigens_in_text,
@@ -23,8 +24,6 @@ from ingest.records import Arm, Intervention, TrialRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS_EXPECTED = json.loads((ROOT / "tests" / "fixtures" / "seeds_expected.json").read_text(encoding="utf-8"))
-
-
 
 
 def record(**fields) -> TrialRecord:
@@ -42,16 +41,48 @@ def found(text: str) -> set[str]:
 @pytest.mark.parametrize(
     ("written", "canonical"),
     [
-        ("b7h3", "B7-H3"), ("B7-H3", "B7-H3"), ("cd276", "B7-H3"), ("B7 H3", "B7-H3"),
-        ("IL13Ra2", "IL13Rα2"), ("IL-13Rα2", "IL13Rα2"), ("il13ralpha2", "IL13Rα2"),
-        ("cd19", "CD19"), ("CD-19", "CD19"), ("MS4A1", "CD20"), ("IL3RA", "CD123"), ("PROM1", "CD133"),
-        ("c-Kit", "CD117"), ("SDC1", "CD138"), ("L1CAM", "CD171"), ("TNFRSF17", "BCMA"), ("CD269", "BCMA"),
-        ("B-cell maturation antigen", "BCMA"), ("TNFRSF13B", "TACI"), ("CS1", "SLAMF7"), ("CLEC12A", "CLL-1"),
-        ("CD371", "CLL-1"), ("CLL1", "CLL-1"), ("ERBB2", "HER2"), ("HER-2", "HER2"), ("MSLN", "Mesothelin"),
-        ("CLDN18.2", "Claudin 18.2"), ("CLDN18A2", "Claudin 18.2"), ("claudin18.2", "Claudin 18.2"),
-        ("glypican-3", "GPC3"), ("CEACAM5", "CEA"), ("FOLH1", "PSMA"), ("EGFR vIII", "EGFRvIII"),
-        ("EGFRv3", "EGFRvIII"), ("EGFR", "EGFR"), ("CD326", "EpCAM"), ("Lewis-Y", "Lewis Y"), ("NYESO1", "NY-ESO-1"),
-        ("CD274", "PD-L1"), ("TNFRSF13C", "BAFF-R"), ("Nectin 4", "Nectin-4"), ("FRα", "Folate receptor alpha"),
+        ("b7h3", "B7-H3"),
+        ("B7-H3", "B7-H3"),
+        ("cd276", "B7-H3"),
+        ("B7 H3", "B7-H3"),
+        ("IL13Ra2", "IL13Rα2"),
+        ("IL-13Rα2", "IL13Rα2"),
+        ("il13ralpha2", "IL13Rα2"),
+        ("cd19", "CD19"),
+        ("CD-19", "CD19"),
+        ("MS4A1", "CD20"),
+        ("IL3RA", "CD123"),
+        ("PROM1", "CD133"),
+        ("c-Kit", "CD117"),
+        ("SDC1", "CD138"),
+        ("L1CAM", "CD171"),
+        ("TNFRSF17", "BCMA"),
+        ("CD269", "BCMA"),
+        ("B-cell maturation antigen", "BCMA"),
+        ("TNFRSF13B", "TACI"),
+        ("CS1", "SLAMF7"),
+        ("CLEC12A", "CLL-1"),
+        ("CD371", "CLL-1"),
+        ("CLL1", "CLL-1"),
+        ("ERBB2", "HER2"),
+        ("HER-2", "HER2"),
+        ("MSLN", "Mesothelin"),
+        ("CLDN18.2", "Claudin 18.2"),
+        ("CLDN18A2", "Claudin 18.2"),
+        ("claudin18.2", "Claudin 18.2"),
+        ("glypican-3", "GPC3"),
+        ("CEACAM5", "CEA"),
+        ("FOLH1", "PSMA"),
+        ("EGFR vIII", "EGFRvIII"),
+        ("EGFRv3", "EGFRvIII"),
+        ("EGFR", "EGFR"),
+        ("CD326", "EpCAM"),
+        ("Lewis-Y", "Lewis Y"),
+        ("NYESO1", "NY-ESO-1"),
+        ("CD274", "PD-L1"),
+        ("TNFRSF13C", "BAFF-R"),
+        ("Nectin 4", "Nectin-4"),
+        ("FRα", "Folate receptor alpha"),
     ],
 )
 def test_canonical_lookup_accepts_synonyms_case_hyphen_and_greek_variants(written: str, canonical: str) -> None:
@@ -135,28 +166,68 @@ def test_a_single_named_target_is_found(text: str, expected: set[str]) -> None:
 @pytest.mark.parametrize(
     ("product", "expected"),
     [
-        ("tisagenlecleucel", {"CD19"}), ("CTL019", {"CD19"}), ("Kymriah", {"CD19"}),
-        ("axicabtagene ciloleucel", {"CD19"}), ("KTE-C19", {"CD19"}), ("Yescarta", {"CD19"}),
-        ("brexucabtagene autoleucel", {"CD19"}), ("KTE-X19", {"CD19"}), ("lisocabtagene maraleucel", {"CD19"}),
-        ("JCAR017", {"CD19"}), ("Breyanzi", {"CD19"}), ("obe-cel", {"CD19"}), ("AUTO1", {"CD19"}),
-        ("relma-cel", {"CD19"}), ("JWCAR029", {"CD19"}), ("CNCT19", {"CD19"}), ("KYV-101", {"CD19"}),
-        ("CABA-201", {"CD19"}), ("varnimcabtagene autoleucel", {"CD19"}), ("ALLO-501A", {"CD19"}),
-        ("MB-CART2019.1", {"CD19", "CD20"}), ("zamtocabtagene autoleucel", {"CD19", "CD20"}),
-        ("prizloncabtagene autoleucel", {"CD19", "CD20"}), ("AUTO3", {"CD19", "CD22"}),
+        ("tisagenlecleucel", {"CD19"}),
+        ("CTL019", {"CD19"}),
+        ("Kymriah", {"CD19"}),
+        ("axicabtagene ciloleucel", {"CD19"}),
+        ("KTE-C19", {"CD19"}),
+        ("Yescarta", {"CD19"}),
+        ("brexucabtagene autoleucel", {"CD19"}),
+        ("KTE-X19", {"CD19"}),
+        ("lisocabtagene maraleucel", {"CD19"}),
+        ("JCAR017", {"CD19"}),
+        ("Breyanzi", {"CD19"}),
+        ("obe-cel", {"CD19"}),
+        ("AUTO1", {"CD19"}),
+        ("relma-cel", {"CD19"}),
+        ("JWCAR029", {"CD19"}),
+        ("CNCT19", {"CD19"}),
+        ("KYV-101", {"CD19"}),
+        ("CABA-201", {"CD19"}),
+        ("varnimcabtagene autoleucel", {"CD19"}),
+        ("ALLO-501A", {"CD19"}),
+        ("MB-CART2019.1", {"CD19", "CD20"}),
+        ("zamtocabtagene autoleucel", {"CD19", "CD20"}),
+        ("prizloncabtagene autoleucel", {"CD19", "CD20"}),
+        ("AUTO3", {"CD19", "CD22"}),
         ("GC012F", {"CD19", "BCMA"}),
-        ("idecabtagene vicleucel", {"BCMA"}), ("bb2121", {"BCMA"}), ("Abecma", {"BCMA"}),
-        ("ciltacabtagene autoleucel", {"BCMA"}), ("LCAR-B38M", {"BCMA"}), ("JNJ-68284528", {"BCMA"}),
-        ("Carvykti", {"BCMA"}), ("equecabtagene autoleucel", {"BCMA"}), ("CT103A", {"BCMA"}),
-        ("zevor-cel", {"BCMA"}), ("CT053", {"BCMA"}), ("anito-cel", {"BCMA"}), ("CART-ddBCMA", {"BCMA"}),
-        ("orvacabtagene autoleucel", {"BCMA"}), ("JCARH125", {"BCMA"}), ("bb21217", {"BCMA"}),
-        ("P-BCMA-101", {"BCMA"}), ("ALLO-715", {"BCMA"}), ("Descartes-08", {"BCMA"}),
-        ("MCARH109", {"GPRC5D"}), ("arlocabtagene autoleucel", {"GPRC5D"}), ("BMS-986393", {"GPRC5D"}),
-        ("satri-cel", {"Claudin 18.2"}), ("CT041", {"Claudin 18.2"}), ("firi-cel", {"CD22"}),
-        ("AUTO2", {"BCMA", "TACI"}), ("CYAD-01", {"NKG2D ligands"}), ("BNT211", {"Claudin 6"}),
+        ("idecabtagene vicleucel", {"BCMA"}),
+        ("bb2121", {"BCMA"}),
+        ("Abecma", {"BCMA"}),
+        ("ciltacabtagene autoleucel", {"BCMA"}),
+        ("LCAR-B38M", {"BCMA"}),
+        ("JNJ-68284528", {"BCMA"}),
+        ("Carvykti", {"BCMA"}),
+        ("equecabtagene autoleucel", {"BCMA"}),
+        ("CT103A", {"BCMA"}),
+        ("zevor-cel", {"BCMA"}),
+        ("CT053", {"BCMA"}),
+        ("anito-cel", {"BCMA"}),
+        ("CART-ddBCMA", {"BCMA"}),
+        ("orvacabtagene autoleucel", {"BCMA"}),
+        ("JCARH125", {"BCMA"}),
+        ("P-BCMA-101", {"BCMA"}),
+        ("ALLO-715", {"BCMA"}),
+        ("Descartes-08", {"BCMA"}),
+        ("arlocabtagene autoleucel", {"GPRC5D"}),
+        ("BMS-986393", {"GPRC5D"}),
+        ("satri-cel", {"Claudin 18.2"}),
+        ("CT041", {"Claudin 18.2"}),
+        ("firi-cel", {"CD22"}),
+        ("AUTO2", {"BCMA", "TACI"}),
+        ("CYAD-101", {"NKG2D ligands"}),
+        ("LCAR-AIO", {"CD19", "CD20", "CD22"}),
     ],
 )
 def test_a_product_name_implies_its_target(product: str, expected: set[str]) -> None:
     assert found(f"A study of {product} in relapsed disease") == expected
+
+
+@pytest.mark.parametrize(
+    "product", ["bb21217", "MCARH109", "CTX110", "KITE-753", "rapcabtagene autoleucel", "CYAD-01", "BNT211"]
+)
+def test_a_product_whose_target_has_no_source_implies_no_target(product: str) -> None:
+    assert found(f"A study of {product} in relapsed disease") == set()
 
 
 @pytest.mark.parametrize(
@@ -334,7 +405,10 @@ def test_a_disease_descriptor_does_not_add_a_second_target() -> None:
 
 def test_a_disease_descriptor_is_used_when_nothing_else_names_a_target() -> None:
     assert found("Sarcoma-specific CAR-T cells for CD133, GD2, Muc1, CD117 or other marker positive sarcoma") == {
-        "CD133", "GD2", "MUC1", "CD117",
+        "CD133",
+        "GD2",
+        "MUC1",
+        "CD117",
     }
 
 
@@ -396,9 +470,21 @@ def test_antigens_are_found_inside_chinese_text(text: str, expected: list[str]) 
 
 @pytest.mark.parametrize(
     "field",
-    ["title", "official_title", "title_zh", "acronym", "brief_summary", "detailed_description", "keywords",
-     "objectives", "intervention_name", "intervention_description", "intervention_other_name", "arm_label",
-     "arm_description"],
+    [
+        "title",
+        "official_title",
+        "title_zh",
+        "acronym",
+        "brief_summary",
+        "detailed_description",
+        "keywords",
+        "objectives",
+        "intervention_name",
+        "intervention_description",
+        "intervention_other_name",
+        "arm_label",
+        "arm_description",
+    ],
 )
 def test_each_descriptive_field_of_a_record_is_read(field: str) -> None:
     text = "GPC3-targeted CAR-T cells"
@@ -468,10 +554,14 @@ def test_a_plain_second_target_in_the_summary_is_kept_when_it_is_described_as_a_
     [
         ("A clinical study of universal CAR-T cells targeting B7-H3 for sarcomas", ""),
         ("A Clinical Study Evaluating Anti-HER2-CAR-T Cells Injection in Patients With Solid Tumors", ""),
-        ("4th Generation Safety-engineered CAR T Cells Targeting Sarcomas",
-         "PBMCs of patients who have CD133, GD2, Muc1, CD117 or other marker positive sarcoma will be obtained."),
-        ("CAR-T Cell Therapy for Relapsed/refractory Neuroblastoma",
-         "To evaluate the safety and efficacy of GD2/B7H3 CAR-T therapy for relapsed/refractory neuroblastoma."),
+        (
+            "4th Generation Safety-engineered CAR T Cells Targeting Sarcomas",
+            "PBMCs of patients who have CD133, GD2, Muc1, CD117 or other marker positive sarcoma will be obtained.",
+        ),
+        (
+            "CAR-T Cell Therapy for Relapsed/refractory Neuroblastoma",
+            "To evaluate the safety and efficacy of GD2/B7H3 CAR-T therapy for relapsed/refractory neuroblastoma.",
+        ),
         ("Chimeric Antigen Receptor T-Cell Immunotherapy for Refractory Lupus Nephritis", ""),
     ],
     ids=sorted(k for k in SEEDS_EXPECTED if not k.startswith("_")),
@@ -501,8 +591,34 @@ def test_each_seed_page_parsed_by_its_parser_gives_its_expected_antigens(seed: s
 # --- properties ------------------------------------------------------------------------------------------------------
 
 _WORDS = st.sampled_from(
-    ["CD19", "CAR-T", "anti-", "BCMA", "/", "prior", "negative", "CD28", "4-1BB", "ζ", "靶向", "and", "CD20+",
-     "GD2", "-", " ", "targeting", "lymphoma", "EGFRt", "CART", "19", "IL-15", "PD-L1", "x", "(", ")"]
+    [
+        "CD19",
+        "CAR-T",
+        "anti-",
+        "BCMA",
+        "/",
+        "prior",
+        "negative",
+        "CD28",
+        "4-1BB",
+        "ζ",
+        "靶向",
+        "and",
+        "CD20+",
+        "GD2",
+        "-",
+        " ",
+        "targeting",
+        "lymphoma",
+        "EGFRt",
+        "CART",
+        "19",
+        "IL-15",
+        "PD-L1",
+        "x",
+        "(",
+        ")",
+    ]
 )
 
 
@@ -522,3 +638,50 @@ def test_eligibility_text_never_changes_the_result(summary: str, criteria: str) 
     plain = record(brief_summary=summary)
     with_criteria = record(brief_summary=summary, inclusion_criteria=criteria, exclusion_criteria=criteria)
     assert find_antigens(plain) == find_antigens(with_criteria)
+
+
+# --- conditions, evidence --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("conditions", "expected"),
+    [
+        (["B-cell lymphoma", "Infusion of CD19 CAR T Cell"], ["CD19"]),
+        (["Multiple Myeloma", "BCMA CAR-T Cell Therapy"], ["BCMA"]),
+        (["Anti-CD7 CAR-T"], ["CD7"]),
+    ],
+)
+def test_a_target_named_in_a_targeting_context_in_the_conditions_counts(conditions, expected) -> None:
+    assert find_antigens(record(title="A clinical study", conditions=conditions)) == expected
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        ["CD20-positive B-cell lymphoma"],
+        ["HER2-positive breast cancer"],
+        ["CD19 negative relapse after CAR-T"],
+        ["EGFR mutation"],
+        ["CD19 Positive"],
+        ["Mesothelin"],
+    ],
+)
+def test_a_condition_naming_an_antigen_outside_a_targeting_context_adds_no_target(conditions) -> None:
+    assert find_antigens(record(title="A clinical study of CAR-T cells", conditions=conditions)) == []
+
+
+def test_cd4_in_cd4_car_foxp3_cells_is_a_cell_marker_not_a_target() -> None:
+    assert found("CD4⁺ CAR⁺ Foxp3⁺ cells for autoimmune disease") == set()
+
+
+def test_each_antigen_carries_the_field_and_phrase_it_was_read_from() -> None:
+    result = classify_antigens(record(title="Anti-CD19 CAR-T in ALL", interventions=[Intervention(name="BCMA CAR-T")]))
+    assert result.value == ["CD19", "BCMA"]
+    assert result.evidence == [
+        {"value": "CD19", "field": "title", "phrase": "Anti-CD19 CAR-T in ALL"},
+        {"value": "BCMA", "field": "interventions", "phrase": "BCMA CAR-T"},
+    ]
+
+
+def test_a_trial_with_no_target_has_no_antigen_evidence() -> None:
+    assert classify_antigens(record(title="CAR-T cells in lymphoma")).evidence == []

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.normalize.cell_source import cell_source
+from ingest.normalize.cell_source import cell_source, classify
+from ingest.normalize.products import builtin_products
 from ingest.records import Arm, Intervention, TrialRecord
 
 
@@ -171,4 +172,121 @@ def test_seed_002_patients_pbmcs_in_the_arm_make_it_autologous_while_its_criteri
 @given(st.text(alphabet=st.one_of(st.characters(), st.sampled_from(list("异体自通用型 \u200f\x00０１"))), max_size=80))
 def test_cell_source_never_raises_on_arbitrary_text(text: str) -> None:
     record = _record(brief_summary=text, title=text or "t", arms=[Arm(description=text)])
-    assert cell_source(record) in {"autologous", "allogeneic", "unknown"}
+    assert cell_source(record) in {"autologous", "allogeneic", "in_vivo", "unknown"}
+
+
+# --- classification with evidence: new cues, products, modalities, earlier therapy ---------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Anti-CD19/BCMA U CAR-T cell injection",
+        "U-CAR-T cells for T-ALL",
+        "Cord blood-derived CAR-NK cells targeting CD19",
+        "脐带血来源的CAR-NK细胞",
+        "iPSC-derived CAR NK cells",
+        "CAR-T cells from a healthy donor",
+        "供者来源的CD7 CAR-T细胞",
+        "通用型CAR-T细胞",
+        "TRAC knock-out CD7 CAR-T cells",
+        "TCR-deficient CAR-T cells made by gene editing",
+        "NKG2D-CAR-NK92 cells",
+        "Universal cell injection of CD19-targeted iNKT cells",
+    ],
+)
+def test_the_new_allogeneic_cues_are_read_in_english_and_chinese(text: str) -> None:
+    result = classify(_record(brief_summary=text))
+    assert result.value == "allogeneic"
+    assert result.evidence[0]["field"] == "summary"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ThisCART19A in B-NHL relapsed after auto-CAR T",
+        "Bispecific antibody for lymphoma relapsed after autologous CAR-T therapy",
+        "CD19 CAR-T bridging to allogeneic transplant",
+        "CAR-T cells for patients with prior allogeneic HSCT",
+        "Relapse after allogeneic or autologous stem cell transplantation",
+        "Graft-versus-leukemia effects mediated by donor-derived NK cells after haplo-HSCT",
+    ],
+)
+def test_earlier_therapy_and_transplant_context_never_set_the_cell_source(text: str) -> None:
+    assert classify(_record(title="A study", brief_summary=text)).value == "unknown"
+
+
+def test_a_product_code_naming_allo_is_allogeneic() -> None:
+    assert cell_source(_record(title="Safety and efficacy of ALLO-316 in renal cell carcinoma")) == "allogeneic"
+    assert cell_source(_record(title="P-CD19CD20-ALLO1 in lupus")) == "allogeneic"
+
+
+def test_the_product_dictionary_gives_a_sourced_cell_source_at_the_first_tier() -> None:
+    products = [p for p in builtin_products() if p.name == "P-BCMA-ALLO1"]
+    result = classify(_record(title="A study of P-BCMA-ALLO1 in myeloma"), products)
+    assert result.value == "allogeneic"
+    assert any(
+        e.get("source", "").startswith("product dictionary: P-BCMA-ALLO1 (NCT04960579 record") for e in result.evidence
+    )
+
+
+def test_a_product_without_a_sourced_cell_source_adds_nothing() -> None:
+    products = [p for p in builtin_products() if p.name == "CTX112"]
+    assert classify(_record(title="A study of CTX112 in lupus"), products).value == "unknown"
+
+
+def test_an_in_vivo_car_is_made_in_the_patient() -> None:
+    result = classify(_record(title="In vivo CAR-T for lupus"), modalities=["in_vivo_car"])
+    assert result.value == "in_vivo"
+    assert result.evidence == [{"value": "in_vivo", "source": "modality: in vivo CAR"}]
+
+
+@pytest.mark.parametrize(
+    ("modalities", "expected"),
+    [
+        (["car_t"], "autologous"),
+        (["tcr_t"], "autologous"),
+        (["car_treg"], "autologous"),
+        (["car_m"], "autologous"),
+        (["caar_t"], "autologous"),
+        (["car_nk"], "allogeneic"),
+        (["car_gd_t"], "allogeneic"),
+        (["car_nkt"], "unknown"),
+        (["car_nk", "car_t"], "unknown"),
+        ([], "unknown"),
+    ],
+)
+def test_a_silent_record_gets_the_usual_source_of_its_modality_as_a_default(modalities, expected) -> None:
+    result = classify(_record(title="A study of CD19 cells"), modalities=modalities)
+    assert result.value == expected
+    assert result.evidence[0]["source"].startswith("default")
+
+
+def test_conflicting_statements_at_one_tier_keep_allogeneic_and_ask_for_review() -> None:
+    result = classify(_record(brief_summary="Autologous CAR-T cells, or donor-derived CAR-T cells after transplant."))
+    assert result.value == "allogeneic"
+    assert result.review == ["allogeneic and autologous both stated; allogeneic kept"]
+    assert [e["value"] for e in result.evidence] == ["allogeneic", "autologous"]
+
+
+def test_background_sentences_do_not_set_the_cell_source() -> None:
+    summary = "Approved products such as ciltacabtagene autoleucel have shown efficacy. This study tests CS1 CAR-T."
+    assert classify(_record(title="CS1 CAR-T in myeloma", brief_summary=summary)).value == "unknown"
+
+
+@pytest.mark.corpus
+def test_the_hand_labelled_sample_gets_at_least_95_percent_of_cell_sources_right() -> None:
+    from ingest.normalize import normalize
+    from tests.ingest.classification_data import bulk_records, sample_labels
+
+    records = bulk_records()
+    labels = sample_labels()
+    wrong = [
+        (label.nct_id, label.cell_source, normalize(records[label.nct_id]).cell_source)
+        for label in labels
+        if normalize(records[label.nct_id]).cell_source != label.cell_source
+    ]
+    agreement = 1 - len(wrong) / len(labels)
+    print(f"\ncell sources: {len(labels) - len(wrong)}/{len(labels)} = {agreement:.1%}; disagreements: {wrong}")
+    assert len(labels) >= 120
+    assert agreement >= 0.95

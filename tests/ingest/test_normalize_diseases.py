@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from catalogue.choices import DiseaseCategory
 from ingest.normalize import diseases
 from ingest.normalize.diseases import (
     BUILTIN_DISEASES,
@@ -18,7 +19,6 @@ from ingest.normalize.diseases import (
     find_diseases,
     is_umbrella,
 )
-from catalogue.choices import DiseaseCategory
 from ingest.normalize.values import DiseaseValue
 from ingest.records import TrialRecord
 
@@ -172,8 +172,11 @@ def test_seed_003_finds_both_neuroblastoma_and_dsrct() -> None:
         ("Myelodysplastic Syndromes", "Myelodysplastic syndrome", "hematologic_malignancy"),
         ("Plasma Cell Leukemia", "Plasma cell leukemia", "hematologic_malignancy"),
         ("Light Chain (AL) Amyloidosis", "AL amyloidosis", "hematologic_malignancy"),
-        ("Waldenström Macroglobulinemia", "Waldenström macroglobulinemia / lymphoplasmacytic lymphoma",
-         "hematologic_malignancy"),
+        (
+            "Waldenström Macroglobulinemia",
+            "Waldenström macroglobulinemia / lymphoplasmacytic lymphoma",
+            "hematologic_malignancy",
+        ),
         ("Neuroblastoma", "Neuroblastoma", "solid_tumor"),
         ("Osteosarcoma", "Osteosarcoma", "solid_tumor"),
         ("Ewing's Sarcoma", "Ewing sarcoma", "solid_tumor"),
@@ -362,11 +365,12 @@ def test_finding_diseases_never_raises_and_returns_unique_categorised_names(
     assert all(d.category in CATEGORIES for d in found)
 
 
-@given(st.sampled_from(BUILTIN_DISEASES), st.sampled_from(["Relapsed ", "Refractory ", "r/r ", ""]),
-       st.sampled_from(["", " (adult)", ", recurrent", " in Children"]))
-def test_a_canonical_name_inside_a_longer_condition_is_still_found(
-    spec: DiseaseSpec, prefix: str, suffix: str
-) -> None:
+@given(
+    st.sampled_from(BUILTIN_DISEASES),
+    st.sampled_from(["Relapsed ", "Refractory ", "r/r ", ""]),
+    st.sampled_from(["", " (adult)", ", recurrent", " in Children"]),
+)
+def test_a_canonical_name_inside_a_longer_condition_is_still_found(spec: DiseaseSpec, prefix: str, suffix: str) -> None:
     assert spec.name in _name_of(f"{prefix}{spec.name}{suffix}")
 
 
@@ -382,3 +386,76 @@ def test_a_curated_vocabulary_with_arbitrary_terms_compiles_and_searches_without
     specs = [DiseaseSpec(name or "x", "other", tuple(synonyms)) for name, synonyms in terms]
     found = Vocabulary.from_specs(specs).find(texts + [name for name, _ in terms])
     assert len({spec.name for spec in found}) == len(found)
+
+
+# --- categories: other, generic words, joined phrases, MeSH headings -------------------------------------
+
+
+def _categories(*conditions: str, title: str = "A CAR-T study") -> list[str]:
+    trial = TrialRecord(
+        registry="ctgov", registry_id="NCT00000000", source_format="test", title=title, conditions=list(conditions)
+    )
+    return diseases.classify_categories(trial).value
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "COVID-19 Pneumonia",
+        "Autism",
+        "Febrile Neutropenia",
+        "Kidney Transplant Rejection",
+        "ICAHT",
+        "Acute Kidney Injury",
+        "Platelet Transfusion Refractoriness",
+    ],
+)
+def test_a_stated_condition_that_is_neither_cancer_nor_autoimmune_is_other(condition: str) -> None:
+    assert _categories(condition) == ["other"]
+
+
+@pytest.mark.parametrize("generic", ["Malignant Tumors", "Cancer", "Neoplasms", "Advanced Cancer"])
+def test_generic_words_never_add_a_category_beside_a_specific_one(generic: str) -> None:
+    assert _categories("Solid Tumor", generic) == ["solid_tumor"]
+    assert _categories("Multiple Myeloma", generic) == ["hematologic_malignancy"]
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "Solid and Hematological Malignancies",
+        "hematologic and solid tumors",
+        "Solid Tumors and Hematologic Malignancies",
+    ],
+)
+def test_a_joined_phrase_gives_both_categories(phrase: str) -> None:
+    assert _categories(phrase) == ["hematologic_malignancy", "solid_tumor"]
+
+
+def test_immune_system_diseases_next_to_myeloma_adds_no_autoimmune_category() -> None:
+    assert _categories("Multiple Myeloma", "Immune System Diseases") == ["hematologic_malignancy"]
+    assert _categories("Immune System Diseases") == ["autoimmune"]
+
+
+@pytest.mark.parametrize("condition", ["Immune nephropathy", "Immune-mediated Kidney Disease", "免疫性肾病"])
+def test_immune_mediated_kidney_disease_is_autoimmune(condition: str) -> None:
+    assert _categories(condition) == ["autoimmune"]
+
+
+def test_each_category_carries_the_disease_field_and_phrase_that_gave_it() -> None:
+    trial = TrialRecord(
+        registry="ctgov",
+        registry_id="NCT00000000",
+        source_format="test",
+        title="CD19 CAR-T in lupus nephritis",
+        conditions=["Systemic Lupus Erythematosus"],
+    )
+    result = diseases.classify_categories(trial)
+    assert result.evidence == [
+        {
+            "value": "autoimmune",
+            "field": "conditions",
+            "phrase": "Systemic Lupus Erythematosus",
+            "disease": "Systemic lupus erythematosus",
+        }
+    ]

@@ -95,8 +95,10 @@ def test_a_reversed_range_is_returned_low_first() -> None:
 
 
 def test_the_escaped_caret_escalation_of_sample_001_gives_three_levels_in_order() -> None:
-    text = ("The dose group to be infusion was 1×10\\^6 CAR-T cells/kg, 3×10\\^6 CAR-T cells/kg, "
-            "and 1×10\\^7 CAR-T cells/kg based on the 3+3 dose escalation principle.")
+    text = (
+        "The dose group to be infusion was 1×10\\^6 CAR-T cells/kg, 3×10\\^6 CAR-T cells/kg, "
+        "and 1×10\\^7 CAR-T cells/kg based on the 3+3 dose escalation principle."
+    )
     assert levels_of(text) == [(1e6, 1e6, "per_kg"), (3e6, 3e6, "per_kg"), (1e7, 1e7, "per_kg")]
 
 
@@ -123,13 +125,16 @@ def test_the_same_dose_stated_twice_in_one_text_is_one_level() -> None:
 
 
 def test_dose_levels_in_tolerance_and_bound_statements_are_all_read() -> None:
-    text = ("The protocol preset 2 dose levels: Dose 1 (DL-1) was 5×10\\^5 (±20%) CAR T cells/kg, and dose 2 (DL-2) "
-            "was 1×10\\^6 (±20%) CAR T cells/kg. The lowest dose is 1×10\\^5 CAR T cells/kg (±20%), and the highest "
-            "dose is 1×10\\^6 CAR T cells/kg (±20%).")
+    text = (
+        "The protocol preset 2 dose levels: Dose 1 (DL-1) was 5×10\\^5 (±20%) CAR T cells/kg, and dose 2 (DL-2) "
+        "was 1×10\\^6 (±20%) CAR T cells/kg. The lowest dose is 1×10\\^5 CAR T cells/kg (±20%), and the highest "
+        "dose is 1×10\\^6 CAR T cells/kg (±20%)."
+    )
     assert levels_of(text) == [(5e5, 5e5, "per_kg"), (1e6, 1e6, "per_kg"), (1e5, 1e5, "per_kg")]
 
 
 # --------------------------------------------------------------------------- split doses
+
 
 def test_a_split_dose_schedule_gives_the_total_not_the_percentages() -> None:
     assert levels_of("10%, 30% and 60% of a total 1x10^6/kg on days 0, 1, 2") == [(1e6, 1e6, "per_kg")]
@@ -191,14 +196,17 @@ def test_drug_doses_lab_thresholds_and_other_numbers_are_not_cell_doses(text: st
 
 
 def test_lymphodepletion_beside_the_cell_dose_is_ignored() -> None:
-    text = ("CAR-T therapy: Lymphodepletion treatment will be performed within 14 days prior to CAR-T cell infusion: "
-            "intravenous chemotherapy based on fludarabine 25mg/m² and cyclophosphamide 500mg/m² for 1 to 3 days. "
-            "CAR-T cells will then be infused intravenously, with a dosage of 1.00 to 10.00 × 10⁶/kg of CAR-positive "
-            "T cells.")
+    text = (
+        "CAR-T therapy: Lymphodepletion treatment will be performed within 14 days prior to CAR-T cell infusion: "
+        "intravenous chemotherapy based on fludarabine 25mg/m² and cyclophosphamide 500mg/m² for 1 to 3 days. "
+        "CAR-T cells will then be infused intravenously, with a dosage of 1.00 to 10.00 × 10⁶/kg of CAR-positive "
+        "T cells."
+    )
     assert levels_of(text) == [(1e6, 1e7, "per_kg")]
 
 
 # --------------------------------------------------------------------------- plausibility
+
 
 @pytest.mark.parametrize("text", ["1×10^12 cells/kg", "5×10^2 cells/kg", "1×10^2~1×10^6 cells/kg", "1E13 cells"])
 def test_implausible_doses_are_dropped(text: str) -> None:
@@ -211,6 +219,7 @@ def test_doses_on_the_plausibility_bounds_are_kept(text: str) -> None:
 
 
 # --------------------------------------------------------------------------- records
+
 
 def make_record(**fields) -> TrialRecord:
     base = {"registry": "ctgov", "registry_id": "NCT00000000", "source_format": "test", "title": "A CAR-T trial"}
@@ -252,23 +261,42 @@ def test_a_level_stated_in_several_places_is_kept_once_with_the_arm_label() -> N
 
 def test_an_intervention_dose_is_attributed_to_the_arm_listing_the_intervention() -> None:
     record = make_record(
-        arms=[Arm(label="Experimental: Sarcoma-specific CAR-T cells", description="no dose here",
-                  interventions=["Biological: Sarcoma-specific CAR-T cells"]),
-              Arm(label="Other arm", description="", interventions=["Drug: Fludarabine"])],
-        interventions=[Intervention(name="Sarcoma-specific CAR-T cells", type="BIOLOGICAL",
-                                    description="1 infusion, for 1x10^6~1x10^7 cells/kg via IV")],
+        arms=[
+            Arm(
+                label="Experimental: Sarcoma-specific CAR-T cells",
+                description="no dose here",
+                interventions=["Biological: Sarcoma-specific CAR-T cells"],
+            ),
+            Arm(label="Other arm", description="", interventions=["Drug: Fludarabine"]),
+        ],
+        interventions=[
+            Intervention(
+                name="Sarcoma-specific CAR-T cells",
+                type="BIOLOGICAL",
+                description="1 infusion, for 1x10^6~1x10^7 cells/kg via IV",
+            )
+        ],
     )
     assert [(lvl.low, lvl.high, lvl.arm) for lvl in dose_levels(record)] == [
-        (1e6, 1e7, "Experimental: Sarcoma-specific CAR-T cells")]
+        (1e6, 1e7, "Experimental: Sarcoma-specific CAR-T cells")
+    ]
 
 
 def test_levels_are_sorted_by_basis_then_dose() -> None:
     record = make_record(
-        arms=[Arm(label="High", description="1×10^7 CAR-T cells/kg"), Arm(label="Flat", description="3×10^8 CAR-T cells"),
-              Arm(label="Low", description="1×10^6 CAR-T cells/kg"), Arm(label="BSA", description="1×10^7 CAR-T cells/m2")],
+        arms=[
+            Arm(label="High", description="1×10^7 CAR-T cells/kg"),
+            Arm(label="Flat", description="3×10^8 CAR-T cells"),
+            Arm(label="Low", description="1×10^6 CAR-T cells/kg"),
+            Arm(label="BSA", description="1×10^7 CAR-T cells/m2"),
+        ],
     )
     assert [(lvl.basis, lvl.low) for lvl in dose_levels(record)] == [
-        ("per_kg", 1e6), ("per_kg", 1e7), ("per_m2", 1e7), ("flat", 3e8)]
+        ("per_kg", 1e6),
+        ("per_kg", 1e7),
+        ("per_m2", 1e7),
+        ("flat", 3e8),
+    ]
 
 
 # --------------------------------------------------------------------------- the seed pages
@@ -290,64 +318,106 @@ SAMPLE_003_CART = (
 def seed_records() -> dict[str, TrialRecord]:
     return {
         "000_dda02b667f938841.txt": TrialRecord(
-            registry="chictr", registry_id="ChiCTR2500108722", source_format="test",
+            registry="chictr",
+            registry_id="ChiCTR2500108722",
+            source_format="test",
             title="A clinical study of universal CAR-T cells targeting B7-H3 for the treatment of relapsed/refractory "
-                  "bone and soft tissue sarcomas",
+            "bone and soft tissue sarcomas",
             objectives="I. Primary Research objectives: 1. Evaluation of the clinical safety and tolerability of "
-                       "Anti-B7-H3-UCAR-T for treating relapsed or refractory bone and soft tissue sarcomas.",
+            "Anti-B7-H3-UCAR-T for treating relapsed or refractory bone and soft tissue sarcomas.",
             arms=[
-                Arm(label="Group A", sample_size="6",
+                Arm(
+                    label="Group A",
+                    sample_size="6",
                     description="按照1E6/kgBW的剂量对受试者进行静脉输注Anti-B7-H3-UCAR-T细胞。\nSubjects were infused "
-                                "intravenously with Anti-B7-H3-UCAR-T cells at a dose of 1E6/kgBW."),
-                Arm(label="Group B", sample_size="6",
+                    "intravenously with Anti-B7-H3-UCAR-T cells at a dose of 1E6/kgBW.",
+                ),
+                Arm(
+                    label="Group B",
+                    sample_size="6",
                     description="按照5E6/kgBW的剂量对受试者进行静脉输注Anti-B7-H3-UCAR-T细胞。\nSubjects were infused "
-                                "intravenously with Anti-B7-H3-UCAR-T cells at a dose of 5E6/kgBW."),
+                    "intravenously with Anti-B7-H3-UCAR-T cells at a dose of 5E6/kgBW.",
+                ),
             ],
             exclusion_criteria="(12) Patients were treated with systemic corticosteroids (prednisone at a dose greater "
-                               "than 10 mg/day, or an equivalent dose of another corticosteroid)",
+            "than 10 mg/day, or an equivalent dose of another corticosteroid)",
         ),
         "001_951ea498f128be5c.txt": TrialRecord(
-            registry="ctgov", registry_id="NCT06101082", source_format="test",
+            registry="ctgov",
+            registry_id="NCT06101082",
+            source_format="test",
             title="A Clinical Study Evaluating the Safety and Efficacy of Anti-HER2-CAR-T Cells Injection in Patients "
-                  "With Solid Tumors",
-            arms=[Arm(label="Anti-HER2-CAR-T cell infusion", type="EXPERIMENTAL", description=SAMPLE_001_ARM,
-                      interventions=["Intravenous infusion anti-HER2-CAR-T cell"])],
-            interventions=[Intervention(name="Intravenous infusion anti-HER2-CAR-T cell", type="BIOLOGICAL",
-                                        description=SAMPLE_001_ARM,
-                                        other_names=["fludarabine cyclophosphamide"])],
+            "With Solid Tumors",
+            arms=[
+                Arm(
+                    label="Anti-HER2-CAR-T cell infusion",
+                    type="EXPERIMENTAL",
+                    description=SAMPLE_001_ARM,
+                    interventions=["Intravenous infusion anti-HER2-CAR-T cell"],
+                )
+            ],
+            interventions=[
+                Intervention(
+                    name="Intravenous infusion anti-HER2-CAR-T cell",
+                    type="BIOLOGICAL",
+                    description=SAMPLE_001_ARM,
+                    other_names=["fludarabine cyclophosphamide"],
+                )
+            ],
             inclusion_criteria="8. Adequate hematological function:Neutrophil ≥ 1.0×10\\^9/L;Hemoglobin≥ 80g/L;"
-                               "Platelet ≥ 75×10\\^9/L;Lymphocytes ≥ 0.5×10\\^9/L",
+            "Platelet ≥ 75×10\\^9/L;Lymphocytes ≥ 0.5×10\\^9/L",
             exclusion_criteria="4. Patients with Hepatitis B infection (hepatitis B DNA \\>10\\^3 copies /mL)",
         ),
         "002_ad789d6ba94932a5.txt": TrialRecord(
-            registry="ctgov", registry_id="NCT03356782", source_format="test",
+            registry="ctgov",
+            registry_id="NCT03356782",
+            source_format="test",
             title="Safety and Efficacy Evaluation of 4th Generation Safety-engineered CAR T Cells Targeting Sarcomas",
-            arms=[Arm(label="Experimental: Sarcoma-specific CAR-T cells",
-                      description="Peripheral blood mononuclear cells (PBMCs) of patients who have CD133, GD2, Muc1, "
-                                  "CD117 or other marker positive sarcoma will be obtained through apheresis, and T "
-                                  "cells will be activated and modified to sarcoma-specific CAR-T cells.",
-                      interventions=["Biological: Sarcoma-specific CAR-T cells"])],
-            interventions=[Intervention(name="Sarcoma-specific CAR-T cells", type="Biological",
-                                        description="1 infusion, for 1x10^6~1x10^7 cells/kg via IV")],
+            arms=[
+                Arm(
+                    label="Experimental: Sarcoma-specific CAR-T cells",
+                    description="Peripheral blood mononuclear cells (PBMCs) of patients who have CD133, GD2, Muc1, "
+                    "CD117 or other marker positive sarcoma will be obtained through apheresis, and T "
+                    "cells will be activated and modified to sarcoma-specific CAR-T cells.",
+                    interventions=["Biological: Sarcoma-specific CAR-T cells"],
+                )
+            ],
+            interventions=[
+                Intervention(
+                    name="Sarcoma-specific CAR-T cells",
+                    type="Biological",
+                    description="1 infusion, for 1x10^6~1x10^7 cells/kg via IV",
+                )
+            ],
             inclusion_criteria="- ANC≥ 1×10^6/L,PLT ≥ 1×10^8/L;",
         ),
         "003_8a70a621ca2e797d.txt": TrialRecord(
-            registry="ctgov", registry_id="NCT06836505", source_format="test",
+            registry="ctgov",
+            registry_id="NCT06836505",
+            source_format="test",
             title="Safety and Efficacy of CAR-T Cell Therapy for Relapsed/refractory Neuroblastoma and Desmoplastic "
-                  "Small Round Cell Tumors: a Single-arm, Open-label Trial.",
+            "Small Round Cell Tumors: a Single-arm, Open-label Trial.",
             brief_summary="Patients: Relapsed/refractory neuroblastoma; Relapsed/refractory desmoplastic small round "
-                          "cell tumor.\n\n" + SAMPLE_003_CART,
+            "cell tumor.\n\n" + SAMPLE_003_CART,
             detailed_description="Main objective:\n\nTo evaluate the safety of CAR-T cells.\n\n" + SAMPLE_003_CART,
-            arms=[Arm(label="Safety and efficacy of CAR-T cell therapy for relapsed/refractory NB and DSRCT",
-                      type="EXPERIMENTAL", interventions=["CART therapy"])],
-            interventions=[Intervention(name="CART therapy", type="BIOLOGICAL",
-                                        description="GD2/B7H3 CAR T-cell therapy")],
+            arms=[
+                Arm(
+                    label="Safety and efficacy of CAR-T cell therapy for relapsed/refractory NB and DSRCT",
+                    type="EXPERIMENTAL",
+                    interventions=["CART therapy"],
+                )
+            ],
+            interventions=[
+                Intervention(name="CART therapy", type="BIOLOGICAL", description="GD2/B7H3 CAR T-cell therapy")
+            ],
         ),
         "004_1074b50f3fa4f392.txt": TrialRecord(
-            registry="chictr", registry_id="ChiCTR2500105227", source_format="test",
+            registry="chictr",
+            registry_id="ChiCTR2500105227",
+            source_format="test",
             title="Chimeric Antigen Receptor T-Cell Immunotherapy for Refractory Lupus Nephritis",
             objectives="通过检测CAR-T细胞治疗后2周、1个月、3个月、半年、一年等时间点时患者的血常规、CRP、"
-                       "24小时尿蛋白定量,评估在目前应用的常规剂量下CD19-CART治疗难治性狼疮性肾炎患者的疗效和副反应。",
+            "24小时尿蛋白定量,评估在目前应用的常规剂量下CD19-CART治疗难治性狼疮性肾炎患者的疗效和副反应。",
             arms=[Arm(label="Experimental group", description="CAR-T细胞\nCAR-T cells", sample_size="60")],
             exclusion_criteria="3. Creatinine>220umol/L; ALT/AST > 5 times normal; bilirubin >34umol/L;",
         ),
@@ -391,10 +461,44 @@ def test_each_parsed_seed_page_gives_its_expected_per_kg_dose_range(sample: str)
 # --------------------------------------------------------------------------- properties
 
 TRICKY_ALPHABET = st.sampled_from(
-    list("0123456789.,-~x×X*^eE /()±%:;+ \n") + ["\\^", "10^", "10", "kg", "m2", "m²", "cells", "CAR-T", "个", "细胞",
-                                               "/kg", "/L", "/mL", "mg", "million", "万", "亿", "to", "between", "and",
-                                               "每公斤", "１", "８", "０", "⁶", "⁷", "¹", "⁰", "\u200f", "\u202e",
-                                               "\x00", "\u3000", "～", "—", "E+"]
+    list("0123456789.,-~x×X*^eE /()±%:;+ \n")
+    + [
+        "\\^",
+        "10^",
+        "10",
+        "kg",
+        "m2",
+        "m²",
+        "cells",
+        "CAR-T",
+        "个",
+        "细胞",
+        "/kg",
+        "/L",
+        "/mL",
+        "mg",
+        "million",
+        "万",
+        "亿",
+        "to",
+        "between",
+        "and",
+        "每公斤",
+        "１",
+        "８",
+        "０",
+        "⁶",
+        "⁷",
+        "¹",
+        "⁰",
+        "\u200f",
+        "\u202e",
+        "\x00",
+        "\u3000",
+        "～",
+        "—",
+        "E+",
+    ]
 )
 DOSEISH_TEXT = st.lists(TRICKY_ALPHABET, max_size=40).map("".join)
 
@@ -407,7 +511,7 @@ def check_levels(levels) -> None:
         assert bound_low <= lvl.low and lvl.high <= bound_high
         assert lvl.raw
         if lvl.basis == "per_kg":
-            assert 1e3 <= lvl.low and lvl.high <= 1e11
+            assert lvl.low >= 1e3 and lvl.high <= 1e11
 
 
 @settings(max_examples=400, deadline=None)
@@ -430,10 +534,12 @@ def test_dose_like_noise_never_raises_and_gives_only_plausible_levels(text: str)
     caret=st.sampled_from(["^", "\\^", ""]),
     unit=st.sampled_from([" cells/kg", "/kg", " CAR-T cells/kg", "个CAR-T细胞/kg", " CAR+ T cells per kg"]),
 )
-def test_a_written_dose_reads_back_as_its_value(mantissa: float, exponent: int, times: str, caret: str, unit: str) -> None:
+def test_a_written_dose_reads_back_as_its_value(
+    mantissa: float, exponent: int, times: str, caret: str, unit: str
+) -> None:
     power = f"10{caret}{exponent}" if caret else "10" + "⁰¹²³⁴⁵⁶⁷⁸⁹"[exponent]
     levels = parse_dose_text(f"Patients receive {mantissa}{times}{power}{unit}.")
-    assert [(lvl.low, lvl.basis) for lvl in levels] == [(pytest.approx(mantissa * 10 ** exponent), "per_kg")]
+    assert [(lvl.low, lvl.basis) for lvl in levels] == [(pytest.approx(mantissa * 10**exponent), "per_kg")]
 
 
 @settings(max_examples=200, deadline=None)
@@ -445,15 +551,16 @@ def test_a_written_dose_reads_back_as_its_value(mantissa: float, exponent: int, 
 )
 def test_a_shared_exponent_range_reads_back_ordered(low: int, high: int, exponent: int, sep: str) -> None:
     levels = parse_dose_text(f"{low}{sep}{high} × 10^{exponent} cells/kg")
-    scale = 10 ** exponent
+    scale = 10**exponent
     assert [(lvl.low, lvl.high) for lvl in levels] == [(min(low, high) * scale, max(low, high) * scale)]
 
 
 @settings(max_examples=150, deadline=None)
 @given(arm_text=DOSEISH_TEXT, summary=st.text(max_size=200), criteria=DOSEISH_TEXT)
 def test_dose_levels_of_any_record_are_unique_and_plausible(arm_text: str, summary: str, criteria: str) -> None:
-    record = make_record(arms=[Arm(label="A", description=arm_text)], brief_summary=summary,
-                         inclusion_criteria=criteria)
+    record = make_record(
+        arms=[Arm(label="A", description=arm_text)], brief_summary=summary, inclusion_criteria=criteria
+    )
     levels = dose_levels(record)
     check_levels(levels)
     keys = [(lvl.low, lvl.high, lvl.basis) for lvl in levels]

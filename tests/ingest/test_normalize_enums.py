@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalogue.choices import CellSource, DiseaseCategory, Phase, Sex, Status, StudyType
+from catalogue.choices import CellSource, DiseaseCategory, Modality, Phase, Sex, Status, StudyType, TrialType
 from ingest.normalize import enums
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +42,8 @@ ALL_CHOICES = {
     "CELL_SOURCE_CHOICES": CellSource.choices,
     "DISEASE_CATEGORY_CHOICES": DiseaseCategory.choices,
     "STUDY_TYPE_CHOICES": StudyType.choices,
+    "MODALITY_CHOICES": Modality.choices,
+    "TRIAL_TYPE_CHOICES": TrialType.choices,
 }
 
 
@@ -55,7 +57,13 @@ def test_the_enumeration_values_are_exactly_the_ones_the_export_and_api_use() ->
     }  # fmt: skip
     assert _values(Sex.choices) == {"all", "female", "male"}
     assert _values(DiseaseCategory.choices) == {"hematologic_malignancy", "solid_tumor", "autoimmune", "other"}
-    assert _values(CellSource.choices) == {"autologous", "allogeneic", "unknown"}
+    assert _values(CellSource.choices) == {"autologous", "allogeneic", "in_vivo", "unknown"}
+    assert _values(Modality.choices) == {
+        "car_t", "car_nk", "car_nkt", "car_gd_t", "car_treg", "caar_t", "car_m", "in_vivo_car", "tcr_t",
+    }  # fmt: skip
+    assert _values(TrialType.choices) == {
+        "treatment", "long_term_follow_up", "observational", "supportive_care", "other",
+    }  # fmt: skip
     assert {"interventional", "observational", "expanded_access"} <= _values(StudyType.choices)
 
 

@@ -356,7 +356,24 @@ def test_it_reads_ages_eligible_for_study_when_no_separate_ages() -> None:
 def test_it_leaves_missing_sections_absent() -> None:
     record = parse_one(
         modern_text(
-            dict.fromkeys(("Clinical Phase", "Total Enrollment", "Conditions", "Study Groups", "Interventions", "Eligibility Criteria", "Minimum Eligible Age", "Maximum Eligible Age", "Eligible Sex", "Sponsors", "Locations", "Countries", "Other Identifiers"), "")
+            dict.fromkeys(
+                (
+                    "Clinical Phase",
+                    "Total Enrollment",
+                    "Conditions",
+                    "Study Groups",
+                    "Interventions",
+                    "Eligibility Criteria",
+                    "Minimum Eligible Age",
+                    "Maximum Eligible Age",
+                    "Eligible Sex",
+                    "Sponsors",
+                    "Locations",
+                    "Countries",
+                    "Other Identifiers",
+                ),
+                "",
+            )
         )
     )
     assert record.registry_id == "NCT07654321"
