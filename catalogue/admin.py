@@ -20,7 +20,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from catalogue import jobs, linking
+from catalogue import jobs, linking, provenance
+from catalogue.choices import Modality
 from catalogue.curation import trial_curate
 from catalogue.models import (
     Antigen,
@@ -28,6 +29,7 @@ from catalogue.models import (
     DoseLevel,
     HarvestRun,
     Job,
+    Product,
     Site,
     SourceDocument,
     Trial,
@@ -108,6 +110,10 @@ class TrialAdminForm(forms.ModelForm):
             if name in self.fields:
                 old = self.fields[name]
                 self.fields[name] = LinesField(required=False, label=old.label, help_text="One entry per line.")
+        if "modalities" in self.fields:
+            self.fields["modalities"] = forms.MultipleChoiceField(
+                choices=Modality.choices, required=False, widget=forms.CheckboxSelectMultiple, label="Modalities"
+            )
         for name, field in list(self.fields.items()):
             if type(field) is forms.CharField and isinstance(Trial._meta.get_field(name), models.TextField):
                 self.fields[name] = TextField(
@@ -125,6 +131,23 @@ class SiteInline(admin.TabularInline):
     model = Site
     extra = 0
     fields = ("institution", "city", "country")
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    """The review queue: trials whose classification is unclear."""
+
+    title = "review queue"
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("flagged", "flagged for review"), ("clear", "nothing to review")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "flagged":
+            return queryset.exclude(review=[])
+        if self.value() == "clear":
+            return queryset.filter(review=[])
+        return queryset
 
 
 class AntigenFilter(admin.SimpleListFilter):
@@ -176,7 +199,10 @@ class TrialAdmin(admin.ModelAdmin):
         "curated",
         "updated_at",
     )
-    list_filter = ("registry", "status", "phase", AntigenFilter, DiseaseCategoryFilter, "cell_source")
+    list_filter = (
+        ReviewFilter, "in_scope", "registry", "status", "phase", AntigenFilter, DiseaseCategoryFilter, "cell_source",
+        "trial_type",
+    )  # fmt: skip
     search_fields = ("registry_id", "title", "official_title", "title_zh", "sponsor")
     list_per_page = 50
     inlines = [DoseLevelInline, SiteInline]
@@ -191,6 +217,8 @@ class TrialAdmin(admin.ModelAdmin):
         "conflicts",
         *[f"raw_{f}" for f in RAW_KEYS],
         "history",
+        "classification_evidence",
+        "review_flags",
     )
     fieldsets = (
         (None, {"fields": ("registry", "registry_id", "source_link", "secondary_ids", "merged_into")}),
@@ -202,7 +230,20 @@ class TrialAdmin(admin.ModelAdmin):
                     ("status", "raw_status"),
                     ("phase", "raw_phase"),
                     ("study_type", "raw_study_type"),
+                )
+            },
+        ),
+        (
+            "Classification (edits here are curated and survive re-ingest)",
+            {
+                "fields": (
+                    "review_flags",
+                    "in_scope",
+                    "modalities",
                     "cell_source",
+                    "trial_type",
+                    "product_names",
+                    "classification_evidence",
                 )
             },
         ),
@@ -302,6 +343,29 @@ class TrialAdmin(admin.ModelAdmin):
         else:
             messages.success(request, f"{field} now follows the registry again.")
         return redirect("admin:catalogue_trial_change", trial.pk)
+
+    @admin.display(description="why the catalogue classified it so")
+    def classification_evidence(self, obj: Trial) -> str:
+        parts = []
+        for key in (
+            "in_scope",
+            "modalities",
+            "cell_source",
+            "trial_type",
+            "products",
+            "antigens",
+            "disease_categories",
+        ):
+            lines = provenance.evidence_lines(obj, key)
+            if lines:
+                parts.append((key.replace("_", " "), lines))
+        if not parts:
+            return "—"
+        return format_html_join("", "<p><strong>{}</strong>: {}</p>", ((key, "; ".join(lines)) for key, lines in parts))
+
+    @admin.display(description="flagged for review")
+    def review_flags(self, obj: Trial) -> str:
+        return format_html_join("", "<p>{}</p>", ((flag,) for flag in obj.review)) if obj.review else "—"
 
     @admin.display(description="title")
     def short_title(self, obj: Trial) -> str:
@@ -504,6 +568,28 @@ class AntigenAdmin(RenormalizeMixin, admin.ModelAdmin):
     @admin.display(description="synonyms")
     def synonym_list(self, obj: Antigen) -> str:
         return ", ".join(obj.synonyms)
+
+
+@admin.register(Product)
+class ProductAdmin(RenormalizeMixin, admin.ModelAdmin):
+    """The product dictionary. A fact counts only with its source (`sources`:
+    {"targets": "…", "modality": "…", "cell_source": "…", "sponsor": "…"})."""
+
+    actions = ["renormalize_all"]
+    list_display = ("name", "modality", "target_list", "cell_source", "sponsor", "sourced")
+    list_filter = ("modality", "cell_source")
+    search_fields = ("name", "aliases", "codes", "sponsor")
+    readonly_fields = ("slug",)
+    fields = ("name", "slug", "aliases", "codes", "targets", "modality", "cell_source", "sponsor", "sources")
+
+    @admin.display(description="targets")
+    def target_list(self, obj: Product) -> str:
+        return ", ".join(obj.targets)
+
+    @admin.display(description="every fact sourced", boolean=True)
+    def sourced(self, obj: Product) -> bool:
+        stated = [f for f in ("targets", "modality", "cell_source", "sponsor") if getattr(obj, f)]
+        return all((obj.sources or {}).get(f) for f in stated)
 
 
 @admin.register(Disease)

@@ -31,11 +31,13 @@ def read_connection():  # type: ignore[no-untyped-def]
     return connections[router.db_for_read(Trial)]
 
 
-def count_facets(filters: Any, apply: Any, base: QuerySet) -> Counts:
+def count_facets(filters: Any, apply: Any, base: QuerySet, extra: dict[str, QuerySet] | None = None) -> Counts:
     """(total, {facet: {value: count}}) for `filters` (a `TrialFilters`).
 
     `apply(filters, queryset, exclude=...)` applies the active filters but those
-    excluded; `base` is the catalogue's entries (linked records left out).
+    excluded; `base` is the catalogue's entries (linked records left out);
+    `extra`: more querysets to count in the same query, reported under
+    counts["_extra"][name].
     """
     scalar = tuple(name for name in filters.values if name not in facets.BY_NAME)
     params: list[Any] = []
@@ -67,11 +69,16 @@ def count_facets(filters: Any, apply: Any, base: QuerySet) -> Counts:
     sql, sql_params = branch(())
     parts.append(f"(SELECT '', NULL, COUNT(*) FROM ({sql}) s)")
     params.extend(sql_params)
+    for name, queryset in (extra or {}).items():
+        sql, sql_params = queryset.order_by().values("pk").query.sql_with_params()
+        parts.append(f"(SELECT '_extra', %s, COUNT(*) FROM ({sql}) s)")
+        params.extend([name, *sql_params])
     with read_connection().cursor() as cursor:
         cursor.execute(prefix + " UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
 
     counts: dict[str, dict[str, int]] = {facet.name: {} for facet in facets.FACETS}
+    counts["_extra"] = {}
     total = 0
     for name, value, n in rows:
         if name:

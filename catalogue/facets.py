@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from catalogue.choices import NOT_STATED, NOT_STATED_LABEL, CellSource, DiseaseCategory, Phase, Status
+from catalogue.choices import (
+    NOT_STATED,
+    NOT_STATED_LABEL,
+    CellSource,
+    DiseaseCategory,
+    Modality,
+    Phase,
+    Status,
+    TrialType,
+)
 from catalogue.registries import REGISTRY_CHOICES
 
 
@@ -22,8 +31,9 @@ class Facet:
     """One facet.
 
     `choices`: the fixed vocabulary, (value, label) pairs; None for open ones
-    (antigens, diseases, countries), whose values are names resolved through
-    their vocabulary (`vocabulary`: "antigen", "disease" or "country").
+    (antigens, diseases, countries, products), whose values are names resolved
+    through their vocabulary (`vocabulary`: "antigen", "disease", "country" or
+    "product").
     `unstated`: trials with no value (NULL) count and filter as `not_stated`.
     """
 
@@ -75,8 +85,17 @@ FACETS: tuple[Facet, ...] = (
     Facet("country", "countries", True, "Country", "Country with a site (English name, e.g. China, United States).",
           vocabulary="country"),
     Facet("registry", "registry", False, "Registry", "Registry.", choices=REGISTRY_CHOICES),
-    Facet("cell_source", "cell_source", False, "Cell source", "Autologous or allogeneic cells.",
+    Facet("cell_source", "cell_source", False, "Cell source", "Autologous, allogeneic or made in the body (in vivo).",
           choices=tuple(CellSource.choices)),
+    Facet("modality", "modalities", True, "Modality",
+          "What kind of engineered cell therapy: CAR-T, CAR-NK, γδ CAR-T, CAR-Treg, CAAR-T, CAR-M, in vivo CAR, TCR-T.",
+          choices=tuple(Modality.choices)),
+    Facet("trial_type", "trial_type", False, "Trial type",
+          "Treatment, long-term follow-up, observational, supportive care or other; not_stated: not classified.",
+          choices=tuple(TrialType.choices), unstated=True),
+    Facet("product", "product_names", True, "Product",
+          "A named product, by any of its names, brands or codes (Kymriah = tisagenlecleucel = CTL019).",
+          vocabulary="product"),
 )  # fmt: skip
 BY_NAME: dict[str, Facet] = {facet.name: facet for facet in FACETS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)

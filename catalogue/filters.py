@@ -20,8 +20,12 @@ from django.db.models import Q, QuerySet
 
 from catalogue import facets
 from catalogue.countries import country_name
-from catalogue.models import Antigen, Disease, Trial, lookup_key
+from catalogue.models import Antigen, Disease, Product, Trial, lookup_key
 
+SCOPES = {
+    "all": "every trial, in scope or not",
+    "out": "only trials out of the catalogue's scope",
+}
 SORTS = {
     "relevance": "relevance",
     "newest": "newest start",
@@ -122,10 +126,15 @@ class TrialFilterSet(django_filters.FilterSet):
     dose_max = CellsPerKgFilter(method="filter_dose_max", label="Dose to (cells/kg)")
     start_year = StartYearFilter(method="filter_start_year", label="Start year")
     q = django_filters.CharFilter(method="filter_q", label="Search", max_length=settings.CATALOGUE_MAX_QUERY_LENGTH)
+    # Trials that study no CAR, CAAR or TCR-engineered cell therapy are hidden unless asked for.
+    scope = django_filters.ChoiceFilter(choices=list(SCOPES.items()), method="filter_scope", label="Scope")
 
     class Meta:
         model = Trial
         fields: list[str] = []
+
+    def filter_scope(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(in_scope=False) if value == "out" else queryset
 
     def filter_facet(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         facet = facets.BY_NAME[name]
@@ -133,14 +142,15 @@ class TrialFilterSet(django_filters.FilterSet):
 
     def canonical(self, facet: facets.Facet, values: list[str]) -> list[str]:
         """The facet's values as the columns hold them: synonyms and country names resolved."""
-        if facet.vocabulary in ("antigen", "disease"):
-            model = Antigen if facet.vocabulary == "antigen" else Disease
-            return sorted(set(self.resolved(model, values).values()))
+        if facet.vocabulary in ("antigen", "disease", "product"):
+            model = {"antigen": Antigen, "disease": Disease, "product": Product}[facet.vocabulary]
+            mapping = self.resolved(model, values)
+            return list(dict.fromkeys(mapping[v] for v in values))
         if facet.vocabulary == "country":
             return [country_name(v) or v for v in values]
         return list(values)
 
-    def resolved(self, model: type[Antigen] | type[Disease], values: list[str]) -> dict[str, str]:
+    def resolved(self, model: type[Antigen] | type[Disease] | type[Product], values: list[str]) -> dict[str, str]:
         """Given value -> canonical name, looked up once per FilterSet."""
         cache = self.__dict__.setdefault("_resolved", {})
         key = (model.__name__, tuple(values))
@@ -232,7 +242,7 @@ def search_query(value: str) -> SearchQuery:
     return query
 
 
-def resolve_terms(model: type[Antigen] | type[Disease], values: list[str]) -> dict[str, str]:
+def resolve_terms(model: type[Antigen] | type[Disease] | type[Product], values: list[str]) -> dict[str, str]:
     """Map each given value to its canonical name, matching names and synonyms
     case- and punctuation-insensitively. One query.
 

@@ -1,7 +1,7 @@
 """The landscape page: how the (filtered) catalogue splits by antigen, phase,
-start year, disease category and country, as server-rendered SVG bar charts.
+start year, disease category, modality and country, as server-rendered SVG bar charts.
 
-All five counts come from one query: a CTE over `trial_list(filters=...)`
+All the counts come from one query: a CTE over `trial_list(filters=...)`
 (so the charts honour exactly the list's filters) and a UNION ALL of one
 GROUP BY per chart. Each bar links to the list filtered to that bar: the
 chart's own filter is replaced by the bar's value, every other filter kept.
@@ -56,6 +56,13 @@ CHARTS: tuple[ChartSpec, ...] = (
         multiple=True,
     ),
     ChartSpec(
+        "modality",
+        "Trials by modality",
+        "Number of trials studying each kind of engineered cell therapy",
+        unstated="study no engineered cell therapy the catalogue recognises",
+        multiple=True,
+    ),
+    ChartSpec(
         "country",
         "Trials by country",
         "Number of trials with a site in each country",
@@ -76,7 +83,7 @@ def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, i
     queryset = (
         trial_list(filters=filters)
         .order_by()
-        .values("antigen_names", "phase", "start_date", "disease_categories", "countries")
+        .values("antigen_names", "phase", "start_date", "disease_categories", "countries", "modalities")
     )
     sql, params = queryset.query.sql_with_params()
     union = f"""
@@ -87,6 +94,8 @@ def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, i
         UNION ALL SELECT 'disease_category', v::text, COUNT(*) FROM t, unnest(t.disease_categories) v
                   WHERE v <> '' GROUP BY 2
         UNION ALL SELECT 'country', v::text, COUNT(*) FROM t, unnest(t.countries) v WHERE v <> '' GROUP BY 2
+        UNION ALL SELECT 'modality', v::text, COUNT(*) FROM t, unnest(t.modalities) v WHERE v <> '' GROUP BY 2
+        UNION ALL SELECT 'modality', NULL, COUNT(*) FROM t WHERE cardinality(t.modalities) = 0
         UNION ALL SELECT 'antigen', NULL, COUNT(*) FROM t WHERE cardinality(t.antigen_names) = 0
         UNION ALL SELECT 'disease_category', NULL, COUNT(*) FROM t WHERE cardinality(t.disease_categories) = 0
         UNION ALL SELECT 'country', NULL, COUNT(*) FROM t WHERE cardinality(t.countries) = 0

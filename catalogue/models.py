@@ -30,12 +30,14 @@ from catalogue.choices import (
     HarvestStatus,
     JobKind,
     JobStatus,
+    Modality,
     PairReason,
     PairStatus,
     Phase,
     Sex,
     Status,
     StudyType,
+    TrialType,
 )
 from catalogue.registries import REGISTRY_CHOICES
 
@@ -80,6 +82,45 @@ class Disease(VocabularyTerm):
 
     class Meta(VocabularyTerm.Meta):
         indexes = [GinIndex(fields=["lookup_keys"], name="disease_lookup_gin")]
+
+
+class Product(models.Model):
+    """A named cell-therapy product: its names, and its facts each with a source.
+
+    A fact (targets, modality, cell source, sponsor) counts only with a source in
+    `sources` ({fact: "a registry record that states it" or "a label or publication
+    cited by name"}): an unsourced target never becomes a trial's antigen. Seeded
+    from `catalogue/data/products.json`; curators extend it in the admin.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    aliases = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    codes = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    targets = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    modality = models.CharField(max_length=16, choices=Modality.choices, blank=True)
+    cell_source = models.CharField(max_length=16, choices=CellSource.choices, blank=True)
+    sponsor = models.CharField(max_length=300, blank=True)
+    sources = models.JSONField(default=dict, blank=True)
+    lookup_keys = ArrayField(models.CharField(max_length=100), default=list, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [GinIndex(fields=["lookup_keys"], name="product_lookup_gin")]
+
+    def save(self, *args, **kwargs) -> None:
+        from django.utils.text import slugify
+
+        self.slug = self.slug or slugify(self.name)[:120]
+        self.lookup_keys = sorted({lookup_key(t) for t in [self.name, *self.aliases, *self.codes] if lookup_key(t)})
+        super().save(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases, *self.codes]
 
 
 class SourceDocument(models.Model):
@@ -137,6 +178,15 @@ class Trial(models.Model):
     interventions = ArrayField(models.TextField(), default=list, blank=True)
     inclusion_criteria = models.TextField(blank=True)
     exclusion_criteria = models.TextField(blank=True)
+
+    # Classifications (catalogue.choices), each with its evidence in `evidence`.
+    modalities = ArrayField(models.CharField(max_length=16, choices=Modality.choices), default=list, blank=True)
+    trial_type = models.CharField(max_length=32, choices=TrialType.choices, null=True, blank=True)
+    in_scope = models.BooleanField(default=True)
+    product_names = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    evidence = models.JSONField(default=dict, blank=True, editable=False)
+    # Classifications flagged for a curator's review ("<classification>: <why>").
+    review = ArrayField(models.CharField(max_length=300), default=list, blank=True, editable=False)
 
     antigens = models.ManyToManyField(Antigen, related_name="trials", blank=True)
     diseases = models.ManyToManyField(Disease, related_name="trials", blank=True)
@@ -208,6 +258,10 @@ class Trial(models.Model):
             GinIndex(fields=["disease_names"], name="trial_disease_names_gin"),
             GinIndex(fields=["disease_categories"], name="trial_disease_cat_gin"),
             GinIndex(fields=["countries"], name="trial_countries_gin"),
+            GinIndex(fields=["modalities"], name="trial_modalities_gin"),
+            GinIndex(fields=["product_names"], name="trial_products_gin"),
+            models.Index(fields=["trial_type"], name="trial_type_idx"),
+            models.Index(fields=["in_scope"], name="trial_in_scope_idx"),
             GinIndex(fields=["secondary_ids"], name="trial_secondary_ids_gin"),
             GinIndex(fields=["search_vector"], name="trial_search_vector_gin"),
             GinIndex(fields=["title"], name="trial_title_trgm", opclasses=["gin_trgm_ops"]),
@@ -388,6 +442,9 @@ class FacetRow(models.Model):
     countries = ArrayField(models.CharField(max_length=100))
     registry = models.CharField(max_length=16)
     cell_source = models.CharField(max_length=16)
+    modalities = ArrayField(models.CharField(max_length=16))
+    trial_type = models.CharField(max_length=32, null=True)
+    product_names = ArrayField(models.CharField(max_length=100))
 
     class Meta:
         managed = False

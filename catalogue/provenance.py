@@ -47,6 +47,21 @@ def field_source(trial: Trial, field: str) -> str:
     return f"from {describe_source(source)}" if source else ""
 
 
+def evidence_lines(trial: Trial, key: str) -> list[str]:
+    """Why a classification has its value, in words: one line per piece of evidence,
+    e.g. 'car_nk: “CAR-NK cells” (title)' or 'autologous: product dictionary: …'."""
+    lines = []
+    for item in (trial.evidence or {}).get(key, []):
+        value = item.get("value")
+        value = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        if item.get("phrase"):
+            why = f"“{item['phrase']}” ({item.get('field', 'record')})"
+        else:
+            why = item.get("source") or item.get("reason") or "default"
+        lines.append(f"{value}: {why}")
+    return lines
+
+
 def section(trial: Trial, fields: tuple[str, ...], value: Any) -> str:
     """'present', 'empty' (the registry lists none) or 'missing' (not in our copy)."""
     if value:

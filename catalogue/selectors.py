@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
@@ -31,7 +32,7 @@ from catalogue import cache, counts, facets
 from catalogue.cache import DataState
 from catalogue.countries import country_name
 from catalogue.filters import FACETS, SORTS, TrialFilterSet
-from catalogue.models import Trial
+from catalogue.models import Antigen, Disease, Product, Trial, lookup_key
 
 # Each facet's value -> display label (fixed vocabularies only).
 CHOICE_LABELS: dict[str, dict[str, str]] = {f.name: f.labels for f in facets.FACETS if f.choices is not None}
@@ -213,8 +214,14 @@ def base_queryset() -> QuerySet:
     return Trial.objects.filter(merged_into__isnull=True)
 
 
-def _apply(filters: TrialFilters, queryset: QuerySet, *, exclude: Collection[str] = ()) -> QuerySet:
+def _apply(
+    filters: TrialFilters, queryset: QuerySet, *, exclude: Collection[str] = (), scope_default: bool = True
+) -> QuerySet:
+    """The active filters but those excluded; on the trial table, out-of-scope
+    trials are left out unless `scope` asks for them."""
     assert filters.filterset is not None
+    if scope_default and queryset.model is Trial and "scope" not in filters.values:
+        queryset = queryset.filter(in_scope=True)
     for name, value in filters.values.items():
         if name not in exclude:
             queryset = filters.filterset.filters[name].filter(queryset, value)
@@ -229,10 +236,17 @@ def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> Qu
     q = filters.values.get("q")
     if sort == "relevance" and q:
         query = SearchQuery(q, search_type="websearch", config="english")
+        # A search that names a product (Kymriah, CTL019) puts that product's trials first.
+        named_products = ArraySubquery(Product.objects.filter(lookup_keys__contains=[lookup_key(q)]).values("name"))
         queryset = queryset.annotate(
             relevance=SearchRank(F("search_vector"), query)
             + Case(
                 When(Q(title__icontains=q) | Q(title_zh__icontains=q) | Q(registry_id__iexact=q), then=Value(1.0)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
+            + Case(
+                When(product_names__overlap=named_products, then=Value(10.0)),
                 default=Value(0.0),
                 output_field=FloatField(),
             )
@@ -347,7 +361,16 @@ read_connection = counts.read_connection
 
 
 def _count_facets(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
-    return counts.count_facets(filters, _apply, base_queryset())
+    hidden = None
+    if "scope" not in filters.values:
+        # How many trials the default scope hides under these filters (the summary says so).
+        hidden = _apply(filters, base_queryset().filter(in_scope=False), scope_default=False)
+    return counts.count_facets(filters, _apply, base_queryset(), extra={"hidden": hidden} if hidden is not None else {})
+
+
+def hidden_count(filters: TrialFilters) -> int:
+    """Trials matching the filters that the default scope hides (0 when `scope` is set)."""
+    return catalogue_counts(filters)[1].get("_extra", {}).get("hidden", 0)
 
 
 def trial_detail(registry_id: str) -> Trial | None:
@@ -438,11 +461,11 @@ def _resolved_selection(filters: TrialFilters, facet: str, selected: list[str]) 
     """Canonical facet value -> the parameter value the user gave (synonyms resolve)."""
     if not selected:
         return {}
-    if facet in ("antigen", "disease") and filters.filterset is not None:
-        from catalogue.models import Antigen, Disease
-
-        mapping = filters.filterset.resolved(Antigen if facet == "antigen" else Disease, selected)
+    vocabulary = facets.BY_NAME[facet].vocabulary
+    if vocabulary in ("antigen", "disease", "product") and filters.filterset is not None:
+        model = {"antigen": Antigen, "disease": Disease, "product": Product}[vocabulary]
+        mapping = filters.filterset.resolved(model, selected)
         return {canonical: original for original, canonical in mapping.items()}
-    if facet == "country":
+    if vocabulary == "country":
         return {country_name(s) or s: s for s in selected}
     return {s: s for s in selected}

@@ -35,11 +35,14 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "status", "phase", "study_type", "antigens", "diseases", "disease_categories",
     "min_age_years", "max_age_years", "sex", "dose_min_cells_per_kg", "dose_max_cells_per_kg",
     "dose_levels", "enrollment", "start_date", "completion_date", "registration_date",
-    "registry_updated", "sponsor", "countries", "cell_source", "source_url", "source_format", "raw",
+    "registry_updated", "sponsor", "countries", "cell_source", "modalities", "trial_type", "in_scope", "products",
+    "source_url", "source_format", "raw",
     "curated_fields", "updated_at",
 )  # fmt: skip
 DOSE_LEVEL_FIELDS: tuple[str, ...] = ("arm", "low", "high", "unit", "basis", "raw")
-LIST_FIELDS = {"secondary_ids", "antigens", "diseases", "disease_categories", "countries", "curated_fields"}
+LIST_FIELDS = {
+    "secondary_ids", "antigens", "diseases", "disease_categories", "countries", "curated_fields", "modalities", "products",
+}  # fmt: skip
 NESTED_FIELDS = {"dose_levels", "raw"}
 # Columns the export never reads; not loaded.
 EXPORT_DEFERRED_FIELDS: tuple[str, ...] = (
@@ -107,6 +110,10 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
         "sponsor": _text(trial.sponsor),
         "countries": list(trial.countries or []),
         "cell_source": trial.cell_source,
+        "modalities": list(trial.modalities or []),
+        "trial_type": trial.trial_type,
+        "in_scope": trial.in_scope,
+        "products": list(trial.product_names or []),
         "source_url": registry_page(trial.registry, trial.registry_id, trial.source_url),
         "source_format": _text(trial.source_format),
         "raw": trial.raw or {},
@@ -298,6 +305,19 @@ def _trial_schema() -> dict[str, Any]:
         "sponsor": nullable_string,
         "countries": strings,
         "cell_source": string,
+        "modalities": {
+            **strings,
+            "description": "car_t, car_nk, car_nkt, car_gd_t, car_treg, caar_t, car_m, in_vivo_car, tcr_t.",
+        },
+        "trial_type": {
+            **nullable_string,
+            "description": "treatment, long_term_follow_up, observational, supportive_care, other.",
+        },
+        "in_scope": {
+            "type": "boolean",
+            "description": "Studies a CAR, CAAR or TCR-engineered cell therapy (or follows up its recipients).",
+        },
+        "products": {**strings, "description": "Canonical names of the named products the trial studies."},
         "source_url": {**string, "description": "The trial's page on its registry (http or https only)."},
         "source_format": nullable_string,
         "raw": {"type": "object", "description": "The registry's own text for each normalized field."},

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from catalogue import facets
 from catalogue.selectors import CHOICE_LABELS, TrialFilters
 from catalogue.templatetags.catalogue_tags import format_cells, format_years
 
@@ -85,15 +86,8 @@ def _label(facet: str, value: str) -> str:
 def _canonical(filters: TrialFilters, facet: str, values: list[str]) -> list[str]:
     """Synonyms shown under their canonical names ('cd276' → 'B7-H3')."""
     names: list[str] = []
-    if facet in ("antigen", "disease") and filters.filterset is not None:
-        from catalogue.models import Antigen, Disease
-
-        mapping = filters.filterset.resolved(Antigen if facet == "antigen" else Disease, list(values))
-        names = [mapping.get(v, v) for v in values]
-    elif facet == "country":
-        from catalogue.countries import country_name
-
-        names = [country_name(v) or v for v in values]
+    if facets.BY_NAME[facet].vocabulary and filters.filterset is not None:
+        names = filters.filterset.canonical(facets.BY_NAME[facet], list(values))
     else:
         names = [str(v) for v in values]
     return list(dict.fromkeys(names))
@@ -117,8 +111,10 @@ def build_summary(filters: TrialFilters) -> FilterSummary:
         summary.lead.append(part(join_or(words), "cell_source"))
     if values.get("antigen"):
         summary.lead.append(part(join_or(_canonical(filters, "antigen", values["antigen"])), "antigen"))
+    if values.get("modality"):
+        summary.lead.append(part(join_or([_label("modality", v) for v in values["modality"]]), "modality"))
     # A sentence starting with an adjective starts with a capital (antigen names keep their case).
-    if summary.lead and summary.lead[0].params[0] != "antigen":
+    if summary.lead and summary.lead[0].params[0] not in ("antigen", "modality"):
         first = summary.lead[0]
         summary.lead[0] = SummaryPart(first.params, first.text[:1].upper() + first.text[1:], first.remove_query)
 
@@ -142,6 +138,11 @@ def build_summary(filters: TrialFilters) -> FilterSummary:
         labels = [_label("phase", v) for v in values["phase"]]
         labels = ["phase not applicable" if v == "Not applicable" else v[:1].lower() + v[1:] for v in labels]
         q.append(part(join_or(labels), "phase"))
+    if values.get("product"):
+        q.append(part("of " + join_or(_canonical(filters, "product", values["product"])), "product"))
+    if values.get("trial_type"):
+        labels = [_label("trial_type", v).lower() for v in values["trial_type"]]
+        q.append(part("of type " + join_or(labels), "trial_type"))
     if values.get("country"):
         q.append(part("in " + join_or(_canonical(filters, "country", values["country"])), "country"))
     if values.get("registry"):
@@ -159,4 +160,8 @@ def build_summary(filters: TrialFilters) -> FilterSummary:
         q.append(part(f"starting in {values['start_year']}", "start_year"))
     if values.get("q"):
         q.append(part(f"matching “{values['q']}”", "q"))
+    if values.get("scope") == "all":
+        q.append(part("including those outside the catalogue's scope", "scope"))
+    elif values.get("scope") == "out":
+        q.append(part("outside the catalogue's scope only", "scope"))
     return summary

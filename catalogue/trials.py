@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.postgres.search import SearchVector
 from django.db.models import Expression, F, Func, Value
 
-from catalogue.models import Antigen, Disease, DoseLevel, Site, Trial
+from catalogue.models import Antigen, Disease, DoseLevel, Product, Site, Trial
 
 # Normalized scalar fields a registry supplies (and a curator may own).
 SCALAR_FIELDS: tuple[str, ...] = (
@@ -23,13 +23,20 @@ SCALAR_FIELDS: tuple[str, ...] = (
     "dose_min_cells_per_kg", "dose_max_cells_per_kg", "enrollment", "enrollment_type",
     "start_date", "completion_date", "registration_date", "sponsor", "countries",
     "cell_source", "conditions", "keywords", "interventions", "inclusion_criteria", "exclusion_criteria",
-    "source_url",
+    "source_url", "modalities", "trial_type", "in_scope", "product_names",
 )  # fmt: skip
 # Related fields, curated as whole fields.
 RELATED_FIELDS: tuple[str, ...] = ("antigens", "diseases", "dose_levels", "sites")
 CURATABLE_FIELDS: tuple[str, ...] = SCALAR_FIELDS + ("antigens", "diseases", "dose_levels")
 # List fields: one entry per line in the admin, compared as lists (entries contain commas).
-LIST_FIELDS: tuple[str, ...] = ("secondary_ids", "countries", "conditions", "keywords", "interventions")
+LIST_FIELDS: tuple[str, ...] = (
+    "secondary_ids",
+    "countries",
+    "conditions",
+    "keywords",
+    "interventions",
+    "product_names",
+)
 DECIMAL_FIELDS = frozenset({"min_age_years", "max_age_years"})
 DATE_FIELDS = frozenset({"start_date", "completion_date", "registration_date", "registry_updated"})
 DOSE_LEVEL_KEYS = ("arm", "low", "high", "unit", "basis", "raw")
@@ -141,9 +148,12 @@ def set_related(
         raise ValueError(f"{field!r} is not a related field")
 
 
-def search_document(trial: Trial, antigens: list[Antigen], diseases: list[Disease]) -> str:
+def search_document(
+    trial: Trial, antigens: list[Antigen], diseases: list[Disease], products: list[Product] | None = None
+) -> str:
     """The text `q` searches: titles (English and Chinese), summary, conditions,
-    interventions, keywords, sponsor, ids, and the names and synonyms of the targets."""
+    interventions, keywords, sponsor, ids, the names and synonyms of the targets,
+    and the names, aliases and codes of the products the trial names."""
     # A linked pair is one entry: it is found by the other registration's id too.
     merged_ids = list(trial.merged_records.values_list("registry_id", flat=True)) if trial.pk else []
     parts = [
@@ -160,6 +170,7 @@ def search_document(trial: Trial, antigens: list[Antigen], diseases: list[Diseas
         trial.sponsor,
         " ".join(a.name + " " + " ".join(a.synonyms) for a in antigens),
         " ".join(d.name for d in diseases),
+        " ".join(" ".join(p.names) for p in products or []),
     ]
     return "\n".join(p for p in parts if p)
 
@@ -180,12 +191,17 @@ def search_vector(title: str | Expression, document: str | Expression) -> Any:
     )
 
 
-def set_denormalized(trial: Trial, antigens: list[Antigen], diseases: list[Disease]) -> None:
-    """Set (without saving) the facet arrays and the search columns."""
+def set_denormalized(
+    trial: Trial, antigens: list[Antigen], diseases: list[Disease], products: list[Product] | None = None
+) -> None:
+    """Set (without saving) the facet arrays and the search columns. `products`: the
+    trial's products (looked up from `product_names` when not given)."""
+    if products is None:
+        products = list(Product.objects.filter(name__in=trial.product_names)) if trial.product_names else []
     trial.antigen_names = sorted({a.name for a in antigens})
     trial.disease_names = sorted({d.name for d in diseases})
     trial.disease_categories = sorted({d.category for d in diseases})
-    trial.search_document = search_document(trial, antigens, diseases)
+    trial.search_document = search_document(trial, antigens, diseases, products)
     trial.search_vector = search_vector(trial.title, trial.search_document)
 
 

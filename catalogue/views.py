@@ -11,7 +11,7 @@ import datetime as dt
 import itertools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -33,11 +33,13 @@ from django_ratelimit.core import get_usage
 
 from catalogue import exports, facets, freshness, provenance
 from catalogue.cache import data_state
+from catalogue.choices import Modality
 from catalogue.filters import FACETS, SORTS
 from catalogue.landscape import landscape_context
-from catalogue.models import Trial
+from catalogue.models import Product, Trial
 from catalogue.selectors import (
     DEFAULT_PAGE_SIZE,
+    LIST_DEFERRED_FIELDS,
     FacetValue,
     TrialFilters,
     cached,
@@ -45,6 +47,7 @@ from catalogue.selectors import (
     data_state_for,
     facet_counts,
     fragment_key,
+    hidden_count,
     is_cached,
     merged_primary,
     page_rows,
@@ -194,6 +197,8 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
         "page_links": _page_links(page),
         "export_query": filters.querystring(drop=("page_size",)),
         "requested_page_past_end": filters.page > page.paginator.num_pages,
+        "hidden_out_of_scope": hidden_count(filters),
+        "show_all_query": filters.querystring(with_=("scope", "all"), drop=("page",)),
         "data_state": data_state_for(filters),
         **_form_state(request, filters),
     }
@@ -213,6 +218,7 @@ class ComparisonRow:
     note: str = ""
     missing: bool = False  # no copy of the record we hold carries it
     source: str = ""  # which copy supplied it, in words
+    evidence: list[str] = field(default_factory=list)  # why a classification has its value
 
 
 RAW_LABELS = {
@@ -298,9 +304,14 @@ def comparison_rows(trial: Trial) -> list[ComparisonRow]:
             "; ".join(f"{d.name} ({d.get_category_display().lower()})" for d in diseases),
             raw_items("conditions"),
             "diseases" in curated,
+            evidence=provenance.evidence_lines(trial, "disease_categories"),
         ),
         ComparisonRow(
-            "Target antigens", ", ".join(a.name for a in antigens), raw_items("interventions"), "antigens" in curated
+            "Target antigens",
+            ", ".join(a.name for a in antigens),
+            raw_items("interventions"),
+            "antigens" in curated,
+            evidence=provenance.evidence_lines(trial, "antigens"),
         ),
         row(
             "Dose (per kg)",
@@ -311,7 +322,41 @@ def comparison_rows(trial: Trial) -> list[ComparisonRow]:
             if trial.dose_min_cells_per_kg is not None
             else "No per-kg dose: dose filters leave this trial out.",
         ),  # fmt: skip
-        ComparisonRow("Cell source", trial.get_cell_source_display(), [], "cell_source" in curated),
+        ComparisonRow(
+            "Cell source",
+            trial.get_cell_source_display(),
+            [],
+            "cell_source" in curated,
+            evidence=provenance.evidence_lines(trial, "cell_source"),
+        ),
+        ComparisonRow(
+            "Modality",
+            ", ".join(Modality(m).label for m in trial.modalities if m in Modality.values) or "none identified",
+            [],
+            "modalities" in curated,
+            evidence=provenance.evidence_lines(trial, "modalities"),
+        ),
+        ComparisonRow(
+            "Products",
+            ", ".join(trial.product_names) or "none named",
+            [],
+            "product_names" in curated,
+            evidence=provenance.evidence_lines(trial, "products"),
+        ),
+        ComparisonRow(
+            "Trial type",
+            _choice(trial, "trial_type"),
+            [],
+            "trial_type" in curated,
+            evidence=provenance.evidence_lines(trial, "trial_type"),
+        ),
+        ComparisonRow(
+            "In the catalogue's scope",
+            "yes" if trial.in_scope else "no",
+            [],
+            "in_scope" in curated,
+            evidence=provenance.evidence_lines(trial, "in_scope"),
+        ),
     ]
 
 
@@ -338,6 +383,10 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
         "merged_records": merged,
         "registry_ids": [trial.registry_id, *(r.registry_id for r in merged)],
         "curated_fields": list(trial.curated_fields or []),
+        "products": list(Product.objects.filter(name__in=trial.product_names).only("name", "slug"))
+        if trial.product_names
+        else [],
+        "modality_labels": [Modality(m).label for m in trial.modalities if m in Modality.values],
         "gaps": {
             "eligibility": provenance.section(
                 trial,
@@ -353,6 +402,41 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
     }
     request.data_state = context["data_state"]
     return render(request, "catalogue/trial_detail.html", context)
+
+
+# --- products ---------------------------------------------------------------------------------
+
+
+@require_safe
+def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """A named product: its names, its facts each with its source, and its trials by
+    phase and status (the catalogue's own counts, filtered to the product)."""
+    product = Product.objects.filter(slug=slug).first()
+    if product is None:
+        raise Http404("No product with this name.")
+    filters = parse_filters({"product": product.name, "scope": "all"})
+    total, counted = catalogue_counts(filters)
+    facts = [
+        (label, value, product.sources.get(fact, ""))
+        for fact, label, value in (
+            ("targets", "Targets", ", ".join(product.targets)),
+            ("modality", "Modality", product.get_modality_display() if product.modality else ""),
+            ("cell_source", "Cell source", product.get_cell_source_display() if product.cell_source else ""),
+            ("sponsor", "Sponsor", product.sponsor),
+        )
+    ]
+    context = {
+        "product": product,
+        "facts": facts,
+        "total": total,
+        "by_phase": facet_counts(filters)["phase"],
+        "by_status": facet_counts(filters)["status"],
+        "trials": page_rows(filters, 1, lambda queryset: queryset.defer(*LIST_DEFERRED_FIELDS))[:50] if total else [],
+        "list_query": filters.querystring(drop=("scope",)),
+        "data_state": data_state_for(filters),
+    }
+    request.data_state = context["data_state"]
+    return render(request, "catalogue/product_detail.html", context)
 
 
 # --- the landscape -----------------------------------------------------------------------------

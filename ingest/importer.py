@@ -24,11 +24,13 @@ from typing import Any, Literal
 from django.db import DatabaseError, models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import slugify
 
 from catalogue.models import (
     Antigen,
     Disease,
     DoseLevel,
+    Product,
     Site,
     SourceDocument,
     Trial,
@@ -52,6 +54,7 @@ from ingest.merge import Merged, Source, dominated, merge
 from ingest.normalize import INPUTS, NormalizedTrial, normalize
 from ingest.normalize import antigens as antigen_vocab
 from ingest.normalize import diseases as disease_vocab
+from ingest.normalize import products as product_vocab
 from ingest.normalize.dates import parse_date
 from ingest.records import TrialRecord
 
@@ -62,9 +65,13 @@ def sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+# Trial fields whose normalized value has another name.
+_NORMALIZED_NAME = {"product_names": "products"}
+
+
 def snapshot(nt: NormalizedTrial) -> dict[str, Any]:
     """Every registry-derived value of a normalized trial, JSON-safe."""
-    values: dict[str, Any] = {f: to_json(getattr(nt, f)) for f in SCALAR_FIELDS}
+    values: dict[str, Any] = {f: to_json(getattr(nt, _NORMALIZED_NAME.get(f, f))) for f in SCALAR_FIELDS}
     values["antigens"] = list(nt.antigens)
     values["diseases"] = [d.name for d in nt.diseases]
     values["dose_levels"] = [asdict(level) for level in nt.dose_levels]
@@ -82,8 +89,16 @@ class Vocabularies:
     def reload(self) -> None:
         self.antigens = {a.name: a for a in Antigen.objects.all()}
         self.diseases = {d.name: d for d in Disease.objects.all()}
+        self.products = {p.name: p for p in Product.objects.all()}
+        product_specs = tuple(
+            product_vocab.ProductSpec(p.name, tuple(p.aliases), tuple(p.codes), tuple(p.targets), p.modality,
+                                      p.cell_source, p.sponsor, p.sources)
+            for p in self.products.values()
+        )  # fmt: skip
+        self.product_vocabulary = _product_vocabulary(product_specs)
         self.antigen_vocabulary = _antigen_vocabulary(
-            tuple(antigen_vocab.AntigenSpec(a.name, tuple(a.synonyms), a.gene_symbol) for a in self.antigens.values())
+            tuple(antigen_vocab.AntigenSpec(a.name, tuple(a.synonyms), a.gene_symbol) for a in self.antigens.values()),
+            product_specs,
         )
         self.disease_vocabulary = _disease_vocabulary(
             tuple(disease_vocab.DiseaseSpec(d.name, d.category, tuple(d.synonyms)) for d in self.diseases.values())
@@ -100,14 +115,27 @@ class Vocabularies:
         return self.diseases[name]
 
     def normalize(self, record: TrialRecord) -> NormalizedTrial:
-        return normalize(record, vocabulary=self.antigen_vocabulary, disease_vocabulary=self.disease_vocabulary)
+        return normalize(
+            record, vocabulary=self.antigen_vocabulary, disease_vocabulary=self.disease_vocabulary,
+            product_vocabulary=self.product_vocabulary,
+        )  # fmt: skip
+
+    def products_of(self, names: list[str]) -> list[Product]:
+        return [self.products[n] for n in names if n in self.products]
 
 
 # Compiling a vocabulary's patterns takes about a second; the terms rarely change
 # between runs of one process (a harvest's pages, a test session's ingests).
 @lru_cache(maxsize=4)
-def _antigen_vocabulary(specs: tuple[antigen_vocab.AntigenSpec, ...]) -> antigen_vocab.Vocabulary:
-    return antigen_vocab.Vocabulary.from_specs(specs)
+def _antigen_vocabulary(
+    specs: tuple[antigen_vocab.AntigenSpec, ...], products: tuple[product_vocab.ProductSpec, ...]
+) -> antigen_vocab.Vocabulary:
+    return antigen_vocab.Vocabulary.from_specs(specs, products=products)
+
+
+@lru_cache(maxsize=4)
+def _product_vocabulary(specs: tuple[product_vocab.ProductSpec, ...]) -> product_vocab.ProductVocabulary:
+    return product_vocab.ProductVocabulary.from_specs(specs)
 
 
 @lru_cache(maxsize=4)
@@ -141,6 +169,18 @@ def ensure_builtin_vocabulary() -> None:
         ],
         ignore_conflicts=True,
     )
+    Product.objects.bulk_create(
+        [
+            Product(
+                name=s.name, slug=slugify(s.name)[:120], aliases=list(s.aliases), codes=list(s.codes),
+                targets=list(s.targets), modality=s.modality, cell_source=s.cell_source, sponsor=s.sponsor,
+                sources=dict(s.sources),
+                lookup_keys=sorted({lookup_key(t) for t in (s.name, *s.aliases, *s.codes) if lookup_key(t)}),
+            )
+            for s in product_vocab.builtin_products()
+        ],
+        ignore_conflicts=True,
+    )  # fmt: skip
 
 
 def store_document(content: bytes, *, format: str, parser_version: str, filename: str) -> SourceDocument:
@@ -391,6 +431,8 @@ def _apply(
     trial.raw = nt.raw
     trial.curation_conflicts = conflicts
     trial.registry_updated = nt.registry_updated
+    trial.evidence = nt.evidence
+    trial.review = nt.review
     _set_provenance(trial, merged, nt)
     if applied or flagged:
         trial.updated_at = now
@@ -404,7 +446,9 @@ def _apply(
         if field in related:
             set_related(trial, field, related[field])
     if applied:
-        set_denormalized(trial, list(trial.antigens.all()), list(trial.diseases.all()))
+        set_denormalized(
+            trial, list(trial.antigens.all()), list(trial.diseases.all()), vocab.products_of(trial.product_names)
+        )
     if applied or any(getattr(trial, name) != value for name, value in before.items()):
         trial.ingested_at = now
         trial.save()
@@ -422,7 +466,7 @@ def _apply(
 # Columns a merge may move without changing a catalogue value.
 _TRACKED = (
     "parsed", "raw", "curation_conflicts", "registry_updated", "source_format", "parser_version",
-    "source_document_id", "missing_fields", "field_sources",
+    "source_document_id", "missing_fields", "field_sources", "evidence", "review",
 )  # fmt: skip
 
 
@@ -460,6 +504,8 @@ def _prepare_new(
     trial.parsed = new
     trial.raw = nt.raw
     trial.registry_updated = nt.registry_updated
+    trial.evidence = nt.evidence
+    trial.review = nt.review
     antigens = [vocab.antigen(name) for name in nt.antigens]
     diseases = [vocab.disease(d.name, d.category) for d in nt.diseases]
     source = TrialSource(document=document)
@@ -468,7 +514,7 @@ def _prepare_new(
     _set_provenance(trial, merged, nt)
     trial.ingested_at = now
     _fit(trial, warnings)
-    set_denormalized(trial, antigens, diseases)
+    set_denormalized(trial, antigens, diseases, vocab.products_of(trial.product_names))
     change = TrialChange(
         actor=actor,
         source_document=document,

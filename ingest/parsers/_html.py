@@ -18,10 +18,51 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from ingest.records import Contact, SiteRecord
 
 _BLOCK_TAGS = frozenset(
-    ["address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html", "legend", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "ul"]
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "html",
+        "legend",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "ul",
+    ]
 )
-_PARAGRAPH_TAGS = frozenset(["blockquote", "dl", "h1", "h2", "h3", "h4", "h5", "h6", "ol", "p", "pre", "section", "table", "ul"])
-_DROPPED_TAGS = frozenset(["caption", "head", "iframe", "noscript", "script", "style", "svg", "template", "button", "select", "input"])
+_PARAGRAPH_TAGS = frozenset(
+    ["blockquote", "dl", "h1", "h2", "h3", "h4", "h5", "h6", "ol", "p", "pre", "section", "table", "ul"]
+)
+_DROPPED_TAGS = frozenset(
+    ["caption", "head", "iframe", "noscript", "script", "style", "svg", "template", "button", "select", "input"]
+)
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>^|~=])")
 # A layout gap of three or more no-break spaces (with any spaces around them).
 # A match can only begin where such a run of blanks begins: trying every
@@ -389,7 +430,36 @@ def leading_number(value: str) -> str:
 
 
 _BLURB_VERBS = frozenset(
-    ["access", "browse", "check", "compare", "consult", "discover", "dive", "examine", "explore", "find", "follow", "get", "identify", "inspect", "investigate", "learn", "look", "meet", "read", "reach", "review", "scan", "see", "track", "understand", "use", "view", "visit"]
+    [
+        "access",
+        "browse",
+        "check",
+        "compare",
+        "consult",
+        "discover",
+        "dive",
+        "examine",
+        "explore",
+        "find",
+        "follow",
+        "get",
+        "identify",
+        "inspect",
+        "investigate",
+        "learn",
+        "look",
+        "meet",
+        "read",
+        "reach",
+        "review",
+        "scan",
+        "see",
+        "track",
+        "understand",
+        "use",
+        "view",
+        "visit",
+    ]
 )
 
 

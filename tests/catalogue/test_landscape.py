@@ -17,7 +17,7 @@ from tests.factories import make_trial
 pytestmark = pytest.mark.django_db
 LANDSCAPE = reverse("catalogue:landscape")
 LIST = reverse("catalogue:trial_list")
-CHARTS = ["antigen", "phase", "start_year", "disease_category", "country"]
+CHARTS = ["antigen", "phase", "start_year", "disease_category", "modality", "country"]
 
 
 def landscape(client, params=None):

@@ -27,8 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--misses", type=int, default=50, help="how many misses to list")
         parser.add_argument("--json", dest="json_path", help="also write the classification distributions as JSON here")
 
-    def handle(self, *args, paths: list[str], benchmark: str | None, misses: int, json_path: str | None = None,
-               **options) -> None:
+    def handle(
+        self, *args, paths: list[str], benchmark: str | None, misses: int, json_path: str | None = None, **options
+    ) -> None:
         files = [Path(p) for p in paths] or [CORPUS / "bulk" / "ctgov-cart-snapshot-2026-08-22.json"]
         records = []
         for path in files:
