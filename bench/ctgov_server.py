@@ -226,7 +226,7 @@ class FakeRegistry:
         parts = urlsplit(handler.path)
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         path = parts.path[len(self.base_path) :] if parts.path.startswith(self.base_path) else parts.path
-        headers = {k: v for k, v in handler.headers.items()}
+        headers = dict(handler.headers.items())
         page = self.page_number(params) if path == "/studies" else None
         with self.lock:
             fault = next((f for f in self.faults if f.matches(path, page)), None)

@@ -62,7 +62,6 @@ def bench_ingest(paths: list[Path], *, min_pages: int = 500) -> IngestBench:
     relax_commit_durability()
     vocab = Vocabularies()
     report = IngestReport()
-    docs: list[str] = []
     pages = 0
     started = time.perf_counter()
     round_no = 0

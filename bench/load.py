@@ -42,6 +42,7 @@ stopped on exit. wrk is Debian's package, installed when missing and running as 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -339,10 +340,8 @@ def stop_process(process: subprocess.Popen | None, *, group: bool = False) -> No
         return
 
     def signal_it(sig: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig) if group else process.send_signal(sig)
-        except ProcessLookupError:
-            pass
 
     signal_it(signal.SIGTERM)
     try:

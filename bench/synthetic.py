@@ -1067,7 +1067,7 @@ def measure() -> dict[str, Any]:
     years: Counter = Counter()
     enrollments = []
     sponsors: Counter = Counter()
-    for ants, dis, cats, countries, phase, status, cell, mn, mx, year, enrol, tl, sl, sponsor, nc, ni, dose in rows:
+    for ants, dis, cats, countries, _phase, _status, _cell, mn, mx, year, enrol, _tl, _sl, sponsor, _nc, _ni, _dose in rows:
         key = key_of(ants)
         cat_sets.setdefault(key, Counter())[tuple(cats)] += 1
         for d in dis:

@@ -169,7 +169,7 @@ def _suggest(trial_ids: list[int], threshold: float, *, per_trial: int = 5) -> l
             chosen[new_id].append((other_id, similarity))
     if not chosen:
         return []
-    trials = Trial.objects.in_bulk({i for i in chosen} | {o for pairs in chosen.values() for o, _ in pairs})
+    trials = Trial.objects.in_bulk(set(chosen) | {o for pairs in chosen.values() for o, _ in pairs})
     pairs = []
     for new_id, others in chosen.items():
         for other_id, similarity in others:

@@ -97,7 +97,7 @@ def test_a_run_killed_mid_page_is_resumed_by_the_next_run_from_its_stored_token(
     proc = start(scratch, registry, "ctgov")
     try:
         wait_for(cut.reached, proc, "the request for page 3")
-        page3 = [e for e in registry.requests_to("/studies")][-1].params["pageToken"]
+        page3 = list(registry.requests_to("/studies"))[-1].params["pageToken"]
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=10) == -signal.SIGKILL
     finally:
