@@ -262,6 +262,10 @@ class SyntheticTrial:
     official_title: str = ""
     secondary_ids: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
+    modalities: list[str] = field(default_factory=lambda: ["car_t"])
+    trial_type: str = "treatment"
+    in_scope: bool = True
+    product_names: list[str] = field(default_factory=list)
     inclusion_criteria: str = ""
     exclusion_criteria: str = ""
     source_url: str = ""
