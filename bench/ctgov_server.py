@@ -28,6 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -296,8 +297,6 @@ class FakeRegistry:
 def corpus_studies(corpus: Any) -> list[dict]:
     """The real study objects of ../shared/corpus: the bulk snapshot, then the API samples
     and the one-study files, each id once."""
-    from pathlib import Path
-
     root = Path(corpus)
     studies: list[dict] = []
     seen: set[str] = set()

@@ -19,6 +19,7 @@ from django.test import override_settings
 
 from bench.ctgov_server import FakeRegistry, corpus_studies, renumbered
 from catalogue.models import HarvestRun, SourceDocument, Trial
+from ingest.harvest.ctgov import harvest_ctgov
 
 ID_PREFIX = "NCT7"
 
@@ -45,8 +46,6 @@ def bench_studies(count: int, corpus: Path | None = None) -> list[dict]:
 
 
 def bench_harvest(count: int = 3000) -> HarvestBench:
-    from ingest.harvest.ctgov import harvest_ctgov
-
     registry = FakeRegistry(bench_studies(count), page_cap=1000)
     url = registry.serve()
     try:

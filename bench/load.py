@@ -65,6 +65,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import django
+import psycopg
+from django.db import connection
+from django.db.models import Max
+
+from config.env import local_database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
@@ -130,7 +137,7 @@ def _knob(prefix: str, name: str, default: str) -> str:
 def _whole(prefix: str, name: str, default: int, *, minimum: int = 0) -> int:
     value = _knob(prefix, name, str(default))
     if not value.isdigit() or int(value) < minimum:
-        raise Failure(f"{prefix}_{name} must be a whole number{' ≥ %d' % minimum if minimum else ''}: {value!r}")
+        raise Failure(f"{prefix}_{name} must be a whole number{f' ≥ {minimum}' if minimum else ''}: {value!r}")
     return int(value)
 
 
@@ -203,8 +210,6 @@ def say(tag: str, message: str) -> None:
 
 def production_env(server: Server) -> None:
     """Production settings for this process and everything it starts (gunicorn, manage.py)."""
-    from config.env import local_database_url
-
     os.environ.update(
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -227,8 +232,6 @@ def manage(*args: str, quiet: bool = False) -> None:
 
 def django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
     django.setup()
 
 
@@ -500,7 +503,7 @@ def loadtest() -> int:
             # cost of a cold cache is what `manage.py bench` measures with CATALOGUE_CACHE_SECONDS=0.
             with ThreadPoolExecutor(max_workers=server.concurrency) as pool:
                 for path in (*LOADTEST_LIST_PATHS, *LOADTEST_API_PATHS):
-                    list(pool.map(lambda _: get(server.base + path), range(server.concurrency)))
+                    list(pool.map(get, [server.base + path] * server.concurrency))
             trials = count_trials()
             # Unloaded latency: the list page alone, a few times in a row.
             singles = []
@@ -559,9 +562,7 @@ def loadtest() -> int:
 def count_trials() -> int | str:
     try:
         django_setup()
-        from django.db import connection
-
-        from catalogue.models import Trial
+        from catalogue.models import Trial  # noqa: PLC0415 - only importable after django.setup()
 
         count = Trial.objects.count()
         connection.close()
@@ -730,8 +731,6 @@ def soak_database(tag: str) -> None:
     os.environ["DATABASE_URL"] = (
         f"postgres://postgres@/{SOAK_DATABASE}?host={urllib.parse.quote(str(socket_dir), safe='/')}"
     )
-    import psycopg
-
     with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [SOAK_DATABASE]).fetchone():
             conn.execute(f"CREATE DATABASE {SOAK_DATABASE}")
@@ -748,11 +747,8 @@ def soak() -> int:
     production_env(server)
     manage("migrate", "--noinput", "-v0")
     django_setup()
-    from django.db import connection
-    from django.db.models import Max
-
-    from bench.synthetic import ID_PATTERN, SOURCE_FORMAT
-    from catalogue.models import SourceDocument, Trial
+    from bench.synthetic import ID_PATTERN, SOURCE_FORMAT  # noqa: PLC0415 - imports the models: only after django.setup()
+    from catalogue.models import SourceDocument, Trial  # noqa: PLC0415 - only importable after django.setup()
 
     soak_ids = Trial.objects.filter(registry="ctgov", registry_id__regex=rf"^{SOAK_ID_PREFIX}[0-9]{{6}}$")
     if settings.reset:

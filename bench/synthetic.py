@@ -1071,7 +1071,25 @@ def measure() -> dict[str, Any]:
     years: Counter = Counter()
     enrollments = []
     sponsors: Counter = Counter()
-    for ants, dis, cats, countries, _phase, _status, _cell, mn, mx, year, enrol, _tl, _sl, sponsor, _nc, _ni, _dose in rows:
+    for (
+        ants,
+        dis,
+        cats,
+        countries,
+        _phase,
+        _status,
+        _cell,
+        mn,
+        mx,
+        year,
+        enrol,
+        _tl,
+        _sl,
+        sponsor,
+        _nc,
+        _ni,
+        _dose,
+    ) in rows:
         key = key_of(ants)
         cat_sets.setdefault(key, Counter())[tuple(cats)] += 1
         for d in dis:

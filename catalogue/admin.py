@@ -11,18 +11,21 @@ import json
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from catalogue import jobs, linking, provenance
 from catalogue.choices import Modality
-from catalogue.curation import trial_curate
+from catalogue.curation import CurationError, revert_field, trial_curate
 from catalogue.models import (
     Antigen,
     Disease,
@@ -298,8 +301,6 @@ class TrialAdmin(admin.ModelAdmin):
         return super().get_queryset(request).select_related("source_document")
 
     def get_urls(self):
-        from django.urls import path
-
         return [
             path(
                 "<int:pk>/revert/<str:field>/",
@@ -311,12 +312,6 @@ class TrialAdmin(admin.ModelAdmin):
 
     def revert_view(self, request: HttpRequest, pk: int, field: str):
         """Confirm, then give one curated field back to the registry (POST only)."""
-        from django.contrib import messages
-        from django.core.exceptions import PermissionDenied
-        from django.shortcuts import get_object_or_404, redirect
-
-        from catalogue.curation import CurationError, revert_field
-
         trial = get_object_or_404(Trial, pk=pk)
         if not self.has_change_permission(request, trial):
             raise PermissionDenied
@@ -490,8 +485,6 @@ class RenormalizeMixin:
 
     @admin.action(description="Re-apply vocabularies to all trials (renormalize from stored copies, in the background)")
     def renormalize_all(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
-        from django.contrib import messages
-
         page = confirmed(
             request, self, queryset,
             "Re-apply the antigen and disease vocabularies to every trial? Curated fields are kept. "

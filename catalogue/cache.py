@@ -32,6 +32,9 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, connection, connections, router
+from django.utils import timezone
+
+from catalogue.models import DataVersion, Trial
 
 T = TypeVar("T")
 BATCH_INTERVAL = 10.0  # seconds between version moves of a batch writer
@@ -64,8 +67,6 @@ class DataState:
 
 
 def _read_connection():  # type: ignore[no-untyped-def]
-    from catalogue.models import Trial
-
     return connections[router.db_for_read(Trial)]
 
 
@@ -135,10 +136,6 @@ def touch_version() -> None:
 
 def mark_ingested() -> None:
     """Record that an ingest or harvest finished (the "data as of" line shows it)."""
-    from django.utils import timezone
-
-    from catalogue.models import DataVersion
-
     DataVersion.objects.filter(pk=1).update(last_ingest_at=timezone.now())
 
 

@@ -72,7 +72,7 @@ def build(*, force: bool = False) -> tuple[str, list[Path]]:
             target = prebuilt_path(fmt, token)
             if target.is_file() and not force:
                 continue
-            handle = tempfile.NamedTemporaryFile(
+            handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by `with handle` below; the except needs its name
                 "w", encoding="utf-8", newline="", dir=root, prefix=f".{target.name}.", suffix=".partial", delete=False
             )  # fmt: skip
             try:

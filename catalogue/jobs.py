@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue.models import Job
+from config.env import database_url
 
 PROGRESS_EVERY = 2.0  # seconds between progress writes
 
@@ -38,10 +39,6 @@ def start(kind: str, *, user=None) -> Job:
 
 
 def _spawn(job: Job) -> None:
-    from django.db import connection
-
-    from config.env import database_url
-
     manage = Path(settings.BASE_DIR) / "manage.py"
     env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}
     log = Path(settings.BASE_DIR) / "logs"

@@ -18,6 +18,7 @@ from django.utils import timezone
 from catalogue import registries
 from catalogue.models import Trial, TrialChange, TrialPair
 from catalogue.registries import registry_ids_in
+from catalogue.trials import refresh_denormalized
 
 SUGGEST_SIMILARITY = 0.6
 
@@ -189,6 +190,4 @@ def _suggest(trial_ids: list[int], threshold: float, *, per_trial: int = 5) -> l
 
 def _refresh_search(primary: Trial) -> None:
     """The entry is findable by every registry id it stands for."""
-    from catalogue.trials import refresh_denormalized
-
     refresh_denormalized(primary)

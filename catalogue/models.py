@@ -19,6 +19,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.utils.text import slugify
 
 from catalogue.choices import (
     CellSource,
@@ -109,8 +110,6 @@ class Product(models.Model):
         indexes = [GinIndex(fields=["lookup_keys"], name="product_lookup_gin")]
 
     def save(self, *args, **kwargs) -> None:
-        from django.utils.text import slugify
-
         self.slug = self.slug or slugify(self.name)[:120]
         self.lookup_keys = sorted({lookup_key(t) for t in [self.name, *self.aliases, *self.codes] if lookup_key(t)})
         super().save(*args, **kwargs)

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.http import QueryDict
 
 from catalogue import cache, counts, facets
@@ -381,10 +381,6 @@ def trial_detail(registry_id: str) -> Trial | None:
     `merged_into` selected): the caller redirects to the primary.
     Bounded: one lookup plus one query per prefetched relation.
     """
-    from django.db.models import Prefetch
-
-    from catalogue.models import Antigen, Disease
-
     registry_id = " ".join(str(registry_id).split())[:64]
     if not registry_id:
         return None

@@ -24,9 +24,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from catalogue import facets
+from catalogue.filters import SORTS
 from catalogue.models import DoseLevel, Trial
 from catalogue.registries import registry_page
 
@@ -214,8 +216,6 @@ def to_csv(items: Iterable[dict[str, Any]]) -> str:
 
 
 def _filter_parameters() -> list[dict[str, Any]]:
-    from catalogue.filters import SORTS
-
     def repeatable(name: str, description: str, enum: list[str] | None = None) -> dict[str, Any]:
         items: dict[str, Any] = {"type": "string"}
         if enum:
@@ -330,8 +330,6 @@ def _trial_schema() -> dict[str, Any]:
 
 def openapi_schema(server_url: str = "/") -> dict[str, Any]:
     """A hand-written OpenAPI 3.1 description of the API and the downloads."""
-    from django.conf import settings
-
     filters = _filter_parameters()
     errors = {
         "description": "Invalid filter values.",

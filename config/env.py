@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 
 class ConfigError(Exception):
@@ -105,8 +105,6 @@ def local_database_url(base_dir: Path) -> str:
 def database_url(config: dict) -> str:
     """Inverse of `parse_database_url` for a DATABASES entry (a child process started
     by the app must reach exactly the database the app uses)."""
-    from urllib.parse import quote, urlencode
-
     user = quote(config.get("USER") or "", safe="")
     password = quote(config.get("PASSWORD") or "", safe="")
     credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")

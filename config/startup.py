@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -12,8 +13,6 @@ def check_static_manifest() -> None:
     """Under DEBUG=0 every `{% static %}` is looked up in whitenoise's manifest
     (`staticfiles.json`). Without one (static files collected under DEBUG=1, or
     not at all) every page would be a 500: refuse to start instead."""
-    from django.contrib.staticfiles.storage import staticfiles_storage
-
     manifest_name = getattr(staticfiles_storage, "manifest_name", None)
     if settings.DEBUG or manifest_name is None:
         return

@@ -394,35 +394,34 @@ def _apply(
     applied: dict[str, list[Any]] = {}
     conflicts = dict(trial.curation_conflicts or {})
     related: dict[str, Any] = {}
-    for field, value in new.items():
-        curated = field in trial.curated_fields
+    for key, value in new.items():
+        curated = key in trial.curated_fields
         # Scalars are compared with the stored value itself (free); related rows with
         # what the registry said last time, unless `thorough` (rebuild) reads them.
-        if curated or (field not in SCALAR_FIELDS and not thorough):
-            if same_value(field, value, old.get(field)):
-                continue
+        if (curated or (key not in SCALAR_FIELDS and not thorough)) and same_value(key, value, old.get(key)):
+            continue
         if curated:
-            curated = field_value(trial, field)
-            if not same_value(field, curated, value):
-                conflicts[field] = {
+            curated = field_value(trial, key)
+            if not same_value(key, curated, value):
+                conflicts[key] = {
                     "curated": curated,
-                    "registry_before": old.get(field),
+                    "registry_before": old.get(key),
                     "registry_now": value,
                     "detected_at": now.isoformat(),
                 }
             continue
-        before = field_value(trial, field)
-        if same_value(field, before, value):
+        before = field_value(trial, key)
+        if same_value(key, before, value):
             continue
-        if field in SCALAR_FIELDS:
-            setattr(trial, field, from_json(field, value))
+        if key in SCALAR_FIELDS:
+            setattr(trial, key, from_json(key, value))
         else:
-            related[field] = value
-        applied[field] = [before, value]
-    for field in list(conflicts):
+            related[key] = value
+        applied[key] = [before, value]
+    for key in list(conflicts):
         # The registry came round to the curator's value: nothing left to decide.
-        if field in new and same_value(field, new[field], conflicts[field]["curated"]):
-            del conflicts[field]
+        if key in new and same_value(key, new[key], conflicts[key]["curated"]):
+            del conflicts[key]
     new_conflicts = sorted(set(conflicts) - set(trial.curation_conflicts or {}))
     flagged = conflicts != (trial.curation_conflicts or {})
 
@@ -442,9 +441,9 @@ def _apply(
     if "diseases" in related:
         set_related(trial, "diseases", related["diseases"],
                     diseases={d.name: vocab.disease(d.name, d.category) for d in nt.diseases})  # fmt: skip
-    for field in ("dose_levels", "sites"):
-        if field in related:
-            set_related(trial, field, related[field])
+    for key in ("dose_levels", "sites"):
+        if key in related:
+            set_related(trial, key, related[key])
     if applied:
         set_denormalized(
             trial, list(trial.antigens.all()), list(trial.diseases.all()), vocab.products_of(trial.product_names)
@@ -562,12 +561,12 @@ def _field_sources(merged: Merged) -> dict[str, Any]:
     "fields": {field: document id}}."""
     sources: dict[str, dict[str, Any]] = {}
     fields: dict[str, str] = {}
-    for field, inputs in INPUTS.items():
+    for name, inputs in INPUTS.items():
         supplier = next((merged.supplied_by[i] for i in inputs if i in merged.supplied_by), None)
         if supplier is None:
             continue
         key = str(supplier.ref.document_id)
-        fields[field] = key
+        fields[name] = key
         if key not in sources:
             updated = supplier.updated
             sources[key] = {
@@ -582,19 +581,19 @@ def _field_sources(merged: Merged) -> dict[str, Any]:
 def _fit(trial: Trial, warnings: list[str] | None) -> None:
     """Cut over-long values to their column's size, with a warning naming the field,
     instead of refusing the whole trial."""
-    for field in Trial._meta.concrete_fields:
-        limit = getattr(field, "max_length", None)
-        value = getattr(trial, field.attname, None)
+    for column in Trial._meta.concrete_fields:
+        limit = getattr(column, "max_length", None)
+        value = getattr(trial, column.attname, None)
         if limit and isinstance(value, str) and len(value) > limit:
-            setattr(trial, field.attname, value[:limit])
+            setattr(trial, column.attname, value[:limit])
             if warnings is not None:
-                warnings.append(f"{trial.registry_id}: {field.name} cut to {limit} characters (was {len(value)})")
-        elif isinstance(field, models.Field) and hasattr(field, "base_field") and isinstance(value, list):
-            item_limit = getattr(field.base_field, "max_length", None)
+                warnings.append(f"{trial.registry_id}: {column.name} cut to {limit} characters (was {len(value)})")
+        elif isinstance(column, models.Field) and hasattr(column, "base_field") and isinstance(value, list):
+            item_limit = getattr(column.base_field, "max_length", None)
             if item_limit and any(isinstance(v, str) and len(v) > item_limit for v in value):
-                setattr(trial, field.attname, [v[:item_limit] if isinstance(v, str) else v for v in value])
+                setattr(trial, column.attname, [v[:item_limit] if isinstance(v, str) else v for v in value])
                 if warnings is not None:
-                    warnings.append(f"{trial.registry_id}: {field.name} item(s) cut to {item_limit} characters")
+                    warnings.append(f"{trial.registry_id}: {column.name} item(s) cut to {item_limit} characters")
 
 
 __all__ = [

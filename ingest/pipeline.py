@@ -22,7 +22,7 @@ from catalogue import linking
 from catalogue.cache import deferred_version, mark_ingested
 from catalogue.models import SourceDocument, Trial, TrialSource
 from ingest.importer import Item, Vocabularies, fill_source, refresh, sha256, store_documents, upsert, upsert_many
-from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, ParseResult, parse_document
+from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, ParseResult, parse_document, parser_names
 from ingest.records import TrialRecord
 
 Progress = Callable[[int, int], None]
@@ -489,8 +489,6 @@ def _refresh_all(
 
 def _parser_for(source_format: str) -> str | None:
     """The parser name for a stored `source_format` such as 'chictr_text' or 'ctgov_v2_json'."""
-    from ingest.parsers import parser_names
-
     for name in sorted(parser_names(), key=len, reverse=True):
         if source_format == name or source_format.startswith(name + "_"):
             return name

@@ -418,17 +418,15 @@ def _desc_ok(desc: str) -> bool:
 
 def _clause_before(norm: str, start: int, width: int = 40) -> str:
     window = norm[max(0, start - width) : start]
-    cut = None
-    for cut in _CLAUSE_BREAK_RE.finditer(window):
-        pass
+    breaks = list(_CLAUSE_BREAK_RE.finditer(window))
+    cut = breaks[-1] if breaks else None
     return window[cut.end() :] if cut else window
 
 
 def _sentence_around(norm: str, start: int, end: int) -> str:
     before = norm[max(0, start - 200) : start]
-    cut = None
-    for cut in _SENTENCE_BREAK_RE.finditer(before):
-        pass
+    breaks = list(_SENTENCE_BREAK_RE.finditer(before))
+    cut = breaks[-1] if breaks else None
     if cut:
         before = before[cut.end() :]
     after = norm[end : end + 80]

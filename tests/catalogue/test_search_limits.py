@@ -7,6 +7,7 @@ connection outside any test transaction, the rate limit a data version to key on
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
 
@@ -44,10 +45,8 @@ def trial_table_locked(transactional_db):
     try:
         yield
     finally:
-        try:
+        with contextlib.suppress(psycopg.Error):  # the server already ended the session
             conn.rollback()
-        except psycopg.Error:
-            pass  # the server already ended the session
         conn.close()
 
 

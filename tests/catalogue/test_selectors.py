@@ -342,7 +342,7 @@ def test_facet_counts_count_each_facet_under_the_other_filters(seed_trials, djan
     # The antigen facet ignores its own selection...
     assert counts(facets, "antigen") == counts(everything, "antigen")
     for antigen, n in counts(facets, "antigen").items():
-        assert n == len(where(seed_trials, lambda t: antigen in t.antigen_names))
+        assert n == len(where(seed_trials, lambda t, antigen=antigen: antigen in t.antigen_names))
     # ...while every other facet counts only the B7-H3 trials.
     b7h3 = [t for t in seed_trials.values() if "B7-H3" in t.antigen_names]
     expected_phases: dict[str, int] = {}

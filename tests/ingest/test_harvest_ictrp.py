@@ -12,7 +12,7 @@ import pytest
 
 from catalogue.models import HarvestRun, SourceDocument, Trial
 from tests.conftest import corpus_path
-from tests.ingest.harvest_support import harvest, real_studies, registry  # noqa: F401
+from tests.ingest.harvest_support import harvest
 
 pytestmark = [pytest.mark.django_db, pytest.mark.corpus]
 

@@ -6,6 +6,9 @@ Writes every matching trial to stdout in the export contract
 
 from __future__ import annotations
 
+import os
+import sys
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import QueryDict
 
@@ -52,8 +55,5 @@ class Command(BaseCommand):
                 self.stdout.write(chunk, ending="")
             self.stdout.flush()
         except BrokenPipeError:  # e.g. `| head`: the reader has gone, stop quietly
-            import os
-            import sys
-
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())

@@ -16,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalogue.models import HarvestRun
 from ingest.harvest.client import HarvestError
+from ingest.harvest.ctgov import harvest_ctgov, reconcile_ctgov, reconcile_due
+from ingest.harvest.ictrp import harvest_ictrp, watched_folder
 from ingest.harvest.runs import HarvestBusy
 
 EX_TEMPFAIL = 75
@@ -68,8 +70,6 @@ class Command(BaseCommand):
             self.stdout.write(line)
 
     def _ctgov(self, *, full: bool = False, since: dt.date | None = None, reconcile: bool = False) -> int:
-        from ingest.harvest.ctgov import harvest_ctgov, reconcile_ctgov
-
         try:
             run = reconcile_ctgov(say=self.say) if reconcile else harvest_ctgov(full=full, since=since, say=self.say)
         except HarvestBusy as exc:
@@ -81,8 +81,6 @@ class Command(BaseCommand):
         return self._outcome(run)
 
     def _ictrp(self, paths: list[str], *, watched: bool) -> int:
-        from ingest.harvest.ictrp import harvest_ictrp
-
         try:
             run = harvest_ictrp(paths, watched=watched, say=self.say)
         except HarvestBusy as exc:
@@ -104,9 +102,6 @@ class Command(BaseCommand):
         return 0
 
     def _scheduled(self) -> int:
-        from ingest.harvest.ctgov import reconcile_due
-        from ingest.harvest.ictrp import watched_folder
-
         codes = [self._ctgov()]
         if codes[0] != EX_TEMPFAIL and reconcile_due():
             codes.append(self._ctgov(reconcile=True))
