@@ -114,3 +114,18 @@ def database_url(config: dict) -> str:
     return f"postgres://{credentials}{netloc}/{quote(config['NAME'], safe='')}" + (
         f"?{urlencode(query)}" if query else ""
     )
+
+
+def parse_cache_url(url: str, variable: str = "CACHE_URL") -> str:
+    """The Redis location for Django's backend, or a ConfigError naming the variable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(
+            f"{variable} must be a redis://host:6379/0, rediss://… or unix:///path/redis.sock?db=0 URL "
+            f"(got scheme {parts.scheme!r}); leave it empty for the per-process cache"
+        )
+    if parts.scheme == "unix" and not parts.path:
+        raise ConfigError(f"{variable} names no socket path: unix:///path/to/redis.sock")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ConfigError(f"{variable} names no host: {parts.scheme}://host:6379/0")
+    return url
