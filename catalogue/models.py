@@ -222,6 +222,9 @@ class Trial(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set by ingest/curation only when a value really changes (not auto_now).
     updated_at = models.DateTimeField()
+    # Set by a trigger from a sequence on every insert and update, whoever writes
+    # (migration 0017): what the in-memory facet index (catalogue/facet_index.py) follows.
+    row_version = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["registry_id"]
@@ -250,6 +253,7 @@ class Trial(models.Model):
             # Matches the default order (newest start, undated last) so a page is an index walk, not a sort.
             models.Index(models.F("start_date").desc(nulls_last=True), "registry_id", name="trial_newest_idx"),
             models.Index(fields=["-updated_at"], name="trial_updated_idx"),
+            models.Index(fields=["row_version"], name="trial_row_version_idx"),
             models.Index(
                 models.F("registry_updated").desc(nulls_last=True), "registry_id", name="trial_registry_updated_idx"
             ),
