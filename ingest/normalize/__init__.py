@@ -79,7 +79,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "sites": ("sites",),
     "source_url": ("source_url",),
     "references": ("references",),
-    "has_results": ("has_results", "results_date", "results_url"),
+    "has_results": ("has_results", "results_date"),
     "results_date": ("results_date",),
     "results_url": ("results_url", "has_results"),
 }
@@ -195,7 +195,7 @@ def normalize(
     country_list = countries.country_list(record.countries + [s.country for s in record.sites])
     intervention_names = [i.name for i in record.interventions if i.name]
     enrollment = enums.enrollment(record.enrollment, [a.sample_size for a in record.arms])
-    posted = results.has_results(record.has_results, record.results_date, record.results_url)
+    posted = results.has_results(record.has_results, record.results_date)
     return NormalizedTrial(
         registry=record.registry,
         registry_id=record.registry_id.strip(),

@@ -1,8 +1,8 @@
 """Publications and posted results: the registry's words made into values.
 
 `has_results` is True/False only where a copy says so (ClinicalTrials.gov
-`hasResults`, an ICTRP `results yes no` cell), or True where it gives a results
-date or address; None where nothing is said (ChiCTR pages): unknown stays unknown.
+`hasResults`, an ICTRP `results yes no` cell), or True where it dates their
+posting; None where nothing is said (ChiCTR pages): unknown stays unknown.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ _NO = frozenset({"false", "no", "n", "0", "no results available", "not available
 _PMID = re.compile(r"^\s*(?:pmid\s*:?\s*)?(\d{1,12})\s*$", re.IGNORECASE)
 
 
-def has_results(value: str, results_date: str, results_url: str) -> bool | None:
+def has_results(value: str, results_date: str) -> bool | None:
+    """True when the registry says results are posted (or dates their posting), False
+    when it says they are not, None when it says neither. A results address alone
+    proves nothing: DRKS links every trial's (maybe empty) results section."""
     word = " ".join(value.split()).casefold()
-    if word in _YES or (word not in _NO and (parse_date(results_date) or safe_url(results_url))):
+    if word in _YES or (word not in _NO and parse_date(results_date)):
         return True
     if word in _NO:
         return False
