@@ -121,8 +121,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
             labels = {k.lower(): k for k in facet.values}
             good = [labels[v.strip().lower()] for v in values if v.strip().lower() in labels]
             for bad in (v for v in values if v.strip().lower() not in labels):
-                _invalid(state, name, f"{name}={bad[:40]!r} is not a known {facet.label.lower()}: expected one of "
-                         + ", ".join(facet.values))  # fmt: skip
+                _invalid(state, name, f"{name}={bad[:40]!r} is not one of {', '.join(facet.values)}")
             values = list(dict.fromkeys(good))
         elif facet is None:
             values = values[-1:]
@@ -135,7 +134,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
     for name, errors in form.errors.items():
         raw = data.get(name, "")
         label = str(filterset.filters[name].label or name).split(" (")[0].lower()
-        _invalid(state, name, f"{name}={raw[:40]!r} is not a valid {label}: {' '.join(errors)}")
+        _invalid(state, name, f"{name}={raw[:40]!r} is not valid ({label}): {' '.join(errors)}")
     for name in filterset.filters:
         if name in form.errors:
             continue
@@ -160,7 +159,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
         if sort in SORTS:
             state.sort = sort
         else:
-            _invalid(state, "sort", f"sort={sort[:40]!r} is not a known order: expected one of {', '.join(SORTS)}")
+            _invalid(state, "sort", f"sort={sort[:40]!r} is not one of {', '.join(SORTS)}")
     state.page_size = _int_param(state, params, "page_size", DEFAULT_PAGE_SIZE, 1, settings.CATALOGUE_MAX_PAGE_SIZE)
     state.page = _int_param(state, params, "page", 1, 1, 10**6)
     return state

@@ -23,7 +23,7 @@ from catalogue.selectors import catalogue_counts, parse_filters, trial_list
 from catalogue.serializers import iter_csv, iter_json, serialize_trials
 
 REPEATABLE = facets.NAMES
-SCALAR = ("age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "q", "stalled", "sort")
+SCALAR = ("age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "q", "scope", "stalled", "sort")
 
 
 class Command(BaseCommand):
