@@ -106,4 +106,6 @@ def recent_activity(filters: TrialFilters, days: int, today: dt.date | None = No
             ActivityList("closed", "Closed (completed, terminated or withdrawn)", *closed),
         ]
 
-    return cached(filters, ("recent", days, today.isoformat()), compute)
+    # Keyed like the view's rate limit (`views._limited`); an entry lives CATALOGUE_CACHE_SECONDS, so
+    # today's date needs no place in the key.
+    return cached(filters, ("recent", days), compute)
