@@ -142,10 +142,22 @@ def is_creation(changes: dict[str, Any]) -> bool:
     return isinstance(title, list) and len(title) == 2 and title[0] is None
 
 
-def entry(change: TrialChange, fields: Iterable[str] | None = None) -> HistoryEntry:
-    """`change` in words: the `fields` it changed (all of them when None), in that order."""
+def _news(name: str, pair: Any) -> bool:
+    """Whether a registry change is news for a feed: results count once posted (a record
+    that now says "none posted" where nothing was said before is not news)."""
+    if name not in ("has_results", "results_date", "results_url") or not isinstance(pair, list) or len(pair) != 2:
+        return True
+    before, after = pair
+    return bool(after) or bool(before)
+
+
+def entry(change: TrialChange, fields: Iterable[str] | None = None, *, news_only: bool = False) -> HistoryEntry:
+    """`change` in words: the `fields` it changed (all of them when None), in that order;
+    `news_only`: leave out what is no news for a feed (`_news`)."""
     changes = change.changes or {}
     names = [f for f in fields if f in changes] if fields is not None else list(changes)
+    if news_only:
+        names = [f for f in names if _news(f, changes[f])]
     new = is_creation(changes)
     lines = []
     for name in names:
@@ -216,7 +228,7 @@ def feed_changes(trials: QuerySet, limit: int = FEED_LIMIT) -> list[dict[str, An
     )
     items = []
     for change in rows:
-        found = entry(change, FEED_FIELDS)
+        found = entry(change, FEED_FIELDS, news_only=True)
         if not (found.lines or found.is_new):
             continue
         if found.is_new:

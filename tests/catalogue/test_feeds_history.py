@@ -84,6 +84,19 @@ def test_the_feed_of_a_filter_is_atom_and_lists_a_trial_whose_status_changed(cli
     assert updated == sorted(updated, reverse=True)  # newest first
 
 
+def test_posted_results_are_news_in_the_feed(client, tmp_path):
+    source = corpus_path("ctgov-v2", f"{STUDY}.ctgov-v2.json")
+    ingest_paths([str(source)])
+    study = json.loads(source.read_text(encoding="utf-8"))
+    study["hasResults"] = True
+    study["protocolSection"]["statusModule"]["resultsFirstPostDateStruct"] = {"date": "2024-05-02", "type": "ACTUAL"}
+    study["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"] = {"date": "2024-05-02", "type": "ACTUAL"}
+    (tmp_path / "results.json").write_text(json.dumps(study), encoding="utf-8")
+    assert ingest_paths([str(tmp_path / "results.json")]).updated == 1
+    newest = feed(client, {"q": STUDY, "scope": "all"}).entries[0]
+    assert "Results posted: no → yes" in newest.title and "Results first posted: not stated → 2 May 2024" in newest.title
+
+
 def test_a_feed_lists_only_the_trials_of_its_filter(client, status_changed):
     other = make_trial(antigens=["HER2"])
     parsed = feed(client, {"antigen": "HER2"})

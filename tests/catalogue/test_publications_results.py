@@ -166,3 +166,23 @@ def test_a_hostile_citation_is_shown_as_text(client):
     Reference.objects.create(trial=trial, pmid="1", citation="<script>alert(1)</script>", url="https://example.org/")
     html = client.get(reverse("catalogue:trial_detail", args=["NCT90000902"])).content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_renormalize_fills_in_what_trials_ingested_before_the_upgrade_lack(ctgov_v2):
+    from catalogue.models import TrialChange
+    from ingest.pipeline import renormalize
+
+    rid = next(rid for rid, path in ctgov_v2.items() if cited(path))
+    trial = Trial.objects.get(registry_id=rid)
+    # As a trial ingested before references and results were stored looks.
+    parsed = {k: v for k, v in trial.parsed.items() if k not in ("references", "has_results", "results_date")}
+    Reference.objects.filter(trial=trial).delete()
+    Trial.objects.filter(pk=trial.pk).update(parsed=parsed, has_results=None, has_publications=False)
+    renormalize()
+    trial.refresh_from_db()
+    assert trial.has_results is False and trial.has_publications
+    assert [r.pmid for r in trial.references.all()] == [r["pmid"] for r in cited(ctgov_v2[rid])]
+    # Not a registry change: the feed and the trial's public history don't show it.
+    assert not TrialChange.objects.filter(trial=trial, actor="ingest", changes__has_key="references").exclude(
+        changes__title__0=None
+    )
