@@ -456,6 +456,7 @@ def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         "by_status": facet_counts(filters)["status"],
         "trials": page_rows(filters, 1, lambda queryset: queryset.defer(*LIST_DEFERRED_FIELDS))[:50] if total else [],
         "list_query": filters.querystring(drop=("scope",)),
+        "feed_query": filters.querystring(drop=("sort", "page_size")),
         "data_state": data_state_for(filters),
     }
     request.data_state = context["data_state"]
