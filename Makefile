@@ -47,7 +47,7 @@ $(VENV)/.installed: $(BIN)/python requirements.txt
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	set -o pipefail; $(BIN)/pip install -q -r requirements-dev.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
-	@$(BIN)/python -c "import pytest, pytest_django, playwright, hypothesis" || { echo "test package install failed"; exit 1; }
+	@$(BIN)/python -c "import pytest, pytest_django, playwright, hypothesis, feedparser" || { echo "test package install failed"; exit 1; }
 	@touch $@
 
 venv: $(VENV)/.installed

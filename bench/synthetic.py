@@ -280,6 +280,21 @@ class SyntheticTrial:
         return self.updated_at.date()
 
     @property
+    def has_results(self) -> bool | None:
+        """ChiCTR says nothing about results; one completed ClinicalTrials.gov-like trial in four posts them."""
+        if self.chictr_like:
+            return None
+        return self.status == "completed" and self.index % 4 == 0
+
+    @property
+    def results_date(self) -> date | None:
+        return self.completion_date if self.has_results else None
+
+    @property
+    def results_url(self) -> str:
+        return f"https://clinicaltrials.gov/study/{self.registry_id}?tab=results" if self.has_results else ""
+
+    @property
     def dose_min_cells_per_kg(self) -> float | None:
         per_kg = [d["low"] for d in self.dose_levels if d["basis"] == "per_kg"]
         return min(per_kg) if per_kg else None
@@ -803,6 +818,7 @@ def trial_values(t: SyntheticTrial, vocab: Any, *, now: datetime) -> dict[str, A
     parsed["diseases"] = [name for name, _ in t.diseases]
     parsed["dose_levels"] = [dict(d) for d in t.dose_levels]
     parsed["sites"] = [dict(s) for s in t.sites]
+    parsed["references"] = []
     parsed["source_format"] = SOURCE_FORMAT
     parsed["raw"] = t.raw
     values["parsed"] = parsed

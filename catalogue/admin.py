@@ -287,6 +287,7 @@ class TrialAdmin(admin.ModelAdmin):
                     ("sponsor", "raw_sponsor"),
                     ("countries", "raw_countries"),
                     "source_url",
+                    ("has_results", "results_date", "results_url"),
                 )
             },
         ),

@@ -21,7 +21,6 @@ from django.db import DatabaseError, connections, router
 from django.db.models import QuerySet
 
 from catalogue import facets
-from catalogue.choices import NOT_STATED
 from catalogue.models import FacetRow, Trial
 
 Counts = tuple[int, dict[str, dict[str, int]]]
@@ -60,7 +59,7 @@ def count_facets(filters: Any, apply: Any, base: QuerySet, extra: dict[str, Quer
             value = "v"
             source = f"({sql}) s, unnest(s.{facet.column}) v"
         else:
-            value = f"COALESCE(s.{facet.column}, '{NOT_STATED}')" if facet.unstated else f"s.{facet.column}"
+            value = facet.sql_value(f"s.{facet.column}")
             source = f"({sql}) s"
         parts.append(
             f"(SELECT %s AS facet, {value}::text AS value, COUNT(*) AS n FROM {source} "

@@ -33,7 +33,6 @@ from typing import Any
 from django.db import connections
 
 from catalogue import facets
-from catalogue.choices import NOT_STATED
 
 log = logging.getLogger(__name__)
 Counts = tuple[int, dict[str, dict[str, int]]]
@@ -109,12 +108,8 @@ def _grouped(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, list[int]]]:
                     for value in set(cell):
                         values[value].append(n)
         else:
-            for n, value in zip(ids, cells):
-                values[value].append(n)
-            if None in values:
-                unstated = values.pop(None)
-                if facet.unstated:
-                    values[NOT_STATED] = unstated
+            for n, cell in zip(ids, cells):
+                values[facet.value_of(cell)].append(n)
         values.pop(None, None)
         values.pop("", None)
         grouped[facet.name] = {str(value): members for value, members in values.items()}

@@ -1,8 +1,9 @@
 """Reads of the catalogue. The list page, the API, the export and the tests all
 come through `trial_list(*, filters)`.
 
-`parse_filters()` validates GET parameters once: invalid values are dropped
-with a plain-English notice (the pages show it, the API answers 400).
+`parse_filters()` validates GET parameters once: an invalid value is dropped,
+with an error saying what was wrong (the API and the downloads answer 400 with
+it) and a notice for the pages, which show the results without that filter.
 `facet_counts()` counts each facet under all the *other* active filters, all
 facets and the total in one UNION ALL query over the denormalized columns; a
 free-text search is evaluated once for all of them.
@@ -121,7 +122,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
             labels = {k.lower(): k for k in facet.values}
             good = [labels[v.strip().lower()] for v in values if v.strip().lower() in labels]
             for bad in (v for v in values if v.strip().lower() not in labels):
-                _invalid(state, name, f"unknown {name.replace('_', ' ')} {bad[:40]!r} (ignored)")
+                _invalid(state, name, f"{name}={bad[:40]!r} is not one of {', '.join(facet.values)}")
             values = list(dict.fromkeys(good))
         elif facet is None:
             values = values[-1:]
@@ -134,7 +135,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
     for name, errors in form.errors.items():
         raw = data.get(name, "")
         label = str(filterset.filters[name].label or name).split(" (")[0].lower()
-        _invalid(state, name, f"{label} {raw[:40]!r} was ignored ({name}): {' '.join(errors)}")
+        _invalid(state, name, f"{name}={raw[:40]!r} is not valid ({label}): {' '.join(errors)}")
     for name in filterset.filters:
         if name in form.errors:
             continue
@@ -148,7 +149,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
         q = " ".join(q.split())
         if q and only_negations(q):
             state.values.pop("q")
-            _invalid(state, "q", f"search {q[:40]!r} only excludes words (-word); add a word to look for (ignored)")
+            _invalid(state, "q", f"q={q[:40]!r} only excludes words (-word): add a word to look for")
         elif q:
             state.values["q"] = q
         else:
@@ -159,7 +160,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
         if sort in SORTS:
             state.sort = sort
         else:
-            _invalid(state, "sort", f"unknown sort {sort[:40]!r} (ignored)")
+            _invalid(state, "sort", f"sort={sort[:40]!r} is not one of {', '.join(SORTS)}")
     state.page_size = _int_param(state, params, "page_size", DEFAULT_PAGE_SIZE, 1, settings.CATALOGUE_MAX_PAGE_SIZE)
     state.page = _int_param(state, params, "page", 1, 1, 10**6)
     return state
@@ -184,8 +185,10 @@ def only_negations(q: str) -> bool:
 
 
 def _invalid(state: TrialFilters, name: str, message: str) -> None:
+    """Record what was wrong with parameter `name`: the error as it is (API, downloads),
+    and for the pages a notice that the results leave this value out."""
     state.errors.setdefault(name, []).append(message)
-    state.notices.append(message[0].upper() + message[1:])
+    state.notices.append(f"Not applied: {message.rstrip('.')}.")
 
 
 def _int_param(state: TrialFilters, params: QueryDict, name: str, default: int, low: int, high: int) -> int:
@@ -195,13 +198,13 @@ def _int_param(state: TrialFilters, params: QueryDict, name: str, default: int, 
     try:
         value = int(raw)
     except ValueError:
-        _invalid(state, name, f"{name}={raw[:20]!r} is not a whole number (ignored)")
+        _invalid(state, name, f"{name}={raw[:20]!r} is not a whole number")
         return default
     if value > high and name == "page_size":
         state.notices.append(f"Page size is capped at {high}.")
         return high
     if not low <= value <= high:
-        _invalid(state, name, f"{name}={value} is out of range (ignored)")
+        _invalid(state, name, f"{name}={value} is out of range: expected {low} to {high}")
         return default
     return value
 
@@ -428,6 +431,7 @@ def trial_detail(registry_id: str) -> Trial | None:
     queryset = Trial.objects.select_related("merged_into").prefetch_related(
         "dose_levels",
         "sites",
+        "references",
         Prefetch("antigens", queryset=Antigen.objects.order_by("name")),
         Prefetch("diseases", queryset=Disease.objects.order_by("name")),
         Prefetch("merged_records", queryset=Trial.objects.only("id", "registry", "registry_id", "merged_into_id")),

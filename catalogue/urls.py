@@ -13,6 +13,9 @@ urlpatterns = [
     path("trials.json", views.export_json, name="export_json"),
     path("api/trials/", views.api_trial_list, name="api_trial_list"),
     path("api/trials/<str:registry_id>/", views.api_trial_detail, name="api_trial_detail"),
+    path("api/", views.api_docs, name="api_docs"),
     path("api/schema/", views.api_schema, name="api_schema"),
+    path("feeds/trials.atom", views.trial_feed, name="trial_feed"),
+    path("recent/", views.recent_view, name="recent"),
     path("api/status/", views.api_status, name="api_status"),
 ]

@@ -22,6 +22,7 @@ from config.env import (
     parse_cache_url,
     parse_database_url,
 )
+from config.version import catalogue_version
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -218,6 +219,16 @@ if SEARCH_RATE and not re.fullmatch(r"\d+/\d*[smhd]", SEARCH_RATE):
 RATELIMIT_USE_CACHE = "ratelimit"  # django_ratelimit is used as a library, not an installed app
 # Pre-built full downloads (manage.py build_exports; catalogue/exports.py).
 EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT") or BASE_DIR / "exports")
+# What exports and the API say about where they come from (catalogue.serializers.about):
+# the version (git commit or package version, read once at start-up) and the public
+# address used for links when there is no request to take it from (pre-built files,
+# `manage.py export`), e.g. https://catalogue.example.org; empty: relative links.
+CATALOGUE_VERSION = catalogue_version(BASE_DIR, os.environ.get("CATALOGUE_VERSION"))
+CATALOGUE_BASE_URL = os.environ.get("CATALOGUE_BASE_URL", "").strip().rstrip("/")
+if CATALOGUE_BASE_URL and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", CATALOGUE_BASE_URL):
+    raise ConfigError(
+        f"CATALOGUE_BASE_URL={CATALOGUE_BASE_URL!r} is not an http(s) address such as https://example.org"
+    )
 
 # Facet counts, totals and the rendered facets, trial cards and API bodies are cached
 # per filter and per data version (catalogue.DataVersion, moved by database triggers

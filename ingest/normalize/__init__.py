@@ -34,13 +34,14 @@ from ingest.normalize import (
     enums,
     modality,
     products,
+    results,
     scope,
     trial_type,
 )
-from ingest.normalize.values import DiseaseValue, DoseLevelValue, SiteValue
+from ingest.normalize.values import DiseaseValue, DoseLevelValue, ReferenceValue, SiteValue
 from ingest.records import TrialRecord
 
-__all__ = ["DiseaseValue", "DoseLevelValue", "NormalizedTrial", "SiteValue", "normalize"]
+__all__ = ["DiseaseValue", "DoseLevelValue", "NormalizedTrial", "ReferenceValue", "SiteValue", "normalize"]
 
 
 # Each normalized field and the record fields it is read from. A field whose
@@ -77,6 +78,10 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "exclusion_criteria": ("exclusion_criteria", "eligibility_text"),
     "sites": ("sites",),
     "source_url": ("source_url",),
+    "references": ("references",),
+    "has_results": ("has_results", "results_date"),
+    "results_date": ("results_date",),
+    "results_url": ("results_url", "has_results"),
 }
 
 
@@ -132,6 +137,10 @@ class NormalizedTrial:
     products: list[str] = field(default_factory=list)  # canonical product names, in order of first mention
     evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     review: list[str] = field(default_factory=list)
+    references: list[ReferenceValue] = field(default_factory=list)
+    has_results: bool | None = None  # None: no copy says whether results are posted
+    results_date: date | None = None
+    results_url: str = ""
 
 
 def missing_fields(record: TrialRecord) -> frozenset[str]:
@@ -186,6 +195,7 @@ def normalize(
     country_list = countries.country_list(record.countries + [s.country for s in record.sites])
     intervention_names = [i.name for i in record.interventions if i.name]
     enrollment = enums.enrollment(record.enrollment, [a.sample_size for a in record.arms])
+    posted = results.has_results(record.has_results, record.results_date)
     return NormalizedTrial(
         registry=record.registry,
         registry_id=record.registry_id.strip(),
@@ -241,6 +251,8 @@ def normalize(
             "conditions": record.conditions,
             "interventions": intervention_names,
             "doses": [lvl.raw for lvl in levels],
+            "has_results": record.has_results,
+            "results_date": record.results_date,
         },
         missing=missing,
         modalities=list(found_modalities.value),
@@ -249,6 +261,10 @@ def normalize(
         products=list(found_products.value),
         evidence={name: c.evidence for name, c in classified.items()},
         review=[f"{name}: {why}" for name, c in classified.items() for why in c.review],
+        references=results.references(record.references),
+        has_results=posted,
+        results_date=results.results_date(record.results_date),
+        results_url=results.results_address(record.registry, record.registry_id.strip(), posted, record.results_url),
     )
 
 

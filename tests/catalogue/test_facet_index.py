@@ -42,8 +42,9 @@ def normalized(counts: tuple) -> tuple:
 def catalogue(settings):
     settings.CATALOGUE_CACHE_SECONDS = 0
     make_many(40)
-    for year, age in ((2019, 0.5), (2021, 12), (2024, 65)):
-        make_trial(antigens=["CD19"], start_date=dt.date(year, 3, 1), min_age_years=age, max_age_years=None)
+    for year, age, results in ((2019, 0.5, True), (2021, 12, False), (2024, 65, None)):
+        make_trial(antigens=["CD19"], start_date=dt.date(year, 3, 1), min_age_years=age, max_age_years=None,
+                   has_results=results, has_publications=bool(results))  # fmt: skip
     make_trial(antigens=["CD19"], phase=None, status=None, in_scope=False, countries=[])
     make_trial(antigens=["GPC3"], cell_source="allogeneic", trial_type=None, registry="chictr",
                registry_id="ChiCTR2500000001")  # fmt: skip
@@ -69,6 +70,8 @@ PARAMS = st.fixed_dictionaries(
         "start_year": st.sampled_from(["2019", "2021", "2022"]),
         "q": st.sampled_from(["CAR-T", "trial number 7", "淋巴瘤"]),
         "scope": st.sampled_from(["all", "out"]),
+        "has_results": st.lists(st.sampled_from(["yes", "no", "not_stated"]), min_size=1, max_size=2),
+        "has_publications": st.sampled_from(["yes", "no"]),
     },
 )
 
