@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
-from catalogue import exports, facets, freshness, provenance
+from catalogue import exports, facets, freshness, landscape, provenance
 from catalogue.cache import data_state
 from catalogue.choices import Modality
 from catalogue.filters import FACETS, SORTS
@@ -442,21 +442,62 @@ def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
 # --- the landscape -----------------------------------------------------------------------------
 
 
+LANDSCAPE_FORMATS = (("svg", "SVG"), ("png", "PNG"), ("csv", "CSV"))
+LANDSCAPE_TYPES = {"svg": "image/svg+xml; charset=utf-8", "png": "image/png", "csv": "text/csv; charset=utf-8"}
+
+
+def _trend(request: HttpRequest) -> list[str]:
+    """The antigens the trend chart draws (`?trend=CD19&trend=BCMA`): not a filter."""
+    return [" ".join(v.replace("\x00", "").split())[:100] for v in request.GET.getlist("trend") if v.strip()][:20]
+
+
 @require_safe
 def landscape_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
     if limited := _limited(request, filters, ("landscape",)):
         return limited
+    trend = _trend(request)
+    form = _form_state(request, filters)
+    form["hidden_inputs"] = [*form["hidden_inputs"], *(("trend", name) for name in trend)]
     context = {
         "filters": filters,
         "summary": build_summary(filters),
         "list_query": filters.querystring(),
-        **landscape_context(filters),
-        **_form_state(request, filters),
+        **landscape_context(filters, trend=trend),
+        **form,
+        "trend_hidden": filters.query_items(drop=("page", "sort", "page_size")),
+        "download_formats": LANDSCAPE_FORMATS,
         "data_state": data_state_for(filters),
     }
     request.data_state = context["data_state"]
     return render(request, "catalogue/landscape.html", context)
+
+
+@require_safe
+def landscape_chart_view(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
+    """One landscape chart as SVG, PNG (rendered here) or CSV, stamped with the filter
+    in words, the data date and the page it comes from. Invalid filters: 400."""
+    if chart not in landscape.BY_KEY or fmt not in LANDSCAPE_TYPES:
+        raise Http404("No such chart.")
+    filters = parse_filters(request.GET)
+    if not filters.is_valid:
+        message = "Invalid filters:\n" + "\n".join(f"- {m}" for m in filters.notices) + "\n"
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    if limited := _limited(request, filters, ("landscape",)):
+        return limited
+    _, charts = landscape.build_charts(filters, trend=_trend(request), only=chart)
+    figure = charts[0]
+    page = reverse("catalogue:landscape") + (f"?{figure.query}" if figure.query else "") + f"#chart-{chart}"
+    stamp = landscape.Stamp.of(build_summary(filters).text, data_state_for(filters), request.build_absolute_uri(page))
+    if fmt == "csv":
+        body: str | bytes = landscape.chart_csv(figure, stamp)
+    else:
+        body = landscape.standalone_svg(figure, stamp)
+        if fmt == "png":
+            body = landscape.png(body)
+    response = HttpResponse(body, content_type=LANDSCAPE_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{landscape.filename(figure, filters, stamp, fmt)}"'
+    return response
 
 
 # --- the JSON API ---------------------------------------------------------------------------------
@@ -623,6 +664,7 @@ __all__ = [
     "api_trial_list",
     "export_csv",
     "export_json",
+    "landscape_chart_view",
     "landscape_view",
     "trial_detail_view",
     "trial_list_view",
