@@ -459,6 +459,19 @@ def build_charts(
     """(total, charts) for the filters; `trend`: the antigens the trend chart draws
     (names, any case or punctuation; default: the most frequent); `only`: just that chart."""
     total, counts = landscape_counts(filters)
+    return total, charts_from_counts(filters, counts, trend=trend, today=today, only=only)
+
+
+def charts_from_counts(
+    filters: TrialFilters,
+    counts: Mapping[str, Mapping[str, int]],
+    *,
+    trend: Sequence[str] = (),
+    today: dt.date | None = None,
+    only: str | None = None,
+) -> list[Chart]:
+    """The charts of `landscape_counts()`'s counts (no query)."""
+    counts = defaultdict(dict, {key: dict(values) for key, values in counts.items()})
     links = Links(filters)
     year_counts = _years(counts["start_year"])
     bins = year_bins(year_counts, today=today)
@@ -474,7 +487,7 @@ def build_charts(
         if chart.trend and trend:
             chart.query = "&".join(q for q in (chart.query, urlencode([("trend", a) for a in chart.trend])) if q)
         charts.append(chart)
-    return total, charts
+    return charts
 
 
 @dataclass
