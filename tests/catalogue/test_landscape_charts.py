@@ -470,3 +470,26 @@ def test_each_chart_card_offers_its_three_downloads_with_the_filters(client, see
         hrefs = [urlsplit(a["href"]) for a in links]
         assert [h.path for h in hrefs] == [f"/landscape/{spec.key}.{fmt}" for fmt in ("svg", "png", "csv")], spec.key
         assert all(parse_qs(h.query) == {"phase": ["phase1"]} for h in hrefs if spec.key != "antigen_trend")
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_the_real_bulk_snapshot_charts_without_overlaps_and_with_exact_cross_counts(db):
+    from ingest.pipeline import ingest_paths
+    from tests.conftest import corpus_path
+
+    report = ingest_paths([str(corpus_path("bulk", "ctgov-cart-snapshot-2026-08-22.json"))])
+    assert report.failed == 0
+    _, charts = build_charts(parse_filters({}), today=TODAY)
+    for c in charts:
+        assert not c.empty, c.key
+        for viewport in VIEWPORTS:
+            assert_no_label_overlaps(c.figures[layout_for_viewport(viewport)], (c.key, viewport))
+    rows, groups = independent({})
+    expected = Counter((a, g) for t in rows for a in t.antigen_names for g in groups[t.pk])
+    assert {(r[0].text, r[1].text): r[2].number for r in chart(charts, "antigen_disease").data.rows} == dict(expected)
+    dated = [t for t in rows if t.start_date]
+    bins = year_bins(Counter(t.start_date.year for t in dated), today=TODAY)
+    assert bins[0].label.startswith("before")  # the snapshot's earliest starts are gathered
+    table = chart(charts, "year_registry").table
+    assert [r[-1].number for r in table.rows] == [sum(1 for t in dated if b.holds(t.start_date.year)) for b in bins]
