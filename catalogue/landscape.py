@@ -903,14 +903,6 @@ def _layout_heatmap(
     return figure
 
 
-# --- the page ---------------------------------------------------------------------------------
-
-
-def landscape_context(filters: TrialFilters, *, trend: Sequence[str] = ()) -> dict[str, Any]:
-    total, charts = build_charts(filters, trend=trend)
-    return {"total": total, "charts": charts}
-
-
 # --- downloads --------------------------------------------------------------------------------
 
 

@@ -35,7 +35,6 @@ from catalogue import exports, facets, freshness, landscape, provenance
 from catalogue.cache import data_state
 from catalogue.choices import Modality
 from catalogue.filters import FACETS, SORTS
-from catalogue.landscape import landscape_context
 from catalogue.models import Product, Trial
 from catalogue.selectors import (
     DEFAULT_PAGE_SIZE,
@@ -463,7 +462,12 @@ def landscape_view(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "summary": build_summary(filters),
         "list_query": filters.querystring(),
-        **landscape_context(filters, trend=trend),
+        "total": landscape.landscape_counts(filters)[0],
+        # Laying out and drawing the charts is most of the render: the template caches them
+        # per filter state, trend and data version, and builds them only on a miss.
+        "cache_seconds": settings.CATALOGUE_CACHE_SECONDS,
+        "charts_key": fragment_key(filters, "landscape-charts", trend),
+        "charts": lambda: landscape.build_charts(filters, trend=trend)[1],
         **form,
         "trend_hidden": filters.query_items(drop=("page", "sort", "page_size")),
         "download_formats": LANDSCAPE_FORMATS,

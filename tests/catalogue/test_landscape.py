@@ -177,3 +177,16 @@ def test_the_landscape_has_no_sort_control(client, seed_trials):
     assert not doc.select('form.filter-form input[name="sort"]')
     listing = BeautifulSoup(client.get(LIST).content.decode(), "html.parser")
     assert listing.select_one("#f-sort") is not None  # the list keeps it
+
+
+def test_the_drawn_charts_are_cached_per_filter_trend_and_data(client, seed_trials, django_assert_num_queries):
+    landscape(client, {"age": "40"})
+    with django_assert_num_queries(1):  # the data state: the counts and the drawn charts come from the cache
+        doc = landscape(client, {"age": "40"})
+    assert bars(doc, "antigen")
+    offered = [i["value"] for i in doc.select('form.trend-form input[name="trend"]')]
+    assert len(offered) > 1
+    other = landscape(client, {"age": "40", "trend": offered[-1]})
+    assert [th.get_text() for th in other.select("#chart-antigen_trend thead th")] == ["Start year", offered[-1]]
+    make_trial(antigens=["NEWAG"], start_date="2024-01-01")
+    assert "NEWAG" in bars(landscape(client, {"age": "40"}), "antigen")
