@@ -115,20 +115,25 @@ CATEGORY_OF_GROUP: dict[str, str] = {
 }
 
 
-def group_table() -> tuple[list[str], list[str]]:
-    """(disease names, their groups): two parallel arrays for a SQL `unnest`."""
+# Every group, numbered: the landscape's query counts group numbers (cheaper to hash than names).
+ALL_GROUPS: tuple[str, ...] = tuple(dict.fromkeys([*(g for g, _, _ in GROUPS), *FALLBACK.values()]))
+NUMBER: dict[str, int] = {group: i for i, group in enumerate(ALL_GROUPS)}
+
+
+def group_table() -> tuple[list[str], list[int]]:
+    """(disease names, their group numbers): two parallel arrays for a SQL `unnest`."""
     names: list[str] = []
-    groups: list[str] = []
+    numbers: list[int] = []
     for group, _, members in GROUPS:
         for name in members:
             names.append(name)
-            groups.append(group)
-    return names, groups
+            numbers.append(NUMBER[group])
+    return names, numbers
 
 
-def fallback_table() -> tuple[list[str], list[str]]:
-    """(categories, their catch-all groups): two parallel arrays for a SQL `unnest`."""
-    return list(FALLBACK), list(FALLBACK.values())
+def fallback_table() -> tuple[list[str], list[int]]:
+    """(categories, their catch-all group numbers): two parallel arrays for a SQL `unnest`."""
+    return list(FALLBACK), [NUMBER[g] for g in FALLBACK.values()]
 
 
 def group_of(name: str, category: str | None) -> str:

@@ -208,12 +208,14 @@ def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, i
     sep = "E'\\x1f'"
     union = f"""
         WITH t AS ({sql}),
+        gm AS (
+            SELECT d.name, COALESCE(m.grp, f.grp) AS grp FROM catalogue_disease d
+            LEFT JOIN unnest(%s::text[], %s::int[]) AS m(name, grp) ON m.name = d.name
+            LEFT JOIN unnest(%s::text[], %s::int[]) AS f(category, grp) ON f.category = d.category
+        ),
         dn AS (
-            SELECT DISTINCT t.id, n AS name, COALESCE(m.grp, f.grp, %s) AS grp
-            FROM t CROSS JOIN LATERAL unnest(t.disease_names) AS n
-            LEFT JOIN unnest(%s::text[], %s::text[]) AS m(name, grp) ON m.name = n
-            LEFT JOIN catalogue_disease d ON d.name = n
-            LEFT JOIN unnest(%s::text[], %s::text[]) AS f(category, grp) ON f.category = d.category
+            SELECT t.id, n AS name, COALESCE(gm.grp, %s::int) AS grp
+            FROM t CROSS JOIN LATERAL unnest(t.disease_names) AS n LEFT JOIN gm ON gm.name = n
             WHERE n <> ''
         ),
         dg AS (SELECT DISTINCT id, grp FROM dn),
@@ -228,15 +230,15 @@ def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, i
         UNION ALL SELECT 'disease_category', v::text, COUNT(*) FROM t, unnest(t.disease_categories) v
                   WHERE v <> '' GROUP BY 2
         UNION ALL SELECT 'disease_category', NULL, COUNT(*) FROM t WHERE cardinality(t.disease_categories) = 0
-        UNION ALL SELECT 'disease', grp, COUNT(*) FROM dg GROUP BY 2
+        UNION ALL SELECT 'disease', grp::text, COUNT(*) FROM dg GROUP BY grp
         UNION ALL SELECT 'disease', NULL, COUNT(*) FROM t WHERE NOT EXISTS (SELECT 1 FROM dg WHERE dg.id = t.id)
-        UNION ALL SELECT 'disease_name', grp || {sep} || name, COUNT(*) FROM dn GROUP BY 2
+        UNION ALL SELECT 'disease_name', grp::text || {sep} || name, COUNT(*) FROM dn GROUP BY grp, name
         UNION ALL SELECT 'country', v::text, COUNT(*) FROM t, unnest(t.countries) v WHERE v <> '' GROUP BY 2
         UNION ALL SELECT 'country', NULL, COUNT(*) FROM t WHERE cardinality(t.countries) = 0
         UNION ALL SELECT 'modality', v::text, COUNT(*) FROM t, unnest(t.modalities) v WHERE v <> '' GROUP BY 2
         UNION ALL SELECT 'modality', NULL, COUNT(*) FROM t WHERE cardinality(t.modalities) = 0
-        UNION ALL SELECT 'antigen_disease', v || {sep} || dg.grp, COUNT(*)
-                  FROM dg JOIN t ON t.id = dg.id, unnest(t.antigen_names) v WHERE v <> '' GROUP BY 2
+        UNION ALL SELECT 'antigen_disease', v || {sep} || dg.grp::text, COUNT(*)
+                  FROM dg JOIN t ON t.id = dg.id, unnest(t.antigen_names) v WHERE v <> '' GROUP BY v, dg.grp
         UNION ALL SELECT 'year_modality', y.year || {sep} || COALESCE(v, ''), COUNT(*)
                   FROM y LEFT JOIN LATERAL unnest(y.modalities) v ON true GROUP BY 2
         UNION ALL SELECT 'year_registry', y.year || {sep} || y.registry, COUNT(*) FROM y GROUP BY 2
@@ -244,7 +246,8 @@ def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, i
                   FROM y, unnest(y.antigen_names) v WHERE v <> '' GROUP BY 2
         UNION ALL SELECT 'total', NULL, COUNT(*) FROM t
     """
-    args = [*params, disease_groups.UNKNOWN_CATEGORY_GROUP, names, groups, categories, fallbacks]
+    unknown = disease_groups.NUMBER[disease_groups.UNKNOWN_CATEGORY_GROUP]
+    args = [*params, names, groups, categories, fallbacks, unknown]
     with read_connection().cursor() as cursor:
         cursor.execute(union, args)
         rows = cursor.fetchall()
@@ -255,7 +258,16 @@ def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, i
                     "year_registry", "year_antigen")
     }  # fmt: skip
     total = 0
+    group = dict(enumerate(disease_groups.ALL_GROUPS))
     for key, value, n in rows:
+        if value is not None and key == "disease":
+            value = group[int(value)]
+        elif key == "disease_name":
+            number, _, name = value.partition(SEP)
+            value = f"{group[int(number)]}{SEP}{name}"
+        elif key == "antigen_disease":
+            antigen, _, number = value.partition(SEP)
+            value = f"{antigen}{SEP}{group[int(number)]}"
         if key == "total":
             total = n
         elif value is None:
@@ -376,14 +388,14 @@ class Chart:
     def description(self) -> str:
         return " ".join(p for p in (self.spec.description + ".", self.summary, *self.notes) if p)
 
-    def svg(self, layout: str = "wide", *, standalone: bool = False) -> SafeString:
+    def svg(self, layout: str = "wide") -> SafeString:
+        """The chart drawn at one layout, as the page shows it (bars link to the list)."""
         suffix = "" if layout == "wide" else f"-{layout}"
         return svg_document(
             self.figures[layout],
             key=self.key,
             title=self.title,
             description=self.description,
-            standalone=standalone,
             css_class=f"chart chart--{self.spec.kind} chart--{layout}",
             id_suffix=suffix,
         )
