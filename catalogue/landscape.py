@@ -62,6 +62,7 @@ from catalogue.selectors import CHOICE_LABELS, TrialFilters, cached, read_connec
 from catalogue.serializers import neutralised
 
 TOP_N = 20
+COUNTS_KEY = ("landscape", 2)  # the counts' cache key (the rate limit asks whether it is cached)
 SEP = "\x1f"  # joins the two keys of a cross count (year and modality, antigen and group)
 YEAR_FLOOR = 2010  # years before it are always "before" (the first CAR-T trials are rare before)
 YEAR_PERCENTILE = 0.02
@@ -180,7 +181,7 @@ def landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, in
     Keys: every simple chart's (value "" = trials stating none), "disease_name"
     ("group␟name"), "antigen_disease" ("antigen␟group"), "year_modality",
     "year_registry" and "year_antigen" ("year␟value"; modality "" = none)."""
-    return cached(filters, ("landscape", 2), lambda: _landscape_counts(filters))
+    return cached(filters, COUNTS_KEY, lambda: _landscape_counts(filters))
 
 
 def _enrollment_case() -> str:

@@ -89,7 +89,7 @@ def _limited(
     message = TOO_MANY.format(seconds=seconds)
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse({"detail": message}, status=429)
-    elif request.resolver_match is not None and request.resolver_match.url_name in ("export_csv", "export_json"):
+    elif request.resolver_match is not None and request.resolver_match.url_name in ("export_csv", "export_json", "landscape_chart"):
         response = HttpResponse(message + "\n", status=429, content_type="text/plain; charset=utf-8")
     else:
         response = render(request, "catalogue/too_many.html", {"message": message}, status=429)
@@ -453,7 +453,7 @@ def _trend(request: HttpRequest) -> list[str]:
 @require_safe
 def landscape_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
-    if limited := _limited(request, filters, ("landscape",)):
+    if limited := _limited(request, filters, landscape.COUNTS_KEY):
         return limited
     trend = _trend(request)
     form = _form_state(request, filters)
@@ -487,7 +487,7 @@ def landscape_chart_view(request: HttpRequest, chart: str, fmt: str) -> HttpResp
     if not filters.is_valid:
         message = "Invalid filters:\n" + "\n".join(f"- {m}" for m in filters.notices) + "\n"
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
-    if limited := _limited(request, filters, ("landscape",)):
+    if limited := _limited(request, filters, landscape.COUNTS_KEY):
         return limited
     _, charts = landscape.build_charts(filters, trend=_trend(request), only=chart)
     figure = charts[0]

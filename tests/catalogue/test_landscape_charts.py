@@ -493,3 +493,31 @@ def test_the_real_bulk_snapshot_charts_without_overlaps_and_with_exact_cross_cou
     assert bins[0].label.startswith("before")  # the snapshot's earliest starts are gathered
     table = chart(charts, "year_registry").table
     assert [r[-1].number for r in table.rows] == [sum(1 for t in dated if b.holds(t.start_date.year)) for b in bins]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cached_landscape_and_its_downloads_cost_no_search_allowance(settings):
+    from django.core.cache import caches
+    from django.test import Client
+
+    settings.CATALOGUE_CACHE_SECONDS = 600
+    settings.SEARCH_RATE = "2/m"
+    caches["counts"].clear()
+    caches["ratelimit"].clear()
+    try:
+        make_trial(antigens=["CD19"], start_date=dt.date(2020, 1, 1))
+        a = Client(REMOTE_ADDR="198.51.100.7")
+        assert a.get(LANDSCAPE, {"antigen": "CD19"}).status_code == 200  # a new search: counts once
+        for _ in range(4):  # the same filters again, and their downloads: answered from the cache
+            assert a.get(LANDSCAPE, {"antigen": "CD19", "trend": "CD19"}).status_code == 200
+            assert (
+                a.get(reverse("catalogue:landscape_chart", args=["phase", "csv"]), {"antigen": "CD19"}).status_code
+                == 200
+            )
+        assert a.get(LANDSCAPE, {"phase": "phase1"}).status_code == 200
+        over = a.get(reverse("catalogue:landscape_chart", args=["phase", "png"]), {"status": "recruiting"})
+        assert over.status_code == 429 and over["Retry-After"]
+        assert over["Content-Type"] == "text/plain; charset=utf-8"
+    finally:
+        caches["counts"].clear()
+        caches["ratelimit"].clear()
