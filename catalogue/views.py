@@ -89,7 +89,11 @@ def _limited(
     message = TOO_MANY.format(seconds=seconds)
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse({"detail": message}, status=429)
-    elif request.resolver_match is not None and request.resolver_match.url_name in ("export_csv", "export_json", "landscape_chart"):
+    elif request.resolver_match is not None and request.resolver_match.url_name in (
+        "export_csv",
+        "export_json",
+        "landscape_chart",
+    ):
         response = HttpResponse(message + "\n", status=429, content_type="text/plain; charset=utf-8")
     else:
         response = render(request, "catalogue/too_many.html", {"message": message}, status=429)
