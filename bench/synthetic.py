@@ -54,6 +54,7 @@ from django.db.models.sql import Query
 from catalogue.models import DoseLevel, Site, Trial
 from catalogue.trials import SCALAR_FIELDS, search_vector, set_denormalized, to_json
 from ingest.importer import Vocabularies
+from ingest.normalize.sponsor import sponsor_type
 
 SOURCE_FORMAT = "synthetic"
 PARSER_VERSION = "synthetic-1"
@@ -269,6 +270,11 @@ class SyntheticTrial:
     inclusion_criteria: str = ""
     exclusion_criteria: str = ""
     source_url: str = ""
+
+    @property
+    def sponsor_type(self) -> str | None:
+        """As a record without the registry's sponsor class normalizes (by the name)."""
+        return sponsor_type(self.sponsor)
 
     @property
     def registry(self) -> str:

@@ -37,6 +37,7 @@ from catalogue.choices import (
     PairStatus,
     Phase,
     Sex,
+    SponsorType,
     Status,
     StudyType,
     TrialType,
@@ -171,6 +172,8 @@ class Trial(models.Model):
     registry_updated = models.DateField(null=True, blank=True)
 
     sponsor = models.CharField(max_length=500, blank=True)
+    # From the lead sponsor's registry class or name (ingest.normalize.sponsor); None: no sponsor stated.
+    sponsor_type = models.CharField(max_length=16, choices=SponsorType.choices, null=True, blank=True)
     countries = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     cell_source = models.CharField(max_length=16, choices=CellSource.choices, default="unknown")
     conditions = ArrayField(models.TextField(), default=list, blank=True)

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from catalogue import facets
+from catalogue.choices import SponsorType
 from catalogue.filters import SORTS, STALLED
 from catalogue.models import DoseLevel, Reference, Site, Trial
 from catalogue.registries import REGISTRY_KEYS, registry_page
@@ -45,7 +46,7 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "status", "phase", "study_type", "antigens", "diseases", "disease_categories",
     "min_age_years", "max_age_years", "sex", "dose_min_cells_per_kg", "dose_max_cells_per_kg",
     "dose_levels", "enrollment", "start_date", "completion_date", "registration_date",
-    "registry_updated", "sponsor", "countries", "cell_source", "modalities", "trial_type", "in_scope", "products",
+    "registry_updated", "sponsor", "sponsor_type", "countries", "cell_source", "modalities", "trial_type", "in_scope", "products",
     "has_results", "results_date", "results_url", "references",
     "source_url", "source_format", "raw",
     "curated_fields", "updated_at",
@@ -173,6 +174,7 @@ def trial_to_dict(trial: Trial, *, detail: bool = False) -> dict[str, Any]:
         "registration_date": _iso(trial.registration_date),
         "registry_updated": _iso(trial.registry_updated),
         "sponsor": _text(trial.sponsor),
+        "sponsor_type": trial.sponsor_type,
         "countries": list(trial.countries or []),
         "cell_source": trial.cell_source,
         "modalities": list(trial.modalities or []),
@@ -424,6 +426,12 @@ def _trial_properties() -> dict[str, Any]:
         "registration_date": date_,
         "registry_updated": {**date_, "description": "The registry's own last-update date of the newest copy held."},
         "sponsor": nullable_string,
+        "sponsor_type": {
+            **nullable_string,
+            "enum": [*SponsorType.values, None],
+            "description": "industry, academic (or non-profit), government or other: from the lead sponsor's "
+            "registry class or name. null: no sponsor stated.",
+        },
         "countries": strings,
         "cell_source": string,
         "modalities": {

@@ -21,7 +21,7 @@ SCALAR_FIELDS: tuple[str, ...] = (
     "secondary_ids", "title", "official_title", "title_zh", "brief_summary",
     "status", "phase", "study_type", "min_age_years", "max_age_years", "sex",
     "dose_min_cells_per_kg", "dose_max_cells_per_kg", "enrollment", "enrollment_type",
-    "start_date", "completion_date", "registration_date", "sponsor", "countries",
+    "start_date", "completion_date", "registration_date", "sponsor", "sponsor_type", "countries",
     "cell_source", "conditions", "keywords", "interventions", "inclusion_criteria", "exclusion_criteria",
     "source_url", "modalities", "trial_type", "in_scope", "product_names",
     "has_results", "results_date", "results_url",

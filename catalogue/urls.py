@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from catalogue import views
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.trial_list_view, name="trial_list"),
     path("trials/<str:registry_id>/", views.trial_detail_view, name="trial_detail"),
     path("landscape/", views.landscape_view, name="landscape"),
+    re_path(
+        r"^landscape/(?P<chart>[a-z_]+)\.(?P<fmt>svg|png|csv)$", views.landscape_chart_view, name="landscape_chart"
+    ),
     path("products/<slug:slug>/", views.product_detail_view, name="product_detail"),
     path("trials.csv", views.export_csv, name="export_csv"),
     path("trials.json", views.export_json, name="export_json"),

@@ -34,12 +34,11 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
-from catalogue import exports, facets, freshness, history, provenance, recent
+from catalogue import exports, facets, freshness, history, landscape, provenance, recent
 from catalogue.about import about, about_lines, export_filename
 from catalogue.cache import data_state
 from catalogue.choices import Modality
 from catalogue.filters import FACETS, SORTS
-from catalogue.landscape import landscape_context
 from catalogue.models import Product, Trial
 from catalogue.registries import results_page, safe_url
 from catalogue.selectors import (
@@ -83,7 +82,7 @@ JSON_PARAMS = {"ensure_ascii": False}
 # --- the rate limit on uncached searches ------------------------------------------------------
 
 RATE_GROUP = "catalogue.uncached-search"
-PLAIN_TEXT_VIEWS = ("export_csv", "export_json", "trial_feed")
+PLAIN_TEXT_VIEWS = ("export_csv", "export_json", "trial_feed", "landscape_chart")
 TOO_MANY = "You have run many new searches in a short time. Please wait {seconds} s, then try again."
 
 
@@ -467,21 +466,67 @@ def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
 # --- the landscape -----------------------------------------------------------------------------
 
 
+LANDSCAPE_FORMATS = (("svg", "SVG"), ("png", "PNG"), ("csv", "CSV"))
+LANDSCAPE_TYPES = {"svg": "image/svg+xml; charset=utf-8", "png": "image/png", "csv": "text/csv; charset=utf-8"}
+
+
+def _trend(request: HttpRequest) -> list[str]:
+    """The antigens the trend chart draws (`?trend=CD19&trend=BCMA`): not a filter."""
+    return [" ".join(v.replace("\x00", "").split())[:100] for v in request.GET.getlist("trend") if v.strip()][:20]
+
+
 @require_safe
 def landscape_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
-    if limited := _limited(request, filters, ("landscape",)):
+    if limited := _limited(request, filters, landscape.COUNTS_KEY):
         return limited
+    trend = _trend(request)
+    form = _form_state(request, filters)
+    form["hidden_inputs"] = [*form["hidden_inputs"], *(("trend", name) for name in trend)]
     context = {
         "filters": filters,
         "summary": build_summary(filters),
         "list_query": filters.querystring(),
-        **landscape_context(filters),
-        **_form_state(request, filters),
+        "total": landscape.landscape_counts(filters)[0],
+        # Laying out and drawing the charts is most of the render: the template caches them
+        # per filter state, trend and data version, and builds them only on a miss.
+        "cache_seconds": settings.CATALOGUE_CACHE_SECONDS,
+        "charts_key": fragment_key(filters, "landscape-charts", trend),
+        "charts": lambda: landscape.build_charts(filters, trend=trend)[1],
+        **form,
+        "trend_hidden": filters.query_items(drop=("page", "sort", "page_size")),
+        "download_formats": LANDSCAPE_FORMATS,
         "data_state": data_state_for(filters),
     }
     request.data_state = context["data_state"]
     return render(request, "catalogue/landscape.html", context)
+
+
+@require_safe
+def landscape_chart_view(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
+    """One landscape chart as SVG, PNG (rendered here) or CSV, stamped with the filter
+    in words, the data date and the page it comes from. Invalid filters: 400."""
+    if chart not in landscape.BY_KEY or fmt not in LANDSCAPE_TYPES:
+        raise Http404("No such chart.")
+    filters = parse_filters(request.GET)
+    if not filters.is_valid:
+        message = "Invalid filters:\n" + "\n".join(f"- {m}" for m in filters.notices) + "\n"
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    if limited := _limited(request, filters, landscape.COUNTS_KEY):
+        return limited
+    _, charts = landscape.build_charts(filters, trend=_trend(request), only=chart)
+    figure = charts[0]
+    page = reverse("catalogue:landscape") + (f"?{figure.query}" if figure.query else "") + f"#chart-{chart}"
+    stamp = landscape.Stamp.of(build_summary(filters).text, data_state_for(filters), request.build_absolute_uri(page))
+    if fmt == "csv":
+        body: str | bytes = landscape.chart_csv(figure, stamp)
+    else:
+        body = landscape.standalone_svg(figure, stamp)
+        if fmt == "png":
+            body = landscape.png(body)
+    response = HttpResponse(body, content_type=LANDSCAPE_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{landscape.filename(figure, filters, stamp, fmt)}"'
+    return response
 
 
 # --- the JSON API ---------------------------------------------------------------------------------
@@ -856,6 +901,7 @@ __all__ = [
     "api_trial_list",
     "export_csv",
     "export_json",
+    "landscape_chart_view",
     "landscape_view",
     "recent_view",
     "trial_feed",

@@ -36,6 +36,7 @@ from ingest.normalize import (
     products,
     results,
     scope,
+    sponsor,
     trial_type,
 )
 from ingest.normalize.values import DiseaseValue, DoseLevelValue, ReferenceValue, SiteValue
@@ -70,6 +71,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "registration_date": ("registration_date",),
     "registry_updated": ("last_update_date",),
     "sponsor": ("sponsor",),
+    "sponsor_type": ("sponsor", "sponsor_class"),
     "countries": ("countries", "sites"),
     "conditions": ("conditions",),
     "keywords": ("keywords",),
@@ -127,6 +129,7 @@ class NormalizedTrial:
     sites: list[SiteValue]
     dose_min_cells_per_kg: float | None = None
     dose_max_cells_per_kg: float | None = None
+    sponsor_type: str | None = None  # catalogue.choices.SponsorType value; None: no sponsor stated
     raw: dict[str, Any] = field(default_factory=dict)
     missing: frozenset[str] = frozenset()
     modalities: list[str] = field(
@@ -232,6 +235,7 @@ def normalize(
         sites=site_values,
         dose_min_cells_per_kg=min((lvl.low for lvl in per_kg), default=None),
         dose_max_cells_per_kg=max((lvl.high for lvl in per_kg), default=None),
+        sponsor_type=sponsor.sponsor_type(record.sponsor, record.sponsor_class),
         raw={
             "status": record.status,
             "phase": record.phase,
@@ -247,6 +251,7 @@ def normalize(
             "registration_date": record.registration_date,
             "last_update_date": record.last_update_date,
             "sponsor": record.sponsor,
+            "sponsor_class": record.sponsor_class,
             "countries": record.countries or _unique(s.country for s in record.sites if s.country),
             "conditions": record.conditions,
             "interventions": intervention_names,

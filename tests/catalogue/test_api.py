@@ -21,7 +21,7 @@ CONTRACT = [
     "registry", "registry_id", "secondary_ids", "title", "official_title", "title_zh", "status", "phase",
     "study_type", "antigens", "diseases", "disease_categories", "min_age_years", "max_age_years", "sex",
     "dose_min_cells_per_kg", "dose_max_cells_per_kg", "dose_levels", "enrollment", "start_date",
-    "completion_date", "registration_date", "registry_updated", "sponsor", "countries", "cell_source", "modalities",
+    "completion_date", "registration_date", "registry_updated", "sponsor", "sponsor_type", "countries", "cell_source", "modalities",
     "trial_type", "in_scope", "products", "has_results", "results_date", "results_url", "references", "source_url",
     "source_format", "raw", "curated_fields", "updated_at",
 ]  # fmt: skip
