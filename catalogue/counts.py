@@ -89,5 +89,6 @@ def count_facets(filters: Any, apply: Any, base: QuerySet, extra: dict[str, Quer
 
 
 def _sql(queryset: QuerySet) -> tuple[str, tuple[Any, ...]]:
-    """The facet columns of `queryset`, as SQL and parameters."""
-    return queryset.order_by().values(*facets.COLUMNS).query.sql_with_params()
+    """The id and facet columns of `queryset`, as SQL and parameters (a filter may
+    look a row's trial up by id: the status filter under `near`)."""
+    return queryset.order_by().values("id", *facets.COLUMNS).query.sql_with_params()

@@ -28,10 +28,10 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.http import QueryDict
 
-from catalogue import cache, counts, facets
+from catalogue import cache, counts, facets, nearby
 from catalogue.cache import DataState
 from catalogue.countries import country_name
-from catalogue.filters import FACETS, SORTS, TrialFilterSet
+from catalogue.filters import FACETS, SORT_NEEDS, SORTS, TrialFilterSet
 from catalogue.models import Antigen, Disease, Product, Trial, lookup_key
 
 # Each facet's value -> display label (fixed vocabularies only).
@@ -153,9 +153,14 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
         else:
             state.values.pop("q")
 
+    if "within_km" in state.values and "near" not in state.values:
+        state.values.pop("within_km")  # a parameter of `near` (the form sends its default)
+
     sort = params.get("sort", "").strip()
     if sort:
-        if sort in SORTS:
+        if sort in SORT_NEEDS and SORT_NEEDS[sort] not in state.values:
+            _invalid(state, "sort", f"sort by {SORTS[sort]} needs a place to measure from (near=) (ignored)")
+        elif sort in SORTS:
             state.sort = sort
         else:
             _invalid(state, "sort", f"unknown sort {sort[:40]!r} (ignored)")
@@ -229,12 +234,24 @@ def _apply(
 
 
 def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> QuerySet:
-    """The filtered, ordered catalogue entries. The one read path for lists."""
+    """The filtered, ordered catalogue entries. The one read path for lists.
+
+    With `near`, each entry carries `nearest_site`: its nearest qualifying site
+    ({institution, city, country, status, distance_km}, see `catalogue.nearby`)."""
     filters = _as_filters(filters)
     queryset = _apply(filters, base_queryset())
     sort = filters.effective_sort
     q = filters.values.get("q")
-    if sort == "relevance" and q:
+    near = filters.values.get("near")
+    if near is not None:
+        within = filters.values.get("within_km")
+        statuses = filters.values.get("status")
+        queryset = queryset.annotate(nearest_site=nearby.nearest_site(near, within, statuses))
+        if sort == "distance":
+            queryset = queryset.annotate(distance_km=nearby.nearest_distance(near, within, statuses))
+    if sort == "distance" and near is not None:
+        queryset = queryset.order_by(F("distance_km").asc(nulls_last=True), "registry_id")
+    elif sort == "relevance" and q:
         query = SearchQuery(q, search_type="websearch", config="english")
         # A search that names a product (Kymriah, CTL019) puts that product's trials first.
         named_products = ArraySubquery(Product.objects.filter(lookup_keys__contains=[lookup_key(q)]).values("name"))
