@@ -213,18 +213,18 @@ class TrialFilterSet(django_filters.FilterSet):
         near = self.near_point()
         if name == "status" and near is not None:
             # The near site must itself have the status (or state none): see catalogue.nearby.
-            queryset = queryset.filter(nearby.has_site_near(near, self.within_km(), value))
+            queryset = queryset.filter(nearby.has_site_near(near, self.radius_km(), value))
         return queryset
 
     def near_point(self) -> nearby.Near | None:
         """The valid `near` place, if any."""
         return (getattr(self.form, "cleaned_data", None) or {}).get("near")
 
-    def within_km(self) -> float:
+    def radius_km(self) -> float:
         return (getattr(self.form, "cleaned_data", None) or {}).get("within_km") or nearby.DEFAULT_WITHIN_KM
 
     def filter_near(self, queryset: QuerySet, name: str, value: nearby.Near | None) -> QuerySet:
-        return queryset.filter(nearby.has_site_near(value, self.within_km())) if value is not None else queryset
+        return queryset.filter(nearby.has_site_near(value, self.radius_km())) if value is not None else queryset
 
     def filter_within_km(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
         return queryset  # a parameter of `near`
