@@ -396,7 +396,8 @@ def trial_detail(registry_id: str) -> Trial | None:
     A registry id that is only a secondary id of exactly one entry resolves to
     that entry. A trial merged into another is returned as it is (with
     `merged_into` selected): the caller redirects to the primary.
-    Bounded: one lookup plus one query per prefetched relation.
+    Bounded: one lookup plus one query per prefetched relation (dose levels, sites,
+    contacts, antigens, diseases, linked records).
     """
     registry_id = " ".join(str(registry_id).split())[:64]
     if not registry_id:
@@ -404,6 +405,8 @@ def trial_detail(registry_id: str) -> Trial | None:
     queryset = Trial.objects.select_related("merged_into").prefetch_related(
         "dose_levels",
         "sites",
+        # Trial-level and per-site contacts together (`site_id` tells a site's own).
+        "contacts",
         Prefetch("antigens", queryset=Antigen.objects.order_by("name")),
         Prefetch("diseases", queryset=Disease.objects.order_by("name")),
         Prefetch("merged_records", queryset=Trial.objects.only("id", "registry", "registry_id", "merged_into_id")),

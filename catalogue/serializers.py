@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from catalogue import facets
-from catalogue.filters import SORTS
+from catalogue.filters import AGE_GROUPS, HEALTHY_VOLUNTEERS, SEXES, SORTS
 from catalogue.models import DoseLevel, Trial
 from catalogue.registries import registry_page
 
@@ -215,6 +215,21 @@ def to_csv(items: Iterable[dict[str, Any]]) -> str:
 # --- OpenAPI ---------------------------------------------------------------------------
 
 
+# A result's nearest qualifying site, with `near` only.
+NEAREST: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": "Only with near: the trial's nearest site within within_km (with the status filter's "
+    "status, or none stated); distance_km is the great-circle distance.",
+    "properties": {
+        "institution": {"type": "string"},
+        "city": {"type": "string"},
+        "country": {"type": "string"},
+        "status": {"type": ["string", "null"]},
+        "distance_km": {"type": "number"},
+    },
+}
+
+
 def _filter_parameters() -> list[dict[str, Any]]:
     def repeatable(name: str, description: str, enum: list[str] | None = None) -> dict[str, Any]:
         items: dict[str, Any] = {"type": "string"}
@@ -250,7 +265,22 @@ def _filter_parameters() -> list[dict[str, Any]]:
         scalar("start_year", "Trials starting in this year.", {"type": "integer", "minimum": 1900, "maximum": 2100}),
         scalar("q", "Full-text search (English, stemmed) or a substring (any language, e.g. 肉瘤).",
                {"type": "string", "maxLength": 200}),
-        scalar("sort", "Order; relevance by default with q, otherwise newest start first.",
+        scalar("near", "Trials with a site near this place: a city in English or Chinese (Houston, Houston, TX, "
+               "Paris, France, 北京), resolved through an offline gazetteer of cities of 15,000 people or more, or "
+               "coordinates as lat,lon. An unknown or ambiguous name is a 400 naming the candidates. With a status "
+               "filter, that site itself must have the status, or state none of its own. Each result then carries "
+               "nearest_site {institution, city, country, status, distance_km}.",
+               {"type": "string", "maxLength": 200}),
+        scalar("within_km", "The distance for near, in km (default 200).",
+               {"type": "number", "minimum": 1, "maximum": 20000, "default": 200}),
+        scalar("sex", "Trials open to this sex: those stating it or all; trials whose registry states no sex are "
+               "kept (like open age limits).", {"type": "string", "enum": list(SEXES)}),
+        scalar("healthy_volunteers", "yes: trials accepting healthy volunteers.",
+               {"type": "string", "enum": list(HEALTHY_VOLUNTEERS)}),
+        scalar("age_group", "Trials whose age range overlaps the group: child 0–17, adult 18–64, older_adult 65+ "
+               "(unstated limits are open).", {"type": "string", "enum": list(AGE_GROUPS)}),
+        scalar("sort", "Order; relevance by default with q, otherwise newest start first; distance (to the nearest "
+               "qualifying site) only with near.",
                {"type": "string", "enum": list(SORTS)}),
     ]  # fmt: skip
 
@@ -391,7 +421,12 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                                             "previous": {"type": ["string", "null"]},
                                             "results": {
                                                 "type": "array",
-                                                "items": {"$ref": "#/components/schemas/Trial"},
+                                                "items": {
+                                                    "allOf": [
+                                                        {"$ref": "#/components/schemas/Trial"},
+                                                        {"type": "object", "properties": {"nearest_site": NEAREST}},
+                                                    ]
+                                                },
                                             },
                                             "facets": {
                                                 "type": "object",

@@ -355,8 +355,8 @@ def test_a_merged_record_redirects_to_its_primary_which_lists_both_ids(client, s
 
 
 def test_the_trial_page_query_count_is_bounded(client, seed_trials, django_assert_num_queries):
-    # the trial, its dose levels, sites, antigens, diseases, merged records; the data state
-    with django_assert_num_queries(7):
+    # the trial, its dose levels, sites, contacts, antigens, diseases, merged records; the data state
+    with django_assert_num_queries(8):
         response = client.get(reverse("catalogue:trial_detail", args=[QUAD]))
     assert response.status_code == 200
 
