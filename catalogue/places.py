@@ -16,9 +16,11 @@ in memory as a compact index (tens of MB).
 Names match case-, accent-, space- and punctuation-insensitively, on GeoNames'
 names and on their alternate names in Latin or Chinese script; Chinese province
 and municipality names are mapped here (`CHINA_PROVINCES`). Among several
-places of one name, the most populous wins unless another one at least a tenth
-its size lies more than 50 km away: then the name is ambiguous, and nothing is
-placed (a site keeps no coordinates; a person is asked which one they mean).
+places of one name, the most populous wins (a place whose own name it is counts
+ten times over one that has it as an alternate name) unless another one at least
+a tenth its weight lies more than 50 km away: then the name is ambiguous, and
+nothing is placed (a site keeps no coordinates; a person is asked which one
+they mean).
 
 Pure: no database.
 """
@@ -80,6 +82,7 @@ CITY_STATES: dict[str, str] = {"SG": "Singapore", "HK": "Hong Kong", "MO": "Maca
 
 AMBIGUOUS_SHARE = 0.1  # a namesake at least this share of the largest one's population...
 AMBIGUOUS_KM = 50.0  # ...and farther than this from it makes a name ambiguous
+OWN_NAME_WEIGHT = 10  # a place whose own name is the one given counts as ten times its size
 EARTH_RADIUS_KM = 6371.0088
 
 _CJK_CHARS = "\u3400-\u9fff\uf900-\ufaff"
@@ -285,22 +288,31 @@ def _lookup_place(text: str) -> Lookup:
     return Lookup(text, place=chosen, latitude=chosen.latitude, longitude=chosen.longitude)
 
 
-def _choose(candidates: list[Place]) -> Place | None:
-    """The most populous candidate, unless a rival namesake makes the name ambiguous."""
-    if not candidates:
-        return None
+def cities(country: str, *, limit: int = 100) -> list[Place]:
+    """The country's most populous cities (the benchmark's synthetic sites are drawn from them)."""
+    gazetteer = _gazetteer()
+    code = gazetteer.country_code(country)
+    found = [p for p in gazetteer.places if p.country_code == code] if code else []
+    return sorted(found, key=lambda p: (-p.population, p.name))[:limit]
+
+
+Candidate = tuple[Place, float]  # a place and its weight: its population, ×10 when its own name matched
+
+
+def _choose(candidates: list[Candidate]) -> Place | None:
+    """The heaviest candidate, unless a rival namesake makes the name ambiguous."""
     rivals = _rivals(candidates)
     return rivals[0] if len(rivals) == 1 else None
 
 
-def _rivals(candidates: list[Place]) -> list[Place]:
+def _rivals(candidates: list[Candidate]) -> list[Place]:
     if not candidates:
         return []
-    ranked = sorted(candidates, key=lambda p: -p.population)
-    top = ranked[0]
+    ranked = sorted(candidates, key=lambda c: (-c[1], c[0].name))
+    top, top_weight = ranked[0]
     rivals = [top]
-    for place in ranked[1:]:
-        if place.population < AMBIGUOUS_SHARE * top.population:
+    for place, weight in ranked[1:]:
+        if weight < AMBIGUOUS_SHARE * top_weight:
             break
         if all(distance_km(place.latitude, place.longitude, r.latitude, r.longitude) > AMBIGUOUS_KM for r in rivals):
             rivals.append(place)
@@ -381,13 +393,17 @@ class _Gazetteer:
     def admin1_name(self, code: str, admin1: str) -> str:
         return self._admin1_names.get((code, admin1), "")
 
-    def candidates(self, name: str, code: str | None, admin1: str | None) -> list[Place]:
-        found: list[Place] = []
+    def candidates(self, name: str, code: str | None, admin1: str | None) -> list[Candidate]:
+        """The places this name may mean. A place's own name weighs more than an alternate
+        one: Bao'an is the district, not Shenzhen (which GeoNames also calls Bao'an)."""
+        found: list[Candidate] = []
         for variant in dict.fromkeys((name, _strip_suffixes(name))):
-            for i in self._index.get(key(variant), ()):
+            wanted = key(variant)
+            for i in self._index.get(wanted, ()):
                 place = self.places[i]
                 if (code is None or place.country_code == code) and (admin1 is None or place.admin1 == admin1):
-                    found.append(place)
+                    own_name = key(place.name) == wanted
+                    found.append((place, max(place.population, 1) * (OWN_NAME_WEIGHT if own_name else 1)))
             if found:
                 break
         return found
