@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 
 from catalogue import facets, nearby, places
 from catalogue.countries import country_name
-from catalogue.models import Antigen, Disease, Product, Trial, lookup_key
+from catalogue.models import Antigen, Disease, FacetRow, Product, Trial, lookup_key
 
 SCOPES = {
     "all": "every trial, in scope or not",
@@ -213,8 +213,19 @@ class TrialFilterSet(django_filters.FilterSet):
         near = self.near_point()
         if name == "status" and near is not None:
             # The near site must itself have the status (or state none): see catalogue.nearby.
+            if queryset.model is FacetRow:
+                return queryset.filter(near_site_has_status=True)  # computed once, in the counts' CTE
             queryset = queryset.filter(nearby.has_site_near(near, self.radius_km(), value))
         return queryset
+
+    def row_columns(self) -> dict[str, Any]:
+        """Columns the counts' rows (`FacetRow`) need beyond the facet columns, as
+        expressions over a trial: with `near` and a status filter, whether a near site
+        has one of the statuses (else each facet's count would look it up again)."""
+        near, statuses = self.near_point(), (getattr(self.form, "cleaned_data", None) or {}).get("status")
+        if near is None or not statuses:
+            return {}
+        return {"near_site_has_status": nearby.has_site_near(near, self.radius_km(), statuses)}
 
     def near_point(self) -> nearby.Near | None:
         """The valid `near` place, if any."""

@@ -519,6 +519,8 @@ class FacetRow(models.Model):
     modalities = ArrayField(models.CharField(max_length=16))
     trial_type = models.CharField(max_length=32, null=True)
     product_names = ArrayField(models.CharField(max_length=100))
+    # Only with near= and a status filter (`TrialFilterSet.row_columns`).
+    near_site_has_status = models.BooleanField(null=True)
 
     class Meta:
         managed = False
