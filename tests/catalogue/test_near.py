@@ -355,3 +355,12 @@ def test_the_summary_names_the_eligibility_filters(eligibility):
     summary = build_summary(parse_filters({"sex": "female", "healthy_volunteers": "yes", "age_group": "older_adult"}))
     assert str(summary) == ("Trials for older adults (65+), open to female patients, accepting healthy volunteers")
     assert {p.params for p in summary.parts} == {("sex",), ("healthy_volunteers",), ("age_group",)}
+
+
+def test_the_landscape_and_the_downloads_take_near_like_the_list(client, around_houston):
+    params = {"near": "Houston", "within_km": "100", "status": "recruiting"}
+    expected = set(ids(params))
+    assert client.get(reverse("catalogue:landscape"), params).status_code == 200
+    rows = client.get(reverse("catalogue:export_json"), params)
+    assert rows.status_code == 200
+    assert {r["registry_id"] for r in json.loads(b"".join(rows.streaming_content))} == expected
