@@ -52,8 +52,13 @@ def shipped_nodes() -> tuple[Node, ...]:
     data = json.loads(DATA_PATH.read_text(encoding="utf-8"))
     nodes = [
         Node(
-            n["name"], n["kind"], n["category"], n.get("parent"), n.get("name_zh", ""),
-            tuple(n.get("codes", ())), tuple(n.get("synonyms", ())),
+            n["name"],
+            n["kind"],
+            n["category"],
+            n.get("parent"),
+            n.get("name_zh", ""),
+            tuple(n.get("codes", ())),
+            tuple(n.get("synonyms", ())),
         )  # fmt: skip
         for n in data["nodes"]
     ]

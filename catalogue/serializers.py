@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from catalogue import facets
-from catalogue.filters import SORTS
+from catalogue.filters import MATCH_MODES, SORTS
 from catalogue.models import DoseLevel, Trial
 from catalogue.registries import registry_page
 
@@ -234,6 +234,9 @@ def _filter_parameters() -> list[dict[str, Any]]:
 
     return [
         *(repeatable(facet.name, facet.description, facet.values) for facet in facets.FACETS),
+        *(scalar(facet.match_all, f"any (default): trials with any of the chosen {facet.name} values; all: with "
+                 "every one of them.", {"type": "string", "enum": list(MATCH_MODES)})
+          for facet in facets.FACETS if facet.match_all),
         scalar(
             "age",
             "Trials accepting a patient of this age in years. Trials that state no limit on a side are kept.",
@@ -248,7 +251,11 @@ def _filter_parameters() -> list[dict[str, Any]]:
         scalar("dose_max", "Trials whose per-kg dose range starts at or below this dose (cells/kg).",
                {"type": "string"}),
         scalar("start_year", "Trials starting in this year.", {"type": "integer", "minimum": 1900, "maximum": 2100}),
-        scalar("q", "Full-text search (English, stemmed) or a substring (any language, e.g. 肉瘤).",
+        scalar("q", "Search, in English or Chinese. A term naming a disease (tree node: a group includes what is "
+               "under it), target antigen or product, by any name or synonym (淋巴瘤, lymphoma, CD276, Kymriah), "
+               "finds the trials tagged with it plus those whose text matches; other words match the text "
+               "(English stemmed, words of 3+ letters also as prefixes; Chinese as exact substrings). "
+               '-word excludes, "a phrase" matches words in order, a or b matches either.',
                {"type": "string", "maxLength": 200}),
         scalar("sort", "Order; relevance by default with q, otherwise newest start first.",
                {"type": "string", "enum": list(SORTS)}),
@@ -372,6 +379,19 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                         *filters,
                         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                         {
+                            "name": "show",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": list(facets.NAMES)},
+                            "description": "A facet to list every value of; the others list their top 10 and the "
+                            "selected ones (facet_sizes: how many each has).",
+                        },
+                        {
+                            "name": "open",
+                            "in": "query",
+                            "schema": {"type": "array", "items": {"type": "string"}},
+                            "description": "Disease tree nodes whose children the disease facet lists too.",
+                        },
+                        {
                             "name": "page_size",
                             "in": "query",
                             "schema": {"type": "integer", "minimum": 1, "maximum": settings.CATALOGUE_MAX_PAGE_SIZE},
@@ -396,6 +416,17 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                                             "facets": {
                                                 "type": "object",
                                                 "properties": dict.fromkeys(facets.NAMES, facet),
+                                            },
+                                            "facet_sizes": {
+                                                "type": "object",
+                                                "description": "How many values each facet has.",
+                                                "additionalProperties": {"type": "integer"},
+                                            },
+                                            "search": {
+                                                "type": ["object", "null"],
+                                                "description": "What q was understood as: `concepts` "
+                                                "[{term, kind, value, excluded}], `concept_count` (trials "
+                                                "tagged with them), `text_only_count` (matched as text only).",
                                             },
                                         },
                                     }
@@ -442,6 +473,16 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                     },
                 }
             },  # fmt: skip
+            "/api/suggest/": {
+                "get": {
+                    "summary": "Type-ahead over the vocabularies",
+                    "description": "Diseases (tree nodes), target antigens and products whose name, Chinese name "
+                    "or synonym starts with q (or contains it, for Chinese): `{q, suggestions: [{label, kind, "
+                    "value, count, param}]}`; `value` is the canonical name, `param` the filter it is a value of.",
+                    "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "At most 10 suggestions, the best first."}},
+                }
+            },
             "/trials.csv": {"get": {"summary": "Download the result set as CSV", **download}},
             "/trials.json": {"get": {"summary": "Download the result set as JSON", **download}},
         },

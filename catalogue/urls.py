@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/trials/", views.api_trial_list, name="api_trial_list"),
     path("api/trials/<str:registry_id>/", views.api_trial_detail, name="api_trial_detail"),
     path("api/schema/", views.api_schema, name="api_schema"),
+    path("api/suggest/", views.api_suggest, name="api_suggest"),
     path("api/status/", views.api_status, name="api_status"),
 ]
