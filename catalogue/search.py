@@ -30,10 +30,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.contrib.postgres.search import SearchQuery
+from django.contrib.postgres.search import CombinedSearchQuery, SearchQuery, SearchQueryCombinable, SearchQueryField
 from django.db import connections, router
-from django.db.models import Q
+from django.db.models import Func, Q
 
 from catalogue.choices import DiseaseKind
 from catalogue.models import Antigen, Disease, Product, Trial, lookup_key
@@ -48,6 +49,8 @@ _TOKEN = re.compile(r'-?"[^"]*"?|\S+')
 _SHORT_ACRONYM = re.compile(r"[A-Z0-9]{1,4}")
 MAX_CONCEPT_WORDS = 6
 
+# Matches no trial, and compiles (an empty `pk IN ()` cannot be part of a counts statement).
+NOTHING = Q(pk__lt=0)
 # What each kind of concept filters on, and the facet it is.
 KINDS = {"disease": "disease_names", "antigen": "antigen_names", "product": "product_names"}
 KIND_LABELS = {"disease": "disease", "antigen": "target", "product": "product"}
@@ -131,6 +134,47 @@ def only_negations(value: str) -> bool:
 # --- text ------------------------------------------------------------------------------------------
 
 
+class _Combined(CombinedSearchQuery):
+    """`a && b` / `a || b` of tsqueries, typed (Django infers no type for them, which a
+    negated filter or a function argument needs); combines into more of the same."""
+
+    def __init__(self, lhs: Any, connector: str, rhs: Any, config: Any) -> None:
+        super().__init__(lhs, connector, rhs, config, output_field=SearchQueryField())
+
+    def _combine(self, other: Any, connector: str, reversed: bool) -> _Combined:
+        return (
+            _Combined(other, connector, self, self.config)
+            if reversed
+            else _Combined(self, connector, other, self.config)
+        )
+
+
+class _Not(SearchQuery):
+    """`!!(query)`: the negation of any tsquery (`~` negates a simple SearchQuery
+    only). A SearchQuery, so that a filter takes it as the tsquery it is."""
+
+    def __init__(self, query: Any) -> None:
+        self.config = getattr(query, "config", None)
+        self.invert = False
+        Func.__init__(self, query, output_field=SearchQueryField())
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"!!({sql})", list(params)
+
+
+def either(a: Any, b: Any) -> Any:
+    return _Combined(a, SearchQueryCombinable.BITOR, b, a.config)
+
+
+def both(a: Any, b: Any) -> Any:
+    return _Combined(a, SearchQueryCombinable.BITAND, b, a.config)
+
+
+def negation(a: Any) -> Any:
+    return ~a if isinstance(a, SearchQuery) else _Not(a)
+
+
 def _text_query(text: str, *, phrase: bool = False) -> SearchQuery | None:
     """The tsquery of one term's text (None when it has nothing to look for)."""
     runs = _CJK_RUN.findall(text)
@@ -144,14 +188,14 @@ def _text_query(text: str, *, phrase: bool = False) -> SearchQuery | None:
             query = SearchQuery(rest, search_type="websearch", config="english")
             # Two-letter prefixes ('t' of CAR-T) would match most of the catalogue: exact words only.
             prefixes = " & ".join(f"{word}:*" if len(word) >= 3 else word for word in words)
-            query = query | SearchQuery(prefixes, search_type="raw", config="english")
+            query = either(query, SearchQuery(prefixes, search_type="raw", config="english"))
     for run in runs:
         if len(run) == 1:
             pairs = f"{run}:*"
         else:
             pairs = " <-> ".join(run[i : i + 2] for i in range(len(run) - 1))
         part = SearchQuery(pairs, search_type="raw", config="simple")
-        query = part if query is None else query & part
+        query = part if query is None else both(query, part)
     return query
 
 
@@ -165,10 +209,10 @@ def search_query(value: str) -> SearchQuery | None:
             continue
         part = alternatives[0]
         for other in alternatives[1:]:
-            part = part | other
+            part = either(part, other)
         if group[0].negated:
-            part = ~part
-        query = part if query is None else query & part
+            part = negation(part)
+        query = part if query is None else both(query, part)
     return query
 
 
@@ -265,6 +309,8 @@ class Plan:
     def condition(self, *, concepts_only: bool = False) -> Q:
         """The trials matching the search. `concepts_only`: a term naming a concept
         matches only the trials tagged with it (for "also matched as text in N")."""
+        if not self.parts:
+            return NOTHING  # nothing to look for (punctuation only)
         condition = Q()
         text: SearchQuery | None = None
         for part in self.parts:
@@ -272,9 +318,9 @@ class Plan:
                 # Text-only parts go into one tsquery: one index scan for all of them.
                 query = search_query_of(part)
                 if query is not None:
-                    text = query if text is None else text & query
+                    text = query if text is None else both(text, query)
                 elif not part.negated:
-                    return Q(pk__in=[])
+                    return NOTHING
                 continue
             condition &= part.condition(concepts_only=concepts_only)
         if text is not None:
@@ -290,7 +336,7 @@ class Plan:
             for term, _ in part.terms:
                 text = _text_query(term.text, phrase=term.phrase)
                 if text is not None:
-                    query = text if query is None else query | text
+                    query = text if query is None else either(query, text)
         return query
 
 
@@ -301,8 +347,8 @@ def search_query_of(part: Part) -> SearchQuery | None:
         return None
     query = alternatives[0]
     for other in alternatives[1:]:
-        query = query | other
-    return ~query if part.negated else query
+        query = either(query, other)
+    return negation(query) if part.negated else query
 
 
 def _split_scripts(term: Term) -> list[Term]:

@@ -40,7 +40,9 @@ def test_the_export_contract_is_exactly_the_documented_keys():
 
 def test_the_list_has_the_documented_shape(client, seed_trials):
     body = get(client)
-    assert list(body) == ["count", "next", "previous", "results", "facets"]
+    assert list(body) == ["count", "next", "previous", "results", "facets", "facet_sizes", "search"]
+    assert body["search"] is None  # no q
+    assert set(body["facet_sizes"]) == set(FACETS)
     assert body["count"] == len(seed_trials) == len(body["results"])
     assert body["next"] is None and body["previous"] is None
     for item in body["results"]:

@@ -95,7 +95,8 @@ def test_a_new_trial_shows_in_the_counts_right_after_it_commits(client, cache_on
 
 def test_a_curators_synonym_takes_effect_at_once(client, cache_on):
     make_trial(antigens=["GPC3"])
-    assert client.get(API, {"antigen": "glypican-3"}).json()["count"] == 0
+    unknown = client.get(API, {"antigen": "glypican-3"})
+    assert unknown.status_code == 400 and "glypican-3" in unknown.json()["errors"]["antigen"][0]
     antigen = Antigen.objects.get(name="GPC3")
     antigen.synonyms = [*antigen.synonyms, "glypican-3"]
     antigen.save()

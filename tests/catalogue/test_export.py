@@ -81,7 +81,8 @@ def test_fractional_ages_stay_fractional(db):
         (["--registry", "chictr"], lambda t: t.registry == "chictr"),
         (["--disease-category", "autoimmune"], lambda t: "autoimmune" in t.disease_categories),
         (["--cell-source", "allogeneic"], lambda t: t.cell_source == "allogeneic"),
-        (["--q", "肉瘤"], lambda t: "肉瘤" in t.search_document),
+        # 肉瘤 names the disease group Sarcoma: its trials, and those whose text has the word.
+        (["--q", "肉瘤"], lambda t: "肉瘤" in t.search_document or "Sarcoma" in t.disease_names),
         (["--phase", "phase1_phase2", "--country", "China"], lambda t: t.phase == "phase1_phase2"),
     ],
 )  # fmt: skip
