@@ -291,11 +291,13 @@ def close_terms(model: type[Antigen] | type[Disease] | type[Product], value: str
         return []
     fields = ["name", "synonyms"] + (["name_zh"] if model is Disease else [])
     by_key: dict[str, str] = {}
-    for row in model.objects.values_list(*fields):
-        name, synonyms = row[0], row[1] or []
-        for string in [name, *(row[2:] if model is Disease else ()), *synonyms]:
-            if string and lookup_key(string):
-                by_key.setdefault(lookup_key(string), name)
+    rows = list(model.objects.values_list(*fields))
+    # Names first: a spelling close to a name suggests that term, not one it is a synonym of.
+    for strings in ([[row[0], *row[2:]] for row in rows], [row[1] or [] for row in rows]):
+        for row, names in zip(rows, strings):
+            for string in names:
+                if string and lookup_key(string):
+                    by_key.setdefault(lookup_key(string), row[0])
     close = difflib.get_close_matches(key, list(by_key), n=n * 3, cutoff=0.75)
     prefixed = sorted(k for k in by_key if len(key) >= 3 and (k.startswith(key) or key.startswith(k)))
     return list(dict.fromkeys(by_key[k] for k in [*close, *prefixed]))[:n]

@@ -11,8 +11,9 @@ Each term is first looked up in the vocabularies, in English and Chinese:
 disease tree nodes (name, Chinese name, synonyms), antigens (name, synonyms) and
 products (name, aliases, codes). A term naming a concept matches the trials
 tagged with it, whatever words their records use (a disease node includes
-everything under it), *or* the trials whose text matches it; other terms match
-text only. Up to six words in a row are read as one concept ("multiple myeloma",
+everything under it), *or* the trials whose text matches it or the concept's
+English or Chinese name (so 淋巴瘤 and lymphoma find the same trials); other
+terms match text only. Up to six words in a row are read as one concept ("multiple myeloma",
 "diffuse large B-cell lymphoma"); a quoted phrase is always text. A short
 all-capital disease acronym (ALL, MS, MM) names its disease only in capitals,
 as in the disease normalizer, so "all" stays a word.
@@ -283,10 +284,27 @@ class Part:
                 condition |= concept.condition()
             if concepts and concepts_only and not self.negated:
                 continue
-            text = _text_query(term.text, phrase=term.phrase)
+            text = term_text_query(term, concepts)
             if text is not None:
                 condition |= Q(search_vector=text)
         return ~condition if self.negated else condition
+
+
+def term_text_query(term: Term, concepts: list[Concept]) -> SearchQuery | None:
+    """The text a term matches: its own words, and for a term naming a concept also
+    the concept's English and Chinese names, so that 淋巴瘤 and lymphoma match the
+    same texts as well as the same tags."""
+    texts = {lookup_key(term.text): (term.text, term.phrase)}
+    for concept in concepts:
+        for name in (concept.name, concept.name_zh):
+            if name and lookup_key(name) not in texts:
+                texts[lookup_key(name)] = (name, False)
+    query = None
+    for text, phrase in texts.values():
+        part = _text_query(text, phrase=phrase)
+        if part is not None:
+            query = part if query is None else either(query, part)
+    return query
 
 
 @dataclass
@@ -333,8 +351,8 @@ class Plan:
         for part in self.parts:
             if part.negated:
                 continue
-            for term, _ in part.terms:
-                text = _text_query(term.text, phrase=term.phrase)
+            for term, concepts in part.terms:
+                text = term_text_query(term, concepts)
                 if text is not None:
                     query = text if query is None else either(query, text)
         return query

@@ -79,7 +79,7 @@ def suggest(q: str, *, limit: int = LIMIT) -> list[Suggestion]:
     state = cache.data_state()
     terms = cache.memoize(state, ["suggest", "vocabulary"], vocabulary)
     counts = cache.memoize(state, ["suggest", "counts"], concept_counts)
-    ranked: list[tuple[tuple[int, int, str], Suggestion]] = []
+    ranked: list[tuple[tuple[int, int, bool, str], Suggestion]] = []
     for kind, name, name_zh, others in terms:
         count = counts.get(f"{kind}:{name}", 0)
         if not count:
@@ -102,11 +102,14 @@ def suggest(q: str, *, limit: int = LIMIT) -> list[Suggestion]:
         if best is None:
             continue
         score, _, matched = best
+        by_synonym = matched not in (name, name_zh)
         label = name
         if name_zh and (matched == name_zh or _CJK.search(key)):
             label = f"{name} · {name_zh}"
         elif lookup_key(matched) != lookup_key(name):
             label = f"{matched} → {name}"
-        ranked.append(((score, -count, name.casefold()), Suggestion(label, kind, name, count, PARAMS[kind])))
+        ranked.append(
+            ((score, -count, by_synonym, name.casefold()), Suggestion(label, kind, name, count, PARAMS[kind]))
+        )
     ranked.sort(key=lambda item: item[0])
     return [s for _, s in ranked[:limit]]
