@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from catalogue import facets
+from catalogue.models import lookup_key
 from catalogue.search import KIND_LABELS
 from catalogue.selectors import CHOICE_LABELS, TrialFilters, search_plan
 from catalogue.templatetags.catalogue_tags import format_cells, format_years
@@ -107,7 +108,9 @@ def understood(filters: TrialFilters) -> str:
     said = []
     for term, concepts, excluded in plan.understood_terms:
         names = " or ".join(f"{c.name} ({KIND_LABELS[c.kind]})" if len(concepts) > 1 else c.name for c in concepts)
-        said.append(f"without {term} = {names}" if excluded else f"{term} = {names}")
+        if len(concepts) == 1 and lookup_key(term) != lookup_key(concepts[0].name):
+            names = f"{term} = {names}"
+        said.append(f"without {names}" if excluded else names)
     text = "; ".join(said)
     counted = filters.memo.get("counts")
     if counted is not None and "concepts" in counted[1].get("_extra", {}):
