@@ -160,8 +160,8 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
     for mode in MODES:
         if state.values.get(mode) == "any":
             state.values.pop(mode)  # the default: not in the URL
-    # A search's concepts are looked up once per data version (`search.lookup_concepts`).
-    filterset.concept_lookup = lambda keys: cached(state, ("concepts",), lambda: search.lookup_concepts(keys))
+    # A search's concepts are looked up once per data version, whatever the other filters.
+    filterset.concept_lookup = lambda keys: _concepts(state, keys)
 
     q = state.values.get("q")
     if isinstance(q, str):
@@ -193,6 +193,12 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
 
 
 only_negations = search.only_negations
+
+
+def _concepts(state: TrialFilters, keys: list[str]) -> dict[str, list[tuple[search.Concept, str, int]]]:
+    if settings.CATALOGUE_CACHE_SECONDS <= 0:
+        return search.lookup_concepts(keys)
+    return cache.memoize(data_state_for(state), ["concepts", keys], lambda: search.lookup_concepts(keys))
 
 
 def _unknown_terms(state: TrialFilters) -> None:

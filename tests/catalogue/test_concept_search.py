@@ -280,3 +280,19 @@ def test_the_counts_query_returns_only_the_top_values_unless_all_are_asked_for(d
     _, counts = catalogue_counts(parse_filters({"show": "antigen"}))
     assert len(counts["antigen"]) == 16
     assert catalogue_counts(parse_filters({"show": "bogus"}))[1]["_sizes"]["antigen"] == 16
+
+
+def test_a_search_costs_one_lookup_of_its_concepts_then_nothing_more_when_cached(client, db, django_assert_num_queries):
+    builtin_vocabulary()
+    make_trial(title="CD19 CAR-T", diseases=[("Follicular lymphoma", HEME)])
+    # the data state, the concepts its words may name, the counts, the page's rows
+    with django_assert_num_queries(4):
+        assert client.get(LIST, {"q": "淋巴瘤 CD19"}).status_code == 200
+    with django_assert_num_queries(1):  # the data state: the counts, the sidebar and the cards are cached
+        assert client.get(LIST, {"q": "淋巴瘤 CD19"}).status_code == 200
+    # The same words under other filters: the concepts are not looked up again.
+    with django_assert_num_queries(3):
+        assert client.get(LIST, {"q": "淋巴瘤 CD19", "phase": "phase1"}).status_code == 200
+    # Opening a tree node or showing a facet in full: no more queries than any other filter.
+    with django_assert_num_queries(4):  # the data state, the disease lookup, the counts, the rows
+        assert client.get(LIST, {"disease": "lymphoma", "open": "Lymphoma", "show": "antigen"}).status_code == 200
