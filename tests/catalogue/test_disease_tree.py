@@ -297,3 +297,25 @@ def test_the_tree_data_file_is_valid_json_with_an_about():
 
     data = json.loads(DATA_PATH.read_text(encoding="utf-8"))
     assert data["_about"] and len(data["nodes"]) == len(shipped_nodes())
+
+
+def test_the_normalizer_still_assigns_the_most_specific_disease_never_a_group():
+    from ingest.importer import Vocabularies
+    from ingest.records import TrialRecord
+
+    vocab = Vocabularies()  # seeds the tree too
+    assert Disease.objects.filter(kind=DiseaseKind.GROUP).exists()
+
+    def diseases(*conditions: str) -> list[str]:
+        record = TrialRecord(registry="ctgov", registry_id="NCT00000001", source_format="test",
+                             title="A CAR-T trial", conditions=list(conditions))  # fmt: skip
+        return [d.name for d in vocab.normalize(record).diseases]
+
+    assert diseases("Lymphoma") == ["B-cell non-Hodgkin lymphoma"]
+    assert diseases("Diffuse Large B-Cell Lymphoma") == ["Diffuse large B-cell lymphoma"]
+    assert diseases("Sarcoma") == ["Sarcoma (soft tissue and bone)"]
+    assert diseases("淋巴瘤") == ["B-cell non-Hodgkin lymphoma"]
+    assert diseases("Leukemia") == ["Leukemia (unspecified)"]
+    groups = set(Disease.objects.exclude(kind=DiseaseKind.DISEASE).values_list("name", flat=True))
+    for name in groups:
+        assert not set(diseases(name)) & groups, name
