@@ -193,9 +193,13 @@ def search_vector(title: str | Expression, document: str | Expression) -> Any:
 
 
 def target_combination(antigen_names: list[str]) -> str | None:
-    """A trial's targets as one facet value ("BCMA + CD19"), for two or more targets."""
+    """A trial's targets as one facet value ("BCMA + CD19"), for two or more targets
+    (None past the column's size: such a list is no combination anyone filters on,
+    and a cut one would be wrong; the antigen facet still has each target)."""
     names = sorted(set(antigen_names))
-    return " + ".join(names) if len(names) >= 2 else None
+    value = " + ".join(names)
+    limit = Trial._meta.get_field("target_combination").max_length or 0
+    return value if len(names) >= 2 and len(value) <= limit else None
 
 
 def set_denormalized(

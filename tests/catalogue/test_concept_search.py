@@ -296,3 +296,11 @@ def test_a_search_costs_one_lookup_of_its_concepts_then_nothing_more_when_cached
     # Opening a tree node or showing a facet in full: no more queries than any other filter.
     with django_assert_num_queries(4):  # the data state, the disease lookup, the counts, the rows
         assert client.get(LIST, {"disease": "lymphoma", "open": "Lymphoma", "show": "antigen"}).status_code == 200
+
+
+def test_a_target_list_too_long_for_one_value_is_no_combination():
+    from catalogue.trials import target_combination
+
+    assert target_combination(["CD22", "CD19", "CD19"]) == "CD19 + CD22"
+    assert target_combination(["CD19"]) is None
+    assert target_combination([f"ANTIGEN-{i:03d}-{'x' * 30}" for i in range(20)]) is None
