@@ -52,7 +52,7 @@ LIST_COMBOS: tuple[tuple[str, str], ...] = (
     ("q Chinese 淋巴瘤", "q=" + "淋巴瘤"),
     ("deep page", "page=100"),
     ("antigen synonym CD276", "antigen=CD276"),
-    ("product synonym + status", "antigen=Kymriah&status=recruiting"),
+    ("product synonym + status", "product=Kymriah&status=recruiting"),
     ("sort updated + category", "sort=updated&disease_category=autoimmune"),
     ("start year + sort id", "start_year=2024&sort=registry_id"),
     ("country + antigen", "country=China&antigen=CD19"),

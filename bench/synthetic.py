@@ -848,7 +848,7 @@ def trial_values(t: SyntheticTrial, vocab: Any, *, now: datetime) -> dict[str, A
     # The catalogue's own denormalization, on an unsaved Trial as the importer has it at that point
     # (its search_vector expression is computed set-based over the stored columns instead).
     unsaved = Trial(registry=t.registry, registry_id=t.registry_id, **values)
-    set_denormalized(unsaved, antigens, diseases)
+    set_denormalized(unsaved, antigens, diseases, tree=vocab.disease_tree)
     values.update(
         registry=t.registry,
         registry_id=t.registry_id,
@@ -864,6 +864,7 @@ def trial_values(t: SyntheticTrial, vocab: Any, *, now: datetime) -> dict[str, A
         curated_fields=[],
         curation_conflicts={},
         antigen_names=unsaved.antigen_names,
+        target_combination=unsaved.target_combination,
         disease_names=unsaved.disease_names,
         disease_categories=unsaved.disease_categories,
         search_document=unsaved.search_document,

@@ -26,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 from catalogue import jobs, linking, provenance
 from catalogue.choices import Modality
 from catalogue.curation import CurationError, revert_field, trial_curate
+from catalogue.disease_tree import refresh_trial_disease_names
 from catalogue.models import (
     Antigen,
     Disease,
@@ -592,10 +593,34 @@ class ProductAdmin(RenormalizeMixin, admin.ModelAdmin):
 
 @admin.register(Disease)
 class DiseaseAdmin(RenormalizeMixin, admin.ModelAdmin):
+    """The disease tree. Moving a node (its parent) or renaming it re-derives, at
+    once, the disease filters of the trials under it (`disease_names`); the
+    normalizer assigns only nodes of kind "disease" (renormalize re-applies a
+    changed synonym to every trial)."""
+
     actions = ["renormalize_all"]
-    list_display = ("name", "category")
-    list_filter = ("category",)
-    search_fields = ("name", "synonyms")
+    list_display = ("name", "name_zh", "kind", "parent", "category", "code_list")
+    list_filter = ("kind", "category")
+    list_select_related = ("parent",)
+    search_fields = ("name", "name_zh", "synonyms", "codes")
+    autocomplete_fields = ("parent",)
+    fields = ("name", "name_zh", "kind", "category", "parent", "synonyms", "codes")
+
+    @admin.display(description="codes")
+    def code_list(self, obj: Disease) -> str:
+        return ", ".join(obj.codes)
+
+    def save_model(self, request: HttpRequest, obj: Disease, form: Any, change: bool) -> None:
+        old_name = form.initial.get("name") if change else None
+        super().save_model(request, obj, form, change)
+        if change and {"parent", "name", "kind", "category"} & set(form.changed_data):
+            # Trials under the node: its (old) name is in their disease_names.
+            refresh_trial_disease_names([n for n in (old_name, obj.name) if n])
+
+    def delete_model(self, request: HttpRequest, obj: Disease) -> None:
+        name = obj.name
+        super().delete_model(request, obj)
+        refresh_trial_disease_names([name])
 
 
 @admin.register(SourceDocument)

@@ -89,6 +89,14 @@ class SponsorType(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class DiseaseKind(models.TextChoices):
+    """A node's place in the disease tree (`catalogue.models.Disease`)."""
+
+    CATEGORY = "category", "Category"  # a root: one per DiseaseCategory
+    GROUP = "group", "Disease group"  # a family of diseases; the normalizer never assigns it
+    DISEASE = "disease", "Disease"  # what the normalizer assigns to a trial
+
+
 class StudyType(models.TextChoices):
     INTERVENTIONAL = "interventional", "Interventional"
     OBSERVATIONAL = "observational", "Observational"

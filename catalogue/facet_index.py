@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -304,13 +304,17 @@ def count(
     *,
     scalar: int | None,
     scope: str | None,
+    every: Collection[str] = (),
 ) -> tuple[int, dict[str, dict[str, int]], int | None]:
-    """(total, {facet: {value: count}}, hidden) under the filters.
+    """(total, {facet: {value: count}}, hidden) under the filters: every value
+    each facet has (those counting at least one trial).
 
-    `selected`: the active facet filters' canonical values (OR within a facet);
-    `scalar`: the bitmap of trials the other filters (search, age, dose, year)
-    keep, None when there are none; `scope`: "all", "out" or None (in scope
-    only; then `hidden` counts the out-of-scope trials the filters match)."""
+    `selected`: the active facet filters' canonical values (OR within a facet;
+    AND for the facets in `every`, which are counted under their own selection
+    too: what adding one more value gives); `scalar`: the bitmap of trials the
+    other filters (search, age, dose, year) keep, None when there are none;
+    `scope`: "all", "out" or None (in scope only; then `hidden` counts the
+    out-of-scope trials the filters match)."""
     entries = snapshot.of(ENTRY, "1")
     in_scope = snapshot.of(IN_SCOPE, "1")
     if scalar is not None:
@@ -323,9 +327,14 @@ def count(
         base = entries & in_scope
     masks = {}
     for name, values in selected.items():
-        mask = 0
-        for value in values:
-            mask |= snapshot.of(name, value)
+        if name in every:
+            mask = entries if values else 0
+            for value in values:
+                mask &= snapshot.of(name, value)
+        else:
+            mask = 0
+            for value in values:
+                mask |= snapshot.of(name, value)
         masks[name] = mask
     everything = base
     for mask in masks.values():
@@ -333,7 +342,7 @@ def count(
     counts: dict[str, dict[str, int]] = {}
     for facet in facets.FACETS:
         within = everything
-        if facet.name in masks:
+        if facet.name in masks and facet.name not in every:
             within = base
             for name, mask in masks.items():
                 if name != facet.name:

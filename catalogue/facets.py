@@ -32,10 +32,13 @@ class Facet:
 
     `choices`: the fixed vocabulary, (value, label) pairs; None for open ones
     (antigens, diseases, countries, products), whose values are names resolved
-    through their vocabulary (`vocabulary`: "antigen", "disease", "country" or
-    "product").
+    through their vocabulary (`vocabulary`: "antigen", "disease", "country",
+    "product", or "combination": antigens joined by " + ").
     `unstated`: trials with no value (NULL) count and filter as `not_stated`.
     `boolean`: a yes/no column (true/false), its choices "yes" and "no".
+    `match_all`: the GET parameter that switches the facet from "any of the chosen
+    values" to "all of them" (`antigen_mode=all`); array facets only.
+    `tree`: the values are nodes of the disease tree, shown as one (`catalogue.disease_tree`).
     """
 
     name: str
@@ -47,6 +50,8 @@ class Facet:
     vocabulary: str | None = None
     unstated: bool = False
     boolean: bool = False
+    match_all: str | None = None
+    tree: bool = False
     labels: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -63,13 +68,13 @@ class Facet:
     def label_for(self, value: str) -> str:
         return self.labels.get(value, value)
 
-    def condition(self, values: Iterable[str]) -> Q:
-        """Trials having any of `values` (already canonical)."""
+    def condition(self, values: Iterable[str], *, every: bool = False) -> Q:
+        """Trials having any of `values` (already canonical); `every`: all of them."""
         values = list(values)
         stated: list = [v for v in values if v != NOT_STATED]
         if self.boolean:
             stated = [v == "yes" for v in stated]
-        lookup = "overlap" if self.array else "in"
+        lookup = ("contains" if every else "overlap") if self.array else "in"
         condition = Q(**{f"{self.column}__{lookup}": stated}) if stated else Q(pk__in=[])
         if self.unstated and NOT_STATED in values:
             condition |= Q(**{f"{self.column}__isnull": True})
@@ -95,8 +100,15 @@ class Facet:
 
 FACETS: tuple[Facet, ...] = (
     Facet("antigen", "antigen_names", True, "Target antigen",
-          "Target antigen, by name or synonym (B7-H3, CD276 and b7h3 are the same).", vocabulary="antigen"),
-    Facet("disease", "disease_names", True, "Disease", "Disease, by canonical name or synonym.", vocabulary="disease"),
+          "Target antigen, by name or synonym (B7-H3, CD276 and b7h3 are the same); with antigen_mode=all, "
+          "trials naming every chosen target.", vocabulary="antigen", match_all="antigen_mode"),
+    Facet("target_combination", "target_combination", False, "Target combination",
+          "The whole set of targets of a trial naming two or more, e.g. 'BCMA + CD19' (synonyms resolve).",
+          vocabulary="combination"),
+    Facet("disease", "disease_names", True, "Disease",
+          "Disease or disease group, by name, Chinese name or synonym, in English or Chinese: a group includes "
+          "everything under it (lymphoma includes DLBCL, follicular and mantle cell lymphoma).",
+          vocabulary="disease", tree=True),
     Facet("disease_category", "disease_categories", True, "Disease category", "Disease category.",
           choices=tuple(DiseaseCategory.choices)),
     Facet("phase", "phase", False, "Phase", "Phase; not_stated: the registry states none.",

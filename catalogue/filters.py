@@ -1,15 +1,17 @@
 """The catalogue's filters: one FilterSet, the same GET names everywhere.
 
 Repeatable facets (antigen, disease, disease_category, phase, status, country,
-registry, cell_source) are OR within a facet and AND across facets. Age
-filters keep trials whose limits are not stated (open on that side); so do the
-sex and age-group filters. `near=` (a city, or "lat,lon") with `within_km=`
-keeps trials with a site that close (`catalogue.nearby`); with a status
-filter, that site itself must have the status (or state none of its own).
+registry, cell_source) are OR within a facet and AND across facets
+(`antigen_mode=all`: every chosen antigen). Age filters keep trials whose limits
+are not stated (open on that side); so do the sex and age-group filters.
+`near=` (a city, or "lat,lon") with `within_km=` keeps trials with a site that
+close (`catalogue.nearby`); with a status filter, that site itself must have the
+status (or state none of its own). The search box is `catalogue.search`.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from decimal import Decimal
@@ -18,10 +20,10 @@ from typing import Any
 import django_filters
 from django import forms
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q, QuerySet
 
-from catalogue import activity, facets, nearby, places
+from catalogue import activity, facets, nearby, places, search
+from catalogue.choices import DiseaseKind
 from catalogue.countries import country_name
 from catalogue.models import Antigen, Disease, FacetRow, Product, Trial, lookup_key
 
@@ -33,6 +35,7 @@ STALLED = {
     "yes": "possibly stalled (still recruiting 3+ years after the start, or not updated in 2 years)",
     "no": "not possibly stalled",
 }
+MATCH_MODES = {"any": "any of the chosen values", "all": "every chosen value"}
 SORTS = {
     "relevance": "relevance",
     "newest": "newest start",
@@ -220,7 +223,8 @@ class TrialFilterSet(django_filters.FilterSet):
 
     def filter_facet(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         facet = facets.BY_NAME[name]
-        queryset = queryset.filter(facet.condition(self.canonical(facet, value)))
+        every = facet.match_all is not None and self.form.cleaned_data.get(facet.match_all) == "all"
+        queryset = queryset.filter(facet.condition(self.canonical(facet, value), every=every))
         near = self.near_point()
         if name == "status" and near is not None:
             # The near site must itself have the status (or state none): see catalogue.nearby.
@@ -266,23 +270,48 @@ class TrialFilterSet(django_filters.FilterSet):
             condition &= Q(min_age_years__isnull=True) | Q(min_age_years__lt=end)
         return queryset.filter(condition)
 
+    def filter_mode(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset  # read by the facet it switches (filter_facet)
+
     def canonical(self, facet: facets.Facet, values: list[str]) -> list[str]:
         """The facet's values as the columns hold them: synonyms and country names resolved."""
-        if facet.vocabulary in ("antigen", "disease", "product"):
-            model = {"antigen": Antigen, "disease": Disease, "product": Product}[facet.vocabulary]
-            mapping = self.resolved(model, values)
+        if facet.vocabulary in VOCABULARIES:
+            mapping = self.resolved(VOCABULARIES[facet.vocabulary], values)
             return list(dict.fromkeys(mapping[v] for v in values))
+        if facet.vocabulary == "combination":
+            return list(dict.fromkeys(self.combinations(values).values()))
         if facet.vocabulary == "country":
             return [country_name(v) or v for v in values]
         return list(values)
 
+    def combinations(self, values: list[str]) -> dict[str, str]:
+        """Given target combination -> as the column holds it ('cd22+CD19' → 'CD19 + CD22')."""
+        parts = {v: [p for p in (" ".join(x.split()) for x in v.split("+")) if p] for v in values}
+        mapping = self.resolved(Antigen, sorted({p for ps in parts.values() for p in ps}))
+        return {v: " + ".join(sorted({mapping[p] for p in ps})) for v, ps in parts.items()}
+
     def resolved(self, model: type[Antigen] | type[Disease] | type[Product], values: list[str]) -> dict[str, str]:
         """Given value -> canonical name, looked up once per FilterSet."""
+        return self.matched(model, values)[0]
+
+    def matched(
+        self, model: type[Antigen] | type[Disease] | type[Product], values: list[str]
+    ) -> tuple[dict[str, str], list[str]]:
+        """(given value -> canonical name, the values no term names), looked up once per FilterSet."""
         cache = self.__dict__.setdefault("_resolved", {})
         key = (model.__name__, tuple(values))
         if key not in cache:
-            cache[key] = resolve_terms(model, values)
+            cache[key] = match_terms(model, values)
         return cache[key]
+
+    def search_plan(self, value: str) -> search.Plan:
+        """What the search `value` was understood as, worked out once per FilterSet.
+        `concept_lookup` (set by `catalogue.selectors.parse_filters` to a cached one)
+        finds the concepts its terms name."""
+        plans = self.__dict__.setdefault("_plans", {})
+        if value not in plans:
+            plans[value] = search.plan(value, getattr(self, "concept_lookup", None))
+        return plans[value]
 
     def filter_age(self, queryset: QuerySet, name: str, value: Decimal | None) -> QuerySet:
         return queryset.filter(
@@ -306,66 +335,38 @@ class TrialFilterSet(django_filters.FilterSet):
         return queryset.filter(start_date__year=value)
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = " ".join(value.replace("\x00", "").split())
+        value = search.clean(value)
         if not value:
             return queryset
-        return queryset.filter(search_vector=search_query(value))
+        return queryset.filter(self.search_plan(value).condition())
 
 
 def _facet_filters() -> None:
-    """One repeatable filter per facet, before the scalar filters (URL order)."""
+    """One repeatable filter per facet, before the scalar filters (URL order), and
+    the any/all switch of each facet that has one."""
     declared = dict(TrialFilterSet.base_filters)
-    TrialFilterSet.base_filters = {
-        **{
-            facet.name: MultiValueFilter(
-                field_name=facet.name, method="filter_facet", label=facet.label, distinct=False
+    generated: dict[str, django_filters.Filter] = {}
+    for facet in facets.FACETS:
+        generated[facet.name] = MultiValueFilter(
+            field_name=facet.name, method="filter_facet", label=facet.label, distinct=False
+        )
+        if facet.match_all:
+            generated[facet.match_all] = django_filters.ChoiceFilter(
+                choices=list(MATCH_MODES.items()), method="filter_mode", label=f"{facet.label}: match"
             )
-            for facet in facets.FACETS
-        },
-        **declared,
-    }
+    TrialFilterSet.base_filters = {**generated, **declared}
 
 
 _facet_filters()
 FACETS: tuple[str, ...] = facets.NAMES
 
 
-# CJK ideographs (with extension A and the compatibility block): the same class as
-# the database function `catalogue_cjk_tokens()` (migration 0007).
-CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
-_WORD = re.compile(r"[^\W_]+")
-
-
-def search_query(value: str) -> SearchQuery:
-    """The tsquery for free text `value`, served by the search vector's GIN index.
-
-    - Words match English full text (websearch syntax: "phrases", -not, or), or as
-      stemmed word prefixes (words of three letters or more), so 'lymph' finds
-      lymphoma and 'NCT0683' an id.
-    - Chinese has no spaces: each run of ideographs matches as an exact substring,
-      through the overlapping character pairs the search vector holds
-      ('淋巴瘤' is '淋巴' followed by '巴瘤'); one character matches as a prefix.
-    """
-    runs = _CJK_RUN.findall(value)
-    rest = _CJK_RUN.sub(" ", value)
-    words = _WORD.findall(rest)
-    query: SearchQuery | None = None
-    if words or not runs:
-        query = SearchQuery(rest, search_type="websearch", config="english")
-        if words:
-            # Two-letter prefixes ('t' of CAR-T) would match most of the catalogue: exact words only.
-            prefixes = " & ".join(f"{word}:*" if len(word) >= 3 else word for word in words)
-            query = query | SearchQuery(prefixes, search_type="raw", config="english")
-    for run in runs:
-        if len(run) == 1:
-            phrase = f"{run}:*"
-        else:
-            phrase = " <-> ".join(run[i : i + 2] for i in range(len(run) - 1))
-        part = SearchQuery(phrase, search_type="raw", config="simple")
-        query = part if query is None else query & part
-    assert query is not None
-    return query
+MODES: tuple[str, ...] = tuple(f.match_all for f in facets.FACETS if f.match_all)
+VOCABULARIES: dict[str, type[Antigen] | type[Disease] | type[Product]] = {
+    "antigen": Antigen,
+    "disease": Disease,
+    "product": Product,
+}
 
 
 def resolve_terms(model: type[Antigen] | type[Disease] | type[Product], values: list[str]) -> dict[str, str]:
@@ -374,11 +375,55 @@ def resolve_terms(model: type[Antigen] | type[Disease] | type[Product], values: 
 
     Unknown values map to themselves, so they simply match nothing.
     """
+    return match_terms(model, values)[0]
+
+
+def match_terms(
+    model: type[Antigen] | type[Disease] | type[Product], values: list[str]
+) -> tuple[dict[str, str], list[str]]:
+    """`resolve_terms` and the values that no term names. One query.
+
+    A value naming several terms resolves to the one whose name it is, then whose
+    Chinese name, then whose synonym; among diseases, a category before a group
+    before a disease ("lymphoma" is the group Lymphoma, not the B-cell NHL that
+    the normalizer gives a bare "lymphoma").
+    """
     keys = {v: lookup_key(v) for v in values}
-    rows = list(
-        model.objects.filter(lookup_keys__overlap=[k for k in keys.values() if k]).values_list("name", "lookup_keys")
-    )
-    mapping = {}
+    fields = ["name", "lookup_keys"] + (["name_zh", "kind"] if model is Disease else [])
+    rows = list(model.objects.filter(lookup_keys__overlap=[k for k in keys.values() if k]).values_list(*fields))
+    kind_rank = {DiseaseKind.CATEGORY: 0, DiseaseKind.GROUP: 1}
+
+    def rank(row: tuple[Any, ...], key: str) -> tuple[int, int, str]:
+        name_zh, kind = (row[2], row[3]) if model is Disease else ("", "")
+        by = 0 if lookup_key(row[0]) == key else 1 if name_zh and lookup_key(name_zh) == key else 2
+        return (by, kind_rank.get(kind, 2), row[0])
+
+    mapping, unknown = {}, []
     for value, key in keys.items():
-        mapping[value] = next((name for name, name_keys in rows if key and key in name_keys), value)
-    return mapping
+        candidates = [row for row in rows if key and key in row[1]]
+        if candidates:
+            mapping[value] = min(candidates, key=lambda row, key=key: rank(row, key))[0]
+        else:
+            mapping[value] = value
+            unknown.append(value)
+    return mapping, unknown
+
+
+def close_terms(model: type[Antigen] | type[Disease] | type[Product], value: str, n: int = 3) -> list[str]:
+    """Canonical names of the terms whose names or synonyms are spelled most like
+    `value` ("GPRC5" → GPRC5D), for a "did you mean" notice. One query."""
+    key = lookup_key(value)
+    if not key:
+        return []
+    fields = ["name", "synonyms"] + (["name_zh"] if model is Disease else [])
+    by_key: dict[str, str] = {}
+    rows = list(model.objects.values_list(*fields))
+    # Names first: a spelling close to a name suggests that term, not one it is a synonym of.
+    for strings in ([[row[0], *row[2:]] for row in rows], [row[1] or [] for row in rows]):
+        for row, names in zip(rows, strings):
+            for string in names:
+                if string and lookup_key(string):
+                    by_key.setdefault(lookup_key(string), row[0])
+    close = difflib.get_close_matches(key, list(by_key), n=n * 3, cutoff=0.75)
+    prefixed = sorted(k for k in by_key if len(key) >= 3 and (k.startswith(key) or key.startswith(k)))
+    return list(dict.fromkeys(by_key[k] for k in [*close, *prefixed]))[:n]

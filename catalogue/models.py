@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import slugify
 
@@ -26,6 +27,7 @@ from catalogue.choices import (
     CellSource,
     ChangeActor,
     DiseaseCategory,
+    DiseaseKind,
     DoseBasis,
     HarvestMode,
     HarvestSource,
@@ -78,8 +80,12 @@ class VocabularyTerm(models.Model):
         ordering = ["name"]
 
     def save(self, *args, **kwargs) -> None:
-        self.lookup_keys = sorted({lookup_key(t) for t in [self.name, *self.synonyms] if lookup_key(t)})
+        self.lookup_keys = sorted({lookup_key(t) for t in self.terms() if lookup_key(t)})
         super().save(*args, **kwargs)
+
+    def terms(self) -> list[str]:
+        """Every string that names the term (what `lookup_keys` is made of)."""
+        return [self.name, *self.synonyms]
 
     def __str__(self) -> str:
         return self.name
@@ -95,12 +101,42 @@ class Antigen(VocabularyTerm):
 
 
 class Disease(VocabularyTerm):
-    """A condition in the catalogue's vocabulary, with its category."""
+    """A node of the disease tree: a category, a disease group or a disease.
+
+    The tree is a parent chain of any depth with a category node at the root:
+    Hematologic malignancy → Lymphoma → B-cell non-Hodgkin lymphoma → Diffuse
+    large B-cell lymphoma. A node without a parent that is not a category hangs
+    under its category's root (`catalogue.disease_tree`). The normalizer assigns
+    only `disease` nodes, the most specific it can tell; a trial's
+    `disease_names` hold its diseases and all their ancestors, so filtering on a
+    node includes everything under it. `synonyms` hold English and Chinese
+    names alike; `codes` MeSH ("MeSH:D008223") and ICD-10 ("ICD-10:C83.3")
+    codes where one exists. Seeded from `catalogue/data/disease_tree.json`.
+    """
 
     category = models.CharField(max_length=32, choices=DiseaseCategory.choices, default="other")
+    kind = models.CharField(max_length=16, choices=DiseaseKind.choices, default=DiseaseKind.DISEASE)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children", db_index=True
+    )
+    name_zh = models.CharField("Chinese name", max_length=100, blank=True)
+    codes = ArrayField(models.CharField(max_length=40), default=list, blank=True)
 
     class Meta(VocabularyTerm.Meta):
         indexes = [GinIndex(fields=["lookup_keys"], name="disease_lookup_gin")]
+
+    def terms(self) -> list[str]:
+        return [self.name, self.name_zh, *self.synonyms]
+
+    def clean(self) -> None:
+        node, seen = self.parent, set()
+        while node is not None and node.pk not in seen:
+            if self.pk is not None and node.pk == self.pk:
+                raise ValidationError({"parent": "A disease cannot sit under itself or one of its own descendants."})
+            seen.add(node.pk)
+            node = node.parent
+        if self.kind == DiseaseKind.CATEGORY and self.parent_id is not None:
+            raise ValidationError({"parent": "A category is a root of the tree: it has no parent."})
 
 
 class Product(models.Model):
@@ -244,6 +280,8 @@ class Trial(models.Model):
     antigen_names = ArrayField(models.CharField(max_length=100), default=list, blank=True, editable=False)
     disease_names = ArrayField(models.CharField(max_length=100), default=list, blank=True, editable=False)
     disease_categories = ArrayField(models.CharField(max_length=32), default=list, blank=True, editable=False)
+    # The trial's targets as one value ("BCMA + CD19") when it names two or more.
+    target_combination = models.CharField(max_length=400, null=True, blank=True, editable=False)
     search_document = models.TextField(blank=True, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -296,6 +334,7 @@ class Trial(models.Model):
                 condition=models.Q(healthy_volunteers=True),
             ),
             GinIndex(fields=["product_names"], name="trial_products_gin"),
+            models.Index(fields=["target_combination"], name="trial_target_combination_idx"),
             models.Index(fields=["trial_type"], name="trial_type_idx"),
             models.Index(fields=["in_scope"], name="trial_in_scope_idx"),
             models.Index(fields=["has_results"], name="trial_has_results_idx"),
@@ -566,6 +605,7 @@ class FacetRow(models.Model):
     has_publications = models.BooleanField()
     # Only with near= and a status filter (`TrialFilterSet.row_columns`).
     near_site_has_status = models.BooleanField(null=True)
+    target_combination = models.CharField(max_length=400, null=True)
 
     class Meta:
         managed = False

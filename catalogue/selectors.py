@@ -3,7 +3,10 @@ come through `trial_list(*, filters)`.
 
 `parse_filters()` validates GET parameters once: an invalid value is dropped,
 with an error saying what was wrong (the API and the downloads answer 400 with
-it) and a notice for the pages, which show the results without that filter.
+it) and a notice for the pages, which show the results without that filter; an
+antigen or disease no term names stays (it matches nothing) with a "did you
+mean" notice. `show` (a facet listed in full) and `open` (disease tree nodes
+shown expanded) are display state, not filters.
 `facet_counts()` counts each facet under all the *other* active filters, all
 facets and the total in one UNION ALL query over the denormalized columns; a
 free-text search is evaluated once for all of them.
@@ -15,7 +18,6 @@ change commits), so a cached value is never served after the data changed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,22 +25,28 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
 from django.db import router
 from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.http import QueryDict
 
-from catalogue import cache, counts, facet_index, facets, nearby
+from catalogue import cache, counts, facet_index, facets, nearby, search
 from catalogue.cache import DataState
 from catalogue.countries import country_name
-from catalogue.filters import FACETS, SORT_NEEDS, SORTS, TrialFilterSet
-from catalogue.models import Antigen, Disease, Product, Trial, lookup_key
+from catalogue.filters import FACETS, MODES, SORT_NEEDS, SORTS, VOCABULARIES, TrialFilterSet, close_terms
+from catalogue.models import Antigen, Disease, Trial
 
 # Each facet's value -> display label (fixed vocabularies only).
 CHOICE_LABELS: dict[str, dict[str, str]] = {f.name: f.labels for f in facets.FACETS if f.choices is not None}
 DEFAULT_PAGE_SIZE = 20
+# Display state: what the sidebar shows, not which trials match.
+DISPLAY_PARAMS = ("show", "open")
+MAX_OPEN = 10
+# Cached values that depend on the display state (the facet counts are limited to what is shown).
+DISPLAY_KEYS = frozenset({"counts", "facets", "api_facets"})
+# The facets whose unknown values get a "did you mean" notice.
+SUGGESTED = ("antigen", "disease")
 T = TypeVar("T")
 
 
@@ -52,6 +60,10 @@ class TrialFilters:
     sort: str = ""
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    show: str = ""  # the facet listed in full ("show all")
+    open: list[str] = field(default_factory=list)  # disease tree nodes shown expanded
+    # "Did you mean" links: (the suggested value, the query string that uses it instead).
+    suggestions: list[tuple[str, str]] = field(default_factory=list)
     filterset: TrialFilterSet | None = None
     # Per-request memo: the data version and the counts, each read at most once.
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -88,6 +100,10 @@ class TrialFilters:
             items.append(("sort", self.sort))
         if self.page_size != DEFAULT_PAGE_SIZE and "page_size" not in drop:
             items.append(("page_size", str(self.page_size)))
+        if self.show and "show" not in drop:
+            items.append(("show", self.show))
+        if "open" not in drop:
+            items.extend(("open", node) for node in self.open)
         return items
 
     def querystring(self, **kwargs: Any) -> str:
@@ -143,11 +159,16 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
         if value not in (None, "", []):
             state.values[name] = value
     state.filterset = filterset
+    for mode in MODES:
+        if state.values.get(mode) == "any":
+            state.values.pop(mode)  # the default: not in the URL
+    # A search's concepts are looked up once per data version, whatever the other filters.
+    filterset.concept_lookup = lambda keys: _concepts(state, keys)
 
     q = state.values.get("q")
     if isinstance(q, str):
         q = " ".join(q.split())
-        if q and only_negations(q):
+        if q and search.only_negations(q):
             state.values.pop("q")
             _invalid(state, "q", f"q={q[:40]!r} only excludes words (-word): add a word to look for")
         elif q:
@@ -168,25 +189,46 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
             _invalid(state, "sort", f"sort={sort[:40]!r} is not one of {', '.join(SORTS)}")
     state.page_size = _int_param(state, params, "page_size", DEFAULT_PAGE_SIZE, 1, settings.CATALOGUE_MAX_PAGE_SIZE)
     state.page = _int_param(state, params, "page", 1, 1, 10**6)
+    show = params.get("show", "").strip()
+    if show in facets.BY_NAME:
+        state.show = show
+    elif show:
+        state.notices.append(f"There is no facet {show[:40]!r} to show in full.")
+    state.open = list(dict.fromkeys(" ".join(v.split())[:100] for v in params.getlist("open") if v.strip()))[:MAX_OPEN]
+    _unknown_terms(state)
     return state
 
 
-_SEARCH_TERM = re.compile(r'-?"[^"]*"?|\S+')
-_WORDLIKE = re.compile(r"[^\W_]")
+only_negations = search.only_negations
 
 
-def only_negations(q: str) -> bool:
-    """True for a search made only of exclusions (`-foo -"bar baz"`), which would
-    match nearly every trial: the costliest search there is, and never useful."""
-    negative = positive = False
-    for term in _SEARCH_TERM.findall(q):
-        if term.lower() == "or" or not _WORDLIKE.search(term):
-            continue  # an operator or punctuation: looks for nothing
-        if term.startswith("-"):
-            negative = True
-        else:
-            positive = True
-    return negative and not positive
+def _concepts(state: TrialFilters, keys: list[str]) -> dict[str, list[tuple[search.Concept, str, int]]]:
+    if settings.CATALOGUE_CACHE_SECONDS <= 0:
+        return search.lookup_concepts(keys)
+    return cache.memoize(data_state_for(state), ["concepts", keys], lambda: search.lookup_concepts(keys))
+
+
+def _unknown_terms(state: TrialFilters) -> None:
+    """An antigen or disease no term names: an error (the API answers 400), kept as a
+    filter on the pages (it matches nothing), with the closest terms as suggestions."""
+    assert state.filterset is not None
+    for name in SUGGESTED:
+        values = state.values.get(name)
+        if not values:
+            continue
+        model = VOCABULARIES[facets.BY_NAME[name].vocabulary or name]
+        _, unknown = state.filterset.matched(model, values)
+        for bad in unknown:
+            close = close_terms(model, bad)
+            label = facets.BY_NAME[name].label.lower()
+            message = f"no {label} is called {bad[:40]!r}, so no trial matches it"
+            # The page links the suggestions under its notices; the API's error names them.
+            state.errors.setdefault(name, []).append(
+                message + (": did you mean " + " or ".join(close) + "?" if close else "")
+            )
+            state.notices.append(message[0].upper() + message[1:] + ".")
+            for suggestion in close:
+                state.suggestions.append((suggestion, state.querystring(without=(name, bad), with_=(name, suggestion))))
 
 
 def _invalid(state: TrialFilters, name: str, message: str) -> None:
@@ -256,21 +298,21 @@ def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> Qu
     if sort == "distance" and near is not None:
         queryset = queryset.order_by(F("distance_km").asc(nulls_last=True), "registry_id")
     elif sort == "relevance" and q:
-        query = SearchQuery(q, search_type="websearch", config="english")
+        assert filters.filterset is not None
+        plan = filters.filterset.search_plan(q)
+        query = plan.rank_query()
+        concepts = [c for c in plan.concepts if c.kind != "product"]
         # A search that names a product (Kymriah, CTL019) puts that product's trials first.
-        named_products = ArraySubquery(Product.objects.filter(lookup_keys__contains=[lookup_key(q)]).values("name"))
+        products = [c.name for c in plan.concepts if c.kind == "product"]
         queryset = queryset.annotate(
-            relevance=SearchRank(F("search_vector"), query)
+            relevance=(SearchRank(F("search_vector"), query) if query is not None else Value(0.0))
             + Case(
                 When(Q(title__icontains=q) | Q(title_zh__icontains=q) | Q(registry_id__iexact=q), then=Value(1.0)),
                 default=Value(0.0),
                 output_field=FloatField(),
             )
-            + Case(
-                When(product_names__overlap=named_products, then=Value(10.0)),
-                default=Value(0.0),
-                output_field=FloatField(),
-            )
+            + _boost([c.condition() for c in concepts], 1.0)
+            + _boost([Q(product_names__overlap=products)] if products else [], 10.0)
         ).order_by("-relevance", "registry_id")
     elif sort == "updated":
         queryset = queryset.order_by(F("registry_updated").desc(nulls_last=True), "registry_id")
@@ -279,6 +321,16 @@ def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> Qu
     else:
         queryset = queryset.order_by(F("start_date").desc(nulls_last=True), "registry_id")
     return queryset
+
+
+def _boost(conditions: list[Q], weight: float) -> Case | Value:
+    """`weight` for the trials meeting any of `conditions` (trials tagged with a concept the search names)."""
+    if not conditions:
+        return Value(0.0)
+    condition = conditions[0]
+    for other in conditions[1:]:
+        condition |= other
+    return Case(When(condition, then=Value(weight)), default=Value(0.0), output_field=FloatField())
 
 
 def trial_page(filters: TrialFilters) -> Page:
@@ -354,7 +406,8 @@ def data_state_for(filters: TrialFilters) -> DataState:
 
 
 def _memo_key(filters: TrialFilters, key: tuple[Any, ...]) -> list[Any]:
-    return [filters.query_items(drop=("sort", "page", "page_size")), key]
+    drop = ("sort", "page", "page_size") + (() if key and key[0] in DISPLAY_KEYS else DISPLAY_PARAMS)
+    return [filters.query_items(drop=drop), key]
 
 
 def cached(filters: TrialFilters, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
@@ -383,6 +436,22 @@ read_connection = counts.read_connection
 
 def _count_facets(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
     assert filters.filterset is not None
+    extra: dict[str, QuerySet] = {}
+    if "scope" not in filters.values:
+        # How many trials the default scope hides under these filters (the summary says so).
+        extra["hidden"] = _apply(filters, base_queryset().filter(in_scope=False), scope_default=False)
+    plan = search_plan(filters)
+    if plan is not None and plan.concepts:
+        # The trials tagged with the concepts the search names ("also matched as text in N" is the rest).
+        extra["concepts"] = _apply(filters, base_queryset(), exclude=("q",)).filter(plan.condition(concepts_only=True))
+    assert filters.filterset is not None
+    keep = {
+        facet.name: filters.filterset.canonical(facet, [str(v) for v in filters.values[facet.name]])
+        for facet in facets.FACETS
+        if filters.values.get(facet.name) and facet.values is None
+    }
+    every = tuple(f.name for f in facets.FACETS if f.match_all and filters.values.get(f.match_all) == "all")
+    focus = [*filters.open, *keep.get("disease", [])]
     # With near= and a status filter, the status is a near site's (a column only SQL computes).
     if settings.CATALOGUE_FACET_INDEX and not filters.filterset.row_columns():
         snapshot = facet_index.INDEX.current(
@@ -391,19 +460,38 @@ def _count_facets(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]
             background=settings.CATALOGUE_FACET_INDEX_BACKGROUND,
         )
         if snapshot is not None:
-            return _count_with_index(filters, snapshot)
-    hidden = None
-    if "scope" not in filters.values:
-        # How many trials the default scope hides under these filters (the summary says so).
-        hidden = _apply(filters, base_queryset().filter(in_scope=False), scope_default=False)
-    return counts.count_facets(filters, _apply, base_queryset(), extra={"hidden": hidden} if hidden is not None else {})
+            return _count_with_index(filters, snapshot, extra=extra, keep=keep, every=every, focus=focus)
+    return counts.count_facets(
+        filters, _apply, base_queryset(), extra=extra, keep=keep, focus=focus, show=filters.show, every=every,
+    )  # fmt: skip
 
 
-def _count_with_index(filters: TrialFilters, snapshot: facet_index.Snapshot) -> tuple[int, dict[str, dict[str, int]]]:
+def search_plan(filters: TrialFilters) -> search.Plan | None:
+    """What the filters' search was understood as (None without a search)."""
+    q = filters.values.get("q")
+    if not q or filters.filterset is None:
+        return None
+    return filters.filterset.search_plan(q)
+
+
+def facet_sizes(filters: TrialFilters) -> dict[str, int]:
+    """How many values each facet has under the filters (its "show all N")."""
+    return catalogue_counts(filters)[1].get("_sizes", {})
+
+
+def _count_with_index(
+    filters: TrialFilters,
+    snapshot: facet_index.Snapshot,
+    *,
+    extra: dict[str, QuerySet],
+    keep: dict[str, list[str]],
+    every: tuple[str, ...],
+    focus: list[str],
+) -> tuple[int, dict[str, Any]]:
     """`_count_facets` through the in-memory facet index (catalogue/facet_index.py): the
-    same numbers as the SQL path, without counting in SQL. Age, dose and year filters
-    are answered by the index too; free text (and any filter it cannot answer) by
-    PostgreSQL, as the ids it keeps."""
+    same numbers as the SQL path, without counting in SQL. Age, dose, year, sex and
+    volunteer filters are answered by the index too; free text (and any filter it
+    cannot answer) by PostgreSQL, as the ids it keeps."""
     assert filters.filterset is not None
     selected = {
         name: filters.filterset.canonical(facets.BY_NAME[name], value)
@@ -413,7 +501,7 @@ def _count_with_index(filters: TrialFilters, snapshot: facet_index.Snapshot) -> 
     kept: int | None = None
     in_sql: list[str] = []
     for name, value in filters.values.items():
-        if name in facets.BY_NAME or name == "scope":
+        if name in facets.BY_NAME or name in MODES or name == "scope":
             continue
         answer = facet_index.scalar(snapshot, name, value)
         if answer is None:
@@ -426,9 +514,13 @@ def _count_with_index(filters: TrialFilters, snapshot: facet_index.Snapshot) -> 
         )
         answer = facet_index.bitmap(counts.ids_of(ids))
         kept = answer if kept is None else kept & answer
-    total, counted, hidden = facet_index.count(snapshot, selected, scalar=kept, scope=filters.values.get("scope"))
-    counted["_extra"] = {"hidden": hidden} if hidden is not None else {}
-    return total, counted
+    total, full, hidden = facet_index.count(
+        snapshot, selected, scalar=kept, scope=filters.values.get("scope"), every=every
+    )
+    extras = {name: hidden if name == "hidden" else queryset.count() for name, queryset in extra.items()}
+    return counts.shape(
+        total, full, extras, token=data_state_for(filters).token, keep=keep, focus=focus, show=filters.show
+    )
 
 
 def hidden_count(filters: TrialFilters) -> int:
@@ -487,6 +579,9 @@ class FacetValue:
     count: int
     selected: bool
     toggle_query: str
+    # Tree facets (disease): the node above this one, and whether it has nodes under it.
+    parent: str | None = None
+    has_children: bool = False
 
 
 def facet_counts(filters: TrialFilters | Mapping[str, Any] | None = None) -> dict[str, list[FacetValue]]:
@@ -494,6 +589,7 @@ def facet_counts(filters: TrialFilters | Mapping[str, Any] | None = None) -> dic
     with the query string that toggles each value. Counts from `catalogue_counts()`."""
     filters = _as_filters(filters)
     counts = catalogue_counts(filters)[1]
+    tree = counts.get("_tree", {})
     result: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
         selected = [str(v) for v in filters.values.get(facet, [])]
@@ -514,10 +610,16 @@ def facet_counts(filters: TrialFilters | Mapping[str, Any] | None = None) -> dic
                     toggle_query=filters.querystring(without=(facet, original))
                     if is_selected
                     else filters.querystring(with_=(facet, value)),
+                    **(_node(tree, value) if facets.BY_NAME[facet].tree else {}),
                 )
             )
         result[facet] = items
     return result
+
+
+def _node(tree: dict[str, tuple[str | None, bool]], value: str) -> dict[str, Any]:
+    parent, has_children = tree.get(value, (None, False))
+    return {"parent": parent, "has_children": has_children}
 
 
 def _resolved_selection(filters: TrialFilters, facet: str, selected: list[str]) -> dict[str, str]:
@@ -525,9 +627,10 @@ def _resolved_selection(filters: TrialFilters, facet: str, selected: list[str]) 
     if not selected:
         return {}
     vocabulary = facets.BY_NAME[facet].vocabulary
-    if vocabulary in ("antigen", "disease", "product") and filters.filterset is not None:
-        model = {"antigen": Antigen, "disease": Disease, "product": Product}[vocabulary]
-        mapping = filters.filterset.resolved(model, selected)
+    if vocabulary in ("antigen", "disease", "product", "combination") and filters.filterset is not None:
+        if vocabulary == "combination":
+            return {canonical: original for original, canonical in filters.filterset.combinations(selected).items()}
+        mapping = filters.filterset.resolved(VOCABULARIES[vocabulary], selected)
         return {canonical: original for original, canonical in mapping.items()}
     if vocabulary == "country":
         return {country_name(s) or s: s for s in selected}

@@ -37,7 +37,7 @@ from django.db.models import Prefetch, QuerySet
 
 from catalogue import facets
 from catalogue.choices import SponsorType
-from catalogue.filters import AGE_GROUPS, HEALTHY_VOLUNTEERS, SEXES, SORTS, STALLED
+from catalogue.filters import AGE_GROUPS, HEALTHY_VOLUNTEERS, MATCH_MODES, SEXES, SORTS, STALLED
 from catalogue.models import DoseLevel, Reference, Site, Trial
 from catalogue.registries import REGISTRY_KEYS, registry_page
 
@@ -359,6 +359,9 @@ def _filter_parameters() -> list[dict[str, Any]]:
     scalar = _parameter
     return [
         *(repeatable(facet) for facet in facets.FACETS),
+        *(scalar(facet.match_all, f"any (default): trials with any of the chosen {facet.name} values; all: with "
+                 "every one of them.", {"type": "string", "enum": list(MATCH_MODES)})
+          for facet in facets.FACETS if facet.match_all),
         scalar(
             "age",
             "Trials accepting a patient of this age in years. Trials that state no limit on a side are kept.",
@@ -373,7 +376,11 @@ def _filter_parameters() -> list[dict[str, Any]]:
         scalar("dose_max", "Trials whose per-kg dose range starts at or below this dose (cells/kg).",
                {"type": "string"}),
         scalar("start_year", "Trials starting in this year.", {"type": "integer", "minimum": 1900, "maximum": 2100}),
-        scalar("q", "Full-text search (English, stemmed) or a substring (any language, e.g. 肉瘤).",
+        scalar("q", "Search, in English or Chinese. A term naming a disease (tree node: a group includes what is "
+               "under it), target antigen or product, by any name or synonym (淋巴瘤, lymphoma, CD276, Kymriah), "
+               "finds the trials tagged with it plus those whose text matches; other words match the text "
+               "(English stemmed, words of 3+ letters also as prefixes; Chinese as exact substrings). "
+               '-word excludes, "a phrase" matches words in order, a or b matches either.',
                {"type": "string", "maxLength": 200}),
         scalar("stalled", "yes: trials possibly stalled as of today: still recruiting (or not yet recruiting) three "
                "or more years after their start date, or ongoing with a registry record not updated in two years; "
@@ -632,6 +639,17 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                             f"Trials per page (at most {settings.CATALOGUE_MAX_PAGE_SIZE}; capped).",
                             {"type": "integer", "minimum": 1, "maximum": settings.CATALOGUE_MAX_PAGE_SIZE},
                         ),
+                        _parameter(
+                            "show",
+                            "A facet to list every value of; the others list their top 10 and the selected ones "
+                            "(facet_sizes: how many each has).",
+                            {"type": "string", "enum": list(facets.NAMES)},
+                        ),
+                        _parameter(
+                            "open",
+                            "Disease tree nodes whose children the disease facet lists too.",
+                            {"type": "array", "items": {"type": "string"}},
+                        ),
                     ],  # fmt: skip
                     "responses": {
                         "200": {
@@ -656,6 +674,17 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                                             "facets": {
                                                 "type": "object",
                                                 "properties": dict.fromkeys(facets.NAMES, facet),
+                                            },
+                                            "facet_sizes": {
+                                                "type": "object",
+                                                "description": "How many values each facet has.",
+                                                "additionalProperties": {"type": "integer"},
+                                            },
+                                            "search": {
+                                                "type": ["object", "null"],
+                                                "description": "What q was understood as: `concepts` "
+                                                "[{term, kind, value, excluded}], `concept_count` (trials "
+                                                "tagged with them), `text_only_count` (matched as text only).",
                                             },
                                         },
                                     }
@@ -710,6 +739,16 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                     },
                 }
             },  # fmt: skip
+            "/api/suggest/": {
+                "get": {
+                    "summary": "Type-ahead over the vocabularies",
+                    "description": "Diseases (tree nodes), target antigens and products whose name, Chinese name "
+                    "or synonym starts with q (or contains it, for Chinese): `{q, suggestions: [{label, kind, "
+                    "value, count, param}]}`; `value` is the canonical name, `param` the filter it is a value of.",
+                    "parameters": [_parameter("q", "The text typed so far.", {"type": "string"}, required=True)],
+                    "responses": {"200": {"description": "At most 10 suggestions, the best first."}},
+                }
+            },
             "/trials.csv": {
                 "get": {
                     "summary": "Download the result set as CSV",

@@ -18,7 +18,9 @@ from typing import Any
 
 from catalogue import facets, nearby
 from catalogue.filters import AGE_GROUPS, HEALTHY_VOLUNTEERS, SEXES
-from catalogue.selectors import CHOICE_LABELS, TrialFilters
+from catalogue.models import lookup_key
+from catalogue.search import KIND_LABELS
+from catalogue.selectors import CHOICE_LABELS, TrialFilters, search_plan
 from catalogue.templatetags.catalogue_tags import format_cells, format_years
 
 
@@ -34,6 +36,8 @@ class FilterSummary:
     lead: list[SummaryPart] = field(default_factory=list)  # before "trials"
     qualifiers: list[SummaryPart] = field(default_factory=list)  # after "trials"
     clear_query: str = ""  # no filters, the sort and page size kept
+    # What the search was understood as: '淋巴瘤 = Lymphoma: 755 trials; also matched as text in 3'.
+    understood: str = ""
 
     @property
     def parts(self) -> list[SummaryPart]:
@@ -94,6 +98,30 @@ def _canonical(filters: TrialFilters, facet: str, values: list[str]) -> list[str
     return list(dict.fromkeys(names))
 
 
+def understood(filters: TrialFilters) -> str:
+    """What the search was understood as: each term that names a concept, with the
+    trials tagged with them and, beside, those matched as text only ('淋巴瘤 =
+    Lymphoma: 755 trials; also matched as text in 3'). The numbers only when the
+    page has already counted (no query of its own)."""
+    plan = search_plan(filters)
+    if plan is None or not plan.understood_terms:
+        return ""
+    said = []
+    for term, concepts, excluded in plan.understood_terms:
+        names = " or ".join(f"{c.name} ({KIND_LABELS[c.kind]})" if len(concepts) > 1 else c.name for c in concepts)
+        if len(concepts) == 1 and lookup_key(term) != lookup_key(concepts[0].name):
+            names = f"{term} = {names}"
+        said.append(f"without {names}" if excluded else names)
+    text = "; ".join(said)
+    counted = filters.memo.get("counts")
+    if counted is not None and "concepts" in counted[1].get("_extra", {}):
+        tagged = counted[1]["_extra"]["concepts"]
+        text += f": {tagged} trial{'' if tagged == 1 else 's'}"
+        if counted[0] > tagged:
+            text += f"; also matched as text in {counted[0] - tagged}"
+    return text
+
+
 def build_summary(filters: TrialFilters) -> FilterSummary:
     values: dict[str, Any] = filters.values
     summary = FilterSummary(clear_query=filters.querystring(drop=tuple(values)))
@@ -111,7 +139,12 @@ def build_summary(filters: TrialFilters) -> FilterSummary:
             words.append("unknown-source")
         summary.lead.append(part(join_or(words), "cell_source"))
     if values.get("antigen"):
-        summary.lead.append(part(join_or(_canonical(filters, "antigen", values["antigen"])), "antigen"))
+        names = _canonical(filters, "antigen", values["antigen"])
+        if values.get("antigen_mode") == "all" and len(names) > 1:
+            summary.lead.append(part(" and ".join([", ".join(names[:-1]), names[-1]]), "antigen", "antigen_mode"))
+        else:
+            summary.lead.append(part(join_or(names), "antigen"))
+
     if values.get("modality"):
         summary.lead.append(part(join_or([_label("modality", v) for v in values["modality"]]), "modality"))
     # A sentence starting with an adjective starts with a capital (antigen names keep their case).
@@ -121,6 +154,9 @@ def build_summary(filters: TrialFilters) -> FilterSummary:
 
     # Qualifiers after "trials".
     q = summary.qualifiers
+    if values.get("target_combination"):
+        combinations = _canonical(filters, "target_combination", values["target_combination"])
+        q.append(part("targeting exactly " + join_or(combinations), "target_combination"))
     if values.get("disease"):
         q.append(part("for " + join_or(_canonical(filters, "disease", values["disease"])), "disease"))
     if values.get("disease_category"):
@@ -182,6 +218,7 @@ def build_summary(filters: TrialFilters) -> FilterSummary:
         q.append(part("not possibly stalled", "stalled"))
     if values.get("q"):
         q.append(part(f"matching “{values['q']}”", "q"))
+        summary.understood = understood(filters)
     if values.get("scope") == "all":
         q.append(part("including those outside the catalogue's scope", "scope"))
     elif values.get("scope") == "out":

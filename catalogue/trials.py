@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.postgres.search import SearchVector
 from django.db.models import Expression, F, Func, Value
 
+from catalogue.disease_tree import DiseaseTree
 from catalogue.models import Antigen, Disease, DoseLevel, Product, Reference, Site, Trial, TrialContact
 
 # Normalized scalar fields a registry supplies (and a curator may own).
@@ -257,15 +258,35 @@ def search_vector(title: str | Expression, document: str | Expression) -> Any:
     )
 
 
+def target_combination(antigen_names: list[str]) -> str | None:
+    """A trial's targets as one facet value ("BCMA + CD19"), for two or more targets
+    (None past the column's size: such a list is no combination anyone filters on,
+    and a cut one would be wrong; the antigen facet still has each target)."""
+    names = sorted(set(antigen_names))
+    value = " + ".join(names)
+    limit = Trial._meta.get_field("target_combination").max_length or 0
+    return value if len(names) >= 2 and len(value) <= limit else None
+
+
 def set_denormalized(
-    trial: Trial, antigens: list[Antigen], diseases: list[Disease], products: list[Product] | None = None
+    trial: Trial,
+    antigens: list[Antigen],
+    diseases: list[Disease],
+    products: list[Product] | None = None,
+    *,
+    tree: DiseaseTree | None = None,
 ) -> None:
     """Set (without saving) the facet arrays and the search columns. `products`: the
-    trial's products (looked up from `product_names` when not given)."""
+    trial's products (looked up from `product_names` when not given). `tree`: the
+    disease tree (read when not given, if the trial has diseases): `disease_names`
+    holds each disease and all its ancestors."""
     if products is None:
         products = list(Product.objects.filter(name__in=trial.product_names)) if trial.product_names else []
+    if tree is None and diseases:
+        tree = DiseaseTree.load()
     trial.antigen_names = sorted({a.name for a in antigens})
-    trial.disease_names = sorted({d.name for d in diseases})
+    trial.target_combination = target_combination(trial.antigen_names)
+    trial.disease_names = tree.closure(d.name for d in diseases) if tree is not None else []
     trial.disease_categories = sorted({d.category for d in diseases})
     trial.search_document = search_document(trial, antigens, diseases, products)
     trial.search_vector = search_vector(trial.title, trial.search_document)
@@ -281,6 +302,7 @@ def refresh_denormalized(
     set_denormalized(trial, antigens, diseases)
     Trial.objects.filter(pk=trial.pk).update(
         antigen_names=trial.antigen_names,
+        target_combination=trial.target_combination,
         disease_names=trial.disease_names,
         disease_categories=trial.disease_categories,
         search_document=trial.search_document,

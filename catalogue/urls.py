@@ -20,5 +20,6 @@ urlpatterns = [
     path("api/schema/", views.api_schema, name="api_schema"),
     path("feeds/trials.atom", views.trial_feed, name="trial_feed"),
     path("recent/", views.recent_view, name="recent"),
+    path("api/suggest/", views.api_suggest, name="api_suggest"),
     path("api/status/", views.api_status, name="api_status"),
 ]

@@ -34,7 +34,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
-from catalogue import exports, facets, freshness, history, landscape, provenance, recent
+from catalogue import exports, facets, freshness, history, landscape, provenance, recent, suggest
 from catalogue.about import about, about_lines, export_filename
 from catalogue.cache import data_state
 from catalogue.charts import clean as xml_text
@@ -52,12 +52,14 @@ from catalogue.selectors import (
     catalogue_counts,
     data_state_for,
     facet_counts,
+    facet_sizes,
     fragment_key,
     hidden_count,
     is_cached,
     merged_primary,
     page_rows,
     parse_filters,
+    search_plan,
     trial_detail,
     trial_list,
     trial_list_page,
@@ -75,7 +77,6 @@ from catalogue.summary import build_summary
 from catalogue.templatetags.catalogue_tags import format_age_range, format_dose_range
 from config.client_ip import client_key
 
-FACET_TOP = 8
 # The filter form's own inputs; every other active filter rides along as hidden inputs.
 FORM_FIELDS = (
     "q", "age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "sort", "near", "within_km", "sex",
@@ -123,39 +124,120 @@ def _limited(
 
 
 @dataclass
+class TreeItem:
+    """A disease tree node as the sidebar shows it: indented under the node above it,
+    with a link that shows (or hides) the nodes under it."""
+
+    value: FacetValue
+    depth: int
+    expanded: bool
+    toggle_open_query: str | None  # None: it has nothing under it, or is held open by a selection
+
+
+@dataclass
 class FacetGroup:
     name: str
     title: str
-    top: list[FacetValue]
-    rest: list[FacetValue]
+    values: list[FacetValue]
+    size: int  # how many values the facet has under the filters
     selected_count: int
     clear_query: str
+    show_query: str  # "show all N" (or, when shown in full, "show fewer")
+    showing_all: bool
+    tree: list[TreeItem] | None = None
+    mode_links: list[tuple[str, str, bool]] = field(default_factory=list)  # (label, query, current)
 
     @property
-    def total(self) -> int:
-        return len(self.top) + len(self.rest)
+    def truncated(self) -> bool:
+        return not self.showing_all and self.size > len([v for v in self.values if v.count])
 
 
 def facet_groups(filters: TrialFilters, counted: dict[str, list[FacetValue]]) -> list[FacetGroup]:
-    """Each facet with its top values (selected ones always among them) and the rest."""
+    """Each facet with the values its counts give (its top ones and the selected),
+    its "show all N" link, the disease facet as a tree, the antigen facet's any/all switch."""
+    sizes = facet_sizes(filters)
     groups = []
-    for name in FACETS:
-        values = counted.get(name, [])
+    for facet in facets.FACETS:
+        values = counted.get(facet.name, [])
         if not values:
             continue
-        top = values[:FACET_TOP] + [v for v in values[FACET_TOP:] if v.selected]
-        rest = [v for v in values[FACET_TOP:] if not v.selected]
-        groups.append(
-            FacetGroup(
-                name=name,
-                title=facets.BY_NAME[name].label,
-                top=top,
-                rest=rest,
-                selected_count=sum(1 for v in values if v.selected),
-                clear_query=filters.querystring(drop=(name,)),
-            )
+        showing_all = filters.show == facet.name
+        group = FacetGroup(
+            name=facet.name,
+            title=facet.label,
+            values=values,
+            size=sizes.get(facet.name, 0),
+            selected_count=sum(1 for v in values if v.selected),
+            clear_query=filters.querystring(drop=(facet.name, "page")),
+            show_query=filters.querystring(drop=("show", "page"))
+            if showing_all
+            else urlencode([*filters.query_items(drop=("show", "page")), ("show", facet.name)]),
+            showing_all=showing_all,
         )
+        if facet.tree:
+            group.tree = _tree(filters, values, everything=showing_all)
+        if facet.match_all:
+            every = filters.values.get(facet.match_all) == "all"
+            group.mode_links = [
+                ("any", filters.querystring(drop=(facet.match_all, "page")), not every),
+                ("all", urlencode([*filters.query_items(drop=(facet.match_all, "page")), (facet.match_all, "all")]),
+                 every),
+            ]  # fmt: skip
+        groups.append(group)
     return groups
+
+
+def _tree(filters: TrialFilters, values: list[FacetValue], *, everything: bool) -> list[TreeItem]:
+    """The tree facet's nodes in display order: roots first (most trials first), each
+    expanded node followed by the nodes under it. Expanded: the `open` nodes, the
+    selected ones and their ancestors (everything when shown in full)."""
+    by_name = {v.value: v for v in values}
+    under: dict[str | None, list[FacetValue]] = {}
+    for v in values:
+        parent = v.parent if v.parent in by_name else None
+        if v.count or v.selected or v.value in filters.open:
+            under.setdefault(parent, []).append(v)
+    held: set[str] = set()
+    for v in values:
+        if v.selected:
+            node: str | None = v.value
+            while node is not None and node not in held:
+                held.add(node)
+                node = by_name[node].parent if node in by_name else None
+    opened = set(filters.open)
+    for name in list(opened):
+        node = by_name[name].parent if name in by_name else None
+        while node is not None and node not in opened:
+            opened.add(node)
+            node = by_name[node].parent if node in by_name else None
+
+    def ancestors(name: str) -> list[str]:
+        chain, node = [], by_name[name].parent if name in by_name else None
+        while node is not None and node not in chain:
+            chain.append(node)
+            node = by_name[node].parent if node in by_name else None
+        return chain
+
+    items: list[TreeItem] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for v in sorted(under.get(parent, []), key=lambda v: (-v.count, v.label.casefold())):
+            expanded = everything or v.value in held or v.value in opened
+            toggle = None
+            if v.has_children and not everything and v.value not in held:
+                # Hiding a node hides the open nodes under it too.
+                open_now = (
+                    [o for o in filters.open if o != v.value and v.value not in ancestors(o)]
+                    if expanded
+                    else [*filters.open, v.value]
+                )
+                toggle = urlencode([*filters.query_items(drop=("open", "page")), *(("open", o) for o in open_now)])
+            items.append(TreeItem(v, depth, expanded and v.has_children, toggle))
+            if expanded and depth < 8:
+                walk(v.value, depth + 1)
+
+    walk(None, 0)
+    return items
 
 
 def _form_state(request: HttpRequest, filters: TrialFilters) -> dict[str, Any]:
@@ -178,7 +260,8 @@ def _form_state(request: HttpRequest, filters: TrialFilters) -> dict[str, Any]:
         "sort_options": [
             (key, label) for key, label in SORTS.items() if key not in SORT_NEEDS or SORT_NEEDS[key] in filters.values
         ],
-        "current_sort": filters.effective_sort,
+        # Only a sort the user chose: the default (relevance with a search, else newest) submits none.
+        "current_sort": filters.sort,
         "within_km_options": _within_km_options(filters),
         "sex_options": list(SEXES.items()),
         "age_group_options": [(key, group[0]) for key, group in AGE_GROUPS.items()],
@@ -238,6 +321,26 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
     }
     request.data_state = context["data_state"]  # the footer reads it too
     return render(request, "catalogue/trial_list.html", context)
+
+
+def search_understood(filters: TrialFilters) -> dict[str, Any] | None:
+    """What the search was understood as, for the API: the concepts its terms name,
+    how many trials are tagged with them and how many matched as text only."""
+    plan = search_plan(filters)
+    if plan is None:
+        return None
+    total, counts = catalogue_counts(filters)
+    concept_count = counts.get("_extra", {}).get("concepts")
+    return {
+        "q": plan.q,
+        "concepts": [
+            {"term": term, "kind": c.kind, "value": c.name, "excluded": negated}
+            for term, concepts, negated in plan.understood_terms
+            for c in concepts
+        ],
+        "concept_count": concept_count,
+        "text_only_count": None if concept_count is None else total - concept_count,
+    }
 
 
 # --- the trial page --------------------------------------------------------------------------
@@ -595,8 +698,21 @@ def api_trial_list(request: HttpRequest) -> JsonResponse:
         "previous": page_url(min(filters.page - 1, last_page)) if filters.page > 1 else None,
         "results": cached(filters, ("api_results", filters.effective_sort, filters.page, filters.page_size), results),
         "facets": cached(filters, ("api_facets",), facet_values),
+        "facet_sizes": facet_sizes(filters),
+        "search": search_understood(filters),
     }
     return JsonResponse(body, json_dumps_params=JSON_PARAMS)
+
+
+@require_safe
+def api_suggest(request: HttpRequest) -> JsonResponse:
+    """Type-ahead over the vocabularies: `{q, suggestions: [{label, kind, value, count, param}]}`."""
+    q = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:100]
+    response = JsonResponse(
+        {"q": q, "suggestions": [s.as_json() for s in suggest.suggest(q)]}, json_dumps_params=JSON_PARAMS
+    )
+    response["Cache-Control"] = "max-age=60"
+    return response
 
 
 def _json(value: Any) -> str:
@@ -921,6 +1037,7 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "api_docs",
     "api_schema",
+    "api_suggest",
     "api_trial_detail",
     "api_trial_list",
     "export_csv",

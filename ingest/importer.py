@@ -26,6 +26,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from catalogue.choices import DiseaseKind
+from catalogue.disease_tree import DiseaseTree
+from catalogue.disease_tree import seed as seed_disease_tree
 from catalogue.models import (
     Antigen,
     Disease,
@@ -106,8 +109,15 @@ class Vocabularies:
             tuple(antigen_vocab.AntigenSpec(a.name, tuple(a.synonyms), a.gene_symbol) for a in self.antigens.values()),
             product_specs,
         )
+        self.disease_tree = DiseaseTree.from_diseases(self.diseases.values())
+        # The normalizer assigns diseases only, never a group or a category (their
+        # names are search and filter terms).
         self.disease_vocabulary = _disease_vocabulary(
-            tuple(disease_vocab.DiseaseSpec(d.name, d.category, tuple(d.synonyms)) for d in self.diseases.values())
+            tuple(
+                disease_vocab.DiseaseSpec(d.name, d.category, tuple(d.synonyms))
+                for d in self.diseases.values()
+                if d.kind == DiseaseKind.DISEASE
+            )
         )
 
     def antigen(self, name: str) -> Antigen:
@@ -118,6 +128,7 @@ class Vocabularies:
     def disease(self, name: str, category: str) -> Disease:
         if name not in self.diseases:
             self.diseases[name], _ = Disease.objects.get_or_create(name=name, defaults={"category": category})
+            self.disease_tree = DiseaseTree.from_diseases(self.diseases.values())
         return self.diseases[name]
 
     def normalize(self, record: TrialRecord) -> NormalizedTrial:
@@ -163,18 +174,8 @@ def ensure_builtin_vocabulary() -> None:
         ],
         ignore_conflicts=True,
     )
-    Disease.objects.bulk_create(
-        [
-            Disease(
-                name=s.name,
-                category=s.category,
-                synonyms=list(s.synonyms),
-                lookup_keys=sorted({lookup_key(t) for t in (s.name, *s.synonyms) if lookup_key(t)}),
-            )
-            for s in disease_vocab.BUILTIN_DISEASES
-        ],
-        ignore_conflicts=True,
-    )
+    # The disease tree: its groups and categories, and each built-in disease in its place.
+    seed_disease_tree(Disease, [(s.name, s.category, s.synonyms) for s in disease_vocab.BUILTIN_DISEASES])
     Product.objects.bulk_create(
         [
             Product(
@@ -470,8 +471,9 @@ def _apply(
         set_related(trial, "contacts", new["contacts"])
     if applied:
         set_denormalized(
-            trial, list(trial.antigens.all()), list(trial.diseases.all()), vocab.products_of(trial.product_names)
-        )
+            trial, list(trial.antigens.all()), list(trial.diseases.all()), vocab.products_of(trial.product_names),
+            tree=vocab.disease_tree,
+        )  # fmt: skip
     if applied or any(getattr(trial, name) != value for name, value in before.items()):
         trial.ingested_at = now
         trial.save()
@@ -541,7 +543,7 @@ def _prepare_new(
     _set_provenance(trial, merged, nt)
     trial.ingested_at = now
     _fit(trial, warnings)
-    set_denormalized(trial, antigens, diseases, vocab.products_of(trial.product_names))
+    set_denormalized(trial, antigens, diseases, vocab.products_of(trial.product_names), tree=vocab.disease_tree)
     change = TrialChange(
         actor=actor,
         source_document=document,

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from catalogue import linking
 from catalogue.cache import deferred_version, mark_ingested
+from catalogue.disease_tree import refresh_trial_disease_names
 from catalogue.models import SourceDocument, Trial, TrialSource
 from ingest.importer import Item, Vocabularies, fill_source, refresh, sha256, store_documents, upsert, upsert_many
 from ingest.parsers import MAX_DOCUMENT_BYTES, ParseError, ParseResult, parse_document, parser_names
@@ -501,6 +502,8 @@ def _refresh_all(
         if progress:
             progress(index, total)
         tick()
+    # The disease tree as it is now, for every trial (an edit of the tree changes no trial's diseases).
+    refresh_trial_disease_names()
 
 
 def _parser_for(source_format: str) -> str | None:

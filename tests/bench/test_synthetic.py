@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench import synthetic
+from catalogue.disease_tree import DiseaseTree
 from catalogue.models import DoseLevel, Site, Trial
 from catalogue.registries import BY_KEY
 from catalogue.selectors import facet_counts, trial_list
@@ -19,7 +20,7 @@ from catalogue.trials import refresh_denormalized
 
 pytestmark = pytest.mark.django_db
 
-DENORMALIZED = ("antigen_names", "disease_names", "disease_categories", "search_document")
+DENORMALIZED = ("antigen_names", "target_combination", "disease_names", "disease_categories", "search_document")
 SYNTHETIC = {"source_format": "synthetic"}
 
 
@@ -77,7 +78,9 @@ def test_denormalized_columns_are_what_the_importer_computes_for_the_same_values
         antigens = list(trial.antigens.all())
         diseases = list(trial.diseases.all())
         assert trial.antigen_names == sorted(a.name for a in antigens)
-        assert trial.disease_names == sorted(d.name for d in diseases)
+        # Each disease and its ancestors in the disease tree.
+        assert trial.disease_names == DiseaseTree.load().closure(d.name for d in diseases)
+        assert {d.name for d in diseases} <= set(trial.disease_names)
         assert trial.disease_categories == sorted({d.category for d in diseases})
         before = {name: getattr(trial, name) for name in DENORMALIZED}
         vector_before = stored_vector(trial)
@@ -142,7 +145,7 @@ def test_search_and_facets_find_and_count_the_synthetic_trials():
     assert antigen_counts["CD19"] == synthetic_trials.filter(antigen_names__contains=["CD19"]).count()
 
     english = synthetic_trials.exclude(disease_names=[]).first()
-    word = english.disease_names[0].split()[0]
+    word = english.diseases.order_by("name").first().name.split()[0]  # its own disease, not an ancestor
     assert english in trial_list(filters={"q": word})
 
     chinese = synthetic_trials.exclude(title_zh="").first()

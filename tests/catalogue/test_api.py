@@ -46,7 +46,9 @@ def test_the_export_contract_is_exactly_the_documented_keys():
 
 def test_the_list_has_the_documented_shape(client, seed_trials):
     body = get(client)
-    assert list(body) == ["count", "next", "previous", "results", "facets"]
+    assert list(body) == ["count", "next", "previous", "results", "facets", "facet_sizes", "search"]
+    assert body["search"] is None  # no q
+    assert set(body["facet_sizes"]) == set(FACETS)
     assert body["count"] == len(seed_trials) == len(body["results"])
     assert body["next"] is None and body["previous"] is None
     for item in body["results"]:
@@ -138,9 +140,9 @@ def test_a_page_past_the_end_is_empty_and_points_back_to_the_last_page(client, s
 
 def test_the_list_query_count_is_fixed(client, seed_trials, django_assert_num_queries):
     make_many(30)
-    # the data state (the cache key), the counts (facets and total in one UNION), page rows,
-    # their dose levels, their references
-    with django_assert_num_queries(5):
+    # the data state (the cache key), the facet index's build, the disease tree (once per data
+    # version), page rows, their dose levels, their references
+    with django_assert_num_queries(6):
         body = client.get(API, {"page_size": "100"}).json()
     assert len(body["results"]) == 35
 

@@ -232,6 +232,7 @@ def test_the_nav_api_link_opens_a_page_documenting_every_endpoint_and_parameter(
 
 
 def test_every_example_on_the_api_page_works(client, gpc3):
+    make_trial(registry_id="NCT09000019", antigens=["CD19"], diseases=[("Multiple myeloma", "hematologic_malignancy")])
     doc = BeautifulSoup(client.get(reverse("catalogue:api_docs")).content, "html.parser")
     examples = [a["href"] for a in doc.select("a.api-example")]
     assert any("/api/trials/?antigen=CD19" in href for href in examples)

@@ -151,7 +151,8 @@ def test_trials_without_a_start_date_are_noted_not_charted(db):
 
 
 def test_all_charts_come_from_one_query(seed_trials, django_assert_num_queries):
-    with django_assert_num_queries(2):  # the data state (the cache key), the charts
+    # the data state (the cache key), the concepts the search's words may name, the charts
+    with django_assert_num_queries(3):
         total, counts = landscape_counts(parse_filters({"age": "12", "q": "CAR"}))
     assert set(counts) == COUNT_KEYS
     with django_assert_num_queries(2):
