@@ -30,6 +30,7 @@ help:
 	@echo "make loadtest   30 s of wrk per page type (list, API) against gunicorn on the current database"
 	@echo "make soak   5 min of load on 10,000 synthetic trials with an ingest running; fails on errors or memory growth"
 	@echo "make clean   remove collected static files and test artifacts"
+	@echo "make maps   rebuild the committed map assets (Leaflet, country outlines) from npm (needs node)"
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -45,7 +46,7 @@ $(VENV)/.installed: $(BIN)/python requirements.txt
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	set -o pipefail; $(BIN)/pip install -q -r requirements-dev.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
-	@$(BIN)/python -c "import pytest, pytest_django, playwright, hypothesis" || { echo "test package install failed"; exit 1; }
+	@$(BIN)/python -c "import pytest, pytest_django, playwright, axe_playwright_python, hypothesis" || { echo "test package install failed"; exit 1; }
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -104,6 +105,12 @@ check-deploy: venv
 
 clean:
 	rm -rf staticfiles .pytest_cache tests/artifacts
+
+.PHONY: maps
+# Rebuilds the committed map assets (static/vendor/leaflet*, static/maps/countries.geojson)
+# from the npm packages pinned in scripts/maps/package-lock.json. Needs node and npm.
+maps:
+	cd scripts/maps && npm ci --no-audit --no-fund && node build.mjs
 
 .PHONY: backup restore
 
