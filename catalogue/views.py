@@ -174,6 +174,11 @@ def _page_links(page: Any) -> list[int | None]:
     return links
 
 
+def active_filter_count(filters: TrialFilters) -> int:
+    """How many filter values are on (each selected facet value counts), for "Filters (N active)"."""
+    return sum(len(value) if isinstance(value, list) else 1 for value in filters.values.values())
+
+
 @require_safe
 def trial_list_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
@@ -182,18 +187,26 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
     page = trial_list_page(filters)
     base_query = filters.querystring()
     summary = build_summary(filters)
+    # The map view (?view=map) shows the same results on a map; every link that changes
+    # the filters keeps it.
+    view = "map" if request.GET.get("view") == "map" else "list"
+    view_query = "view=map" if view == "map" else ""
     context = {
         "page": page,
         "filters": filters,
+        "view": view,
+        "view_query": view_query,
         # The trial cards and the facet sidebar (hundreds of toggle links) are most of the
         # render: the template caches them per filter state and data version. The facet
         # groups are computed only when the sidebar is rendered (the template calls them).
         "cache_seconds": settings.CATALOGUE_CACHE_SECONDS,
         "cards_key": fragment_key(filters, "cards", filters.effective_sort, page.number, filters.page_size),
-        "facets_key": fragment_key(filters, "facets", filters.sort, filters.page_size),
+        "facets_key": fragment_key(filters, "facets", filters.sort, filters.page_size, view),
         "facet_groups": lambda: facet_groups(filters, facet_counts(filters)),
         "summary": summary,
         "base_query": base_query,
+        "page_base_query": "&".join(q for q in (base_query, view_query) if q),
+        "active_filters": active_filter_count(filters),
         "page_links": _page_links(page),
         "export_query": filters.querystring(drop=("page_size",)),
         "requested_page_past_end": filters.page > page.paginator.num_pages,

@@ -118,7 +118,7 @@ def test_facets_show_counts_selection_and_toggle_links(client, seed_trials):
     assert selected.get("aria-current") == "true"
     assert "selected" in selected.get_text()  # said in words, not by colour alone
     assert selected.select(".facet-value__count")[0].get_text() == "2"
-    assert selected.get("href") == LIST  # toggling the only filter off
+    assert selected.get("href") == LIST + "#results"  # toggling the only filter off, back at the results
     gd2 = links["GD2"]
     assert gd2.get("aria-current") is None
     assert "antigen=B7-H3" in gd2.get("href") and "antigen=GD2" in gd2.get("href")
