@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.trial_list_view, name="trial_list"),
     path("trials/<str:registry_id>/", views.trial_detail_view, name="trial_detail"),
     path("landscape/", views.landscape_view, name="landscape"),
+    path("map/sites.json", views.results_map_view, name="results_map"),
     path("products/<slug:slug>/", views.product_detail_view, name="product_detail"),
     path("trials.csv", views.export_csv, name="export_csv"),
     path("trials.json", views.export_json, name="export_json"),

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import prefetch_related_objects
 from django.http import (
     FileResponse,
     Http404,
@@ -34,9 +35,11 @@ from django_ratelimit.core import get_usage
 from catalogue import exports, facets, freshness, provenance
 from catalogue.cache import data_state
 from catalogue.choices import Modality
+from catalogue.criteria import criteria_sections, has_list
 from catalogue.filters import FACETS, SORTS
 from catalogue.landscape import landscape_context
-from catalogue.models import Product, Trial
+from catalogue.maps import place, results_map, status_legend, trial_map
+from catalogue.models import Product, Site, Trial, TrialContact
 from catalogue.selectors import (
     DEFAULT_PAGE_SIZE,
     LIST_DEFERRED_FIELDS,
@@ -59,6 +62,7 @@ from catalogue.selectors import (
 from catalogue.serializers import export_queryset, iter_csv, iter_json, openapi_schema, serialize_trials, trial_to_dict
 from catalogue.summary import build_summary
 from catalogue.templatetags.catalogue_tags import format_age_range, format_dose_range
+from catalogue.world_map import world_map
 from config.client_ip import client_key
 
 FACET_TOP = 8
@@ -215,8 +219,34 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
         "data_state": data_state_for(filters),
         **_form_state(request, filters),
     }
+    if view == "map":
+        context.update(_map_view(filters, page))
     request.data_state = context["data_state"]  # the footer reads it too
     return render(request, "catalogue/trial_list.html", context)
+
+
+def _map_view(filters: TrialFilters, page: Any) -> dict[str, Any]:
+    """The list's map view: the map reads every site of the filter from `results_map_view`;
+    beside it, the sites of this page's trials as a table (one more query, for the sites)."""
+    rows = page_rows(
+        filters, page.number, lambda queryset: queryset.defer(*LIST_DEFERRED_FIELDS).prefetch_related("sites")
+    )
+    query = filters.querystring(drop=("page", "page_size", "sort"))
+    return {
+        "map_data_url": reverse("catalogue:results_map") + (f"?{query}" if query else ""),
+        "map_trials": [(trial, site_rows(list(trial.sites.all()), [])) for trial in rows],
+        "site_statuses": status_legend(),
+    }
+
+
+@require_safe
+def results_map_view(request: HttpRequest) -> HttpResponse:
+    """The sites (with coordinates) of every trial in the filter, for the list's map view.
+    Invalid filters are ignored, as on the list page."""
+    filters = parse_filters(request.GET)
+    if limited := _limited(request, filters, ("results_map",)):
+        return limited
+    return JsonResponse(results_map(filters), json_dumps_params=JSON_PARAMS)
 
 
 # --- the trial page --------------------------------------------------------------------------
@@ -373,6 +403,32 @@ def comparison_rows(trial: Trial) -> list[ComparisonRow]:
     ]
 
 
+@dataclass
+class SiteRow:
+    site: Site
+    contacts: list[TrialContact]
+    place: str
+    place_zh: str
+    distance_km: int | None = None
+
+
+def site_rows(sites: list[Site], contacts: list[TrialContact]) -> list[SiteRow]:
+    """Each site with its own contacts and its place in words (English, and Chinese where given)."""
+    by_site: dict[int, list[TrialContact]] = {}
+    for contact in contacts:
+        if contact.site_id is not None:
+            by_site.setdefault(contact.site_id, []).append(contact)
+    return [
+        SiteRow(
+            site=site,
+            contacts=by_site.get(site.pk, []),
+            place=place(site.city, site.state, site.country),
+            place_zh="".join(p for p in (site.country_zh, site.state_zh, site.city_zh) if p),
+        )
+        for site in sites
+    ]
+
+
 @require_safe
 def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
     trial = trial_detail(registry_id)
@@ -385,7 +441,13 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
         return HttpResponseRedirect(reverse("catalogue:trial_detail", args=[primary.registry_id]))
     merged = [r for r in trial.merged_records.all() if r.pk != trial.pk]
     sites = list(trial.sites.all())
+    # Every contact of the trial (central and per site) in one query.
+    prefetch_related_objects([trial], "contacts")
+    contacts = list(trial.contacts.all())
     dose_levels = list(trial.dose_levels.all())
+    inclusion = criteria_sections(trial.inclusion_criteria)
+    exclusion = criteria_sections(trial.exclusion_criteria)
+    site_map = trial_map(sites)
     context = {
         "trial": trial,
         "rows": comparison_rows(trial),
@@ -393,6 +455,22 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
         "diseases": list(trial.diseases.all()),
         "dose_levels": dose_levels,
         "sites": sites,
+        "site_rows": site_rows(sites, contacts),
+        "central_contacts": [c for c in contacts if c.site_id is None],
+        "site_contact_count": sum(1 for c in contacts if c.site_id is not None),
+        "site_map": site_map,
+        "site_map_note": (
+            f"{len(site_map['sites'])} of {len(sites)} sites have a known place. Select a site for its name and status."
+            if site_map
+            else ""
+        ),
+        "site_statuses": status_legend(),
+        "criteria": {
+            "inclusion": inclusion,
+            "inclusion_split": has_list(inclusion),
+            "exclusion": exclusion,
+            "exclusion_split": has_list(exclusion),
+        },
         "merged_records": merged,
         "registry_ids": [trial.registry_id, *(r.registry_id for r in merged)],
         "curated_fields": list(trial.curated_fields or []),
@@ -465,6 +543,7 @@ def landscape_view(request: HttpRequest) -> HttpResponse:
         "summary": build_summary(filters),
         "list_query": filters.querystring(),
         **landscape_context(filters),
+        "world_map": world_map(filters),
         **_form_state(request, filters),
         "data_state": data_state_for(filters),
     }

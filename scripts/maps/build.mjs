@@ -58,12 +58,26 @@ function roundPositions(coords) {
   return coords.map(roundPositions);
 }
 
+function unwrap(ring) {
+  // A ring that crosses the antimeridian jumps from +180 to -180: carry on past 180 instead,
+  // so that a flat (Web Mercator) map draws it whole rather than as a band across the world.
+  let shift = 0;
+  return ring.map((p, i) => {
+    if (i > 0) {
+      const step = p[0] - ring[i - 1][0];
+      if (step > 180) shift -= 360;
+      else if (step < -180) shift += 360;
+    }
+    return [round(p[0] + shift), p[1]];
+  });
+}
+
 function dropRepeats(ring) {
   return ring.filter((p, i) => i === 0 || p[0] !== ring[i - 1][0] || p[1] !== ring[i - 1][1]);
 }
 
 function cleanPolygon(rings) {
-  return rings.map(dropRepeats).filter((ring) => ring.length >= 4);
+  return rings.map((ring) => dropRepeats(unwrap(ring))).filter((ring) => ring.length >= 4);
 }
 
 function outline(geometry) {
