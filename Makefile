@@ -29,6 +29,8 @@ help:
 	@echo "make check-deploy   Django's deployment checks under production settings"
 	@echo "make loadtest   30 s of wrk per page type (list, API) against gunicorn on the current database"
 	@echo "make soak   5 min of load on 10,000 synthetic trials with an ingest running; fails on errors or memory growth"
+	@echo "            (SHARED_CACHE=1: both against the project's Redis as CACHE_URL)"
+	@echo "make redis / make redis-stop   start / stop the project's own Redis (.redis/, for CACHE_URL and the tests)"
 	@echo "make clean   remove collected static files and test artifacts"
 	@echo "make maps   rebuild the committed map assets (Leaflet, country outlines) from npm (needs node)"
 
@@ -82,13 +84,22 @@ serve: venv
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) \
 	  --no-control-socket --access-logfile - --error-logfile -
 
-test: venv-dev db chromium
+# The shared-cache tests use the project's own Redis (scripts/redis.sh) through TEST_CACHE_URL.
+test: venv-dev db redis chromium
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_CACHE_URL=$$(scripts/redis.sh url) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: venv-dev db chromium
+test-fast: venv-dev db redis chromium
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	TEST_CACHE_URL=$$(scripts/redis.sh url) $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# The project's own Redis (.redis/, a Unix socket only), installed when missing.
+.PHONY: redis redis-stop
+redis:
+	@scripts/redis.sh start
+
+redis-stop:
+	@scripts/redis.sh stop
 
 lint: venv-dev
 	$(BIN)/ruff format --check .
@@ -134,16 +145,16 @@ restore:
 # Load test against the current database: gunicorn (DEBUG=0) on 127.0.0.1:8077 and wrk,
 # 30 s at 16 connections on the list page and on the API (LOADTEST_* knobs: see bench/load.py).
 .PHONY: loadtest
-loadtest: venv db
-	$(BIN)/python -m bench.load loadtest
+loadtest: venv db $(if $(SHARED_CACHE),redis)
+	$(if $(SHARED_CACHE),CACHE_URL=$$(scripts/redis.sh url)) $(BIN)/python -m bench.load loadtest
 
 # Soak (issue 7): wrk for SOAK_DURATION (5m) at SOAK_CONNECTIONS (32) against gunicorn (DEBUG=0) on
 # a database of 10,000 synthetic trials (catalogue_soak, created and seeded once) while an ingest of
 # new pages runs; fails on any request error, ingest failure or > 20% worker RSS growth
 # (SOAK_* knobs: see bench/load.py).
 .PHONY: soak
-soak: venv db
-	$(BIN)/python -m bench.load soak
+soak: venv db $(if $(SHARED_CACHE),redis)
+	$(if $(SHARED_CACHE),CACHE_URL=$$(scripts/redis.sh url)) $(BIN)/python -m bench.load soak
 
 # The daily harvest (README, Operating): ClinicalTrials.gov (incremental after the first run), the
 # weekly reconcile when due, and the WHO ICTRP folder when HARVEST_ICTRP_DIR is set. For one part:

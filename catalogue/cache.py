@@ -108,9 +108,11 @@ def key_for(state: DataState, key: Any) -> str | None:
     if token is None:
         return None
     if token != _held["token"]:
-        # Entries of another version are never read again: drop them, so the cache
-        # holds one version's worth, however often ingest moves it.
-        caches["counts"].clear()
+        # Entries of another version are never read again: drop them, so a per-process
+        # cache holds one version's worth, however often ingest moves it. A shared cache
+        # is left to expire them: other workers may be filling it for the new version.
+        if not settings.CATALOGUE_CACHE_SHARED:
+            caches["counts"].clear()
         _held["token"] = token
     return _cache_key(token, key)
 
@@ -123,7 +125,7 @@ def _cache_key(token: str, key: Any) -> str:
 def is_cached(state: DataState, key: Any) -> bool:
     """Whether `memoize(state, key, ...)` would answer from the cache now (no compute)."""
     token = state.token if settings.CATALOGUE_CACHE_SECONDS > 0 else None
-    if token is None or token != _held["token"]:
+    if token is None or (token != _held["token"] and not settings.CATALOGUE_CACHE_SHARED):
         return False
     return caches["counts"].has_key(_cache_key(token, key))
 
@@ -132,6 +134,17 @@ def touch_version() -> None:
     """Move the data version now (and record the newest registry date held)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT catalogue_touch_data_version()")
+
+
+def _touch_if_changed() -> None:
+    """Move the version if this connection committed a change since the last move
+    under `deferred_version()` (the triggers note it; migration 0016)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN current_setting('catalogue.data_version_pending', true) = 'on'"
+            " THEN catalogue_touch_data_version() END,"
+            " set_config('catalogue.data_version_pending', 'off', false)"
+        )
 
 
 def mark_ingested() -> None:
@@ -143,25 +156,29 @@ def mark_ingested() -> None:
 def deferred_version(interval: float | None = None) -> Iterator[Callable[[], None]]:
     """For a batch writer: this connection's commits stop moving the data version;
     it moves every `interval` seconds (call the yielded `tick()` between records)
-    and once at the end. Cached counts are then at most `interval` seconds behind
-    a running batch, instead of going cold several times a second."""
+    and once at the end, each time only if a change was committed since. Cached
+    counts are then at most `interval` seconds behind a running batch, instead of
+    going cold several times a second, and a run that changed nothing leaves them warm."""
     every = BATCH_INTERVAL if interval is None else interval
     last = time.monotonic()
 
     def tick() -> None:
         nonlocal last
         if time.monotonic() - last >= every:
-            touch_version()
+            _touch_if_changed()
             last = time.monotonic()
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('catalogue.data_version_deferred', 'on', false)")
+        cursor.execute(
+            "SELECT set_config('catalogue.data_version_deferred', 'on', false),"
+            " set_config('catalogue.data_version_pending', 'off', false)"
+        )
     try:
         yield tick
     finally:
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('catalogue.data_version_deferred', 'off', false)")
-            touch_version()
+            _touch_if_changed()
         except DatabaseError:
             pass  # the connection is gone: the session setting went with it

@@ -84,8 +84,9 @@ def _limited(
     SEARCH_RATE requests that the counts cache could not answer; else None.
 
     Only such requests count (`uncached`, or the counts for `key` not cached yet):
-    paging, re-sorting and anything someone else already asked for stay free."""
-    if not settings.SEARCH_RATE or (not uncached and is_cached(filters, key)):
+    paging, re-sorting and anything someone else already asked for stay free, and so
+    does the cache pre-warm (catalogue/warm.py), which is no client."""
+    if not settings.SEARCH_RATE or getattr(request, "warming", False) or (not uncached and is_cached(filters, key)):
         return None
     usage = get_usage(request, group=RATE_GROUP, key=client_key, rate=settings.SEARCH_RATE, increment=True)
     if usage is None or not usage["should_limit"]:

@@ -116,6 +116,21 @@ def database_url(config: dict) -> str:
     )
 
 
+def parse_cache_url(url: str, variable: str = "CACHE_URL") -> str:
+    """The Redis location for Django's backend, or a ConfigError naming the variable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(
+            f"{variable} must be a redis://host:6379/0, rediss://… or unix:///path/redis.sock?db=0 URL "
+            f"(got scheme {parts.scheme!r}); leave it empty for the per-process cache"
+        )
+    if parts.scheme == "unix" and not parts.path:
+        raise ConfigError(f"{variable} names no socket path: unix:///path/to/redis.sock")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ConfigError(f"{variable} names no host: {parts.scheme}://host:6379/0")
+    return url
+
+
 def tile_source(url: str, variable: str = "MAP_TILE_URL") -> str:
     """The Content-Security-Policy source (scheme and host) that lets the map load the
     tiles of a Leaflet tile URL template such as `https://{s}.tile.example.org/{z}/{x}/{y}.png`.

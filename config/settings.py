@@ -19,6 +19,7 @@ from config.env import (
     env_int,
     env_list,
     local_database_url,
+    parse_cache_url,
     parse_database_url,
     tile_source,
 )
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "catalogue.compression.CompressionMiddleware",
     "catalogue.middleware.ApiJsonErrorsMiddleware",
     "catalogue.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -235,22 +237,49 @@ EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT") or BASE_DIR / "exports")
 # Facet counts, totals and the rendered facets, trial cards and API bodies are cached
 # per filter and per data version (catalogue.DataVersion, moved by database triggers
 # when a change commits), so a cached entry is never served after the data changed.
-# The "counts" cache is per process: each gunicorn worker warms its own, which keeps
-# web hosts stateless, and it holds one data version at a time (older entries are
-# dropped when the version moves), so its memory is bounded. 0 turns caching off.
+# Without CACHE_URL the "counts" cache is per process: each gunicorn worker warms its
+# own, which keeps web hosts stateless, and it holds one data version at a time (older
+# entries are dropped when the version moves), so its memory is bounded. With CACHE_URL
+# (redis://, rediss:// or unix://) all workers and hosts share one Redis: a page one
+# worker computed is warm for all, and the pre-warm after each ingest reaches visitors;
+# entries of old versions expire after CATALOGUE_CACHE_SECONDS (give Redis a maxmemory
+# with an LRU policy). 0 turns caching off.
 CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 600)
 # Commits a batch writer never announced (it was killed) key the cache once they are this old.
 CATALOGUE_CACHE_STALE_SECONDS = env_int("CATALOGUE_CACHE_STALE_SECONDS", 30)
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+CATALOGUE_CACHE_SHARED = bool(CACHE_URL)
+# After an ingest, harvest or renormalize, the landing page, every facet value holding at
+# least this share of the trials, and the landscape are computed into the cache (0: off).
+CATALOGUE_WARM_SHARE = env_float("CATALOGUE_WARM_SHARE", 0.01, minimum=0)
+
+
+def _shared_cache(prefix: str) -> dict:
+    return {
+        "BACKEND": "config.shared_cache.ResilientRedisCache",
+        "LOCATION": parse_cache_url(CACHE_URL),
+        "KEY_PREFIX": prefix,
+        "TIMEOUT": CATALOGUE_CACHE_SECONDS or None,
+        # A Redis that stops answering costs a request a quarter second, not a hang.
+        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+    }
+
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
-    "counts": {
+    "counts": _shared_cache("counts")
+    if CATALOGUE_CACHE_SHARED
+    else {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "catalogue-counts",
         "TIMEOUT": CATALOGUE_CACHE_SECONDS or None,
         "OPTIONS": {"MAX_ENTRIES": env_int("CATALOGUE_CACHE_ENTRIES", 1000)},
     },
-    # The search rate limit's counters, apart so that clearing the counts cache keeps them.
-    "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+    # The search rate limit's counters, apart so that clearing the counts cache keeps them;
+    # shared with CACHE_URL, so that the limit holds across workers.
+    "ratelimit": {**_shared_cache("ratelimit"), "TIMEOUT": 300}
+    if CATALOGUE_CACHE_SHARED
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
 }
 
 # Harvesting the registries (`manage.py harvest`, ingest/harvest/; README "Operating").

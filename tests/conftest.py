@@ -57,13 +57,16 @@ def counts_cache_per_test(request) -> None:
     A test's own transaction never commits, so the data version never moves inside
     it; the newest trial change keys the cache at once instead (the same rule that
     covers a killed batch writer, with no grace period), and each test starts with
-    an empty cache. Tests that need it off say so."""
+    an empty cache. Tests that need it off say so. The pre-warm after writing
+    commands is off (tests/catalogue/test_warm.py turns it on): it would render
+    a hundred pages after every ingest a test runs."""
     if request.config.pluginmanager.hasplugin("django"):
         from django.core.cache import caches
 
         settings = request.getfixturevalue("settings")
         settings.CATALOGUE_CACHE_SECONDS = 600
         settings.CATALOGUE_CACHE_STALE_SECONDS = 0
+        settings.CATALOGUE_WARM_SHARE = 0
         caches["counts"].clear()
 
 

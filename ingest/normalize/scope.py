@@ -40,6 +40,53 @@ from ingest.records import TrialRecord
 
 __all__ = ["in_scope"]
 
+# A company code for an investigational product: letters and digits (CRC01, IASO104,
+# JNJ-90009530, VGO-Cs01p), or a "… cell injection".
+_CODE = re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z]{2})[A-Za-z][\w]*(?:-[\w]+)*(?![\w-])")
+_CELL_PRODUCT = re.compile(
+    r"\bcells?\s+(?:injection|infusion|therapy|treatment|for\s+infusion)\b|\b(?:T|NK|NKT)[\s-]+cells?\b(?![\s-]+(?:lymphoma|leuk))|"
+    r"\w+leucel\b|细胞注射液|细胞治疗",
+    re.I,
+)
+# What marks a code as something else than an engineered cell product.
+_NOT_A_CELL_PRODUCT = re.compile(
+    r"\w+(?:mab|nib|lisib|ciclib|clax|parib|stat|platin|rubicin|taxel|tecan|ib)\b|antibod|bispecific|"
+    r"engager|\bADC\b|drug conjugate|vaccin|inhibitor|tablets?\b|capsules?\b|oral\b|placebo|radioligand|"
+    r"\bPET\b|tracer|imaging|tumou?r[\s-]infiltrating|\bTILs?\b|survey|questionnaire|oncolytic|virus",
+    re.I,
+)
+_GENE_MODIFIED = re.compile(
+    r"gene[\s-]*(?:therapy|therapies|modified|edited)|genetically\s+(?:modified|engineered)|investigational\s+therapy|"
+    r"lentivir|retrovir|基因修饰",
+    re.I,
+)
+# Codes that are not products: disease stages, genes, scales, registry ids.
+_NOT_A_PRODUCT_CODE = re.compile(
+    r"^(?:NCT\d+|ChiCTR\w+|CD\d+\w*|COVID-?19|SARS-?CoV-?2|IL-?\d+|HLA-?\w+|T\d|N\d|M\d|[A-Z]{1,2}\d{1,2})$", re.I
+)
+
+
+def _unknown_product(record: TrialRecord) -> tuple[str, str, int, int] | None:
+    """(field, text, start, end) of a code-named investigational product the record
+    gives its patients (interventions first; the title when no intervention is
+    named), unless that intervention's own words mark it as a drug, antibody,
+    vaccine or other non-cell therapy."""
+    record = record.filled()
+    names = [i.name for i in record.interventions if i.name]
+    # Interventions first; the title too, when they are only dose groups or generic words.
+    candidates = [("interventions", n) for n in names] + [("title", record.title), ("title", record.official_title)]
+    for field, text in candidates:
+        if not text or _NOT_A_CELL_PRODUCT.search(text):
+            continue
+        m = _CELL_PRODUCT.search(text)
+        if m:
+            return field, text, m.start(), m.end()
+        for m in _CODE.finditer(text):
+            if not _NOT_A_PRODUCT_CODE.match(m.group()):
+                return field, text, m.start(), m.end()
+    return None
+
+
 _LABELS = dict(Modality.choices)
 _WHAT = {
     TrialType.TREATMENT.value: "studies",
@@ -84,6 +131,33 @@ def in_scope(
             True,
             [{"value": True, "reason": reason, "source": f"product dictionary: {products[0].name}"}],
             ["named product of unknown modality"],
+        )
+    if trial_type == TrialType.LONG_TERM_FOLLOW_UP.value:
+        for part in record_texts(record):
+            m = _GENE_MODIFIED.search(part.text)
+            if m:
+                return Classification(
+                    True,
+                    [
+                        {
+                            **found(True, part.field, part.text, m.start(), m.end()),
+                            "reason": "follows up recipients of a gene-modified therapy",
+                        }
+                    ],
+                    ["follow-up of a gene-modified therapy: is it an engineered cell product?"],
+                )
+    unknown = _unknown_product(record)
+    if unknown is not None:
+        field, text, start, end = unknown
+        return Classification(
+            True,
+            [
+                {
+                    **found(True, field, text, start, end),
+                    "reason": "studies a code-named product the catalogue does not know yet; kept until a curator decides",
+                }
+            ],
+            ["code-named product of unknown kind: is it an engineered cell therapy?"],
         )
     review: list[str] = []
     evidence = [

@@ -252,3 +252,45 @@ def _database_url(settings_dict: dict) -> str:
     if host.startswith("/"):
         return f"postgres://{auth}/{settings_dict['NAME']}?host={host}"
     return f"postgres://{auth}{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+
+
+def _catalogue_entries() -> dict[str, dict]:
+    """What the catalogue shows of each trial: its normalized values and facet columns."""
+    entries = {}
+    for trial in Trial.objects.prefetch_related("antigens", "diseases"):
+        parsed = dict(trial.parsed)
+        entries[trial.registry_id] = {
+            **parsed,
+            "antigens": sorted(a.name for a in trial.antigens.all()),
+            "diseases": sorted(d.name for d in trial.diseases.all()),
+            "countries": trial.countries,
+            "modalities": trial.modalities,
+            "in_scope": trial.in_scope,
+            "status": trial.status,
+            "phase": trial.phase,
+        }
+    return entries
+
+
+@pytest.mark.corpus
+def test_a_csv_and_an_xml_export_of_the_same_trials_give_the_same_catalogue_entries(tmp_path) -> None:
+    from tests.ingest.test_parser_ictrp_csv import XML_2024, _xml_rows, write
+
+    xml = corpus_path(*XML_2024)
+    trials = _xml_rows(XML_2024)
+    header = list(dict.fromkeys(tag for trial in trials for tag, _ in trial))
+    csv_file = tmp_path / "same-trials.csv"
+    csv_file.write_text(
+        write([tag.replace("_", " ") for tag in header], [[dict(t).get(tag, "") for tag in header] for t in trials])
+    )
+    from_xml = ingest_paths([str(xml)])
+    assert from_xml.failed == 0 and from_xml.created == len(trials) == 95
+    xml_entries = _catalogue_entries()
+    Trial.objects.all().delete()
+    SourceDocument.objects.all().delete()
+    from_csv = ingest_paths([str(csv_file)])
+    assert from_csv.failed == 0 and from_csv.created == 95
+    csv_entries = _catalogue_entries()
+    assert csv_entries.keys() == xml_entries.keys()
+    for registry_id, entry in xml_entries.items():
+        assert csv_entries[registry_id] == entry, registry_id

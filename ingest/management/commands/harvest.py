@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalogue.models import HarvestRun
+from catalogue.warm import warm_after_changes
 from ingest.harvest.client import HarvestError
 from ingest.harvest.ctgov import harvest_ctgov, reconcile_ctgov, reconcile_due
 from ingest.harvest.ictrp import harvest_ictrp, watched_folder
@@ -54,12 +55,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         self.quiet = options["quiet"] or options.get("quiet_sub", False)
         source = options.get("source")
-        if source == "ctgov":
-            code = self._ctgov(full=options["full"], since=options["since"], reconcile=options["reconcile"])
-        elif source == "ictrp":
-            code = self._ictrp(options["paths"], watched=False)
-        else:
-            code = self._scheduled()
+        with warm_after_changes(self.say):
+            if source == "ctgov":
+                code = self._ctgov(full=options["full"], since=options["since"], reconcile=options["reconcile"])
+            elif source == "ictrp":
+                code = self._ictrp(options["paths"], watched=False)
+            else:
+                code = self._scheduled()
         if code:
             raise CommandError("harvest did not complete (see above)", returncode=code)
 

@@ -6,6 +6,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from catalogue.warm import warm_after_changes
 from ingest.parsers import parser_names
 from ingest.pipeline import ingest_paths
 
@@ -20,7 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths: list[str], format: str | None, dry_run: bool, **options) -> None:
         progress = self._progress if self.stderr._out.isatty() else None
-        report = ingest_paths(paths, format=format, dry_run=dry_run, progress=progress, stdin=sys.stdin.buffer)
+        with warm_after_changes(self.stdout.write):
+            report = ingest_paths(paths, format=format, dry_run=dry_run, progress=progress, stdin=sys.stdin.buffer)
         if progress:
             self.stderr.write("\r" + " " * 60 + "\r", ending="")
         for problem in report.problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalogue.jobs import Reporter
+from catalogue.warm import warm_after_changes
 from ingest.pipeline import rebuild
 
 
@@ -32,7 +33,8 @@ class Command(BaseCommand):
                 self.stderr.flush()
 
         try:
-            report = rebuild(progress=progress)
+            with warm_after_changes(self.stdout.write):
+                report = rebuild(progress=progress)
         except Exception as exc:
             reporter.finish(False, f"{type(exc).__name__}: {exc}")
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalogue.jobs import Reporter
+from catalogue.warm import warm_after_changes
 from ingest.pipeline import renormalize
 
 
@@ -22,7 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args, job: int | None = None, **options) -> None:
         reporter = Reporter(job)
         try:
-            report = renormalize(progress=reporter.progress)
+            with warm_after_changes(self.stdout.write):
+                report = renormalize(progress=reporter.progress)
         except Exception as exc:
             reporter.finish(False, f"{type(exc).__name__}: {exc}")
             raise
