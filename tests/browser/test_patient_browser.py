@@ -85,7 +85,9 @@ def markers_in_view(page: Page, selector: str) -> int:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_a_trials_sites_are_mapped_by_status_without_a_tile_server(page: Page, live_server, artifacts_dir, catalogue, size):
+def test_a_trials_sites_are_mapped_by_status_without_a_tile_server(
+    page: Page, live_server, artifacts_dir, catalogue, size
+):
     from catalogue.models import Site
 
     page.set_viewport_size(size)
@@ -100,10 +102,7 @@ def test_a_trials_sites_are_mapped_by_status_without_a_tile_server(page: Page, l
     expect(page.locator("#trial-map .leaflet-control-attribution")).to_contain_text("Natural Earth")
     markers = page.locator("#trial-map .site-marker")
     expect(markers).to_have_count(located.count())
-    drawn = {
-        cls.split("site-marker--")[1].split()[0]
-        for cls in markers.evaluate_all("ms => ms.map(m => m.className)")
-    }
+    drawn = {cls.split("site-marker--")[1].split()[0] for cls in markers.evaluate_all("ms => ms.map(m => m.className)")}
     assert drawn == statuses
     assert markers_in_view(page, "#trial-map") > 0
     # The same sites as a table, each with its status in words.
@@ -115,13 +114,17 @@ def test_a_trials_sites_are_mapped_by_status_without_a_tile_server(page: Page, l
     # A marker opens its site's name and status, by keyboard too.
     markers.first.focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#trial-map .leaflet-popup-content")).to_contain_text(re.compile(r"Recruiting|Not yet recruiting"))
+    expect(page.locator("#trial-map .leaflet-popup-content")).to_contain_text(
+        re.compile(r"Recruiting|Not yet recruiting")
+    )
     assert_all_local(requests, live_server.url)
     assert_accessible(page)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_contacts_are_links_with_only_what_the_registry_publishes(page: Page, live_server, artifacts_dir, catalogue, size):
+def test_contacts_are_links_with_only_what_the_registry_publishes(
+    page: Page, live_server, artifacts_dir, catalogue, size
+):
     from catalogue.models import TrialContact
 
     page.set_viewport_size(size)
