@@ -1,6 +1,9 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# cairo and a font: the landscape renders its PNG downloads on the server (cairosvg).
+RUN apt-get update && apt-get install -y --no-install-recommends libcairo2 fonts-liberation fontconfig \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .

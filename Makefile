@@ -9,7 +9,7 @@ PORT ?= 8000
 WORKERS ?= 3
 THREADS ?= 4
 
-.PHONY: help run serve test test-fast lint venv venv-dev db db-stop migrate sample chromium superuser check-deploy clean
+.PHONY: help run serve test test-fast lint venv venv-dev db db-stop migrate sample chromium cairo superuser check-deploy clean
 
 help:
 	@echo "make run    set everything up (venv, database, migrations, sample pages) and serve the catalogue"
@@ -23,6 +23,7 @@ help:
 	@echo "make migrate   apply the database migrations"
 	@echo "make sample   ingest the bundled sample pages (samples/)"
 	@echo "make chromium   install Debian's chromium for the browser tests"
+	@echo "make cairo   install Debian's libcairo2 and fonts (the landscape's PNG downloads)"
 	@echo "make backup / make restore FILE=...   pg_dump / pg_restore of the catalogue"
 	@echo "make harvest   harvest ClinicalTrials.gov and the ICTRP folder now (HARVEST_ARGS=\"ctgov --full\" etc.; see README, Operating)"
 	@echo "make superuser   create an admin account"
@@ -41,14 +42,23 @@ $(BIN)/python:
 	  else echo "python3 -m venv failed: install python3-venv (sudo apt-get install python3-venv)"; exit 1; fi; }
 	@set -o pipefail; $(BIN)/python -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
 
-$(VENV)/.installed: $(BIN)/python requirements.txt
+$(VENV)/.installed: $(BIN)/python requirements.txt | cairo
 	set -o pipefail; $(BIN)/pip install -q -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
-	@$(BIN)/python -c "import django, django_filters, psycopg, bs4, lxml, gunicorn, whitenoise, requests, urllib3" || { echo "package install failed"; exit 1; }
+	@$(BIN)/python -c "import django, django_filters, psycopg, bs4, lxml, gunicorn, whitenoise, requests, urllib3, cairosvg" || { echo "package install failed"; exit 1; }
 	@touch $@
+
+# The landscape renders its PNG downloads with cairosvg, which needs the cairo library
+# (and a font for the labels); like chromium, installed from Debian when missing.
+cairo:
+	@if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || ! fc-list 2>/dev/null | grep -qi 'liberation\|dejavu'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's libcairo2 and fonts for the landscape's PNG downloads..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcairo2 fonts-liberation fontconfig >/dev/null; \
+	  else echo "the landscape's PNG downloads need cairo: sudo apt-get install libcairo2 fonts-liberation"; exit 1; fi; fi
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	set -o pipefail; $(BIN)/pip install -q -r requirements-dev.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
-	@$(BIN)/python -c "import pytest, pytest_django, playwright, axe_playwright_python, hypothesis" || { echo "test package install failed"; exit 1; }
+	@$(BIN)/python -c "import pytest, pytest_django, playwright, axe_playwright_python, hypothesis, feedparser" || { echo "test package install failed"; exit 1; }
 	@touch $@
 
 venv: $(VENV)/.installed

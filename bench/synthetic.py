@@ -54,6 +54,7 @@ from django.db.models.sql import Query
 from catalogue.models import DoseLevel, Site, Trial
 from catalogue.trials import SCALAR_FIELDS, search_vector, set_denormalized, to_json
 from ingest.importer import Vocabularies
+from ingest.normalize.sponsor import sponsor_type
 
 SOURCE_FORMAT = "synthetic"
 PARSER_VERSION = "synthetic-1"
@@ -271,6 +272,11 @@ class SyntheticTrial:
     source_url: str = ""
 
     @property
+    def sponsor_type(self) -> str | None:
+        """As a record without the registry's sponsor class normalizes (by the name)."""
+        return sponsor_type(self.sponsor)
+
+    @property
     def registry(self) -> str:
         return "chictr" if self.chictr_like else "ctgov"
 
@@ -278,6 +284,21 @@ class SyntheticTrial:
     def registry_updated(self) -> date:
         """The registry's own last-update date: the day of the trial's last change."""
         return self.updated_at.date()
+
+    @property
+    def has_results(self) -> bool | None:
+        """ChiCTR says nothing about results; one completed ClinicalTrials.gov-like trial in four posts them."""
+        if self.chictr_like:
+            return None
+        return self.status == "completed" and self.index % 4 == 0
+
+    @property
+    def results_date(self) -> date | None:
+        return self.completion_date if self.has_results else None
+
+    @property
+    def results_url(self) -> str:
+        return f"https://clinicaltrials.gov/study/{self.registry_id}?tab=results" if self.has_results else ""
 
     @property
     def dose_min_cells_per_kg(self) -> float | None:
@@ -803,6 +824,7 @@ def trial_values(t: SyntheticTrial, vocab: Any, *, now: datetime) -> dict[str, A
     parsed["diseases"] = [name for name, _ in t.diseases]
     parsed["dose_levels"] = [dict(d) for d in t.dose_levels]
     parsed["sites"] = [dict(s) for s in t.sites]
+    parsed["references"] = []
     parsed["source_format"] = SOURCE_FORMAT
     parsed["raw"] = t.raw
     values["parsed"] = parsed

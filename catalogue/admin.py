@@ -56,6 +56,7 @@ RAW_KEYS: dict[str, tuple[str, ...]] = {
     "completion_date": ("completion_date",),
     "registration_date": ("registration_date",),
     "sponsor": ("sponsor",),
+    "sponsor_type": ("sponsor_class", "sponsor"),
     "countries": ("countries",),
     "dose_min_cells_per_kg": ("doses",),
     "dose_max_cells_per_kg": ("doses",),
@@ -285,8 +286,10 @@ class TrialAdmin(admin.ModelAdmin):
                     ("completion_date", "raw_completion_date"),
                     ("registration_date", "raw_registration_date"),
                     ("sponsor", "raw_sponsor"),
+                    ("sponsor_type", "raw_sponsor_type"),
                     ("countries", "raw_countries"),
                     "source_url",
+                    ("has_results", "results_date", "results_url"),
                 )
             },
         ),

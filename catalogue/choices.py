@@ -75,6 +75,15 @@ class DiseaseCategory(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class SponsorType(models.TextChoices):
+    """Who runs a trial, from the lead sponsor's registry class or its name."""
+
+    INDUSTRY = "industry", "Industry"
+    ACADEMIC = "academic", "Academic or non-profit"
+    GOVERNMENT = "government", "Government"
+    OTHER = "other", "Other"
+
+
 class StudyType(models.TextChoices):
     INTERVENTIONAL = "interventional", "Interventional"
     OBSERVATIONAL = "observational", "Observational"

@@ -13,14 +13,14 @@ The filters are the FilterSet's own (`catalogue.filters`), compiled by the ORM:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from typing import Any
 
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 from django.db.models import QuerySet
 
 from catalogue import facets
-from catalogue.choices import NOT_STATED
 from catalogue.models import FacetRow, Trial
 
 Counts = tuple[int, dict[str, dict[str, int]]]
@@ -59,7 +59,7 @@ def count_facets(filters: Any, apply: Any, base: QuerySet, extra: dict[str, Quer
             value = "v"
             source = f"({sql}) s, unnest(s.{facet.column}) v"
         else:
-            value = f"COALESCE(s.{facet.column}, '{NOT_STATED}')" if facet.unstated else f"s.{facet.column}"
+            value = facet.sql_value(f"s.{facet.column}")
             source = f"({sql}) s"
         parts.append(
             f"(SELECT %s AS facet, {value}::text AS value, COUNT(*) AS n FROM {source} "
@@ -86,6 +86,24 @@ def count_facets(filters: Any, apply: Any, base: QuerySet, extra: dict[str, Quer
         else:
             total = n
     return total, counts
+
+
+def ids_of(queryset: QuerySet) -> list[int]:
+    """The ids of `queryset`'s trials, read through the indexes.
+
+    The planner does not cost reading the search vector out of TOAST: for a word in
+    half the trials it picks a sequential scan that detoasts every vector (1.7 s at
+    100,000 trials) over the GIN index's bitmap scan (0.13 s). For this one query it
+    is told not to."""
+    sql, params = queryset.order_by().values_list("id", flat=True).query.sql_with_params()
+    with read_connection().cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
+        finally:
+            with contextlib.suppress(DatabaseError):  # an aborted transaction rolls the SET back itself
+                cursor.execute("RESET enable_seqscan")
 
 
 def _sql(queryset: QuerySet) -> tuple[str, tuple[Any, ...]]:

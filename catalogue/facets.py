@@ -35,6 +35,7 @@ class Facet:
     through their vocabulary (`vocabulary`: "antigen", "disease", "country" or
     "product").
     `unstated`: trials with no value (NULL) count and filter as `not_stated`.
+    `boolean`: a yes/no column (true/false), its choices "yes" and "no".
     """
 
     name: str
@@ -45,6 +46,7 @@ class Facet:
     choices: tuple[tuple[str, str], ...] | None = None
     vocabulary: str | None = None
     unstated: bool = False
+    boolean: bool = False
     labels: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -64,12 +66,31 @@ class Facet:
     def condition(self, values: Iterable[str]) -> Q:
         """Trials having any of `values` (already canonical)."""
         values = list(values)
-        stated = [v for v in values if v != NOT_STATED]
+        stated: list = [v for v in values if v != NOT_STATED]
+        if self.boolean:
+            stated = [v == "yes" for v in stated]
         lookup = "overlap" if self.array else "in"
         condition = Q(**{f"{self.column}__{lookup}": stated}) if stated else Q(pk__in=[])
         if self.unstated and NOT_STATED in values:
             condition |= Q(**{f"{self.column}__isnull": True})
         return condition
+
+    def value_of(self, cell: object) -> str | None:
+        """A scalar column's value as the facet counts it (`sql_value`'s Python twin);
+        None: not counted."""
+        if self.boolean:
+            cell = None if cell is None else ("yes" if cell else "no")
+        if cell is None:
+            return NOT_STATED if self.unstated else None
+        return None if cell == "" else str(cell)
+
+    def sql_value(self, ref: str) -> str:
+        """SQL giving a row's value as the facet counts it, from column reference `ref`
+        (a scalar column; array facets are unnested by the caller)."""
+        unstated = f"'{NOT_STATED}'" if self.unstated else "NULL"
+        if self.boolean:
+            return f"(CASE WHEN {ref} THEN 'yes' WHEN NOT {ref} THEN 'no' ELSE {unstated} END)"
+        return f"COALESCE({ref}, {unstated})" if self.unstated else ref
 
 
 FACETS: tuple[Facet, ...] = (
@@ -96,6 +117,12 @@ FACETS: tuple[Facet, ...] = (
     Facet("product", "product_names", True, "Product",
           "A named product, by any of its names, brands or codes (Kymriah = tisagenlecleucel = CTL019).",
           vocabulary="product"),
+    Facet("has_results", "has_results", False, "Results posted",
+          "Results posted on the registry: yes or no; not_stated: the registry does not say (ChiCTR).",
+          choices=(("yes", "Results posted"), ("no", "No results posted")), unstated=True, boolean=True),
+    Facet("has_publications", "has_publications", False, "Publications",
+          "The registry record cites publications (a PMID, a citation or a link): yes or no.",
+          choices=(("yes", "Publications listed"), ("no", "No publications listed")), boolean=True),
 )  # fmt: skip
 BY_NAME: dict[str, Facet] = {facet.name: facet for facet in FACETS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)

@@ -18,13 +18,17 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q, QuerySet
 
-from catalogue import facets
+from catalogue import activity, facets
 from catalogue.countries import country_name
 from catalogue.models import Antigen, Disease, Product, Trial, lookup_key
 
 SCOPES = {
     "all": "every trial, in scope or not",
     "out": "only trials out of the catalogue's scope",
+}
+STALLED = {
+    "yes": "possibly stalled (still recruiting 3+ years after the start, or not updated in 2 years)",
+    "no": "not possibly stalled",
 }
 SORTS = {
     "relevance": "relevance",
@@ -128,6 +132,10 @@ class TrialFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search", max_length=settings.CATALOGUE_MAX_QUERY_LENGTH)
     # Trials that study no CAR, CAAR or TCR-engineered cell therapy are hidden unless asked for.
     scope = django_filters.ChoiceFilter(choices=list(SCOPES.items()), method="filter_scope", label="Scope")
+    # Evaluated against today's date (catalogue.activity); nothing stored.
+    stalled = django_filters.ChoiceFilter(
+        choices=list(STALLED.items()), method="filter_stalled", label="Possibly stalled"
+    )
 
     class Meta:
         model = Trial
@@ -135,6 +143,9 @@ class TrialFilterSet(django_filters.FilterSet):
 
     def filter_scope(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(in_scope=False) if value == "out" else queryset
+
+    def filter_stalled(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(activity.stalled_q() if value == "yes" else activity.not_stalled_q())
 
     def filter_facet(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         facet = facets.BY_NAME[name]

@@ -21,6 +21,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.text import slugify
 
+from catalogue import activity
 from catalogue.choices import (
     CellSource,
     ChangeActor,
@@ -36,6 +37,7 @@ from catalogue.choices import (
     PairStatus,
     Phase,
     Sex,
+    SponsorType,
     Status,
     StudyType,
     TrialType,
@@ -170,6 +172,8 @@ class Trial(models.Model):
     registry_updated = models.DateField(null=True, blank=True)
 
     sponsor = models.CharField(max_length=500, blank=True)
+    # From the lead sponsor's registry class or name (ingest.normalize.sponsor); None: no sponsor stated.
+    sponsor_type = models.CharField(max_length=16, choices=SponsorType.choices, null=True, blank=True)
     countries = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     cell_source = models.CharField(max_length=16, choices=CellSource.choices, default="unknown")
     conditions = ArrayField(models.TextField(), default=list, blank=True)
@@ -177,6 +181,13 @@ class Trial(models.Model):
     interventions = ArrayField(models.TextField(), default=list, blank=True)
     inclusion_criteria = models.TextField(blank=True)
     exclusion_criteria = models.TextField(blank=True)
+
+    # Results: None when no copy of the record says whether results are posted.
+    has_results = models.BooleanField(null=True, blank=True)
+    results_date = models.DateField(null=True, blank=True)
+    results_url = models.URLField(max_length=500, blank=True)
+    # Denormalized from `references` for the facet (kept in step by ingest).
+    has_publications = models.BooleanField(default=False, editable=False)
 
     # Classifications (catalogue.choices), each with its evidence in `evidence`.
     modalities = ArrayField(models.CharField(max_length=16, choices=Modality.choices), default=list, blank=True)
@@ -222,6 +233,9 @@ class Trial(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set by ingest/curation only when a value really changes (not auto_now).
     updated_at = models.DateTimeField()
+    # Set by a trigger from a sequence on every insert and update, whoever writes
+    # (migration 0017): what the in-memory facet index (catalogue/facet_index.py) follows.
+    row_version = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["registry_id"]
@@ -250,6 +264,7 @@ class Trial(models.Model):
             # Matches the default order (newest start, undated last) so a page is an index walk, not a sort.
             models.Index(models.F("start_date").desc(nulls_last=True), "registry_id", name="trial_newest_idx"),
             models.Index(fields=["-updated_at"], name="trial_updated_idx"),
+            models.Index(fields=["row_version"], name="trial_row_version_idx"),
             models.Index(
                 models.F("registry_updated").desc(nulls_last=True), "registry_id", name="trial_registry_updated_idx"
             ),
@@ -261,6 +276,11 @@ class Trial(models.Model):
             GinIndex(fields=["product_names"], name="trial_products_gin"),
             models.Index(fields=["trial_type"], name="trial_type_idx"),
             models.Index(fields=["in_scope"], name="trial_in_scope_idx"),
+            models.Index(fields=["has_results"], name="trial_has_results_idx"),
+            models.Index(fields=["has_publications"], name="trial_has_publications_idx"),
+            # The "possibly stalled" filter (catalogue.activity): status with a date cut-off.
+            models.Index(fields=["status", "start_date"], name="trial_status_start_idx"),
+            models.Index(fields=["status", "registry_updated"], name="trial_status_updated_idx"),
             GinIndex(fields=["secondary_ids"], name="trial_secondary_ids_gin"),
             GinIndex(fields=["search_vector"], name="trial_search_vector_gin"),
             GinIndex(fields=["title"], name="trial_title_trgm", opclasses=["gin_trgm_ops"]),
@@ -272,6 +292,11 @@ class Trial(models.Model):
     @property
     def age_limits_stated(self) -> bool:
         return self.min_age_years is not None or self.max_age_years is not None
+
+    @property
+    def stalled_reasons(self) -> list[str]:
+        """Why the trial is possibly stalled (`catalogue.activity`), as of today; [] when it is not."""
+        return activity.stalled_reasons(self.status, self.start_date, self.registry_updated)
 
 
 class TrialPair(models.Model):
@@ -365,6 +390,24 @@ class Site(models.Model):
         return ", ".join(p for p in (self.institution, self.city, self.country) if p)
 
 
+class Reference(models.Model):
+    """A publication the registry record cites, as the registry gives it. `type` is the
+    registry's word (ClinicalTrials.gov BACKGROUND / RESULT / DERIVED)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="references")
+    position = models.PositiveSmallIntegerField(default=0)
+    pmid = models.CharField(max_length=20, blank=True)
+    type = models.CharField(max_length=32, blank=True)
+    citation = models.TextField(blank=True)
+    url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["trial", "position"]
+
+    def __str__(self) -> str:
+        return f"PMID {self.pmid}" if self.pmid else (self.citation[:80] or self.url)
+
+
 class TrialChange(models.Model):
     """History: one change to a trial, by ingest (with its source document) or by a curator."""
 
@@ -444,6 +487,8 @@ class FacetRow(models.Model):
     modalities = ArrayField(models.CharField(max_length=16))
     trial_type = models.CharField(max_length=32, null=True)
     product_names = ArrayField(models.CharField(max_length=100))
+    has_results = models.BooleanField(null=True)
+    has_publications = models.BooleanField()
 
     class Meta:
         managed = False

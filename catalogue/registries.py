@@ -206,3 +206,13 @@ def registry_page(registry: str, registry_id: str, source_url: str | None) -> st
     absolute http(s) address, else the registry's own page for the id. Pages, the
     admin, the API and the exports link nothing else."""
     return safe_url(source_url) or trial_url(registry, registry_id)
+
+
+# The registries that show posted results on a page of their own.
+RESULTS_URLS = {"ctgov": "https://clinicaltrials.gov/study/{id}?tab=results"}
+
+
+def results_page(registry: str, registry_id: str) -> str:
+    """The registry's page of a trial's posted results; '' for a registry without one."""
+    template = RESULTS_URLS.get(registry)
+    return template.format(id=quote(registry_id.strip(), safe="-/")) if template else ""

@@ -1,8 +1,9 @@
 """Reads of the catalogue. The list page, the API, the export and the tests all
 come through `trial_list(*, filters)`.
 
-`parse_filters()` validates GET parameters once: invalid values are dropped
-with a plain-English notice (the pages show it, the API answers 400).
+`parse_filters()` validates GET parameters once: an invalid value is dropped,
+with an error saying what was wrong (the API and the downloads answer 400 with
+it) and a notice for the pages, which show the results without that filter.
 `facet_counts()` counts each facet under all the *other* active filters, all
 facets and the total in one UNION ALL query over the denormalized columns; a
 free-text search is evaluated once for all of them.
@@ -25,10 +26,11 @@ from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Page, Paginator
+from django.db import router
 from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.http import QueryDict
 
-from catalogue import cache, counts, facets
+from catalogue import cache, counts, facet_index, facets
 from catalogue.cache import DataState
 from catalogue.countries import country_name
 from catalogue.filters import FACETS, SORTS, TrialFilterSet
@@ -120,7 +122,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
             labels = {k.lower(): k for k in facet.values}
             good = [labels[v.strip().lower()] for v in values if v.strip().lower() in labels]
             for bad in (v for v in values if v.strip().lower() not in labels):
-                _invalid(state, name, f"unknown {name.replace('_', ' ')} {bad[:40]!r} (ignored)")
+                _invalid(state, name, f"{name}={bad[:40]!r} is not one of {', '.join(facet.values)}")
             values = list(dict.fromkeys(good))
         elif facet is None:
             values = values[-1:]
@@ -133,7 +135,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
     for name, errors in form.errors.items():
         raw = data.get(name, "")
         label = str(filterset.filters[name].label or name).split(" (")[0].lower()
-        _invalid(state, name, f"{label} {raw[:40]!r} was ignored ({name}): {' '.join(errors)}")
+        _invalid(state, name, f"{name}={raw[:40]!r} is not valid ({label}): {' '.join(errors)}")
     for name in filterset.filters:
         if name in form.errors:
             continue
@@ -147,7 +149,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
         q = " ".join(q.split())
         if q and only_negations(q):
             state.values.pop("q")
-            _invalid(state, "q", f"search {q[:40]!r} only excludes words (-word); add a word to look for (ignored)")
+            _invalid(state, "q", f"q={q[:40]!r} only excludes words (-word): add a word to look for")
         elif q:
             state.values["q"] = q
         else:
@@ -158,7 +160,7 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
         if sort in SORTS:
             state.sort = sort
         else:
-            _invalid(state, "sort", f"unknown sort {sort[:40]!r} (ignored)")
+            _invalid(state, "sort", f"sort={sort[:40]!r} is not one of {', '.join(SORTS)}")
     state.page_size = _int_param(state, params, "page_size", DEFAULT_PAGE_SIZE, 1, settings.CATALOGUE_MAX_PAGE_SIZE)
     state.page = _int_param(state, params, "page", 1, 1, 10**6)
     return state
@@ -183,8 +185,10 @@ def only_negations(q: str) -> bool:
 
 
 def _invalid(state: TrialFilters, name: str, message: str) -> None:
+    """Record what was wrong with parameter `name`: the error as it is (API, downloads),
+    and for the pages a notice that the results leave this value out."""
     state.errors.setdefault(name, []).append(message)
-    state.notices.append(message[0].upper() + message[1:])
+    state.notices.append(f"Not applied: {message.rstrip('.')}.")
 
 
 def _int_param(state: TrialFilters, params: QueryDict, name: str, default: int, low: int, high: int) -> int:
@@ -194,13 +198,13 @@ def _int_param(state: TrialFilters, params: QueryDict, name: str, default: int, 
     try:
         value = int(raw)
     except ValueError:
-        _invalid(state, name, f"{name}={raw[:20]!r} is not a whole number (ignored)")
+        _invalid(state, name, f"{name}={raw[:20]!r} is not a whole number")
         return default
     if value > high and name == "page_size":
         state.notices.append(f"Page size is capped at {high}.")
         return high
     if not low <= value <= high:
-        _invalid(state, name, f"{name}={value} is out of range (ignored)")
+        _invalid(state, name, f"{name}={value} is out of range: expected {low} to {high}")
         return default
     return value
 
@@ -361,11 +365,51 @@ read_connection = counts.read_connection
 
 
 def _count_facets(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
+    if settings.CATALOGUE_FACET_INDEX:
+        snapshot = facet_index.INDEX.current(
+            router.db_for_read(Trial),
+            data_state_for(filters).token,
+            background=settings.CATALOGUE_FACET_INDEX_BACKGROUND,
+        )
+        if snapshot is not None:
+            return _count_with_index(filters, snapshot)
     hidden = None
     if "scope" not in filters.values:
         # How many trials the default scope hides under these filters (the summary says so).
         hidden = _apply(filters, base_queryset().filter(in_scope=False), scope_default=False)
     return counts.count_facets(filters, _apply, base_queryset(), extra={"hidden": hidden} if hidden is not None else {})
+
+
+def _count_with_index(filters: TrialFilters, snapshot: facet_index.Snapshot) -> tuple[int, dict[str, dict[str, int]]]:
+    """`_count_facets` through the in-memory facet index (catalogue/facet_index.py): the
+    same numbers as the SQL path, without counting in SQL. Age, dose and year filters
+    are answered by the index too; free text (and any filter it cannot answer) by
+    PostgreSQL, as the ids it keeps."""
+    assert filters.filterset is not None
+    selected = {
+        name: filters.filterset.canonical(facets.BY_NAME[name], value)
+        for name, value in filters.values.items()
+        if name in facets.BY_NAME
+    }
+    kept: int | None = None
+    in_sql: list[str] = []
+    for name, value in filters.values.items():
+        if name in facets.BY_NAME or name == "scope":
+            continue
+        answer = facet_index.scalar(snapshot, name, value)
+        if answer is None:
+            in_sql.append(name)
+        else:
+            kept = answer if kept is None else kept & answer
+    if in_sql:
+        ids = _apply(
+            filters, Trial.objects.all(), exclude=[n for n in filters.values if n not in in_sql], scope_default=False
+        )
+        answer = facet_index.bitmap(counts.ids_of(ids))
+        kept = answer if kept is None else kept & answer
+    total, counted, hidden = facet_index.count(snapshot, selected, scalar=kept, scope=filters.values.get("scope"))
+    counted["_extra"] = {"hidden": hidden} if hidden is not None else {}
+    return total, counted
 
 
 def hidden_count(filters: TrialFilters) -> int:
@@ -387,6 +431,7 @@ def trial_detail(registry_id: str) -> Trial | None:
     queryset = Trial.objects.select_related("merged_into").prefetch_related(
         "dose_levels",
         "sites",
+        "references",
         Prefetch("antigens", queryset=Antigen.objects.order_by("name")),
         Prefetch("diseases", queryset=Disease.objects.order_by("name")),
         Prefetch("merged_records", queryset=Trial.objects.only("id", "registry", "registry_id", "merged_into_id")),

@@ -158,6 +158,17 @@ def build_summary(filters: TrialFilters) -> FilterSummary:
         q.append(part(f"dosing at or below {format_cells(dose_max)} cells/kg", "dose_max"))
     if values.get("start_year") is not None:
         q.append(part(f"starting in {values['start_year']}", "start_year"))
+    if values.get("has_results"):
+        words = {"yes": "with results posted", "no": "without posted results",
+                 "not_stated": "not saying whether results are posted"}  # fmt: skip
+        q.append(part(join_or([words.get(v, v) for v in values["has_results"]]), "has_results"))
+    if values.get("has_publications"):
+        words = {"yes": "citing publications", "no": "citing no publications"}
+        q.append(part(join_or([words.get(v, v) for v in values["has_publications"]]), "has_publications"))
+    if values.get("stalled") == "yes":
+        q.append(part("possibly stalled", "stalled"))
+    elif values.get("stalled") == "no":
+        q.append(part("not possibly stalled", "stalled"))
     if values.get("q"):
         q.append(part(f"matching “{values['q']}”", "q"))
     if values.get("scope") == "all":

@@ -14,19 +14,20 @@ from typing import Any
 from django.contrib.postgres.search import SearchVector
 from django.db.models import Expression, F, Func, Value
 
-from catalogue.models import Antigen, Disease, DoseLevel, Product, Site, Trial
+from catalogue.models import Antigen, Disease, DoseLevel, Product, Reference, Site, Trial
 
 # Normalized scalar fields a registry supplies (and a curator may own).
 SCALAR_FIELDS: tuple[str, ...] = (
     "secondary_ids", "title", "official_title", "title_zh", "brief_summary",
     "status", "phase", "study_type", "min_age_years", "max_age_years", "sex",
     "dose_min_cells_per_kg", "dose_max_cells_per_kg", "enrollment", "enrollment_type",
-    "start_date", "completion_date", "registration_date", "sponsor", "countries",
+    "start_date", "completion_date", "registration_date", "sponsor", "sponsor_type", "countries",
     "cell_source", "conditions", "keywords", "interventions", "inclusion_criteria", "exclusion_criteria",
     "source_url", "modalities", "trial_type", "in_scope", "product_names",
+    "has_results", "results_date", "results_url",
 )  # fmt: skip
-# Related fields, curated as whole fields.
-RELATED_FIELDS: tuple[str, ...] = ("antigens", "diseases", "dose_levels", "sites")
+# Related fields, curated as whole fields (references are the registry's only: not curatable).
+RELATED_FIELDS: tuple[str, ...] = ("antigens", "diseases", "dose_levels", "sites", "references")
 CURATABLE_FIELDS: tuple[str, ...] = SCALAR_FIELDS + ("antigens", "diseases", "dose_levels")
 # List fields: one entry per line in the admin, compared as lists (entries contain commas).
 LIST_FIELDS: tuple[str, ...] = (
@@ -38,9 +39,10 @@ LIST_FIELDS: tuple[str, ...] = (
     "product_names",
 )
 DECIMAL_FIELDS = frozenset({"min_age_years", "max_age_years"})
-DATE_FIELDS = frozenset({"start_date", "completion_date", "registration_date", "registry_updated"})
+DATE_FIELDS = frozenset({"start_date", "completion_date", "registration_date", "registry_updated", "results_date"})
 DOSE_LEVEL_KEYS = ("arm", "low", "high", "unit", "basis", "raw")
 SITE_KEYS = ("institution", "city", "country")
+REFERENCE_KEYS = ("pmid", "type", "citation", "url")
 
 
 def to_json(value: Any) -> Any:
@@ -77,6 +79,8 @@ def field_value(trial: Trial, field: str) -> Any:
         return [{key: getattr(d, key) for key in DOSE_LEVEL_KEYS} for d in trial.dose_levels.all()]
     if field == "sites":
         return [{key: getattr(s, key) for key in SITE_KEYS} for s in trial.sites.all()]
+    if field == "references":
+        return [{key: getattr(r, key) for key in REFERENCE_KEYS} for r in trial.references.all()]
     return to_json(getattr(trial, field, None))
 
 
@@ -101,6 +105,27 @@ def site_row(trial: Trial, position: int, site: dict[str, Any]) -> Site:
         trial=trial, position=position, institution=(site.get("institution") or "")[:500],
         city=(site.get("city") or "")[:200], country=(site.get("country") or "")[:100],
     )  # fmt: skip
+
+
+def reference_row(trial: Trial, position: int, reference: dict[str, Any]) -> Reference:
+    """An unsaved Reference from its JSON form (`REFERENCE_KEYS`)."""
+    return Reference(
+        trial=trial, position=position, pmid=(reference.get("pmid") or "")[:20],
+        type=(reference.get("type") or "")[:32], citation=reference.get("citation") or "",
+        url=(reference.get("url") or "")[:500],
+    )  # fmt: skip
+
+
+def set_references(trial: Trial, references: Iterable[dict[str, Any]], *, replace: bool = True) -> None:
+    """Replace the trial's references (dicts of `REFERENCE_KEYS`) and its `has_publications` flag."""
+    references = list(references)
+    if replace:
+        trial.references.all().delete()
+    Reference.objects.bulk_create([reference_row(trial, i, r) for i, r in enumerate(references)])
+    has_publications = bool(references) or (not replace and trial.has_publications)
+    if trial.has_publications != has_publications:
+        trial.has_publications = has_publications
+        Trial.objects.filter(pk=trial.pk).update(has_publications=has_publications)
 
 
 def set_dose_levels(trial: Trial, levels: Iterable[dict[str, Any]], *, replace: bool = True) -> None:
@@ -144,6 +169,8 @@ def set_related(
         set_dose_levels(trial, value, replace=replace)
     elif field == "sites":
         set_sites(trial, value, replace=replace)
+    elif field == "references":
+        set_references(trial, value, replace=replace)
     else:
         raise ValueError(f"{field!r} is not a related field")
 

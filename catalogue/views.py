@@ -1,8 +1,8 @@
 """Public pages, the JSON API and the downloads of the catalogue.
 
 Every view reads the same GET filters through `catalogue.selectors`; no view
-queries the models directly. Invalid filters: pages show a notice and ignore
-the value (200), the API and downloads answer 400.
+queries the models directly. Invalid filters: pages show a notice and leave the
+value out (200); the API, the downloads and the feed answer 400 saying what was wrong.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.syndication.views import Feed
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import prefetch_related_objects
 from django.http import (
@@ -29,17 +31,19 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
-from catalogue import exports, facets, freshness, provenance
+from catalogue import exports, facets, freshness, history, landscape, provenance, recent
+from catalogue.about import about, about_lines, export_filename
 from catalogue.cache import data_state
 from catalogue.choices import Modality
 from catalogue.criteria import criteria_sections, has_list
 from catalogue.filters import FACETS, SORTS
-from catalogue.landscape import landscape_context
 from catalogue.maps import place, results_map, status_legend, trial_map
 from catalogue.models import Product, Site, Trial, TrialContact
+from catalogue.registries import results_page, safe_url
 from catalogue.selectors import (
     DEFAULT_PAGE_SIZE,
     LIST_DEFERRED_FIELDS,
@@ -59,7 +63,15 @@ from catalogue.selectors import (
     trial_list,
     trial_list_page,
 )
-from catalogue.serializers import export_queryset, iter_csv, iter_json, openapi_schema, serialize_trials, trial_to_dict
+from catalogue.serializers import (
+    PARAMETER_EXAMPLES,
+    export_queryset,
+    iter_csv,
+    iter_json,
+    openapi_schema,
+    serialize_trials,
+    trial_to_dict,
+)
 from catalogue.summary import build_summary
 from catalogue.templatetags.catalogue_tags import format_age_range, format_dose_range
 from catalogue.world_map import world_map
@@ -74,6 +86,7 @@ JSON_PARAMS = {"ensure_ascii": False}
 # --- the rate limit on uncached searches ------------------------------------------------------
 
 RATE_GROUP = "catalogue.uncached-search"
+PLAIN_TEXT_VIEWS = ("export_csv", "export_json", "trial_feed", "landscape_chart")
 TOO_MANY = "You have run many new searches in a short time. Please wait {seconds} s, then try again."
 
 
@@ -95,7 +108,7 @@ def _limited(
     message = TOO_MANY.format(seconds=seconds)
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse({"detail": message}, status=429)
-    elif request.resolver_match is not None and request.resolver_match.url_name in ("export_csv", "export_json"):
+    elif request.resolver_match is not None and request.resolver_match.url_name in PLAIN_TEXT_VIEWS:
         response = HttpResponse(message + "\n", status=429, content_type="text/plain; charset=utf-8")
     else:
         response = render(request, "catalogue/too_many.html", {"message": message}, status=429)
@@ -214,6 +227,7 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
         "active_filters": active_filter_count(filters),
         "page_links": _page_links(page),
         "export_query": filters.querystring(drop=("page_size",)),
+        "feed_query": filters.querystring(drop=("sort", "page_size")),
         "requested_page_past_end": filters.page > page.paginator.num_pages,
         "hidden_out_of_scope": hidden_count(filters),
         "show_all_query": filters.querystring(with_=("scope", "all"), drop=("page",)),
@@ -449,8 +463,14 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
     inclusion = criteria_sections(trial.inclusion_criteria)
     exclusion = criteria_sections(trial.exclusion_criteria)
     site_map = trial_map(sites)
+    references = list(trial.references.all())
     context = {
         "trial": trial,
+        "references": references,
+        "results_href": safe_url(trial.results_url)
+        or (results_page(trial.registry, trial.registry_id) if trial.has_results else ""),  # fmt: skip
+        "history": history.trial_history(trial),
+        "stalled_reasons": trial.stalled_reasons,
         "rows": comparison_rows(trial),
         "antigens": list(trial.antigens.all()),
         "diseases": list(trial.diseases.all()),
@@ -489,6 +509,8 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
             "summary": provenance.section(trial, ("brief_summary",), trial.brief_summary),
             "doses": provenance.section(trial, ("dose_levels",), dose_levels),
             "conditions": provenance.section(trial, ("conditions",), trial.conditions),
+            "references": provenance.section(trial, ("references",), references),
+            "results": provenance.section(trial, ("has_results",), trial.has_results is not None),
         },  # fmt: skip
         "data_state": data_state(),
     }
@@ -525,6 +547,7 @@ def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         "by_status": facet_counts(filters)["status"],
         "trials": page_rows(filters, 1, lambda queryset: queryset.defer(*LIST_DEFERRED_FIELDS))[:50] if total else [],
         "list_query": filters.querystring(drop=("scope",)),
+        "feed_query": filters.querystring(drop=("sort", "page_size")),
         "data_state": data_state_for(filters),
     }
     request.data_state = context["data_state"]
@@ -534,22 +557,68 @@ def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
 # --- the landscape -----------------------------------------------------------------------------
 
 
+LANDSCAPE_FORMATS = (("svg", "SVG"), ("png", "PNG"), ("csv", "CSV"))
+LANDSCAPE_TYPES = {"svg": "image/svg+xml; charset=utf-8", "png": "image/png", "csv": "text/csv; charset=utf-8"}
+
+
+def _trend(request: HttpRequest) -> list[str]:
+    """The antigens the trend chart draws (`?trend=CD19&trend=BCMA`): not a filter."""
+    return [" ".join(v.replace("\x00", "").split())[:100] for v in request.GET.getlist("trend") if v.strip()][:20]
+
+
 @require_safe
 def landscape_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
-    if limited := _limited(request, filters, ("landscape",)):
+    if limited := _limited(request, filters, landscape.COUNTS_KEY):
         return limited
+    trend = _trend(request)
+    form = _form_state(request, filters)
+    form["hidden_inputs"] = [*form["hidden_inputs"], *(("trend", name) for name in trend)]
     context = {
         "filters": filters,
         "summary": build_summary(filters),
         "list_query": filters.querystring(),
-        **landscape_context(filters),
+        "total": landscape.landscape_counts(filters)[0],
+        # Laying out and drawing the charts is most of the render: the template caches them
+        # per filter state, trend and data version, and builds them only on a miss.
+        "cache_seconds": settings.CATALOGUE_CACHE_SECONDS,
+        "charts_key": fragment_key(filters, "landscape-charts", trend),
+        "charts": lambda: landscape.build_charts(filters, trend=trend)[1],
+        **form,
+        "trend_hidden": filters.query_items(drop=("page", "sort", "page_size")),
+        "download_formats": LANDSCAPE_FORMATS,
         "world_map": world_map(filters),
-        **_form_state(request, filters),
         "data_state": data_state_for(filters),
     }
     request.data_state = context["data_state"]
     return render(request, "catalogue/landscape.html", context)
+
+
+@require_safe
+def landscape_chart_view(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
+    """One landscape chart as SVG, PNG (rendered here) or CSV, stamped with the filter
+    in words, the data date and the page it comes from. Invalid filters: 400."""
+    if chart not in landscape.BY_KEY or fmt not in LANDSCAPE_TYPES:
+        raise Http404("No such chart.")
+    filters = parse_filters(request.GET)
+    if not filters.is_valid:
+        message = "Invalid filters:\n" + "\n".join(f"- {m}" for m in filters.notices) + "\n"
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    if limited := _limited(request, filters, landscape.COUNTS_KEY):
+        return limited
+    _, charts = landscape.build_charts(filters, trend=_trend(request), only=chart)
+    figure = charts[0]
+    page = reverse("catalogue:landscape") + (f"?{figure.query}" if figure.query else "") + f"#chart-{chart}"
+    stamp = landscape.Stamp.of(build_summary(filters).text, data_state_for(filters), request.build_absolute_uri(page))
+    if fmt == "csv":
+        body: str | bytes = landscape.chart_csv(figure, stamp)
+    else:
+        body = landscape.standalone_svg(figure, stamp)
+        if fmt == "png":
+            body = landscape.png(body)
+    response = HttpResponse(body, content_type=LANDSCAPE_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{landscape.filename(figure, filters, stamp, fmt)}"'
+    return response
 
 
 # --- the JSON API ---------------------------------------------------------------------------------
@@ -612,7 +681,7 @@ def api_trial_detail(request: HttpRequest, registry_id: str) -> JsonResponse:
     primary = merged_primary(trial)
     if primary.pk != trial.pk:
         trial = trial_detail(primary.registry_id) or primary
-    return JsonResponse(trial_to_dict(trial), json_dumps_params=JSON_PARAMS)
+    return JsonResponse(trial_to_dict(trial, detail=True), json_dumps_params=JSON_PARAMS)
 
 
 @require_safe
@@ -644,6 +713,96 @@ def api_schema(request: HttpRequest) -> JsonResponse:
     return JsonResponse(openapi_schema(request.build_absolute_uri("/")), json_dumps_params=JSON_PARAMS)
 
 
+@dataclass
+class DocParameter:
+    name: str
+    location: str
+    required: bool
+    type: str
+    values: list[str]
+    description: str
+    example: str
+
+
+@dataclass
+class DocOperation:
+    path: str
+    method: str
+    summary: str
+    description: str
+    parameters: list[DocParameter]
+    responses: list[tuple[str, str]]
+    examples: list[tuple[str, str]]  # (what it shows, address)
+    anchor: str
+
+
+def _type_text(schema: dict[str, Any]) -> str:
+    if schema.get("type") == "array":
+        return f"{_type_text(schema.get('items', {}))}, repeatable"
+    kind = schema.get("type", "string")
+    bounds = [f"{word} {schema[key]}" for key, word in (("minimum", "from"), ("maximum", "to")) if key in schema]
+    return kind + (f" ({', '.join(bounds)})" if bounds else "")
+
+
+def api_operations(schema: dict[str, Any], example_id: str) -> list[DocOperation]:
+    """Each endpoint of the OpenAPI `schema` for the /api/ page, with working example
+    addresses built from the parameters' examples (`example_id`: a trial that exists)."""
+    operations = []
+    for path, methods in schema["paths"].items():
+        for method, op in methods.items():
+            concrete = path.replace("{registry_id}", example_id)
+            parameters = []
+            examples = [("as it is", concrete)] if "{" not in path or example_id else []
+            for p in op.get("parameters", []):
+                p_schema = p.get("schema", {})
+                values = p_schema.get("enum") or p_schema.get("items", {}).get("enum") or []
+                example = str(p.get("example", example_id if p["in"] == "path" else ""))
+                parameters.append(
+                    DocParameter(
+                        name=p["name"], location=p["in"], required=bool(p.get("required")), type=_type_text(p_schema),
+                        values=[str(v) for v in values], description=p.get("description", ""), example=example,
+                    )
+                )  # fmt: skip
+                if p["in"] == "query" and example:
+                    examples.append((f"{p['name']}={example}", f"{concrete}?{urlencode({p['name']: example})}"))
+            operations.append(
+                DocOperation(
+                    path=path, method=method.upper(), summary=op.get("summary", ""),
+                    description=op.get("description", ""), parameters=parameters,
+                    responses=[(code, r.get("description", "")) for code, r in op.get("responses", {}).items()],
+                    examples=examples, anchor=path.strip("/").replace("/", "-").replace(".", "-").replace("{", "")
+                    .replace("}", "") or "root",
+                )
+            )  # fmt: skip
+    return operations
+
+
+def _field_rows(schema: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(name, type in words, meaning) of each property of an object schema."""
+    rows = []
+    for name, spec in schema["properties"].items():
+        kind = spec.get("type", "object")
+        rows.append((name, " or ".join(kind) if isinstance(kind, list) else kind, spec.get("description", "")))
+    return rows
+
+
+@require_safe
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """The API, documented for people: each endpoint and parameter, with examples
+    that work against this catalogue, rendered from the OpenAPI schema."""
+    schema = openapi_schema(request.build_absolute_uri("/"))
+    example = page_rows(parse_filters({"sort": "registry_id", "page_size": "1"}), 1, lambda q: q.only("registry_id"))
+    context = {
+        "info": schema["info"],
+        "operations": api_operations(schema, example[0].registry_id if example else ""),
+        "schemas": schema["components"]["schemas"],
+        "trial_fields": _field_rows(schema["components"]["schemas"]["TrialDetail"]),
+        "about_fields": _field_rows(schema["components"]["schemas"]["About"]),
+        "examples": PARAMETER_EXAMPLES,
+    }
+    return render(request, "catalogue/api_docs.html", context)
+
+
 # --- downloads -----------------------------------------------------------------------------------
 
 
@@ -666,8 +825,22 @@ def _started(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     return items if first is None else itertools.chain((first,), items)
 
 
+def _invalid_filters(filters: TrialFilters) -> HttpResponse:
+    """400, in plain text: each invalid parameter and what was wrong with it."""
+    lines = [f"- {message}" for messages in filters.errors.values() for message in messages]
+    return HttpResponse("Invalid filters:\n" + "\n".join(lines) + "\n", status=400,
+                        content_type="text/plain; charset=utf-8")  # fmt: skip
+
+
+def _base_url(request: HttpRequest) -> str:
+    """The site's address for links in a file: CATALOGUE_BASE_URL, else this request's."""
+    return settings.CATALOGUE_BASE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
 def _download(request: HttpRequest, fmt: str) -> HttpResponse:
-    """A download of the filtered result set.
+    """A download of the filtered result set, named after the filter and the date,
+    headed by where it comes from (`catalogue.about`): the JSON's `about`, the CSV's
+    `#` lines with `?about=1`.
 
     The full, unfiltered one is served from the pre-built file for the current
     data (`manage.py build_exports`) with a Content-Length when there is one.
@@ -677,13 +850,14 @@ def _download(request: HttpRequest, fmt: str) -> HttpResponse:
     """
     filters = _export_filters(request)
     if not filters.is_valid:
-        message = "Invalid filters:\n" + "\n".join(f"- {m}" for m in filters.notices) + "\n"
-        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return _invalid_filters(filters)
+    with_about = fmt == "json" or request.GET.get("about", "").strip().lower() in ("1", "yes", "true")
     limit = settings.CATALOGUE_EXPORT_LIMIT
-    filename = f"car-t-trials-{dt.date.today().strftime('%Y%m%d')}.{fmt}"
+    filename = export_filename(filters, fmt)
     prebuilt = None
     if not filters.values and not filters.sort:
-        prebuilt = exports.current_file(fmt, data_state_for(filters).token)
+        variant = "csv-about" if fmt == "csv" and with_about else fmt
+        prebuilt = exports.current_file(variant, data_state_for(filters).token)
     if prebuilt is not None:
         response: HttpResponse = FileResponse(
             prebuilt.open("rb"), content_type=DOWNLOAD_TYPES[fmt], as_attachment=True, filename=filename
@@ -691,8 +865,13 @@ def _download(request: HttpRequest, fmt: str) -> HttpResponse:
     else:
         if limited := _limited(request, filters, uncached=True):
             return limited
-        items = _started(serialize_trials(trial_list(filters=filters), limit=limit))
-        chunks = iter_csv(items) if fmt == "csv" else iter_json(items)
+        items = _started(serialize_trials(trial_list(filters=filters), limit=limit, detail=fmt == "json"))
+        matching = catalogue_counts(filters)[0]
+        header = about(filters, count=min(matching, limit), matching=matching, base_url=_base_url(request))
+        if fmt == "csv":
+            chunks = iter_csv(items, about_lines(header) if with_about else ())
+        else:
+            chunks = iter_json(items, header)
         response = StreamingHttpResponse(chunks, content_type=DOWNLOAD_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Export-Limit"] = str(limit)
@@ -709,14 +888,115 @@ def export_json(request: HttpRequest) -> HttpResponse:
     return _download(request, "json")
 
 
+# --- following a search: the feed and recent activity --------------------------------------------
+
+
+class TrialFeed(Feed):
+    """The Atom feed of a search (one instance per request): trials added and registry
+    changes to status, phase, enrollment, sites or results, newest first."""
+
+    feed_type = Atom1Feed
+    author_name = "CAR-T Trials Catalogue"
+
+    def __init__(self, filters: TrialFilters) -> None:
+        super().__init__()
+        self.filters = filters
+        self.query = filters.querystring(drop=("sort", "page", "page_size"))
+
+    def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> TrialFilters:
+        self.request = request
+        return self.filters
+
+    def title(self, obj: TrialFilters) -> str:
+        return f"CAR-T trials catalogue: {build_summary(obj).text}"
+
+    def subtitle(self, obj: TrialFilters) -> str:
+        return "New trials, and registry updates that changed a trial's status, phase, enrollment, sites or results."
+
+    def link(self, obj: TrialFilters) -> str:
+        return reverse("catalogue:trial_list") + (f"?{self.query}" if self.query else "")
+
+    def feed_url(self, obj: TrialFilters) -> str:
+        return reverse("catalogue:trial_feed") + (f"?{self.query}" if self.query else "")
+
+    def items(self, obj: TrialFilters) -> list[dict[str, Any]]:
+        return cached(obj, ("feed",), lambda: history.feed_changes(trial_list(filters=obj)))
+
+    def item_title(self, item: dict[str, Any]) -> str:
+        return item["headline"]
+
+    def item_description(self, item: dict[str, Any]) -> str:
+        return history.feed_description(item)
+
+    def item_link(self, item: dict[str, Any]) -> str:
+        return reverse("catalogue:trial_detail", args=[item["registry_id"]]) + "#history"
+
+    def item_guid(self, item: dict[str, Any]) -> str:
+        page = self.request.build_absolute_uri(reverse("catalogue:trial_detail", args=[item["registry_id"]]))
+        return f"{page}#change-{item['id']}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: dict[str, Any]) -> dt.datetime:
+        return item["changed_at"]
+
+    def item_updateddate(self, item: dict[str, Any]) -> dt.datetime:
+        return item["changed_at"]
+
+
+@require_safe
+def trial_feed(request: HttpRequest) -> HttpResponse:
+    filters = _export_filters(request)
+    if not filters.is_valid:
+        return _invalid_filters(filters)
+    if limited := _limited(request, filters, ("feed",)):
+        return limited
+    return TrialFeed(filters)(request)
+
+
+def _window(request: HttpRequest) -> int:
+    raw = request.GET.get("days", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) in recent.WINDOWS else recent.DEFAULT_WINDOW
+
+
+@require_safe
+def recent_view(request: HttpRequest) -> HttpResponse:
+    """Trials of the search registered, started, status-changed or closed lately."""
+    filters = parse_filters(request.GET)
+    days = _window(request)
+    if limited := _limited(request, filters, ("recent", days)):
+        return limited
+    query = filters.querystring(drop=("sort", "page", "page_size"))
+    context = {
+        "filters": filters,
+        "summary": build_summary(filters),
+        "days": days,
+        "windows": [
+            (n, urlencode([*filters.query_items(drop=("sort", "page", "page_size")), ("days", n)]))
+            for n in recent.WINDOWS
+        ],  # fmt: skip
+        "activity": recent.recent_activity(filters, days),
+        "feed_query": query,
+        "list_query": query,
+        **_form_state(request, filters),
+        "data_state": data_state_for(filters),
+    }
+    request.data_state = context["data_state"]
+    return render(request, "catalogue/recent.html", context)
+
+
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "api_docs",
     "api_schema",
     "api_trial_detail",
     "api_trial_list",
     "export_csv",
     "export_json",
+    "landscape_chart_view",
     "landscape_view",
+    "recent_view",
+    "trial_feed",
     "trial_detail_view",
     "trial_list_view",
 ]

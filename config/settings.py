@@ -23,6 +23,7 @@ from config.env import (
     parse_database_url,
     tile_source,
 )
+from config.version import catalogue_version
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -233,6 +234,16 @@ if SEARCH_RATE and not re.fullmatch(r"\d+/\d*[smhd]", SEARCH_RATE):
 RATELIMIT_USE_CACHE = "ratelimit"  # django_ratelimit is used as a library, not an installed app
 # Pre-built full downloads (manage.py build_exports; catalogue/exports.py).
 EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT") or BASE_DIR / "exports")
+# What exports and the API say about where they come from (catalogue.serializers.about):
+# the version (git commit or package version, read once at start-up) and the public
+# address used for links when there is no request to take it from (pre-built files,
+# `manage.py export`), e.g. https://catalogue.example.org; empty: relative links.
+CATALOGUE_VERSION = catalogue_version(BASE_DIR, os.environ.get("CATALOGUE_VERSION"))
+CATALOGUE_BASE_URL = os.environ.get("CATALOGUE_BASE_URL", "").strip().rstrip("/")
+if CATALOGUE_BASE_URL and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", CATALOGUE_BASE_URL):
+    raise ConfigError(
+        f"CATALOGUE_BASE_URL={CATALOGUE_BASE_URL!r} is not an http(s) address such as https://example.org"
+    )
 
 # Facet counts, totals and the rendered facets, trial cards and API bodies are cached
 # per filter and per data version (catalogue.DataVersion, moved by database triggers
@@ -247,6 +258,13 @@ EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT") or BASE_DIR / "exports")
 CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 600)
 # Commits a batch writer never announced (it was killed) key the cache once they are this old.
 CATALOGUE_CACHE_STALE_SECONDS = env_int("CATALOGUE_CACHE_STALE_SECONDS", 30)
+# Facet counts come from an in-memory bitmap index of the facet columns, which follows
+# the database's row versions (catalogue/facet_index.py; about 25 MB per worker at
+# 100,000 trials). 0: count in SQL on every cache miss instead.
+CATALOGUE_FACET_INDEX = env_bool("CATALOGUE_FACET_INDEX", True)
+# Full builds of the index run on a thread of their own (web workers start one when they
+# load); until one is done, counts come from SQL. Off: the first count builds it inline.
+CATALOGUE_FACET_INDEX_BACKGROUND = env_bool("CATALOGUE_FACET_INDEX_BACKGROUND", True)
 CACHE_URL = os.environ.get("CACHE_URL", "").strip()
 CATALOGUE_CACHE_SHARED = bool(CACHE_URL)
 # After an ingest, harvest or renormalize, the landing page, every facet value holding at

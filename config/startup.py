@@ -7,6 +7,11 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ImproperlyConfigured
+from django.db import router
+
+from catalogue.cache import data_state
+from catalogue.facet_index import INDEX
+from catalogue.models import Trial
 
 
 def check_static_manifest() -> None:
@@ -27,3 +32,11 @@ def check_static_manifest() -> None:
             "settings (DEBUG=0 python manage.py collectstatic --noinput) before starting the server; "
             "files collected under DEBUG=1 have no manifest"
         )
+
+
+def start_facet_index() -> None:
+    """Build the in-memory facet index (catalogue/facet_index.py) on a thread as the
+    worker loads, so its first visitors' counts come from it; until it is ready they
+    are counted in SQL, as without an index."""
+    if settings.CATALOGUE_FACET_INDEX and settings.CATALOGUE_FACET_INDEX_BACKGROUND:
+        INDEX.build_in_background(router.db_for_read(Trial), read_token=lambda: data_state().token)

@@ -31,6 +31,7 @@ from catalogue.models import (
     Disease,
     DoseLevel,
     Product,
+    Reference,
     Site,
     SourceDocument,
     Trial,
@@ -44,6 +45,7 @@ from catalogue.trials import (
     field_value,
     from_json,
     level_row,
+    reference_row,
     same_value,
     set_denormalized,
     set_related,
@@ -76,6 +78,7 @@ def snapshot(nt: NormalizedTrial) -> dict[str, Any]:
     values["diseases"] = [d.name for d in nt.diseases]
     values["dose_levels"] = [asdict(level) for level in nt.dose_levels]
     values["sites"] = [asdict(site) for site in nt.sites]
+    values["references"] = [asdict(reference) for reference in nt.references]
     return values
 
 
@@ -441,7 +444,7 @@ def _apply(
     if "diseases" in related:
         set_related(trial, "diseases", related["diseases"],
                     diseases={d.name: vocab.disease(d.name, d.category) for d in nt.diseases})  # fmt: skip
-    for key in ("dose_levels", "sites"):
+    for key in ("dose_levels", "sites", "references"):
         if key in related:
             set_related(trial, key, related[key])
     if applied:
@@ -479,6 +482,7 @@ class _NewTrial:
     diseases: list[Disease]
     dose_levels: list[dict[str, Any]]
     sites: list[dict[str, Any]]
+    references: list[dict[str, Any]]
     change: TrialChange
     item: Item | None = None
 
@@ -505,6 +509,7 @@ def _prepare_new(
     trial.registry_updated = nt.registry_updated
     trial.evidence = nt.evidence
     trial.review = nt.review
+    trial.has_publications = bool(new["references"])
     antigens = [vocab.antigen(name) for name in nt.antigens]
     diseases = [vocab.disease(d.name, d.category) for d in nt.diseases]
     source = TrialSource(document=document)
@@ -519,7 +524,9 @@ def _prepare_new(
         source_document=document,
         changes={f: [None, new[f]] for f in (*SCALAR_FIELDS, *RELATED_FIELDS) if new[f] not in (None, "", [])},
     )
-    return _NewTrial(trial, source, antigens, diseases, new["dose_levels"], new["sites"], change, item)
+    return _NewTrial(
+        trial, source, antigens, diseases, new["dose_levels"], new["sites"], new["references"], change, item
+    )
 
 
 def _insert_new(new: list[_NewTrial]) -> None:
@@ -543,6 +550,9 @@ def _insert_new(new: list[_NewTrial]) -> None:
     sites = [site_row(n.trial, i, s) for n in new for i, s in enumerate(n.sites)]
     if sites:
         Site.objects.bulk_create(sites)
+    references = [reference_row(n.trial, i, r) for n in new for i, r in enumerate(n.references)]
+    if references:
+        Reference.objects.bulk_create(references)
     TrialChange.objects.bulk_create([n.change for n in new])
 
 

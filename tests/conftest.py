@@ -68,6 +68,11 @@ def counts_cache_per_test(request) -> None:
         settings.CATALOGUE_CACHE_STALE_SECONDS = 0
         settings.CATALOGUE_WARM_SHARE = 0
         caches["counts"].clear()
+        from catalogue.facet_index import INDEX
+
+        # Built inline: a build thread's own connection would not see the test's transaction.
+        settings.CATALOGUE_FACET_INDEX_BACKGROUND = False
+        INDEX.clear()
 
 
 @pytest.fixture(autouse=True)

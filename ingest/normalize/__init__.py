@@ -34,13 +34,15 @@ from ingest.normalize import (
     enums,
     modality,
     products,
+    results,
     scope,
+    sponsor,
     trial_type,
 )
-from ingest.normalize.values import DiseaseValue, DoseLevelValue, SiteValue
+from ingest.normalize.values import DiseaseValue, DoseLevelValue, ReferenceValue, SiteValue
 from ingest.records import TrialRecord
 
-__all__ = ["DiseaseValue", "DoseLevelValue", "NormalizedTrial", "SiteValue", "normalize"]
+__all__ = ["DiseaseValue", "DoseLevelValue", "NormalizedTrial", "ReferenceValue", "SiteValue", "normalize"]
 
 
 # Each normalized field and the record fields it is read from. A field whose
@@ -69,6 +71,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "registration_date": ("registration_date",),
     "registry_updated": ("last_update_date",),
     "sponsor": ("sponsor",),
+    "sponsor_type": ("sponsor", "sponsor_class"),
     "countries": ("countries", "sites"),
     "conditions": ("conditions",),
     "keywords": ("keywords",),
@@ -77,6 +80,10 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "exclusion_criteria": ("exclusion_criteria", "eligibility_text"),
     "sites": ("sites",),
     "source_url": ("source_url",),
+    "references": ("references",),
+    "has_results": ("has_results", "results_date"),
+    "results_date": ("results_date",),
+    "results_url": ("results_url", "has_results"),
 }
 
 
@@ -122,6 +129,7 @@ class NormalizedTrial:
     sites: list[SiteValue]
     dose_min_cells_per_kg: float | None = None
     dose_max_cells_per_kg: float | None = None
+    sponsor_type: str | None = None  # catalogue.choices.SponsorType value; None: no sponsor stated
     raw: dict[str, Any] = field(default_factory=dict)
     missing: frozenset[str] = frozenset()
     modalities: list[str] = field(
@@ -132,6 +140,10 @@ class NormalizedTrial:
     products: list[str] = field(default_factory=list)  # canonical product names, in order of first mention
     evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     review: list[str] = field(default_factory=list)
+    references: list[ReferenceValue] = field(default_factory=list)
+    has_results: bool | None = None  # None: no copy says whether results are posted
+    results_date: date | None = None
+    results_url: str = ""
 
 
 def missing_fields(record: TrialRecord) -> frozenset[str]:
@@ -186,6 +198,7 @@ def normalize(
     country_list = countries.country_list(record.countries + [s.country for s in record.sites])
     intervention_names = [i.name for i in record.interventions if i.name]
     enrollment = enums.enrollment(record.enrollment, [a.sample_size for a in record.arms])
+    posted = results.has_results(record.has_results, record.results_date)
     return NormalizedTrial(
         registry=record.registry,
         registry_id=record.registry_id.strip(),
@@ -222,6 +235,7 @@ def normalize(
         sites=site_values,
         dose_min_cells_per_kg=min((lvl.low for lvl in per_kg), default=None),
         dose_max_cells_per_kg=max((lvl.high for lvl in per_kg), default=None),
+        sponsor_type=sponsor.sponsor_type(record.sponsor, record.sponsor_class),
         raw={
             "status": record.status,
             "phase": record.phase,
@@ -237,10 +251,13 @@ def normalize(
             "registration_date": record.registration_date,
             "last_update_date": record.last_update_date,
             "sponsor": record.sponsor,
+            "sponsor_class": record.sponsor_class,
             "countries": record.countries or _unique(s.country for s in record.sites if s.country),
             "conditions": record.conditions,
             "interventions": intervention_names,
             "doses": [lvl.raw for lvl in levels],
+            "has_results": record.has_results,
+            "results_date": record.results_date,
         },
         missing=missing,
         modalities=list(found_modalities.value),
@@ -249,6 +266,10 @@ def normalize(
         products=list(found_products.value),
         evidence={name: c.evidence for name, c in classified.items()},
         review=[f"{name}: {why}" for name, c in classified.items() for why in c.review],
+        references=results.references(record.references),
+        has_results=posted,
+        results_date=results.results_date(record.results_date),
+        results_url=results.results_address(record.registry, record.registry_id.strip(), posted, record.results_url),
     )
 
 

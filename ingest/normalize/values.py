@@ -28,3 +28,14 @@ class SiteValue:
 class DiseaseValue:
     name: str  # canonical name
     category: str  # hematologic_malignancy | solid_tumor | autoimmune | other
+
+
+@dataclass(frozen=True)
+class ReferenceValue:
+    """A publication the record cites: PMID digits ("" when none), the registry's type
+    word, the citation text and a safe http(s) address ("" when none)."""
+
+    pmid: str
+    type: str
+    citation: str
+    url: str

@@ -40,9 +40,9 @@ def stored_vector(trial: Trial) -> str:
 
 
 def comparable(trial: Trial) -> dict:
-    """A trial's stored values, without what differs between two runs (ids, creation times)."""
+    """A trial's stored values, without what differs between two runs (ids, creation times, row versions)."""
     values = {f.attname: getattr(trial, f.attname) for f in Trial._meta.concrete_fields}
-    for name in ("id", "created_at", "ingested_at"):
+    for name in ("id", "created_at", "ingested_at", "row_version"):
         values.pop(name)
     values["antigens"] = sorted(trial.antigens.values_list("name", flat=True))
     values["diseases"] = sorted(trial.diseases.values_list("name", flat=True))

@@ -10,6 +10,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from catalogue.landscape import CHARTS as LANDSCAPE_CHARTS
 from tests.conftest import SAMPLES, corpus_path
 
 B7H3_SARCOMA = "ChiCTR2500108722"
@@ -110,17 +111,17 @@ def test_a_person_narrows_the_catalogue_down_to_a_trial(page: Page, live_server,
     expect(phase_row).to_contain_text("New Treatment Measure Clinical Study")
     shot(page, artifacts_dir, "05-trial-page")
 
-    # 6. The landscape: five charts whose bars link back to the list.
+    # 6. The landscape: charts whose bars link back to the list.
     page.locator(".site-nav a", has_text="Landscape").click()
     page.wait_for_url(re.compile(r"/landscape/$"))
-    charts = page.locator("svg.chart")
-    expect(charts).to_have_count(5)
+    charts = page.locator("svg.chart--wide")
+    expect(charts).to_have_count(len(LANDSCAPE_CHARTS))
     for key in ("antigen", "phase", "start_year", "disease_category", "country"):
-        assert page.locator(f'svg[data-chart="{key}"] a.bar').count() > 0, key
-    box = page.locator('svg[data-chart="antigen"] .bar__rect').first.bounding_box()
+        assert page.locator(f'svg.chart--wide[data-chart="{key}"] a.bar').count() > 0, key
+    box = page.locator('svg.chart--wide[data-chart="antigen"] .bar__rect').first.bounding_box()
     assert box and box["width"] > 20 and box["height"] > 10, "bars are not drawn"
     shot(page, artifacts_dir, "06-landscape")
-    page.locator('svg[data-chart="antigen"] a.bar[aria-label^="GD2:"]').click()
+    page.locator('svg.chart--wide[data-chart="antigen"] a.bar[aria-label^="GD2:"]').click()
     page.wait_for_url(re.compile(r"/\?antigen=GD2$"))
     assert listed(page) == {QUAD, GD2_B7H3}
 
@@ -179,7 +180,7 @@ def test_the_real_corpus_lists_filters_and_charts(page: Page, live_server, artif
     shot(page, artifacts_dir, "corpus-02-cd19-children-recruiting", full_page=False)
 
     page.goto(live_server.url + "/landscape/")
-    expect(page.locator("svg.chart")).to_have_count(5)
-    assert page.locator('svg[data-chart="antigen"] a.bar').count() == 20
+    expect(page.locator("svg.chart--wide")).to_have_count(len(LANDSCAPE_CHARTS))
+    assert page.locator('svg.chart--wide[data-chart="antigen"] a.bar').count() == 20
     shot(page, artifacts_dir, "corpus-03-landscape")
     assert time.monotonic() - started < 600

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from catalogue.filters import FACETS
-from catalogue.serializers import EXPORT_FIELDS
+from catalogue.serializers import DETAIL_FIELDS, EXPORT_FIELDS
 from tests.factories import make_many, make_trial
 
 B7H3_SARCOMA = "ChiCTR2500108722"
@@ -21,9 +21,14 @@ CONTRACT = [
     "registry", "registry_id", "secondary_ids", "title", "official_title", "title_zh", "status", "phase",
     "study_type", "antigens", "diseases", "disease_categories", "min_age_years", "max_age_years", "sex",
     "dose_min_cells_per_kg", "dose_max_cells_per_kg", "dose_levels", "enrollment", "start_date",
-    "completion_date", "registration_date", "registry_updated", "sponsor", "countries", "cell_source", "modalities",
-    "trial_type", "in_scope", "products", "source_url",
+    "completion_date", "registration_date", "registry_updated", "sponsor", "sponsor_type", "countries", "cell_source", "modalities",
+    "trial_type", "in_scope", "products", "has_results", "results_date", "results_url", "references", "source_url",
     "source_format", "raw", "curated_fields", "updated_at",
+]  # fmt: skip
+# One trial (the API detail, the JSON download): the contract, then these.
+DETAIL = [
+    *CONTRACT, "brief_summary", "conditions", "inclusion_criteria", "exclusion_criteria", "sites", "contacts",
+    "evidence",
 ]  # fmt: skip
 
 
@@ -36,6 +41,7 @@ def get(client, params=None, status=200, url=API):
 
 def test_the_export_contract_is_exactly_the_documented_keys():
     assert list(EXPORT_FIELDS) == CONTRACT
+    assert list(DETAIL_FIELDS) == DETAIL
 
 
 def test_the_list_has_the_documented_shape(client, seed_trials):
@@ -132,15 +138,16 @@ def test_a_page_past_the_end_is_empty_and_points_back_to_the_last_page(client, s
 
 def test_the_list_query_count_is_fixed(client, seed_trials, django_assert_num_queries):
     make_many(30)
-    # the data state (the cache key), the counts (facets and total in one UNION), page rows, their dose levels
-    with django_assert_num_queries(4):
+    # the data state (the cache key), the counts (facets and total in one UNION), page rows,
+    # their dose levels, their references
+    with django_assert_num_queries(5):
         body = client.get(API, {"page_size": "100"}).json()
     assert len(body["results"]) == 35
 
 
 def test_the_detail_returns_one_trial_in_the_contract(client, seed_trials):
     item = get(client, url=reverse("catalogue:api_trial_detail", args=[GD2_B7H3]))
-    assert list(item) == CONTRACT
+    assert list(item) == DETAIL
     assert item["registry_id"] == GD2_B7H3
     assert sorted(item["antigens"]) == ["B7-H3", "GD2"]
 
@@ -166,5 +173,6 @@ def test_the_openapi_schema_describes_the_endpoints_and_the_contract(client):
     assert schema["openapi"].startswith("3.")
     assert {"/api/trials/", "/api/trials/{registry_id}/", "/trials.csv", "/trials.json"} <= set(schema["paths"])
     assert list(schema["components"]["schemas"]["Trial"]["properties"]) == CONTRACT
+    assert list(schema["components"]["schemas"]["TrialDetail"]["properties"]) == DETAIL
     names = {p["name"] for p in schema["paths"]["/api/trials/"]["get"]["parameters"]}
     assert set(FACETS) | {"age", "age_min", "age_max", "dose_min", "dose_max", "q", "page", "page_size"} <= names

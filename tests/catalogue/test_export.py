@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-from catalogue.serializers import EXPORT_FIELDS, csv_cell
+from catalogue.serializers import DETAIL_FIELDS, EXPORT_FIELDS, csv_cell
 from tests.factories import make_many, make_trial
 
 B7H3_SARCOMA = "ChiCTR2500108722"
@@ -29,11 +29,16 @@ def export(*args: str) -> str:
 
 
 def export_json(*args: str) -> list[dict]:
-    return json.loads(export("--format", "json", *args))
+    return json.loads(export("--format", "json", *args))["trials"]
+
+
+def without_bom(text: str) -> str:
+    assert text.startswith("\ufeff")
+    return text[1:]
 
 
 def export_csv(*args: str) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(export("--format", "csv", *args))))
+    return list(csv.DictReader(io.StringIO(without_bom(export("--format", "csv", *args)))))
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -43,7 +48,7 @@ def test_the_json_export_has_every_trial_with_exactly_the_contract_keys(seed_tri
     items = export_json()
     assert {i["registry_id"] for i in items} == set(seed_trials)
     for item in items:
-        assert list(item) == list(EXPORT_FIELDS)
+        assert list(item) == list(DETAIL_FIELDS)
 
 
 def test_numbers_are_numbers_and_unknowns_are_null(seed_trials):
@@ -93,7 +98,7 @@ def test_the_command_applies_the_filters(seed_trials, args, predicate):
 
 
 def test_the_csv_has_the_same_columns_with_lists_joined_and_nested_values_as_json(seed_trials):
-    output = export("--format", "csv")
+    output = without_bom(export("--format", "csv"))
     header = next(csv.reader(io.StringIO(output)))
     assert header == list(EXPORT_FIELDS)
     rows = {r["registry_id"]: r for r in csv.DictReader(io.StringIO(output))}
@@ -132,9 +137,9 @@ def test_a_formula_in_a_title_a_country_or_a_secondary_id_is_neutralised(client,
         enrollment=12, min_age_years="0.5",
     )  # fmt: skip
     if source == "download":
-        text = b"".join(client.get(reverse("catalogue:export_csv")).streaming_content).decode()
+        text = b"".join(client.get(reverse("catalogue:export_csv")).streaming_content).decode("utf-8-sig")
     else:
-        text = export("--format", "csv")
+        text = without_bom(export("--format", "csv"))
     (row,) = list(csv.DictReader(io.StringIO(text)))
     assert row["title"] == "'" + PAYLOAD
     assert row["countries"] == f"'{PAYLOAD}; China"
@@ -151,11 +156,15 @@ def test_invalid_filters_stop_the_command_with_the_reason(seed_trials):
         export("--phase", "phase9")
 
 
-def test_the_command_reads_dose_levels_in_one_query_per_chunk(seed_trials, django_assert_num_queries):
+def test_the_command_reads_related_rows_in_one_query_per_chunk(seed_trials, django_assert_num_queries):
     make_many(40)
-    with django_assert_num_queries(2):  # trials, their dose levels
+    # the header's data state and count; then the trials, their dose levels, references and sites
+    with django_assert_num_queries(6):
         items = export_json()
     assert len(items) == 45
+    with django_assert_num_queries(3):  # the trials, their dose levels and references (no header asked for)
+        rows = export_csv()
+    assert len(rows) == 45
 
 
 # --- downloads ------------------------------------------------------------------------------------
@@ -172,7 +181,7 @@ def test_the_csv_download_streams_the_filtered_result_set_as_an_attachment(clien
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;") and ".csv" in response["Content-Disposition"]
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {r["registry_id"] for r in rows} == {B7H3_SARCOMA, GD2_B7H3}  # every page: paging is ignored
     assert list(rows[0]) == list(EXPORT_FIELDS)
@@ -182,16 +191,17 @@ def test_the_json_download_is_the_same_contract(client, seed_trials):
     response = download(client, "json", {"age": "12"})
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Disposition"].startswith("attachment;") and ".json" in response["Content-Disposition"]
-    items = json.loads(b"".join(response.streaming_content))
+    items = json.loads(b"".join(response.streaming_content))["trials"]
     assert {i["registry_id"] for i in items} == {i["registry_id"] for i in export_json("--age", "12")}
-    assert all(list(i) == list(EXPORT_FIELDS) for i in items)
+    assert all(list(i) == list(DETAIL_FIELDS) for i in items)
 
 
 def test_downloads_are_capped_by_the_export_limit(client, seed_trials, settings):
     settings.CATALOGUE_EXPORT_LIMIT = 3
-    items = json.loads(b"".join(download(client, "json").streaming_content))
-    assert len(items) == 3
-    rows = list(csv.DictReader(io.StringIO(b"".join(download(client, "csv").streaming_content).decode())))
+    body = json.loads(b"".join(download(client, "json").streaming_content))
+    assert len(body["trials"]) == 3
+    assert body["about"]["count"] == 3 and body["about"]["matching"] == len(seed_trials)
+    rows = list(csv.DictReader(io.StringIO(b"".join(download(client, "csv").streaming_content).decode("utf-8-sig"))))
     assert len(rows) == 3
 
 

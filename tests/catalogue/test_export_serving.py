@@ -42,11 +42,15 @@ def build() -> str:
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_the_full_export_is_served_from_the_prebuilt_file_with_a_length(client, settings, tmp_path, fmt):
     settings.EXPORT_ROOT = tmp_path
+    # The header's links: a pre-built file has no request to take the host from.
+    settings.CATALOGUE_BASE_URL = "http://testserver"
     for n in range(3):
         make_trial(registry_id=f"NCT9000090{n}", antigens=["CD19"], title=f"Trial {n} — 中文")
     expected = streamed(client, fmt)
     assert "wrote" in build()
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".csv", ".json"]  # no temporary file left
+    # the CSV without and with its about lines, the JSON; no temporary file left
+    suffixes = sorted(p.name.rsplit("-", 1)[1].split(".", 1)[1] for p in tmp_path.iterdir())
+    assert suffixes == ["about.csv", "csv", "json"]
     response = client.get(DOWNLOADS[fmt])
     assert response.status_code == 200 and isinstance(response, FileResponse)
     body = b"".join(response.streaming_content)
@@ -69,7 +73,7 @@ def test_a_prebuilt_file_of_older_data_is_not_served(client, settings, tmp_path,
     assert b"NCT90000912" in body and b"NCT90000911" in body
     build()
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert len(names) == 2, names  # the stale files were replaced, not kept beside
+    assert len(names) == 3, names  # the stale files were replaced, not kept beside
     assert b"NCT90000912" in b"".join(client.get(DOWNLOADS[fmt]).streaming_content)
 
 

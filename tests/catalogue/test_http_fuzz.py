@@ -22,7 +22,7 @@ NASTY = [
     "%", "_", "\\", "\x00", "a\x00b", "\u202e", "肉瘤", "B7-H3", "cd276", "phase1", "recruiting", "&&", "(", ")",
     "x" * 5000, "🙂" * 300, "relevance", "registry_id",
 ]  # fmt: skip
-PATHS = ["/", "/api/trials/", "/trials.csv", "/trials.json", "/landscape/"]
+PATHS = ["/", "/api/trials/", "/trials.csv", "/trials.json", "/landscape/", "/feeds/trials.atom", "/recent/"]
 
 query_strings = st.lists(
     st.tuples(st.sampled_from(PARAMS), st.one_of(st.sampled_from(NASTY), st.text(max_size=40))),

@@ -1,5 +1,5 @@
-"""The landscape page: SVG bar charts over the filtered catalogue, each bar a
-link to the matching list."""
+"""The landscape page: SVG charts over the filtered catalogue, each bar a link to
+the matching list, every chart with a table alternative."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.urls import reverse
 
+from catalogue.landscape import CHARTS as SPECS
 from catalogue.landscape import build_charts, landscape_counts
 from catalogue.selectors import parse_filters, trial_list
 from tests.factories import make_trial
@@ -17,7 +18,13 @@ from tests.factories import make_trial
 pytestmark = pytest.mark.django_db
 LANDSCAPE = reverse("catalogue:landscape")
 LIST = reverse("catalogue:trial_list")
-CHARTS = ["antigen", "phase", "start_year", "disease_category", "modality", "country"]
+CHARTS = [spec.key for spec in SPECS]
+# Charts whose bars are filters of the list (sponsor type and enrollment size are not).
+LINKED = ["antigen", "disease", "disease_category", "phase", "status", "modality", "start_year", "country"]
+COUNT_KEYS = {
+    "antigen", "phase", "status", "sponsor_type", "enrollment", "start_year", "disease_category", "disease",
+    "disease_name", "country", "modality", "antigen_disease", "year_modality", "year_registry", "year_antigen",
+}  # fmt: skip
 
 
 def landscape(client, params=None):
@@ -26,14 +33,14 @@ def landscape(client, params=None):
     return BeautifulSoup(response.content.decode(), "html.parser")
 
 
-def bars(doc, chart) -> dict[str, tuple[int, str]]:
-    """label → (count, href) from the chart's table fallback (full labels)."""
+def bars(doc, chart) -> dict[str, tuple[int, str | None]]:
+    """label → (count, href or None) from the wide SVG's marks (full labels)."""
     svg = doc.select_one(f'svg[data-chart="{chart}"]')
     assert svg is not None, chart
     result = {}
-    for a in svg.select("a.bar"):
-        label, count = a["aria-label"].rsplit(": ", 1)
-        result[label] = (int(count.split()[0]), a["href"])
+    for mark in svg.select(".bar"):
+        label, count = mark["aria-label"].rsplit(": ", 1)
+        result[label] = (int(count.split()[0]), mark.get("href"))
     return result
 
 
@@ -49,19 +56,29 @@ def expected_counts(seed_trials, key) -> Counter:
     return counter
 
 
-def test_the_page_has_five_accessible_charts(client, seed_trials):
+def test_every_chart_is_accessible_svg_with_a_table(client, seed_trials):
     doc = landscape(client)
     for chart in CHARTS:
-        svg = doc.select_one(f'svg[data-chart="{chart}"]')
-        assert svg is not None, chart
-        title, desc = svg.find("title"), svg.find("desc")
-        assert title and title.get_text() and desc and desc.get_text()
-        assert svg["aria-labelledby"].split() == [title["id"], desc["id"]]
-        assert svg.select("a.bar"), f"{chart} has no bars"
-        for a in svg.select("a.bar"):
-            assert a.get("aria-label") and a.find("title")
-        table = svg.find_parent("section").select("details table tbody tr")
-        assert len(table) >= len(svg.select("a.bar"))
+        section = doc.select_one(f"section#chart-{chart}")
+        assert section is not None, chart
+        svgs = section.select("svg.chart")
+        assert [s["data-chart"] for s in svgs] == [chart, chart], "one SVG per layout"
+        assert {"chart--wide", "chart--narrow"} == {
+            c for s in svgs for c in s["class"] if c.endswith(("wide", "narrow"))
+        }
+        for svg in svgs:
+            title, desc = svg.find("title"), svg.find("desc")
+            assert title and title.get_text() and desc and desc.get_text()
+            assert svg["aria-labelledby"].split() == [title["id"], desc["id"]]
+            marks = svg.select("a, g[role=img]")
+            assert marks, f"{chart} draws nothing"
+            for mark in marks:
+                assert mark.get("aria-label") and mark.find("title"), chart
+        ids = [e["id"] for s in svgs for e in s.select("[id]")]
+        assert len(ids) == len(set(ids)), "ids are unique on the page"
+        table = section.select("details table tbody tr")
+        assert table, chart
+        assert section.select_one("caption").get_text() == section.select_one("h2").get_text()
 
 
 def test_bar_counts_match_the_trials(client, seed_trials):
@@ -84,9 +101,12 @@ def test_each_bar_links_to_the_list_filtered_to_it(client, seed_trials):
     assert parse_qs(parts.query) == {"age": ["12"], "antigen": ["B7-H3"]}
     listed = trial_list(filters=parse_qs(parts.query))
     assert listed.count() == count
-    for chart in CHARTS:
-        for label, (n, href) in bars(doc, chart).items():
+    for chart in LINKED:
+        linked = {label: (n, href) for label, (n, href) in bars(doc, chart).items() if href}
+        assert linked, chart
+        for label, (n, href) in linked.items():
             assert trial_list(filters=parse_qs(urlsplit(href).query)).count() == n, (chart, label)
+    assert all(href is None for _, href in bars(doc, "sponsor_type").values())  # not a filter: no links
 
 
 def test_the_charts_apply_the_list_filters(client, seed_trials):
@@ -126,14 +146,14 @@ def test_trials_without_a_start_date_are_noted_not_charted(db):
     total, charts = build_charts(parse_filters({}))
     years = next(c for c in charts if c.key == "start_year")
     assert total == 2
-    assert [(b.label, b.count) for b in years.bars] == [("2021", 1)]
-    assert years.unstated == 1
+    assert [(row[0].text, row[1].number) for row in years.table.rows] == [("2021", 1)]
+    assert "1 trial state no start date." in years.notes
 
 
 def test_all_charts_come_from_one_query(seed_trials, django_assert_num_queries):
     with django_assert_num_queries(2):  # the data state (the cache key), the charts
         total, counts = landscape_counts(parse_filters({"age": "12", "q": "CAR"}))
-    assert set(counts) == set(CHARTS)
+    assert set(counts) == COUNT_KEYS
     with django_assert_num_queries(2):
         build_charts(parse_filters({"phase": "phase1"}))
 
@@ -148,3 +168,25 @@ def test_invalid_filters_show_notices_on_the_landscape(client, seed_trials):
     doc = landscape(client, {"age": "abc"})
     assert "abc" in doc.select_one(".notices").get_text()
     assert sum(v[0] for v in bars(doc, "phase").values()) == len(seed_trials)
+
+
+def test_the_landscape_has_no_sort_control(client, seed_trials):
+    doc = landscape(client, {"sort": "updated"})
+    assert doc.select_one("form.filter-form") is not None
+    assert doc.select_one("#f-sort") is None
+    assert not doc.select('form.filter-form input[name="sort"]')
+    listing = BeautifulSoup(client.get(LIST).content.decode(), "html.parser")
+    assert listing.select_one("#f-sort") is not None  # the list keeps it
+
+
+def test_the_drawn_charts_are_cached_per_filter_trend_and_data(client, seed_trials, django_assert_num_queries):
+    landscape(client, {"age": "40"})
+    with django_assert_num_queries(1):  # the data state: the counts and the drawn charts come from the cache
+        doc = landscape(client, {"age": "40"})
+    assert bars(doc, "antigen")
+    offered = [i["value"] for i in doc.select('form.trend-form input[name="trend"]')]
+    assert len(offered) > 1
+    other = landscape(client, {"age": "40", "trend": offered[-1]})
+    assert [th.get_text() for th in other.select("#chart-antigen_trend thead th")] == ["Start year", offered[-1]]
+    make_trial(antigens=["NEWAG"], start_date="2024-01-01")
+    assert "NEWAG" in bars(landscape(client, {"age": "40"}), "antigen")

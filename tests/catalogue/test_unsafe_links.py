@@ -72,9 +72,11 @@ def test_the_api_and_the_exports_give_the_registry_page_not_the_javascript_url(c
     (listed,) = client.get(reverse("catalogue:api_trial_list")).json()["results"]
     assert listed["source_url"] == expected
     download = b"".join(client.get(reverse("catalogue:export_json")).streaming_content)
-    assert [item["source_url"] for item in json.loads(download)] == [expected]
+    assert [item["source_url"] for item in json.loads(download)["trials"]] == [expected]
     rows = list(
-        csv.DictReader(io.StringIO(b"".join(client.get(reverse("catalogue:export_csv")).streaming_content).decode()))
+        csv.DictReader(
+            io.StringIO(b"".join(client.get(reverse("catalogue:export_csv")).streaming_content).decode("utf-8-sig"))
+        )
     )
     assert [row["source_url"] for row in rows] == [expected]
     out = io.StringIO()

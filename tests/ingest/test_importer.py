@@ -129,6 +129,6 @@ def test_ingest_names_older_records_at_verbosity_2(tmp_path: Path, capsys) -> No
 def test_registry_updated_is_exported(tmp_path: Path, capsys) -> None:
     ingest_paths([str(bulk_slice(tmp_path, ["NCT04835519", "NCT02349698"]))])
     call_command("export", "--format", "json")
-    rows = {row["registry_id"]: row for row in json.loads(capsys.readouterr().out)}
+    rows = {row["registry_id"]: row for row in json.loads(capsys.readouterr().out)["trials"]}
     assert rows["NCT04835519"]["registry_updated"] == "2024-06-21"
     assert rows["NCT02349698"]["registry_updated"] == "2019-06-25"

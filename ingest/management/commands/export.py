@@ -2,6 +2,9 @@
 
 Writes every matching trial to stdout in the export contract
 (catalogue.serializers), through the same filters as the list page and API.
+JSON is `{"about": {...}, "trials": [...]}` (the download's shape); CSV is UTF-8
+with a byte-order mark, headed by `#` lines saying where it comes from with `--about`.
+Links in the header use CATALOGUE_BASE_URL (relative without it).
 """
 
 from __future__ import annotations
@@ -9,15 +12,18 @@ from __future__ import annotations
 import os
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import QueryDict
 
 from catalogue import facets
-from catalogue.selectors import parse_filters, trial_list
+from catalogue.about import about as about_header
+from catalogue.about import about_lines
+from catalogue.selectors import catalogue_counts, parse_filters, trial_list
 from catalogue.serializers import iter_csv, iter_json, serialize_trials
 
 REPEATABLE = facets.NAMES
-SCALAR = ("age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "q", "sort")
+SCALAR = ("age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "q", "scope", "stalled", "sort")
 
 
 class Command(BaseCommand):
@@ -33,8 +39,11 @@ class Command(BaseCommand):
         for name in SCALAR:
             parser.add_argument("--" + name.replace("_", "-"), dest=name, default=None, metavar="VALUE")
         parser.add_argument("--limit", type=int, default=None, help="write at most this many trials")
+        parser.add_argument(
+            "--about", action="store_true", help="CSV: begin with # lines saying where the file comes from"
+        )
 
-    def handle(self, *args, format: str, limit: int | None, **options) -> None:
+    def handle(self, *args, format: str, limit: int | None, about: bool, **options) -> None:
         params = QueryDict(mutable=True)
         for name in REPEATABLE:
             if options.get(name):
@@ -48,8 +57,15 @@ class Command(BaseCommand):
             raise CommandError(f"invalid filters, nothing written: {problems}")
         if limit is not None and limit < 0:
             raise CommandError("--limit must be 0 or more")
-        items = serialize_trials(trial_list(filters=filters), limit=limit)
-        chunks = iter_csv(items) if format == "csv" else iter_json(items)
+        items = serialize_trials(trial_list(filters=filters), limit=limit, detail=format == "json")
+        if format == "json" or about:
+            matching = catalogue_counts(filters)[0]
+            count = matching if limit is None else min(matching, limit)
+            header = about_header(filters, count=count, matching=matching, base_url=settings.CATALOGUE_BASE_URL)
+        if format == "csv":
+            chunks = iter_csv(items, about_lines(header) if about else ())
+        else:
+            chunks = iter_json(items, header)
         try:
             for chunk in chunks:
                 self.stdout.write(chunk, ending="")
