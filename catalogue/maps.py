@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from catalogue import places
 from catalogue.choices import SiteStatus
 from catalogue.models import Site
+from catalogue.nearby import DEFAULT_WITHIN_KM
 from catalogue.selectors import TrialFilters, cached, trial_list
 
 # The list's map view draws at most this many sites (the first trials of the list's order);
@@ -37,10 +39,15 @@ STATUS_ORDER = (
 NOT_STATED = "Status not stated"
 
 
-def status_legend() -> list[tuple[str, str]]:
-    """(css suffix, label) for the map legend: every status, then "not stated"."""
+def status_legend(sites: Iterable[Site] | None = None) -> list[tuple[str, str]]:
+    """(css suffix, label) for the map legend: the statuses of `sites` (every status when
+    None), then "not stated" if any site states none."""
     order = [s for s in STATUS_ORDER if s in STATUS_LABELS] + [s for s in STATUS_LABELS if s not in STATUS_ORDER]
-    return [(s, STATUS_LABELS[s]) for s in order] + [("none", NOT_STATED)]
+    if sites is None:
+        return [(s, STATUS_LABELS[s]) for s in order] + [("none", NOT_STATED)]
+    present = {site.status or "" for site in sites}
+    legend = [(s, STATUS_LABELS[s]) for s in order if s in present]
+    return legend + ([("none", NOT_STATED)] if "" in present else [])
 
 
 def place(city: str, state: str, country: str) -> str:
@@ -49,6 +56,22 @@ def place(city: str, state: str, country: str) -> str:
 
 def _point(value: float) -> float:
     return round(value, 5)
+
+
+def near_point(filters: TrialFilters) -> dict[str, Any] | None:
+    """The `near=` place of the filters (the maps draw it, with its radius), or None."""
+    near = filters.values.get("near")
+    if near is None:
+        return None
+    km = filters.values.get("within_km") or DEFAULT_WITHIN_KM
+    return {"lat": near.latitude, "lon": near.longitude, "label": near.label, "km": float(km)}
+
+
+def distance_to(site: Site, near: dict[str, Any] | None) -> int | None:
+    """Whole km from the `near` place to a site with coordinates; else None."""
+    if near is None or site.latitude is None or site.longitude is None:
+        return None
+    return round(places.distance_km(near["lat"], near["lon"], site.latitude, site.longitude))
 
 
 def site_row(site: Site, trial_index: int = -1) -> list[Any]:

@@ -41,7 +41,7 @@ from catalogue.cache import data_state
 from catalogue.choices import Modality
 from catalogue.criteria import criteria_sections, has_list
 from catalogue.filters import FACETS, SORTS
-from catalogue.maps import place, results_map, status_legend, trial_map
+from catalogue.maps import distance_to, near_point, place, results_map, status_legend, trial_map
 from catalogue.models import Product, Site, Trial, TrialContact
 from catalogue.registries import results_page, safe_url
 from catalogue.selectors import (
@@ -247,10 +247,12 @@ def _map_view(filters: TrialFilters, page: Any) -> dict[str, Any]:
         filters, page.number, lambda queryset: queryset.defer(*LIST_DEFERRED_FIELDS).prefetch_related("sites")
     )
     query = filters.querystring(drop=("page", "page_size", "sort"))
+    near = near_point(filters)
     return {
         "map_data_url": reverse("catalogue:results_map") + (f"?{query}" if query else ""),
-        "map_trials": [(trial, site_rows(list(trial.sites.all()), [])) for trial in rows],
+        "map_trials": [(trial, site_rows(list(trial.sites.all()), [], near)) for trial in rows],
         "site_statuses": status_legend(),
+        "near": near,
     }
 
 
@@ -261,7 +263,7 @@ def results_map_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
     if limited := _limited(request, filters, ("results_map",)):
         return limited
-    return JsonResponse(results_map(filters), json_dumps_params=JSON_PARAMS)
+    return JsonResponse(results_map(filters, near_point(filters)), json_dumps_params=JSON_PARAMS)
 
 
 # --- the trial page --------------------------------------------------------------------------
@@ -427,21 +429,26 @@ class SiteRow:
     distance_km: int | None = None
 
 
-def site_rows(sites: list[Site], contacts: list[TrialContact]) -> list[SiteRow]:
-    """Each site with its own contacts and its place in words (English, and Chinese where given)."""
+def site_rows(sites: list[Site], contacts: list[TrialContact], near: dict[str, Any] | None = None) -> list[SiteRow]:
+    """Each site with its own contacts and its place in words (English, and Chinese where
+    given); with a `near` place, its distance, nearest first (sites of unknown place last)."""
     by_site: dict[int, list[TrialContact]] = {}
     for contact in contacts:
         if contact.site_id is not None:
             by_site.setdefault(contact.site_id, []).append(contact)
-    return [
+    rows = [
         SiteRow(
             site=site,
             contacts=by_site.get(site.pk, []),
             place=place(site.city, site.state, site.country),
             place_zh="".join(p for p in (site.country_zh, site.state_zh, site.city_zh) if p),
+            distance_km=distance_to(site, near),
         )
         for site in sites
     ]
+    if near is not None:
+        rows.sort(key=lambda row: (row.distance_km is None, row.distance_km or 0))
+    return rows
 
 
 @require_safe
@@ -462,7 +469,9 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
     dose_levels = list(trial.dose_levels.all())
     inclusion = criteria_sections(trial.inclusion_criteria)
     exclusion = criteria_sections(trial.exclusion_criteria)
-    site_map = trial_map(sites)
+    # From a near-me search (`?near=`, the cards' links carry it): each site's distance.
+    near = near_point(parse_filters({k: request.GET[k] for k in ("near", "within_km") if k in request.GET}))
+    site_map = trial_map(sites, near)
     references = list(trial.references.all())
     context = {
         "trial": trial,
@@ -476,7 +485,8 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
         "diseases": list(trial.diseases.all()),
         "dose_levels": dose_levels,
         "sites": sites,
-        "site_rows": site_rows(sites, contacts),
+        "site_rows": site_rows(sites, contacts, near),
+        "near": near,
         "central_contacts": [c for c in contacts if c.site_id is None],
         "site_contact_count": sum(1 for c in contacts if c.site_id is not None),
         "site_map": site_map,
@@ -485,7 +495,7 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
             if site_map
             else ""
         ),
-        "site_statuses": status_legend(),
+        "site_statuses": status_legend(s for s in sites if s.latitude is not None),
         "criteria": {
             "inclusion": inclusion,
             "inclusion_split": has_list(inclusion),

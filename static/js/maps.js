@@ -51,10 +51,18 @@
     return node.innerHTML;
   }
 
+  var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
   function newMap(el, options) {
     var fallback = el.querySelector(".map__fallback");
     if (fallback) fallback.parentNode.removeChild(fallback);
-    var map = L.map(el, Object.assign({ scrollWheelZoom: false, worldCopyJump: false, minZoom: 1 }, options || {}));
+    var defaults = { scrollWheelZoom: false, worldCopyJump: false, minZoom: 1 };
+    if (still) {
+      defaults.fadeAnimation = false;
+      defaults.zoomAnimation = false;
+      defaults.markerZoomAnimation = false;
+    }
+    var map = L.map(el, Object.assign(defaults, options || {}));
     map.attributionControl.setPrefix(false);
     return map;
   }
@@ -102,7 +110,8 @@
     var marker = L.marker([site[0], site[1]], {
       icon: new LabelledIcon({ className: "site-marker site-marker--" + status, iconSize: [18, 18], html: "", label: label }),
       keyboard: true,
-      riseOnHover: true
+      riseOnHover: true,
+      zIndexOffset: site[2] === "recruiting" ? 1000 : 0 // open sites on top of the others
     });
     var popup = text("div", "map-popup");
     popup.appendChild(text("strong", "map-popup__name", site[4] || "Site (institution not stated)"));

@@ -67,6 +67,15 @@ def wait_for_map(page: Page, selector: str) -> None:
     page.locator(f"{selector}[data-ready='true']").wait_for(timeout=15000)
 
 
+def popup_shown(page: Page, selector: str):
+    """The open popup of a map, once it has faded in (axe measures colours as drawn)."""
+    page.wait_for_function(
+        "(s) => { const p = document.querySelector(s + ' .leaflet-popup'); return p && getComputedStyle(p).opacity === '1'; }",
+        arg=selector,
+    )
+    return page.locator(f"{selector} .leaflet-popup-content")
+
+
 def markers_in_view(page: Page, selector: str) -> int:
     """Markers (sites or clusters) drawn inside the map's visible box."""
     return page.evaluate(
@@ -114,9 +123,7 @@ def test_a_trials_sites_are_mapped_by_status_without_a_tile_server(
     # A marker opens its site's name and status, by keyboard too.
     markers.first.focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#trial-map .leaflet-popup-content")).to_contain_text(
-        re.compile(r"Recruiting|Not yet recruiting")
-    )
+    expect(popup_shown(page, "#trial-map")).to_contain_text(re.compile(r"Recruiting|Not yet recruiting"))
     assert_all_local(requests, live_server.url)
     assert_accessible(page)
 
@@ -222,7 +229,7 @@ def test_the_list_has_a_map_view_of_the_current_filter(page: Page, live_server, 
         page.keyboard.press("Enter")
         page.wait_for_timeout(400)
     page.locator("#results-map .site-marker").first.click(force=True)
-    link = page.locator("#results-map .leaflet-popup-content a.map-popup__trial")
+    link = popup_shown(page, "#results-map").locator("a.map-popup__trial")
     expect(link).to_have_attribute("href", re.compile(r"^/trials/[^/]+/$"))
     assert_all_local(requests, live_server.url)
     assert_accessible(page)
