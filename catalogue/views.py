@@ -193,8 +193,11 @@ def _page_links(page: Any) -> list[int | None]:
 
 
 def active_filter_count(filters: TrialFilters) -> int:
-    """How many filter values are on (each selected facet value counts), for "Filters (N active)"."""
-    return sum(len(value) if isinstance(value, list) else 1 for value in filters.values.values())
+    """How many filter values are on (each selected facet value counts), for "Filters (N active)".
+    `within_km` is a part of `near`, not a filter of its own."""
+    return sum(
+        len(value) if isinstance(value, list) else 1 for name, value in filters.values.items() if name != "within_km"
+    )
 
 
 @require_safe

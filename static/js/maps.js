@@ -64,6 +64,9 @@
     }
     var map = L.map(el, Object.assign(defaults, options || {}));
     map.attributionControl.setPrefix(false);
+    map.setView([20, 0], 1); // a view from the start: layers then draw as they are added
+    // The outlines arrive last (fetched) but lie under everything else.
+    map.createPane("outlines").style.zIndex = 250;
     return map;
   }
 
@@ -82,6 +85,7 @@
         L.geoJSON(geojson, {
           filter: function (feature) { return feature.geometry.type !== "Point"; },
           style: function () { return { className: "map-land", weight: 0.6, fillOpacity: 1 }; },
+          pane: "outlines",
           interactive: false
         }).addTo(map);
         map.attributionControl.addAttribution("Country outlines: Natural Earth");
@@ -135,16 +139,17 @@
     else map.setView([20, 0], 1);
   }
 
+  // The place of a near= search and its radius; returns the bounds to show (the radius),
+  // or `bounds` unchanged without one.
   function drawNear(map, near, bounds) {
-    if (!near) return;
-    var centre = [near.lat, near.lon];
-    if (near.km) {
-      var circle = L.circle(centre, { radius: near.km * 1000, className: "map-near-radius", interactive: false });
-      circle.addTo(map);
-      bounds.extend(circle.getBounds());
-    }
-    L.circleMarker(centre, { radius: 6, className: "map-near-point", interactive: false }).addTo(map);
-    bounds.extend(centre);
+    if (!near) return bounds;
+    var centre = L.latLng(near.lat, near.lon);
+    L.circleMarker(centre, { radius: 6, className: "map-near-point", interactive: false })
+      .bindTooltip(near.label)
+      .addTo(map);
+    if (!near.km) return bounds;
+    L.circle(centre, { radius: near.km * 1000, className: "map-near-radius", interactive: false }).addTo(map);
+    return centre.toBounds(near.km * 2000);
   }
 
   function sitesMap(el) {
@@ -156,8 +161,7 @@
       siteMarker(site, data, el.getAttribute("data-trial-url")).addTo(map);
       bounds.extend([site[0], site[1]]);
     });
-    drawNear(map, data.near, bounds);
-    fit(map, bounds, 7);
+    fit(map, drawNear(map, data.near, bounds), 7);
     return baseLayer(map, el, false).then(function () { el.setAttribute("data-ready", "true"); });
   }
 
@@ -192,9 +196,7 @@
       });
       group.addLayers(markers);
       group.addTo(map);
-      var bounds = group.getBounds();
-      drawNear(map, data.near, bounds);
-      fit(map, bounds, 8);
+      fit(map, drawNear(map, data.near, group.getBounds()), 8);
       if (status) status.textContent = data.note || loading;
       return data;
     });

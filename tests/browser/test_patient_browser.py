@@ -76,18 +76,20 @@ def popup_shown(page: Page, selector: str):
     return page.locator(f"{selector} .leaflet-popup-content")
 
 
+MARKERS_IN_VIEW = """(selector) => {
+    const map = document.querySelector(selector).getBoundingClientRect();
+    return [...document.querySelectorAll(selector + ' .site-marker, ' + selector + ' .site-cluster')]
+      .map(m => m.getBoundingClientRect())
+      .filter(r => r.width > 0 && r.left >= map.left && r.right <= map.right
+                   && r.top >= map.top && r.bottom <= map.bottom).length;
+}"""
+
+
 def markers_in_view(page: Page, selector: str) -> int:
-    """Markers (sites or clusters) drawn inside the map's visible box."""
-    return page.evaluate(
-        """(selector) => {
-            const map = document.querySelector(selector).getBoundingClientRect();
-            return [...document.querySelectorAll(selector + ' .site-marker, ' + selector + ' .site-cluster')]
-              .map(m => m.getBoundingClientRect())
-              .filter(r => r.width > 0 && r.left >= map.left && r.right <= map.right
-                           && r.top >= map.top && r.bottom <= map.bottom).length;
-        }""",
-        selector,
-    )
+    """Markers (sites or clusters) drawn inside the map's visible box, once some are (a
+    clustered map adds them when its zoom has settled)."""
+    page.wait_for_function(f"(s) => ({MARKERS_IN_VIEW})(s) > 0", arg=selector, timeout=10000)
+    return page.evaluate(MARKERS_IN_VIEW, selector)
 
 
 # --- the trial page: its map, whom to call, the criteria --------------------------------------
@@ -232,6 +234,43 @@ def test_the_list_has_a_map_view_of_the_current_filter(page: Page, live_server, 
     link = popup_shown(page, "#results-map").locator("a.map-popup__trial")
     expect(link).to_have_attribute("href", re.compile(r"^/trials/[^/]+/$"))
     assert_all_local(requests, live_server.url)
+    assert_accessible(page)
+
+
+def distances(page: Page, rows) -> list[float]:
+    """The km of each row's distance cell ("under 1 km" is 0)."""
+    texts = rows.locator("td.num").all_inner_texts()
+    return [0.0 if t.startswith("under") else float(t.replace(",", "").split()[0]) for t in texts]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_near_me_search_maps_the_place_its_radius_and_each_sites_distance(
+    page: Page, live_server, artifacts_dir, catalogue, size
+):
+    page.set_viewport_size(size)
+    page.goto(f"{live_server.url}/?near=Houston&within_km=100&view=map#results")
+    wait_for_map(page, "#results-map")
+    expect(page.locator("#results-map path.map-near-radius")).to_have_count(1)
+    expect(page.locator("#results-map path.map-near-point")).to_have_count(1)
+    assert markers_in_view(page, "#results-map") > 0
+    for group in page.locator("table.results-sites tbody").all():
+        found = distances(page, group.locator("tr:not(.results-sites__trial)"))
+        assert found == sorted(found) and found[0] <= 100  # nearest first, the nearest within reach
+    shot(page, artifacts_dir, "near-houston-map", size)
+
+    # The trial opened from the list keeps the place: its sites by distance from Houston.
+    page.goto(f"{live_server.url}/?near=Houston&within_km=100")
+    link = page.locator(".trial__title a", has_text=re.compile("CD22", re.IGNORECASE)).first
+    expect(link).to_have_attribute("href", re.compile(r"\?near=Houston&within_km=100$"))
+    link.click()
+    wait_for_map(page, "#trial-map")
+    expect(page.locator("#where-panel")).to_contain_text("Distances from Houston")
+    rows = page.locator(".sites-table tbody tr")
+    found = distances(page, rows)
+    assert found == sorted(found) and found[0] < 1
+    expect(rows.first).to_contain_text("Houston")
+    page.locator("#where").scroll_into_view_if_needed()
+    shot(page, artifacts_dir, "near-houston-trial", size)
     assert_accessible(page)
 
 
