@@ -172,6 +172,9 @@ def _form_state(request: HttpRequest, filters: TrialFilters) -> dict[str, Any]:
         "form_errors": set(filters.errors),
         "hidden_inputs": hidden,
         "recruiting_only": "recruiting" in filters.values.get("status", []),
+        # How many of the form's boxes below the search are set (its phone summary says so).
+        "form_more_set": sum(1 for name in values if name not in ("q", "sort", "within_km"))
+        + ("recruiting" in filters.values.get("status", [])),
         "sort_options": [(key, label) for key, label in SORTS.items()],
         "current_sort": filters.effective_sort,
     }

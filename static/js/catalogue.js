@@ -177,7 +177,30 @@
     else window.scrollBy(0, delta);
   }
 
+  // On a phone the boxes below the search start folded when none of them is set.
+  function foldMoreFilters() {
+    if (!narrow()) return;
+    Array.prototype.forEach.call(document.querySelectorAll("details[data-more-filters]"), function (details) {
+      var set = Array.prototype.some.call(details.querySelectorAll("input, select"), function (input) {
+        if (input.type === "checkbox") return input.checked;
+        if (input.tagName === "SELECT") return input.selectedIndex > 0 && input.name !== "sort" && input.name !== "within_km";
+        return !!input.value;
+      });
+      if (!set) details.open = false;
+    });
+    if (NARROW && NARROW.addEventListener) {
+      NARROW.addEventListener("change", function () {
+        // On a wide screen the boxes have no summary to open them by: show them.
+        if (narrow()) return;
+        Array.prototype.forEach.call(document.querySelectorAll("details[data-more-filters]"), function (d) {
+          d.open = true;
+        });
+      });
+    }
+  }
+
   ready(function () {
+    foldMoreFilters();
     autosubmit();
     drawerSetup();
     document.addEventListener("click", keepPlaceOnClick);
