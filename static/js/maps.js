@@ -145,7 +145,7 @@
     if (!near) return bounds;
     var centre = L.latLng(near.lat, near.lon);
     L.circleMarker(centre, { radius: 6, className: "map-near-point", interactive: false })
-      .bindTooltip(near.label)
+      .bindTooltip(text("span", "", near.label))
       .addTo(map);
     if (!near.km) return bounds;
     L.circle(centre, { radius: near.km * 1000, className: "map-near-radius", interactive: false }).addTo(map);
@@ -220,9 +220,9 @@
       function tooltip(feature, layer) {
         var entry = countries[feature.properties.name];
         var name = entry ? entry[1] : feature.properties.name;
-        layer.bindTooltip(entry ? name + ": " + entry[0] + " trial" + (entry[0] === 1 ? "" : "s") : name + ": none", {
-          sticky: true
-        });
+        // Names are registry text: a DOM node (never an HTML string) carries them.
+        var label = entry ? name + ": " + entry[0] + " trial" + (entry[0] === 1 ? "" : "s") : name + ": none";
+        layer.bindTooltip(text("span", "", label), { sticky: true });
         if (entry) {
           layer.on("click", function () { window.location.href = entry[2]; });
         }

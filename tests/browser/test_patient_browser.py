@@ -453,3 +453,27 @@ def test_the_list_page_has_no_serious_accessibility_violation(page: Page, live_s
     page.goto(f"{live_server.url}/?antigen=CD19")
     assert_accessible(page)
     shot(page, artifacts_dir, "list", size)
+
+
+def test_registry_text_on_the_maps_is_text_never_markup(page: Page, live_server, transactional_db):
+    from tests.factories import make_trial
+
+    hostile = '<img src=x onerror="document.title=1"> China'
+    make_trial(
+        countries=[hostile],
+        sites=[{"institution": "<b>Bold</b> Hospital", "city": "<i>City</i>", "latitude": 31.2, "longitude": 121.5}],
+    )
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{live_server.url}/landscape/")
+    wait_for_map(page, "#world-map")
+    china = page.locator("#world-map path.choropleth:not(.choropleth--none)").first
+    china.dispatch_event("mouseover")
+    tooltip = page.locator("#world-map .leaflet-tooltip")
+    expect(tooltip).to_contain_text(hostile)
+    expect(tooltip.locator("img")).to_have_count(0)
+    page.goto(f"{live_server.url}/?view=map")
+    wait_for_map(page, "#results-map")
+    page.locator("#results-map .site-marker").first.click(force=True)
+    popup = popup_shown(page, "#results-map")
+    expect(popup).to_contain_text("<b>Bold</b> Hospital")
+    expect(popup.locator("b, i")).to_have_count(0)
