@@ -121,6 +121,7 @@ def test_a_trials_sites_are_mapped_by_status_without_a_tile_server(
     expect(rows).to_have_count(Site.objects.filter(trial__registry_id=MIXED_STATUSES).count())
     first = located.order_by("position").first()
     expect(rows.filter(has_text=first.institution).first).to_contain_text(first.get_status_display())
+    page.locator("#sites-h").evaluate("el => el.scrollIntoView({block: 'start'})")
     shot(page, artifacts_dir, "trial-map", size)
     # A marker opens its site's name and status, by keyboard too.
     markers.first.focus()
