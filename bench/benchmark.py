@@ -4,7 +4,7 @@
 
 - the list page `/` (results, every facet with counts, the summary) and the
   API `/api/trials/`, through Django's test Client in-process, over the fixed
-  20 filter combinations of `LIST_COMBOS`, each requested once to warm up and
+  23 filter combinations of `LIST_COMBOS`, each requested once to warm up and
   then `repetitions` times;
 - the trial page for a fixed sample of registry ids; `/landscape/` for a few
   combinations;
@@ -61,6 +61,10 @@ LIST_COMBOS: tuple[tuple[str, str], ...] = (
     ("age range 0-17", "age_min=0&age_max=17"),
     ("disease + age + status", "disease=Multiple+myeloma&age=70&status=recruiting"),
     ("q + 2 antigens + phase + country", "q=CAR-T&antigen=CD19&antigen=CD22&phase=phase1_phase2&country=China"),
+    # Distance: a GiST-served EXISTS per trial, the nearest site annotated on each row.
+    ("near city", "near=Houston&within_km=100"),
+    ("near + recruiting + sort distance", "near=Beijing&status=recruiting&sort=distance"),
+    ("near 上海 + antigen", "near=" + "上海" + "&within_km=50&antigen=CD19"),
 )
 LANDSCAPE_COMBOS: tuple[tuple[str, str], ...] = (
     ("no filter", ""),

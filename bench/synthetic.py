@@ -51,8 +51,10 @@ from django.db import connection, models, transaction
 from django.db.models import F, JSONField
 from django.db.models.sql import Query
 
+from catalogue import places
 from catalogue.models import DoseLevel, Site, Trial
-from catalogue.trials import SCALAR_FIELDS, search_vector, set_denormalized, to_json
+from catalogue.trials import SCALAR_FIELDS, SITE_KEYS, search_vector, set_denormalized, to_json
+from catalogue.trials import site_row as site_model
 from ingest.importer import Vocabularies
 from ingest.normalize.sponsor import sponsor_type
 
@@ -258,7 +260,7 @@ class SyntheticTrial:
     antigens: list[str]  # canonical names
     diseases: list[tuple[str, str]]  # (canonical name, category)
     dose_levels: list[dict[str, Any]]  # DoseLevel fields: arm, low, high, unit, basis, raw
-    sites: list[dict[str, str]]  # institution, city, country
+    sites: list[dict[str, Any]]  # catalogue.trials.SITE_KEYS
     raw: dict[str, Any]
     official_title: str = ""
     secondary_ids: list[str] = field(default_factory=list)
@@ -270,6 +272,7 @@ class SyntheticTrial:
     inclusion_criteria: str = ""
     exclusion_criteria: str = ""
     source_url: str = ""
+    healthy_volunteers: bool | None = None
 
     @property
     def sponsor_type(self) -> str | None:
@@ -389,17 +392,63 @@ def _institution(rng: random.Random, country: str) -> str:
     return f"{city} {rng.choice(kinds)}"
 
 
-def _sites(rng: random.Random, countries: list[str]) -> list[dict[str, str]]:
+# Sites are drawn from each country's 60 most populous gazetteer cities, weighted by
+# population (CAR-T centres are in large cities), so `near=` has real places to find.
+SITE_CITIES_PER_COUNTRY = 60
+# A site's own status, given the trial's (ClinicalTrials.gov-like records only; ChiCTR states none).
+_SITE_STATUS_MIX = {
+    "recruiting": Weighted((("recruiting", 80), ("not_yet_recruiting", 12), ("completed", 4), ("withdrawn", 4))),
+    "not_yet_recruiting": Weighted((("not_yet_recruiting", 95), ("withdrawn", 5))),
+    "active_not_recruiting": Weighted((("active_not_recruiting", 90), ("completed", 10))),
+}
+_site_cities: dict[str, Weighted | None] = {}
+
+
+def _city_draw(country: str) -> Weighted | None:
+    if country not in _site_cities:
+        found = places.cities(country, limit=SITE_CITIES_PER_COUNTRY)
+        _site_cities[country] = Weighted((p, p.population) for p in found) if found else None
+    return _site_cities[country]
+
+
+def _site_status(rng: random.Random, trial_status: str, chictr_like: bool) -> str | None:
+    if chictr_like:
+        return None
+    mix = _SITE_STATUS_MIX.get(trial_status)
+    return mix(rng) if mix is not None else None  # a closed trial's sites: mostly no status of their own
+
+
+def _sites(
+    rng: random.Random, countries: list[str], *, status: str = "", chictr_like: bool = False
+) -> list[dict[str, Any]]:
     if not countries:
         return []
     n = max(len(countries), _SITE_COUNTS(rng))
     sites = []
     for i in range(n):
         country = countries[i] if i < len(countries) else countries[0]
-        city = rng.choice(CITIES.get(country) or [""])
+        draw = _city_draw(country)
+        place = draw(rng) if draw is not None else None
+        city = place.name if place is not None else rng.choice(CITIES.get(country) or [""])
         kinds = INSTITUTION_KINDS.get(country, INSTITUTION_KINDS["*"])
-        sites.append({"institution": f"{city or country} {rng.choice(kinds)}", "city": city, "country": country})
+        sites.append({
+            "institution": f"{city or country} {rng.choice(kinds)}", "institution_zh": "", "city": city, "city_zh": "",
+            "state": place.state if place is not None else "", "state_zh": "", "country": country, "country_zh": "",
+            "zip": "", "status": _site_status(rng, status, chictr_like),
+            "latitude": place.latitude if place is not None else None,
+            "longitude": place.longitude if place is not None else None,
+            "geo_source": ("gazetteer" if chictr_like else "registry") if place is not None else "",
+        })  # fmt: skip
     return sites
+
+
+SITE_COLUMNS = ("trial_id", "position", *SITE_KEYS)
+
+
+def site_row(pk: int, position: int, site: dict[str, Any]) -> list[Any]:
+    """A synthetic site as a COPY row of `SITE_COLUMNS`, cut to the columns' sizes as the importer cuts them."""
+    row = site_model(Trial(pk=pk), position, site)
+    return [pk, position, *(getattr(row, key) for key in SITE_KEYS)]
 
 
 def _format_cells(value: float) -> tuple[str, int]:
@@ -600,7 +649,7 @@ def generate_trial(index: int, *, seed: int = 0) -> SyntheticTrial:
             interventions.append(other)
 
     dose_levels = _dose_levels(rng, chictr_like)
-    sites = _sites(rng, countries)
+    sites = _sites(rng, countries, status=status, chictr_like=chictr_like)
     completion = registration = None
     if chictr_like and start is not None:
         registration = start - timedelta(days=rng.randrange(0, 90))
@@ -644,6 +693,7 @@ def generate_trial(index: int, *, seed: int = 0) -> SyntheticTrial:
         dose_levels=dose_levels,
         sites=sites,
         raw=raw,
+        healthy_volunteers=None if chictr_like else False,
     )
 
 
@@ -825,6 +875,7 @@ def trial_values(t: SyntheticTrial, vocab: Any, *, now: datetime) -> dict[str, A
     parsed["dose_levels"] = [dict(d) for d in t.dose_levels]
     parsed["sites"] = [dict(s) for s in t.sites]
     parsed["references"] = []
+    parsed["contacts"] = []
     parsed["source_format"] = SOURCE_FORMAT
     parsed["raw"] = t.raw
     values["parsed"] = parsed
@@ -892,9 +943,7 @@ def _make_batch(pks: Sequence[int], indexes: Sequence[int], columns: list, *, se
             (pk, i, d["arm"][:500], d["low"], d["high"], d["unit"], d["basis"], d["raw"])
             for i, d in enumerate(t.dose_levels)
         )
-        batch.sites.extend(
-            (pk, i, s["institution"][:500], s["city"][:200], s["country"][:100]) for i, s in enumerate(t.sites)
-        )
+        batch.sites.extend(tuple(site_row(pk, i, s)) for i, s in enumerate(t.sites))
     return batch
 
 
@@ -995,8 +1044,7 @@ def seed_synthetic(
                 _copy(cursor, Trial.diseases.through._meta.db_table, ("trial_id", "disease_id"), batch.diseases)
                 _copy(cursor, DoseLevel._meta.db_table,
                       ("trial_id", "position", "arm", "low", "high", "unit", "basis", "raw"), batch.dose_levels)  # fmt: skip
-                _copy(cursor, Site._meta.db_table, ("trial_id", "position", "institution", "city", "country"),
-                      batch.sites)  # fmt: skip
+                _copy(cursor, Site._meta.db_table, SITE_COLUMNS, batch.sites)
             created += len(batch.trials)
             say(f"copied {created}/{trials} trials")
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}")

@@ -51,6 +51,7 @@ RAW_KEYS: dict[str, tuple[str, ...]] = {
     "min_age_years": ("min_age", "age_text"),
     "max_age_years": ("max_age", "age_text"),
     "sex": ("sex",),
+    "healthy_volunteers": ("healthy_volunteers",),
     "enrollment": ("enrollment", "enrollment_type"),
     "start_date": ("start_date",),
     "completion_date": ("completion_date",),
@@ -258,6 +259,7 @@ class TrialAdmin(admin.ModelAdmin):
                     ("min_age_years", "raw_min_age_years"),
                     ("max_age_years", "raw_max_age_years"),
                     ("sex", "raw_sex"),
+                    ("healthy_volunteers", "raw_healthy_volunteers"),
                     "inclusion_criteria",
                     "exclusion_criteria",
                 )

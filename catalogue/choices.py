@@ -22,6 +22,11 @@ class Status(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"  # the registry's own "Unknown status", or a status we cannot read
 
 
+# A site's own recruitment status, in the trial status's words (ClinicalTrials.gov
+# gives one per location); None when the registry states none for the site.
+SiteStatus = Status
+
+
 class Phase(models.TextChoices):
     EARLY_PHASE1 = "early_phase1", "Early phase 1"
     PHASE1 = "phase1", "Phase 1"

@@ -43,7 +43,8 @@ def count_facets(filters: Any, apply: Any, base: QuerySet, extra: dict[str, Quer
     params: list[Any] = []
     prefix = ""
     if scalar or not filters.values:
-        base_sql, base_params = _sql(apply(filters, base, exclude=facets.NAMES))
+        columns = filters.filterset.row_columns() if filters.filterset is not None else {}
+        base_sql, base_params = _sql(apply(filters, base, exclude=facets.NAMES).annotate(**columns), tuple(columns))
         prefix = f"WITH {FacetRow._meta.db_table} AS MATERIALIZED ({base_sql}) "
         params.extend(base_params)
 
@@ -106,6 +107,7 @@ def ids_of(queryset: QuerySet) -> list[int]:
                 cursor.execute("RESET enable_seqscan")
 
 
-def _sql(queryset: QuerySet) -> tuple[str, tuple[Any, ...]]:
-    """The facet columns of `queryset`, as SQL and parameters."""
-    return queryset.order_by().values(*facets.COLUMNS).query.sql_with_params()
+def _sql(queryset: QuerySet, extra: tuple[str, ...] = ()) -> tuple[str, tuple[Any, ...]]:
+    """The facet columns of `queryset` (and `extra` ones: `TrialFilterSet.row_columns`),
+    as SQL and parameters."""
+    return queryset.order_by().values(*facets.COLUMNS, *extra).query.sql_with_params()

@@ -33,6 +33,7 @@ from typing import Any
 from django.db import connections
 
 from catalogue import facets
+from catalogue.filters import AGE_GROUPS
 
 log = logging.getLogger(__name__)
 Counts = tuple[int, dict[str, dict[str, int]]]
@@ -69,14 +70,16 @@ class Snapshot:
         return self.bitmaps.get(name, {}).get(value, 0)
 
 
-# Numeric columns the scalar filters compare (few distinct values each), indexed as
-# value -> ids under "#name", so that age, dose and year filters are answered here too.
+# Columns the scalar filters compare (few distinct values each), indexed as value -> ids
+# under "#name", so that age, dose, year, sex and volunteer filters are answered here too.
 NUMBERS = {
     "#min_age": "min_age_years",
     "#max_age": "max_age_years",
     "#dose_min": "dose_min_cells_per_kg",
     "#dose_max": "dose_max_cells_per_kg",
     "#start_year": "EXTRACT(year FROM start_date)::int",
+    "#sex": "sex",
+    "#healthy_volunteers": "healthy_volunteers",
 }
 
 
@@ -282,6 +285,16 @@ def scalar(snapshot: Snapshot, name: str, value: Any) -> int | None:
         return entries & _union(snapshot, "#dose_min", lambda low: low <= value)
     if name == "start_year":
         return entries & snapshot.of("#start_year", value)
+    if name == "sex":  # open to all, or stating no sex (like an unstated age limit)
+        return entries & ~_union(snapshot, "#sex", lambda sex: sex not in (value, "all"))
+    if name == "healthy_volunteers":
+        return entries & snapshot.of("#healthy_volunteers", True)
+    if name == "age_group":  # the trial's range overlaps [start, end); unstated limits are open
+        _, start, end = AGE_GROUPS[value]
+        kept = entries & ~_union(snapshot, "#max_age", lambda high: high < start)
+        if end is not None:
+            kept &= ~_union(snapshot, "#min_age", lambda low: low >= end)
+        return kept
     return None
 
 

@@ -2,7 +2,10 @@
 
 Repeatable facets (antigen, disease, disease_category, phase, status, country,
 registry, cell_source) are OR within a facet and AND across facets. Age
-filters keep trials whose limits are not stated (open on that side).
+filters keep trials whose limits are not stated (open on that side); so do the
+sex and age-group filters. `near=` (a city, or "lat,lon") with `within_km=`
+keeps trials with a site that close (`catalogue.nearby`); with a status
+filter, that site itself must have the status (or state none of its own).
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q, QuerySet
 
-from catalogue import activity, facets
+from catalogue import activity, facets, nearby, places
 from catalogue.countries import country_name
-from catalogue.models import Antigen, Disease, Product, Trial, lookup_key
+from catalogue.models import Antigen, Disease, FacetRow, Product, Trial, lookup_key
 
 SCOPES = {
     "all": "every trial, in scope or not",
@@ -35,6 +38,17 @@ SORTS = {
     "newest": "newest start",
     "updated": "registry last updated",
     "registry_id": "registry id",
+    "distance": "distance",
+}
+# Sorts that need another filter: sort -> the filter.
+SORT_NEEDS = {"distance": "near"}
+SEXES = {"female": "open to female patients", "male": "open to male patients"}
+HEALTHY_VOLUNTEERS = {"yes": "accepting healthy volunteers"}
+# Age groups (ClinicalTrials.gov's): [from, to) in years; None: no upper end.
+AGE_GROUPS: dict[str, tuple[str, int, int | None]] = {
+    "child": ("children (0–17)", 0, 18),
+    "adult": ("adults (18–64)", 18, 65),
+    "older_adult": ("older adults (65+)", 65, None),
 }
 
 
@@ -106,6 +120,53 @@ class StartYearField(forms.IntegerField):
             raise forms.ValidationError("Enter a year such as 2024.", code="invalid") from None
 
 
+class NearField(forms.Field):
+    """A place: a city ("Houston", "Houston, TX", "北京") resolved through the
+    gazetteer (`catalogue.places`), or "lat,lon"."""
+
+    def to_python(self, value: Any) -> nearby.Near | None:
+        text = " ".join(str(value or "").replace("\x00", "").split())[:200]
+        if not text:
+            return None
+        found = places.lookup(text)
+        if found.found:
+            assert found.latitude is not None and found.longitude is not None
+            return nearby.Near(text, found.latitude, found.longitude, found.label)
+        if found.ambiguous:
+            raise forms.ValidationError(
+                "Several places have this name: say which one, e.g. " + " or ".join(
+                    f"“{c.label}”" for c in found.candidates[:3]) + ", or give coordinates as lat,lon.",
+                code="ambiguous",
+            )  # fmt: skip
+        raise forms.ValidationError(
+            "No city of that name is known (the gazetteer lists cities of 15,000 people or more): try a nearby "
+            "larger city, add the country (“Paris, France”), or give coordinates as lat,lon.",
+            code="unknown",
+        )
+
+
+class WithinKmField(forms.FloatField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=nearby.MAX_WITHIN_KM, **kwargs)
+
+    def to_python(self, value: Any) -> float | None:
+        try:
+            result = super().to_python(value)
+        except forms.ValidationError:
+            raise forms.ValidationError("Enter a distance in km, such as 100.", code="invalid") from None
+        if result is not None and not math.isfinite(result):
+            raise forms.ValidationError("Enter a distance in km, such as 100.", code="invalid")
+        return result
+
+
+class NearFilter(django_filters.Filter):
+    field_class = NearField
+
+
+class WithinKmFilter(django_filters.Filter):
+    field_class = WithinKmField
+
+
 class AgeFilter(django_filters.Filter):
     field_class = AgeField
 
@@ -136,6 +197,16 @@ class TrialFilterSet(django_filters.FilterSet):
     stalled = django_filters.ChoiceFilter(
         choices=list(STALLED.items()), method="filter_stalled", label="Possibly stalled"
     )
+    near = NearFilter(method="filter_near", label="Near (a city, or lat,lon)")
+    # Read by `filter_near` (and the status filter); 200 km when not given.
+    within_km = WithinKmFilter(method="filter_within_km", label="Within (km)")
+    sex = django_filters.ChoiceFilter(choices=list(SEXES.items()), method="filter_sex", label="Sex")
+    healthy_volunteers = django_filters.ChoiceFilter(
+        choices=list(HEALTHY_VOLUNTEERS.items()), method="filter_healthy_volunteers", label="Healthy volunteers"
+    )
+    age_group = django_filters.ChoiceFilter(
+        choices=[(k, v[0]) for k, v in AGE_GROUPS.items()], method="filter_age_group", label="Age group"
+    )
 
     class Meta:
         model = Trial
@@ -149,7 +220,51 @@ class TrialFilterSet(django_filters.FilterSet):
 
     def filter_facet(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         facet = facets.BY_NAME[name]
-        return queryset.filter(facet.condition(self.canonical(facet, value)))
+        queryset = queryset.filter(facet.condition(self.canonical(facet, value)))
+        near = self.near_point()
+        if name == "status" and near is not None:
+            # The near site must itself have the status (or state none): see catalogue.nearby.
+            if queryset.model is FacetRow:
+                return queryset.filter(near_site_has_status=True)  # computed once, in the counts' CTE
+            queryset = queryset.filter(nearby.has_site_near(near, self.radius_km(), value))
+        return queryset
+
+    def row_columns(self) -> dict[str, Any]:
+        """Columns the counts' rows (`FacetRow`) need beyond the facet columns, as
+        expressions over a trial: with `near` and a status filter, whether a near site
+        has one of the statuses (else each facet's count would look it up again)."""
+        near, statuses = self.near_point(), (getattr(self.form, "cleaned_data", None) or {}).get("status")
+        if near is None or not statuses:
+            return {}
+        return {"near_site_has_status": nearby.has_site_near(near, self.radius_km(), statuses)}
+
+    def near_point(self) -> nearby.Near | None:
+        """The valid `near` place, if any."""
+        return (getattr(self.form, "cleaned_data", None) or {}).get("near")
+
+    def radius_km(self) -> float:
+        return (getattr(self.form, "cleaned_data", None) or {}).get("within_km") or nearby.DEFAULT_WITHIN_KM
+
+    def filter_near(self, queryset: QuerySet, name: str, value: nearby.Near | None) -> QuerySet:
+        return queryset.filter(nearby.has_site_near(value, self.radius_km())) if value is not None else queryset
+
+    def filter_within_km(self, queryset: QuerySet, name: str, value: float | None) -> QuerySet:
+        return queryset  # a parameter of `near`
+
+    def filter_sex(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # A trial open to all, or stating no sex at all (like an unstated age limit), is kept.
+        return queryset.filter(Q(sex__in=[value, "all"]) | Q(sex__isnull=True))
+
+    def filter_healthy_volunteers(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(healthy_volunteers=True)
+
+    def filter_age_group(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        _, start, end = AGE_GROUPS[value]
+        # The trial's age range overlaps [start, end); an unstated limit is open.
+        condition = Q(max_age_years__isnull=True) | Q(max_age_years__gte=start)
+        if end is not None:
+            condition &= Q(min_age_years__isnull=True) | Q(min_age_years__lt=end)
+        return queryset.filter(condition)
 
     def canonical(self, facet: facets.Facet, values: list[str]) -> list[str]:
         """The facet's values as the columns hold them: synonyms and country names resolved."""

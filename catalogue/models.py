@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.text import slugify
@@ -37,12 +37,28 @@ from catalogue.choices import (
     PairStatus,
     Phase,
     Sex,
+    SiteStatus,
     SponsorType,
     Status,
     StudyType,
     TrialType,
 )
 from catalogue.registries import REGISTRY_CHOICES
+
+
+class EarthField(models.Field):
+    """A point of the `earthdistance` extension's `earth` type (no Python value: used in SQL only)."""
+
+    def db_type(self, connection) -> str:  # type: ignore[no-untyped-def, override]
+        return "earth"
+
+
+class EarthPoint(models.Func):
+    """`catalogue_ll_to_earth(latitude, longitude)`: `ll_to_earth()` with schema-qualified
+    names (migration 0016), so the GiST index on it survives a pg_restore."""
+
+    function = "catalogue_ll_to_earth"
+    output_field = EarthField()
 
 
 def lookup_key(text: str) -> str:
@@ -159,6 +175,7 @@ class Trial(models.Model):
     min_age_years = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     max_age_years = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     sex = models.CharField(max_length=8, choices=Sex.choices, null=True, blank=True)
+    healthy_volunteers = models.BooleanField(null=True, blank=True)  # None: not stated
 
     dose_min_cells_per_kg = models.FloatField(null=True, blank=True)
     dose_max_cells_per_kg = models.FloatField(null=True, blank=True)
@@ -273,6 +290,11 @@ class Trial(models.Model):
             GinIndex(fields=["disease_categories"], name="trial_disease_cat_gin"),
             GinIndex(fields=["countries"], name="trial_countries_gin"),
             GinIndex(fields=["modalities"], name="trial_modalities_gin"),
+            models.Index(
+                fields=["healthy_volunteers"],
+                name="trial_healthy_volunteers_idx",
+                condition=models.Q(healthy_volunteers=True),
+            ),
             GinIndex(fields=["product_names"], name="trial_products_gin"),
             models.Index(fields=["trial_type"], name="trial_type_idx"),
             models.Index(fields=["in_scope"], name="trial_in_scope_idx"),
@@ -375,19 +397,72 @@ class DoseLevel(models.Model):
 
 
 class Site(models.Model):
-    """A recruiting site."""
+    """A site of a trial, as the registry lists it: its place (English and, where
+    the registry gives them, Chinese names), its own recruitment status and its
+    coordinates.
+
+    `latitude`/`longitude` are the registry's own (`geo_source` "registry") or, when
+    it gives none, those of the site's city in the offline gazetteer
+    (`catalogue.places`, `geo_source` "gazetteer"); null with `geo_source` "" when
+    the place could not be told. A GiST index on `ll_to_earth(latitude, longitude)`
+    (migration 0016) serves the distance filter (`near=`).
+    """
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="sites")
     position = models.PositiveSmallIntegerField(default=0)
     institution = models.CharField(max_length=500, blank=True)
+    institution_zh = models.CharField(max_length=500, blank=True)
     city = models.CharField(max_length=200, blank=True)
-    country = models.CharField(max_length=100, blank=True)
+    city_zh = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=200, blank=True)
+    state_zh = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=100, blank=True)  # English (catalogue.countries)
+    country_zh = models.CharField(max_length=100, blank=True)
+    zip = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=32, choices=SiteStatus.choices, null=True, blank=True)  # None: not stated
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    geo_source = models.CharField(max_length=16, blank=True)  # "registry" | "gazetteer" | "" (no coordinates)
+
+    class Meta:
+        ordering = ["trial", "position"]
+        indexes = [
+            GistIndex(
+                EarthPoint(models.F("latitude"), models.F("longitude")), name="site_earth_gist",
+                condition=models.Q(latitude__isnull=False, longitude__isnull=False),
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return ", ".join(p for p in (self.institution, self.city, self.country) if p)
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+class TrialContact(models.Model):
+    """A person or office to contact about a trial, as the registry publishes it:
+    trial-level (central contacts, ChiCTR's study leader and applicant) or of one
+    site (`site`). Only what the registry publishes; never curated."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="contacts")
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="contacts")
+    position = models.PositiveSmallIntegerField(default=0)
+    # "central", "central_backup", "site", "site_backup", "principal_investigator", "study_chair",
+    # "study_director", "study_leader", "applicant", "public", "scientific"... as the parsers give them.
+    role = models.CharField(max_length=32, blank=True)
+    name = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(max_length=100, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    affiliation = models.CharField(max_length=500, blank=True)
+    address = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["trial", "position"]
 
     def __str__(self) -> str:
-        return ", ".join(p for p in (self.institution, self.city, self.country) if p)
+        return " ".join(p for p in (self.role, self.name, self.email or self.phone) if p)
 
 
 class Reference(models.Model):
@@ -489,6 +564,8 @@ class FacetRow(models.Model):
     product_names = ArrayField(models.CharField(max_length=100))
     has_results = models.BooleanField(null=True)
     has_publications = models.BooleanField()
+    # Only with near= and a status filter (`TrialFilterSet.row_columns`).
+    near_site_has_status = models.BooleanField(null=True)
 
     class Meta:
         managed = False

@@ -30,10 +30,10 @@ from django.db import router
 from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.http import QueryDict
 
-from catalogue import cache, counts, facet_index, facets
+from catalogue import cache, counts, facet_index, facets, nearby
 from catalogue.cache import DataState
 from catalogue.countries import country_name
-from catalogue.filters import FACETS, SORTS, TrialFilterSet
+from catalogue.filters import FACETS, SORT_NEEDS, SORTS, TrialFilterSet
 from catalogue.models import Antigen, Disease, Product, Trial, lookup_key
 
 # Each facet's value -> display label (fixed vocabularies only).
@@ -155,9 +155,14 @@ def parse_filters(params: Mapping[str, Any] | QueryDict | None) -> TrialFilters:
         else:
             state.values.pop("q")
 
+    if "within_km" in state.values and "near" not in state.values:
+        state.values.pop("within_km")  # a parameter of `near` (the form sends its default)
+
     sort = params.get("sort", "").strip()
     if sort:
-        if sort in SORTS:
+        if sort in SORT_NEEDS and SORT_NEEDS[sort] not in state.values:
+            _invalid(state, "sort", f"sort by {SORTS[sort]} needs a place to measure from (near=) (ignored)")
+        elif sort in SORTS:
             state.sort = sort
         else:
             _invalid(state, "sort", f"sort={sort[:40]!r} is not one of {', '.join(SORTS)}")
@@ -233,12 +238,24 @@ def _apply(
 
 
 def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> QuerySet:
-    """The filtered, ordered catalogue entries. The one read path for lists."""
+    """The filtered, ordered catalogue entries. The one read path for lists.
+
+    With `near`, each entry carries `nearest_site`: its nearest qualifying site
+    ({institution, city, country, status, distance_km}, see `catalogue.nearby`)."""
     filters = _as_filters(filters)
     queryset = _apply(filters, base_queryset())
     sort = filters.effective_sort
     q = filters.values.get("q")
-    if sort == "relevance" and q:
+    near = filters.values.get("near")
+    if near is not None:
+        within = filters.values.get("within_km")
+        statuses = filters.values.get("status")
+        queryset = queryset.annotate(nearest_site=nearby.nearest_site(near, within, statuses))
+        if sort == "distance":
+            queryset = queryset.annotate(distance_km=nearby.nearest_distance(near, within, statuses))
+    if sort == "distance" and near is not None:
+        queryset = queryset.order_by(F("distance_km").asc(nulls_last=True), "registry_id")
+    elif sort == "relevance" and q:
         query = SearchQuery(q, search_type="websearch", config="english")
         # A search that names a product (Kymriah, CTL019) puts that product's trials first.
         named_products = ArraySubquery(Product.objects.filter(lookup_keys__contains=[lookup_key(q)]).values("name"))
@@ -365,7 +382,9 @@ read_connection = counts.read_connection
 
 
 def _count_facets(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
-    if settings.CATALOGUE_FACET_INDEX:
+    assert filters.filterset is not None
+    # With near= and a status filter, the status is a near site's (a column only SQL computes).
+    if settings.CATALOGUE_FACET_INDEX and not filters.filterset.row_columns():
         snapshot = facet_index.INDEX.current(
             router.db_for_read(Trial),
             data_state_for(filters).token,
@@ -423,7 +442,8 @@ def trial_detail(registry_id: str) -> Trial | None:
     A registry id that is only a secondary id of exactly one entry resolves to
     that entry. A trial merged into another is returned as it is (with
     `merged_into` selected): the caller redirects to the primary.
-    Bounded: one lookup plus one query per prefetched relation.
+    Bounded: one lookup plus one query per prefetched relation (dose levels, sites,
+    contacts, antigens, diseases, linked records).
     """
     registry_id = " ".join(str(registry_id).split())[:64]
     if not registry_id:
@@ -432,6 +452,8 @@ def trial_detail(registry_id: str) -> Trial | None:
         "dose_levels",
         "sites",
         "references",
+        # Trial-level and per-site contacts together (`site_id` tells a site's own).
+        "contacts",
         Prefetch("antigens", queryset=Antigen.objects.order_by("name")),
         Prefetch("diseases", queryset=Disease.objects.order_by("name")),
         Prefetch("merged_records", queryset=Trial.objects.only("id", "registry", "registry_id", "merged_into_id")),

@@ -37,7 +37,7 @@ from django.db.models import Prefetch, QuerySet
 
 from catalogue import facets
 from catalogue.choices import SponsorType
-from catalogue.filters import SORTS, STALLED
+from catalogue.filters import AGE_GROUPS, HEALTHY_VOLUNTEERS, SEXES, SORTS, STALLED
 from catalogue.models import DoseLevel, Reference, Site, Trial
 from catalogue.registries import REGISTRY_KEYS, registry_page
 
@@ -329,6 +329,21 @@ def _parameter(name: str, description: str, schema: dict[str, Any], **extra: Any
     return parameter
 
 
+# A result's nearest qualifying site, with `near` only.
+NEAREST: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": "Only with near: the trial's nearest site within within_km (with the status filter's "
+    "status, or none stated); distance_km is the great-circle distance.",
+    "properties": {
+        "institution": {"type": "string"},
+        "city": {"type": "string"},
+        "country": {"type": "string"},
+        "status": {"type": ["string", "null"]},
+        "distance_km": {"type": "number"},
+    },
+}
+
+
 def _filter_parameters() -> list[dict[str, Any]]:
     def repeatable(facet: facets.Facet) -> dict[str, Any]:
         items: dict[str, Any] = {"type": "string"}
@@ -363,7 +378,22 @@ def _filter_parameters() -> list[dict[str, Any]]:
         scalar("stalled", "yes: trials possibly stalled as of today: still recruiting (or not yet recruiting) three "
                "or more years after their start date, or ongoing with a registry record not updated in two years; "
                "no: the others.", {"type": "string", "enum": list(STALLED)}),
-        scalar("sort", "Order; relevance by default with q, otherwise newest start first.",
+        scalar("near", "Trials with a site near this place: a city in English or Chinese (Houston, Houston, TX, "
+               "Paris, France, 北京), resolved through an offline gazetteer of cities of 15,000 people or more, or "
+               "coordinates as lat,lon. An unknown or ambiguous name is a 400 naming the candidates. With a status "
+               "filter, that site itself must have the status, or state none of its own. Each result then carries "
+               "nearest_site {institution, city, country, status, distance_km}.",
+               {"type": "string", "maxLength": 200}),
+        scalar("within_km", "The distance for near, in km (default 200).",
+               {"type": "number", "minimum": 1, "maximum": 20000, "default": 200}),
+        scalar("sex", "Trials open to this sex: those stating it or all; trials whose registry states no sex are "
+               "kept (like open age limits).", {"type": "string", "enum": list(SEXES)}),
+        scalar("healthy_volunteers", "yes: trials accepting healthy volunteers.",
+               {"type": "string", "enum": list(HEALTHY_VOLUNTEERS)}),
+        scalar("age_group", "Trials whose age range overlaps the group: child 0–17, adult 18–64, older_adult 65+ "
+               "(unstated limits are open).", {"type": "string", "enum": list(AGE_GROUPS)}),
+        scalar("sort", "Order; relevance by default with q, otherwise newest start first; distance (to the nearest "
+               "qualifying site) only with near.",
                {"type": "string", "enum": list(SORTS)}),
     ]  # fmt: skip
 
@@ -616,7 +646,12 @@ def openapi_schema(server_url: str = "/") -> dict[str, Any]:
                                             "previous": {"type": ["string", "null"]},
                                             "results": {
                                                 "type": "array",
-                                                "items": {"$ref": "#/components/schemas/Trial"},
+                                                "items": {
+                                                    "allOf": [
+                                                        {"$ref": "#/components/schemas/Trial"},
+                                                        {"type": "object", "properties": {"nearest_site": NEAREST}},
+                                                    ]
+                                                },
                                             },
                                             "facets": {
                                                 "type": "object",

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from catalogue import facets
+from catalogue import facets, nearby
+from catalogue.filters import AGE_GROUPS, HEALTHY_VOLUNTEERS, SEXES
 from catalogue.selectors import CHOICE_LABELS, TrialFilters
 from catalogue.templatetags.catalogue_tags import format_cells, format_years
 
@@ -127,6 +128,12 @@ def build_summary(filters: TrialFilters) -> FilterSummary:
         q.append(part("in the category " + join_or(labels), "disease_category"))
     if values.get("age") is not None:
         q.append(part("accepting " + age_phrase(values["age"]), "age"))
+    if values.get("age_group"):
+        q.append(part("for " + AGE_GROUPS[values["age_group"]][0], "age_group"))
+    if values.get("sex"):
+        q.append(part(SEXES[values["sex"]], "sex"))
+    if values.get("healthy_volunteers"):
+        q.append(part(HEALTHY_VOLUNTEERS[values["healthy_volunteers"]], "healthy_volunteers"))
     age_min, age_max = values.get("age_min"), values.get("age_max")
     if age_min is not None and age_max is not None:
         q.append(part(f"open to ages {format_years(age_min)}–{format_years(age_max)}", "age_min", "age_max"))
@@ -145,6 +152,10 @@ def build_summary(filters: TrialFilters) -> FilterSummary:
         q.append(part("of type " + join_or(labels), "trial_type"))
     if values.get("country"):
         q.append(part("in " + join_or(_canonical(filters, "country", values["country"])), "country"))
+    near = values.get("near")
+    if near is not None:
+        within = values.get("within_km") or nearby.DEFAULT_WITHIN_KM
+        q.append(part(f"with a site within {within:g} km of {near.label}", "near", "within_km"))
     if values.get("registry"):
         q.append(part("registered with " + join_or([_label("registry", v) for v in values["registry"]]), "registry"))
     dose_min, dose_max = values.get("dose_min"), values.get("dose_max")

@@ -14,20 +14,20 @@ from typing import Any
 from django.contrib.postgres.search import SearchVector
 from django.db.models import Expression, F, Func, Value
 
-from catalogue.models import Antigen, Disease, DoseLevel, Product, Reference, Site, Trial
+from catalogue.models import Antigen, Disease, DoseLevel, Product, Reference, Site, Trial, TrialContact
 
 # Normalized scalar fields a registry supplies (and a curator may own).
 SCALAR_FIELDS: tuple[str, ...] = (
     "secondary_ids", "title", "official_title", "title_zh", "brief_summary",
     "status", "phase", "study_type", "min_age_years", "max_age_years", "sex",
     "dose_min_cells_per_kg", "dose_max_cells_per_kg", "enrollment", "enrollment_type",
-    "start_date", "completion_date", "registration_date", "sponsor", "sponsor_type", "countries",
+    "healthy_volunteers", "start_date", "completion_date", "registration_date", "sponsor", "sponsor_type", "countries",
     "cell_source", "conditions", "keywords", "interventions", "inclusion_criteria", "exclusion_criteria",
     "source_url", "modalities", "trial_type", "in_scope", "product_names",
     "has_results", "results_date", "results_url",
 )  # fmt: skip
-# Related fields, curated as whole fields (references are the registry's only: not curatable).
-RELATED_FIELDS: tuple[str, ...] = ("antigens", "diseases", "dose_levels", "sites", "references")
+# Related fields, written as whole fields (references and contacts are the registry's only: never curated).
+RELATED_FIELDS: tuple[str, ...] = ("antigens", "diseases", "dose_levels", "sites", "references", "contacts")
 CURATABLE_FIELDS: tuple[str, ...] = SCALAR_FIELDS + ("antigens", "diseases", "dose_levels")
 # List fields: one entry per line in the admin, compared as lists (entries contain commas).
 LIST_FIELDS: tuple[str, ...] = (
@@ -41,7 +41,15 @@ LIST_FIELDS: tuple[str, ...] = (
 DECIMAL_FIELDS = frozenset({"min_age_years", "max_age_years"})
 DATE_FIELDS = frozenset({"start_date", "completion_date", "registration_date", "registry_updated", "results_date"})
 DOSE_LEVEL_KEYS = ("arm", "low", "high", "unit", "basis", "raw")
-SITE_KEYS = ("institution", "city", "country")
+SITE_KEYS = (
+    "institution", "institution_zh", "city", "city_zh", "state", "state_zh", "country", "country_zh", "zip",
+    "status", "latitude", "longitude", "geo_source",
+)  # fmt: skip
+# A contact's JSON form also has "site": the position of its site (None: a trial-level contact).
+CONTACT_KEYS = ("role", "name", "phone", "email", "affiliation", "address")
+_SITE_TEXT_LIMITS = {"institution": 500, "institution_zh": 500, "city": 200, "city_zh": 200, "state": 200,
+                     "state_zh": 200, "country": 100, "country_zh": 100, "zip": 40, "geo_source": 16}  # fmt: skip
+_CONTACT_TEXT_LIMITS = {"role": 32, "name": 300, "phone": 100, "email": 254, "affiliation": 500, "address": 500}
 REFERENCE_KEYS = ("pmid", "type", "citation", "url")
 
 
@@ -81,6 +89,12 @@ def field_value(trial: Trial, field: str) -> Any:
         return [{key: getattr(s, key) for key in SITE_KEYS} for s in trial.sites.all()]
     if field == "references":
         return [{key: getattr(r, key) for key in REFERENCE_KEYS} for r in trial.references.all()]
+    if field == "contacts":
+        positions = {s.pk: s.position for s in trial.sites.all()}
+        return [
+            {**{key: getattr(c, key) for key in CONTACT_KEYS}, "site": positions.get(c.site_id)}
+            for c in trial.contacts.all()
+        ]
     return to_json(getattr(trial, field, None))
 
 
@@ -100,11 +114,24 @@ def level_row(trial: Trial, position: int, level: dict[str, Any]) -> DoseLevel:
 
 
 def site_row(trial: Trial, position: int, site: dict[str, Any]) -> Site:
-    """An unsaved Site from its JSON form (`SITE_KEYS`)."""
-    return Site(
-        trial=trial, position=position, institution=(site.get("institution") or "")[:500],
-        city=(site.get("city") or "")[:200], country=(site.get("country") or "")[:100],
-    )  # fmt: skip
+    """An unsaved Site from its JSON form (`SITE_KEYS`; absent keys are empty)."""
+    row = Site(trial=trial, position=position, status=site.get("status") or None,
+               latitude=site.get("latitude"), longitude=site.get("longitude"))  # fmt: skip
+    for key, limit in _SITE_TEXT_LIMITS.items():
+        setattr(row, key, (site.get(key) or "")[:limit])
+    if row.latitude is None or row.longitude is None:
+        row.latitude = row.longitude = None
+        row.geo_source = ""
+    return row
+
+
+def contact_row(trial: Trial, position: int, contact: dict[str, Any], sites: dict[int, Site]) -> TrialContact:
+    """An unsaved TrialContact from its JSON form (`CONTACT_KEYS` and "site", the
+    position of its site among `sites`, saved Site rows by position)."""
+    row = TrialContact(trial=trial, position=position, site=sites.get(contact.get("site")))  # type: ignore[arg-type]
+    for key, limit in _CONTACT_TEXT_LIMITS.items():
+        setattr(row, key, (contact.get(key) or "")[:limit])
+    return row
 
 
 def reference_row(trial: Trial, position: int, reference: dict[str, Any]) -> Reference:
@@ -136,10 +163,20 @@ def set_dose_levels(trial: Trial, levels: Iterable[dict[str, Any]], *, replace: 
 
 
 def set_sites(trial: Trial, sites: Iterable[dict[str, Any]], *, replace: bool = True) -> None:
-    """Replace the trial's sites with `sites` (dicts of `SITE_KEYS`)."""
+    """Replace the trial's sites with `sites` (dicts of `SITE_KEYS`). Their contacts
+    go with them: write the contacts again after (`set_contacts`)."""
     if replace:
         trial.sites.all().delete()
     Site.objects.bulk_create([site_row(trial, i, s) for i, s in enumerate(sites)])
+
+
+def set_contacts(trial: Trial, contacts: Iterable[dict[str, Any]], *, replace: bool = True) -> None:
+    """Replace the trial's contacts with `contacts` (dicts of `CONTACT_KEYS` and "site")."""
+    if replace:
+        trial.contacts.all().delete()
+    contacts = list(contacts)
+    sites = {s.position: s for s in trial.sites.all()} if any(c.get("site") is not None for c in contacts) else {}
+    TrialContact.objects.bulk_create([contact_row(trial, i, c, sites) for i, c in enumerate(contacts)])
 
 
 def set_related(
@@ -171,6 +208,8 @@ def set_related(
         set_sites(trial, value, replace=replace)
     elif field == "references":
         set_references(trial, value, replace=replace)
+    elif field == "contacts":
+        set_contacts(trial, value, replace=replace)
     else:
         raise ValueError(f"{field!r} is not a related field")
 

@@ -38,11 +38,13 @@ from django_ratelimit.core import get_usage
 from catalogue import exports, facets, freshness, history, landscape, provenance, recent
 from catalogue.about import about, about_lines, export_filename
 from catalogue.cache import data_state
+from catalogue.charts import clean as xml_text
 from catalogue.choices import Modality
 from catalogue.criteria import criteria_sections, has_list
-from catalogue.filters import FACETS, SORTS
+from catalogue.filters import AGE_GROUPS, FACETS, SEXES, SORT_NEEDS, SORTS
 from catalogue.maps import distance_to, near_point, place, results_map, status_legend, trial_map
 from catalogue.models import Product, Site, Trial, TrialContact
+from catalogue.nearby import DEFAULT_WITHIN_KM
 from catalogue.registries import results_page, safe_url
 from catalogue.selectors import (
     DEFAULT_PAGE_SIZE,
@@ -79,7 +81,12 @@ from config.client_ip import client_key
 
 FACET_TOP = 8
 # The filter form's own inputs; every other active filter rides along as hidden inputs.
-FORM_FIELDS = ("q", "age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "sort")
+FORM_FIELDS = (
+    "q", "age", "age_min", "age_max", "dose_min", "dose_max", "start_year", "sort", "near", "within_km", "sex",
+    "age_group", "healthy_volunteers",
+)  # fmt: skip
+# The distance choices of the filter form (any other within_km= still works).
+WITHIN_KM_CHOICES = (25, 50, 100, 200, 500, 1000)
 JSON_PARAMS = {"ensure_ascii": False}
 
 
@@ -175,9 +182,21 @@ def _form_state(request: HttpRequest, filters: TrialFilters) -> dict[str, Any]:
         # How many of the form's boxes below the search are set (its phone summary says so).
         "form_more_set": sum(1 for name in values if name not in ("q", "sort", "within_km"))
         + ("recruiting" in filters.values.get("status", [])),
-        "sort_options": [(key, label) for key, label in SORTS.items()],
+        "sort_options": [
+            (key, label) for key, label in SORTS.items() if key not in SORT_NEEDS or SORT_NEEDS[key] in filters.values
+        ],
         "current_sort": filters.effective_sort,
+        "within_km_options": _within_km_options(filters),
+        "sex_options": list(SEXES.items()),
+        "age_group_options": [(key, group[0]) for key, group in AGE_GROUPS.items()],
     }
+
+
+def _within_km_options(filters: TrialFilters) -> list[tuple[str, str, bool]]:
+    """(value, label, selected) of the distance menu: the usual distances and the current one."""
+    current = filters.values.get("within_km") or DEFAULT_WITHIN_KM
+    values = sorted({*(float(v) for v in WITHIN_KM_CHOICES), float(current)})
+    return [(f"{v:g}", f"{v:g} km", v == current) for v in values]
 
 
 def _page_links(page: Any) -> list[int | None]:
@@ -664,6 +683,9 @@ def api_trial_list(request: HttpRequest) -> JsonResponse:
 
     def results() -> list[dict[str, Any]]:
         rows = page_rows(filters, filters.page, export_queryset) if start < count else []
+        if "near" in filters.values:
+            # The nearest qualifying site and its distance, after the export's own keys.
+            return [{**trial_to_dict(t), "nearest_site": t.nearest_site} for t in rows]
         return [trial_to_dict(t) for t in rows]
 
     def facet_values() -> dict[str, list[dict[str, Any]]]:
@@ -923,8 +945,10 @@ class TrialFeed(Feed):
         self.request = request
         return self.filters
 
+    # Feed text goes through `xml_text`: XML 1.0 has no place for the control
+    # characters a query string or a registry record may carry.
     def title(self, obj: TrialFilters) -> str:
-        return f"CAR-T trials catalogue: {build_summary(obj).text}"
+        return xml_text(f"CAR-T trials catalogue: {build_summary(obj).text}")
 
     def subtitle(self, obj: TrialFilters) -> str:
         return "New trials, and registry updates that changed a trial's status, phase, enrollment, sites or results."
@@ -939,10 +963,10 @@ class TrialFeed(Feed):
         return cached(obj, ("feed",), lambda: history.feed_changes(trial_list(filters=obj)))
 
     def item_title(self, item: dict[str, Any]) -> str:
-        return item["headline"]
+        return xml_text(item["headline"])
 
     def item_description(self, item: dict[str, Any]) -> str:
-        return history.feed_description(item)
+        return xml_text(history.feed_description(item))
 
     def item_link(self, item: dict[str, Any]) -> str:
         return reverse("catalogue:trial_detail", args=[item["registry_id"]]) + "#history"

@@ -36,12 +36,14 @@ from catalogue.models import (
     SourceDocument,
     Trial,
     TrialChange,
+    TrialContact,
     TrialSource,
     lookup_key,
 )
 from catalogue.trials import (
     RELATED_FIELDS,
     SCALAR_FIELDS,
+    contact_row,
     field_value,
     from_json,
     level_row,
@@ -79,6 +81,7 @@ def snapshot(nt: NormalizedTrial) -> dict[str, Any]:
     values["dose_levels"] = [asdict(level) for level in nt.dose_levels]
     values["sites"] = [asdict(site) for site in nt.sites]
     values["references"] = [asdict(reference) for reference in nt.references]
+    values["contacts"] = [asdict(contact) for contact in nt.contacts]
     return values
 
 
@@ -226,19 +229,21 @@ def upsert(
     parser_version: str = "",
     actor: str = "ingest",
     warnings: list[str] | None = None,
+    unplaced: list[str] | None = None,
 ) -> Outcome:
     """Store `record` as `document`'s copy of its trial and re-merge the trial, in one
-    transaction; return what happened. `warnings` collects values cut to fit."""
+    transaction; return what happened. `warnings` collects values cut to fit;
+    `unplaced`, the sites written without coordinates (see `unplaced_sites`)."""
     now = timezone.now()
     with transaction.atomic(savepoint=False):
         trial = _locked(record.registry, record.registry_id.strip())
         if trial is None:
             new = _prepare_new(record, vocab=vocab, document=document, parser_version=parser_version, now=now,
-                               actor=actor, warnings=warnings)  # fmt: skip
+                               actor=actor, warnings=warnings, unplaced=unplaced)  # fmt: skip
             _insert_new([new])
             return "created"
         return _update(trial, record, vocab=vocab, document=document, parser_version=parser_version, now=now,
-                       actor=actor, warnings=warnings)  # fmt: skip
+                       actor=actor, warnings=warnings, unplaced=unplaced)  # fmt: skip
 
 
 @dataclass
@@ -249,6 +254,7 @@ class Item:
     document: SourceDocument
     parser_version: str = ""
     warnings: list[str] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)
     outcome: Outcome | None = None
     error: Exception | None = None
 
@@ -279,11 +285,15 @@ def upsert_many(items: list[Item], *, vocab: Vocabularies, actor: str = "ingest"
         try:
             if trial is None:
                 new.append(_prepare_new(item.record, vocab=vocab, document=item.document, parser_version=item.parser_version,
-                                        now=now, actor=actor, warnings=item.warnings, item=item))  # fmt: skip
+                                        now=now, actor=actor, warnings=item.warnings, item=item,
+                                        unplaced=item.unplaced))  # fmt: skip
                 continue
             with transaction.atomic():
+                unplaced: list[str] = []
                 item.outcome = _update(trial, item.record, vocab=vocab, document=item.document,
-                                       parser_version=item.parser_version, now=now, actor=actor, warnings=item.warnings)  # fmt: skip
+                                       parser_version=item.parser_version, now=now, actor=actor, warnings=item.warnings,
+                                       unplaced=unplaced)  # fmt: skip
+                item.unplaced.extend(unplaced)
         except DatabaseError as exc:
             item.error = exc
         except Exception as exc:  # a normalizer bug must cost one record, not the batch
@@ -304,6 +314,7 @@ def _update(
     now,
     actor: str,
     warnings: list[str] | None,
+    unplaced: list[str] | None = None,
 ) -> Outcome:
     updated_before = trial.registry_updated
     sources = _active_sources(trial)
@@ -319,7 +330,8 @@ def _update(
         mine.dominated = False
         mine.save()
     mine.document_sha = document.sha256
-    changed = _apply(trial, sources, vocab=vocab, document=document, now=now, actor=actor, warnings=warnings)
+    changed = _apply(trial, sources, vocab=vocab, document=document, now=now, actor=actor, warnings=warnings,
+                     unplaced=unplaced)  # fmt: skip
     date = parse_date(record.last_update_date)
     if date is not None and updated_before is not None and date < updated_before:
         return "older"
@@ -333,6 +345,7 @@ def refresh(
     actor: str = "renormalize",
     warnings: list[str] | None = None,
     thorough: bool = False,
+    unplaced: list[str] | None = None,
 ) -> Outcome:
     """Re-merge and re-normalize a trial from its stored copies (current vocabularies).
     `thorough`: compare every value with what is stored, related rows included
@@ -345,7 +358,7 @@ def refresh(
         if not sources:
             return "unchanged"
         changed = _apply(locked, sources, vocab=vocab, document=None, now=timezone.now(), actor=actor,
-                         warnings=warnings, thorough=thorough)  # fmt: skip
+                         warnings=warnings, thorough=thorough, unplaced=unplaced)  # fmt: skip
         return "updated" if changed else "unchanged"
 
 
@@ -385,6 +398,7 @@ def _apply(
     actor: str,
     warnings: list[str] | None,
     thorough: bool = False,
+    unplaced: list[str] | None = None,
 ) -> bool:
     """Merge `rows` into `trial` and write what changed. True when a value changed."""
     merged, candidates = _merged(rows)
@@ -444,9 +458,16 @@ def _apply(
     if "diseases" in related:
         set_related(trial, "diseases", related["diseases"],
                     diseases={d.name: vocab.disease(d.name, d.category) for d in nt.diseases})  # fmt: skip
-    for key in ("dose_levels", "sites", "references"):
+    for key in ("dose_levels", "references"):
         if key in related:
             set_related(trial, key, related[key])
+    if "sites" in related:
+        set_related(trial, "sites", related["sites"])
+        if unplaced is not None:
+            unplaced.extend(unplaced_sites(trial.registry_id, related["sites"]))
+    if "sites" in related or "contacts" in related:
+        # A site's contacts went with the old site rows.
+        set_related(trial, "contacts", new["contacts"])
     if applied:
         set_denormalized(
             trial, list(trial.antigens.all()), list(trial.diseases.all()), vocab.products_of(trial.product_names)
@@ -483,6 +504,7 @@ class _NewTrial:
     dose_levels: list[dict[str, Any]]
     sites: list[dict[str, Any]]
     references: list[dict[str, Any]]
+    contacts: list[dict[str, Any]]
     change: TrialChange
     item: Item | None = None
 
@@ -497,6 +519,7 @@ def _prepare_new(
     actor: str,
     warnings: list[str] | None,
     item: Item | None = None,
+    unplaced: list[str] | None = None,
 ) -> _NewTrial:
     stored = record.to_compact_dict()
     nt = vocab.normalize(record)
@@ -524,8 +547,19 @@ def _prepare_new(
         source_document=document,
         changes={f: [None, new[f]] for f in (*SCALAR_FIELDS, *RELATED_FIELDS) if new[f] not in (None, "", [])},
     )
+    if unplaced is not None:
+        unplaced.extend(unplaced_sites(nt.registry_id, new["sites"]))
     return _NewTrial(
-        trial, source, antigens, diseases, new["dose_levels"], new["sites"], new["references"], change, item
+        trial,
+        source,
+        antigens,
+        diseases,
+        new["dose_levels"],
+        new["sites"],
+        new["references"],
+        new["contacts"],
+        change,
+        item,
     )
 
 
@@ -549,11 +583,29 @@ def _insert_new(new: list[_NewTrial]) -> None:
         DoseLevel.objects.bulk_create(levels)
     sites = [site_row(n.trial, i, s) for n in new for i, s in enumerate(n.sites)]
     if sites:
-        Site.objects.bulk_create(sites)
+        Site.objects.bulk_create(sites)  # PostgreSQL returns their ids: the contacts below point at them
     references = [reference_row(n.trial, i, r) for n in new for i, r in enumerate(n.references)]
     if references:
         Reference.objects.bulk_create(references)
+    by_position: dict[int, dict[int, Site]] = {}
+    for site in sites:
+        by_position.setdefault(site.trial_id, {})[site.position] = site
+    contacts = [
+        contact_row(n.trial, i, c, by_position.get(n.trial.pk, {})) for n in new for i, c in enumerate(n.contacts)
+    ]
+    if contacts:
+        TrialContact.objects.bulk_create(contacts)
     TrialChange.objects.bulk_create([n.change for n in new])
+
+
+def unplaced_sites(registry_id: str, sites: list[dict[str, Any]]) -> list[str]:
+    """'<id>: <institution, city, state, country>' for each site (JSON form) without coordinates."""
+    return [
+        f"{registry_id}: " + (", ".join(p for p in (s.get("institution"), s.get("city") or s.get("city_zh"),
+                                                    s.get("state") or s.get("state_zh"), s.get("country")) if p) or "?")
+        for s in sites
+        if s.get("latitude") is None or s.get("longitude") is None
+    ]  # fmt: skip
 
 
 def _set_provenance(trial: Trial, merged: Merged, nt: NormalizedTrial) -> None:
@@ -608,5 +660,5 @@ def _fit(trial: Trial, warnings: list[str] | None) -> None:
 
 __all__ = [
     "Item", "Outcome", "Vocabularies", "ensure_builtin_vocabulary", "fill_source", "refresh", "sha256", "snapshot",
-    "store_document", "store_documents", "upsert", "upsert_many",
+    "store_document", "store_documents", "unplaced_sites", "upsert", "upsert_many",
 ]  # fmt: skip

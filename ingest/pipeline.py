@@ -27,6 +27,7 @@ from ingest.records import TrialRecord
 
 Progress = Callable[[int, int], None]
 MAX_PROBLEMS_PER_FILE = 100
+MAX_UNPLACED_EXAMPLES = 20
 
 
 @dataclass
@@ -44,6 +45,9 @@ class IngestReport:
     created_ids: list[str] = field(default_factory=list)
     linked: int = 0
     suggested: int = 0
+    # Sites written without coordinates (their place could not be told), and the first few.
+    unplaced_sites: int = 0
+    unplaced_examples: list[str] = field(default_factory=list)
 
     def add(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -51,6 +55,11 @@ class IngestReport:
     def fail(self, message: str) -> None:
         self.failed += 1
         self.problems.append(" ".join(message.split()))
+
+    def unplaced(self, sites: list[str]) -> None:
+        """Count sites written without coordinates (`importer.unplaced_sites`)."""
+        self.unplaced_sites += len(sites)
+        self.unplaced_examples.extend(sites[: max(0, MAX_UNPLACED_EXAMPLES - len(self.unplaced_examples))])
 
     @property
     def ok(self) -> bool:
@@ -65,6 +74,8 @@ class IngestReport:
             line += (
                 f" (linked {self.linked} cross-registry pair(s), {self.suggested} suggested duplicate(s) for curators)"
             )
+        if self.unplaced_sites:
+            line += f"; sites without coordinates: {self.unplaced_sites}"
         return line
 
 
@@ -258,7 +269,7 @@ class Batch:
                 if item.error is not None:
                     _failed(p.problems, p.record.registry_id, item.error, self.vocab)
                 else:
-                    self._done(p, item.outcome, item.warnings)
+                    self._done(p, item.outcome, item.warnings, item.unplaced)
         self.tick()
 
     def _documents(self, pending: list[_Pending]) -> dict[str, SourceDocument]:
@@ -276,15 +287,17 @@ class Batch:
 
     def _one(self, p: _Pending) -> None:
         warnings: list[str] = []
+        unplaced: list[str] = []
         outcome = None
         for attempt in (1, 2):
+            unplaced.clear()
             try:
                 with transaction.atomic():
                     (document,) = store_documents(
                         [(p.content, p.record.source_format, p.result.version, _display(p.name))], digests=[p.digest]
                     )
                     outcome = upsert(p.record, vocab=self.vocab, document=document, parser_version=p.result.version,
-                                     warnings=warnings)  # fmt: skip
+                                     warnings=warnings, unplaced=unplaced)  # fmt: skip
                 break
             except IntegrityError as exc:
                 # Another ingest created the same trial first: this record is then an update.
@@ -299,14 +312,15 @@ class Batch:
             except Exception as exc:  # a normalizer bug must cost one record, not the run
                 p.problems.fail(f"{p.record.registry_id}: cannot normalize: {type(exc).__name__}: {exc}")
                 return
-        self._done(p, outcome, warnings)
+        self._done(p, outcome, warnings, unplaced)
 
-    def _done(self, p: _Pending, outcome: str | None, warnings: list[str]) -> None:
+    def _done(self, p: _Pending, outcome: str | None, warnings: list[str], unplaced: list[str]) -> None:
         for warning in warnings:
             p.problems.note(warning)
         if outcome is None:
             return
         self.report.add(outcome)
+        self.report.unplaced(unplaced)
         if outcome == "created":
             self.report.created_ids.append(p.record.registry_id)
         elif outcome == "older":
@@ -474,14 +488,16 @@ def _refresh_all(
     total = trials.count()
     for index, trial in enumerate(trials.iterator(chunk_size=500), start=1):
         warnings: list[str] = []
+        unplaced: list[str] = []
         try:
-            outcome = refresh(trial, vocab=vocab, warnings=warnings, thorough=thorough, actor=actor)
+            outcome = refresh(trial, vocab=vocab, warnings=warnings, thorough=thorough, actor=actor, unplaced=unplaced)
         except (DatabaseError, ValueError) as exc:
             vocab.reload()
             report.fail(f"{trial.registry_id}: not renormalized: {str(exc).splitlines()[0]}")
             continue
         report.warnings.extend(warnings)
         report.add(outcome)
+        report.unplaced(unplaced)
         if progress:
             progress(index, total)
         tick()

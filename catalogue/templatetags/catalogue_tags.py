@@ -13,6 +13,7 @@ from typing import Any
 
 from django import template
 
+from catalogue.choices import Status
 from catalogue.registries import registry_page, safe_url
 
 register = template.Library()
@@ -140,6 +141,22 @@ def is_list(value: Any) -> bool:
 def page_query(base_query: str, page_number: int) -> str:
     """The query string for a page of the current result set."""
     return f"{base_query}&page={page_number}" if base_query else f"page={page_number}"
+
+
+@register.filter
+def distance_km(value: Any) -> str:
+    """12.3 → '12 km'; 0.4 → 'under 1 km'; None → ''."""
+    try:
+        km = float(value)
+    except (TypeError, ValueError):
+        return ""
+    return "under 1 km" if km < 1 else f"{km:,.0f} km"
+
+
+@register.filter
+def status_label(value: Any) -> str:
+    """A (trial or site) status value's label: 'recruiting' → 'Recruiting'."""
+    return Status(value).label if value in Status.values else str(value or "")
 
 
 # --- contacts: only what the registry publishes, with links where the text is usable --------

@@ -36,13 +36,16 @@ from ingest.normalize import (
     products,
     results,
     scope,
+    sites,
     sponsor,
     trial_type,
 )
-from ingest.normalize.values import DiseaseValue, DoseLevelValue, ReferenceValue, SiteValue
+from ingest.normalize.values import ContactValue, DiseaseValue, DoseLevelValue, ReferenceValue, SiteValue
 from ingest.records import TrialRecord
 
-__all__ = ["DiseaseValue", "DoseLevelValue", "NormalizedTrial", "ReferenceValue", "SiteValue", "normalize"]
+__all__ = [
+    "ContactValue", "DiseaseValue", "DoseLevelValue", "NormalizedTrial", "ReferenceValue", "SiteValue", "normalize",
+]  # fmt: skip
 
 
 # Each normalized field and the record fields it is read from. A field whose
@@ -61,6 +64,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "min_age_years": ("min_age", "max_age", "age_text"),
     "max_age_years": ("min_age", "max_age", "age_text"),
     "sex": ("sex",),
+    "healthy_volunteers": ("healthy_volunteers",),
     "dose_min_cells_per_kg": ("interventions", "arms"),
     "dose_max_cells_per_kg": ("interventions", "arms"),
     "dose_levels": ("interventions", "arms"),
@@ -79,6 +83,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "inclusion_criteria": ("inclusion_criteria", "eligibility_text"),
     "exclusion_criteria": ("exclusion_criteria", "eligibility_text"),
     "sites": ("sites",),
+    "contacts": ("contacts", "sites"),
     "source_url": ("source_url",),
     "references": ("references",),
     "has_results": ("has_results", "results_date"),
@@ -130,6 +135,8 @@ class NormalizedTrial:
     dose_min_cells_per_kg: float | None = None
     dose_max_cells_per_kg: float | None = None
     sponsor_type: str | None = None  # catalogue.choices.SponsorType value; None: no sponsor stated
+    healthy_volunteers: bool | None = None
+    contacts: list[ContactValue] = field(default_factory=list)  # the trial's, then each site's
     raw: dict[str, Any] = field(default_factory=dict)
     missing: frozenset[str] = frozenset()
     modalities: list[str] = field(
@@ -191,10 +198,7 @@ def normalize(
     min_age, max_age = age.age_range(record.min_age, record.max_age, record.age_text)
     levels = dose.dose_levels(record)
     per_kg = [lvl for lvl in levels if lvl.basis == "per_kg"]
-    site_values = [
-        SiteValue(institution=s.institution, city=s.city, country=countries.country_name(s.country) or "")
-        for s in record.sites
-    ]
+    site_values = [sites.site_value(s) for s in record.sites]
     country_list = countries.country_list(record.countries + [s.country for s in record.sites])
     intervention_names = [i.name for i in record.interventions if i.name]
     enrollment = enums.enrollment(record.enrollment, [a.sample_size for a in record.arms])
@@ -233,6 +237,8 @@ def normalize(
         diseases=disease_values,
         dose_levels=levels,
         sites=site_values,
+        contacts=sites.contacts(record.contacts, record.sites),
+        healthy_volunteers=enums.yes_no(record.healthy_volunteers),
         dose_min_cells_per_kg=min((lvl.low for lvl in per_kg), default=None),
         dose_max_cells_per_kg=max((lvl.high for lvl in per_kg), default=None),
         sponsor_type=sponsor.sponsor_type(record.sponsor, record.sponsor_class),
@@ -244,6 +250,7 @@ def normalize(
             "max_age": record.max_age,
             "age_text": record.age_text,
             "sex": record.sex,
+            "healthy_volunteers": record.healthy_volunteers,
             "enrollment": record.enrollment or "; ".join(a.sample_size for a in record.arms if a.sample_size),
             "enrollment_type": record.enrollment_type,
             "start_date": record.start_date,

@@ -203,6 +203,25 @@ def sex(raw: str | None) -> str | None:
     return "all" if female and male else None
 
 
+# --- yes / no ----------------------------------------------------------------------
+
+_YES = re.compile(r"^(?:true|yes|y|accepts? healthy volunteers|accepted|是)$|^yes\b")
+_NO = re.compile(r"^(?:false|no|n|does not accept healthy volunteers|not accepted|否)$|^no\b")
+
+
+def yes_no(raw: str | None) -> bool | None:
+    """True / False for a registry's yes-or-no answer ("true", "Yes", "No",
+    "Accepts Healthy Volunteers", 是 / 否); None when nothing readable is stated."""
+    text = _fold(raw)
+    if not text or text in _UNSTATED:
+        return None
+    if _NO.search(text):
+        return False
+    if _YES.search(text):
+        return True
+    return None
+
+
 # --- enrollment ------------------------------------------------------------------
 
 _NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(?![\d])")

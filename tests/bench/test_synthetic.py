@@ -47,7 +47,9 @@ def comparable(trial: Trial) -> dict:
     values["antigens"] = sorted(trial.antigens.values_list("name", flat=True))
     values["diseases"] = sorted(trial.diseases.values_list("name", flat=True))
     values["dose_levels"] = list(trial.dose_levels.values("position", "arm", "low", "high", "unit", "basis", "raw"))
-    values["sites"] = list(trial.sites.values("position", "institution", "city", "country"))
+    values["sites"] = list(
+        trial.sites.values("position", "institution", "city", "country", "status", "latitude", "longitude")
+    )
     return values
 
 
@@ -248,3 +250,34 @@ def test_calibration_json_is_kept_in_the_form_calibrate_prints():
     text = synthetic.CALIBRATION_FILE.read_text(encoding="utf-8")
 
     assert synthetic.format_json(json.loads(text)) + "\n" == text
+
+
+def test_synthetic_sites_are_real_cities_with_their_coordinates_and_near_finds_them():
+    import math
+
+    from catalogue import places
+
+    def haversine_km(a, b):
+        p1, p2, dp, dl = map(math.radians, (a[0], b[0], b[0] - a[0], b[1] - a[1]))
+        h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+        return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+    seed(300, seed=5)
+    sites = list(Site.objects.filter(trial__source_format="synthetic").select_related("trial"))
+    placed = [s for s in sites if s.latitude is not None]
+    assert len(placed) >= 0.95 * len(sites)
+    for site in placed[:200]:
+        found = places.lookup(f"{site.city}, {site.country}")
+        candidates = [found.place] if found.place else list(found.candidates)
+        assert any(haversine_km((c.latitude, c.longitude), (site.latitude, site.longitude)) < 1 for c in candidates)
+        assert site.geo_source == ("gazetteer" if site.trial.registry == "chictr" else "registry")
+        assert site.status is None or site.trial.registry == "ctgov"
+    busiest = Counter(s.city for s in placed if s.country == "China").most_common(1)[0][0]
+    centre = places.lookup(f"{busiest}, China")
+    listed = set(trial_list(filters={"near": f"{busiest}, China", "within_km": "50"}).values_list("id", flat=True))
+    expected = {
+        s.trial_id
+        for s in placed
+        if haversine_km((centre.latitude, centre.longitude), (s.latitude, s.longitude)) < 49.5
+    }
+    assert expected and expected <= listed

@@ -158,8 +158,8 @@ def test_invalid_filters_stop_the_command_with_the_reason(seed_trials):
 
 def test_the_command_reads_related_rows_in_one_query_per_chunk(seed_trials, django_assert_num_queries):
     make_many(40)
-    # the header's data state and count; then the trials, their dose levels, references and sites
-    with django_assert_num_queries(6):
+    # the header's data state and count; then the trials, their dose levels, references, sites and contacts
+    with django_assert_num_queries(7):
         items = export_json()
     assert len(items) == 45
     with django_assert_num_queries(3):  # the trials, their dose levels and references (no header asked for)

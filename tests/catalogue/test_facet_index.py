@@ -44,7 +44,10 @@ def catalogue(settings):
     make_many(40)
     for year, age, results in ((2019, 0.5, True), (2021, 12, False), (2024, 65, None)):
         make_trial(antigens=["CD19"], start_date=dt.date(year, 3, 1), min_age_years=age, max_age_years=None,
-                   has_results=results, has_publications=bool(results))  # fmt: skip
+                   has_results=results, has_publications=bool(results), sex={2019: "female", 2021: None}.get(year, "all"),
+                   healthy_volunteers={2019: True, 2021: False}.get(year),
+                   sites=[{"institution": "PUMCH", "city": "Beijing", "country": "China", "latitude": 39.9,
+                           "longitude": 116.4, "geo_source": "registry", "status": "recruiting"}])  # fmt: skip
     make_trial(antigens=["CD19"], phase=None, status=None, in_scope=False, countries=[])
     make_trial(antigens=["GPC3"], cell_source="allogeneic", trial_type=None, registry="chictr",
                registry_id="ChiCTR2500000001")  # fmt: skip
@@ -72,6 +75,10 @@ PARAMS = st.fixed_dictionaries(
         "scope": st.sampled_from(["all", "out"]),
         "has_results": st.lists(st.sampled_from(["yes", "no", "not_stated"]), min_size=1, max_size=2),
         "has_publications": st.sampled_from(["yes", "no"]),
+        "sex": st.sampled_from(["female", "male"]),
+        "healthy_volunteers": st.just("yes"),
+        "age_group": st.sampled_from(["child", "adult", "older_adult"]),
+        "near": st.sampled_from(["Boston", "Beijing"]),
     },
 )
 

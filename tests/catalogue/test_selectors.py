@@ -447,12 +447,13 @@ def test_querystring_round_trips_the_state(seed_trials):
 
 
 def test_trial_detail_prefetches_everything_its_page_shows(seed_trials, django_assert_num_queries):
-    with django_assert_num_queries(7):  # trial + dose levels, sites, references, antigens, diseases, merged records
+    with django_assert_num_queries(8):  # trial + dose levels, sites, references, contacts, antigens, diseases, merged
         trial = trial_detail(B7H3_SARCOMA)
         assert [a.name for a in trial.antigens.all()] == ["B7-H3"]
         levels = list(trial.dose_levels.all())
         list(trial.sites.all()), list(trial.diseases.all()), list(trial.merged_records.all())
         list(trial.references.all())
+        list(trial.contacts.all())
     assert [lvl.raw for lvl in levels] == seed_trials[B7H3_SARCOMA].raw["doses"]
 
 

@@ -372,9 +372,9 @@ def test_a_merged_record_redirects_to_its_primary_which_lists_both_ids(client, s
 
 
 def test_the_trial_page_query_count_is_bounded(client, seed_trials, django_assert_num_queries):
-    # the trial, its dose levels, sites, references, antigens, diseases, merged records; the data
-    # state; its history (registry changes and corrections, then the copies of the record)
-    with django_assert_num_queries(10):
+    # the trial, its dose levels, sites, references, contacts, antigens, diseases, merged records; the
+    # data state; its history (registry changes and corrections, then the copies of the record)
+    with django_assert_num_queries(11):
         response = client.get(reverse("catalogue:trial_detail", args=[QUAD]))
     assert response.status_code == 200
 

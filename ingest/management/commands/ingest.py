@@ -30,6 +30,8 @@ class Command(BaseCommand):
         if options.get("verbosity", 1) >= 2:
             for line in report.older_records:
                 self.stdout.write(f"older: {line}")
+            for line in report.unplaced_examples:
+                self.stdout.write(f"no coordinates: {line}")
         prefix = "dry run: would have " if dry_run else ""
         self.stdout.write(prefix + report.summary())
         if not report.ok:
