@@ -33,6 +33,7 @@ help:
 	@echo "            (SHARED_CACHE=1: both against the project's Redis as CACHE_URL)"
 	@echo "make redis / make redis-stop   start / stop the project's own Redis (.redis/, for CACHE_URL and the tests)"
 	@echo "make clean   remove collected static files and test artifacts"
+	@echo "make maps   rebuild the committed map assets (Leaflet, country outlines) from npm (needs node)"
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -57,7 +58,7 @@ cairo:
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	set -o pipefail; $(BIN)/pip install -q -r requirements-dev.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
-	@$(BIN)/python -c "import pytest, pytest_django, playwright, hypothesis, feedparser" || { echo "test package install failed"; exit 1; }
+	@$(BIN)/python -c "import pytest, pytest_django, playwright, axe_playwright_python, hypothesis, feedparser" || { echo "test package install failed"; exit 1; }
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -125,6 +126,12 @@ check-deploy: venv
 
 clean:
 	rm -rf staticfiles .pytest_cache tests/artifacts
+
+.PHONY: maps
+# Rebuilds the committed map assets (static/vendor/leaflet*, static/maps/countries.geojson)
+# from the npm packages pinned in scripts/maps/package-lock.json. Needs node and npm.
+maps:
+	cd scripts/maps && npm ci --no-audit --no-fund && node build.mjs
 
 .PHONY: backup restore
 

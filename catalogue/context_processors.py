@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -41,3 +42,9 @@ def freshness(request: HttpRequest) -> dict[str, Any]:
     if in_admin:
         context["harvest_stale"] = stale
     return context
+
+
+def maps(request: HttpRequest) -> dict[str, Any]:
+    """`map_tiles`: the base layer the maps draw (static/js/maps.js): the tile URL template
+    and its credit when the site sets MAP_TILE_URL, else empty (the shipped country outlines)."""
+    return {"map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION}}

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.trial_list_view, name="trial_list"),
     path("trials/<str:registry_id>/", views.trial_detail_view, name="trial_detail"),
     path("landscape/", views.landscape_view, name="landscape"),
+    path("map/sites.json", views.results_map_view, name="results_map"),
     re_path(
         r"^landscape/(?P<chart>[a-z_]+)\.(?P<fmt>svg|png|csv)$", views.landscape_chart_view, name="landscape_chart"
     ),

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import prefetch_related_objects
 from django.http import (
     FileResponse,
     Http404,
@@ -39,8 +40,10 @@ from catalogue.about import about, about_lines, export_filename
 from catalogue.cache import data_state
 from catalogue.charts import clean as xml_text
 from catalogue.choices import Modality
+from catalogue.criteria import criteria_sections, has_list
 from catalogue.filters import AGE_GROUPS, FACETS, SEXES, SORT_NEEDS, SORTS
-from catalogue.models import Product, Trial
+from catalogue.maps import distance_to, near_point, place, results_map, status_legend, trial_map
+from catalogue.models import Product, Site, Trial, TrialContact
 from catalogue.nearby import DEFAULT_WITHIN_KM
 from catalogue.registries import results_page, safe_url
 from catalogue.selectors import (
@@ -75,6 +78,7 @@ from catalogue.serializers import (
 )
 from catalogue.summary import build_summary
 from catalogue.templatetags.catalogue_tags import format_age_range, format_dose_range
+from catalogue.world_map import world_map
 from config.client_ip import client_key
 
 # The filter form's own inputs; every other active filter rides along as hidden inputs.
@@ -257,6 +261,9 @@ def _form_state(request: HttpRequest, filters: TrialFilters) -> dict[str, Any]:
         "form_errors": set(filters.errors),
         "hidden_inputs": hidden,
         "recruiting_only": "recruiting" in filters.values.get("status", []),
+        # How many of the form's boxes below the search are set (its phone summary says so).
+        "form_more_set": sum(1 for name in values if name not in ("q", "sort", "within_km"))
+        + ("recruiting" in filters.values.get("status", [])),
         "sort_options": [
             (key, label) for key, label in SORTS.items() if key not in SORT_NEEDS or SORT_NEEDS[key] in filters.values
         ],
@@ -290,6 +297,14 @@ def _page_links(page: Any) -> list[int | None]:
     return links
 
 
+def active_filter_count(filters: TrialFilters) -> int:
+    """How many filter values are on (each selected facet value counts), for "Filters (N active)".
+    `within_km` is a part of `near`, not a filter of its own."""
+    return sum(
+        len(value) if isinstance(value, list) else 1 for name, value in filters.values.items() if name != "within_km"
+    )
+
+
 @require_safe
 def trial_list_view(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
@@ -298,18 +313,26 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
     page = trial_list_page(filters)
     base_query = filters.querystring()
     summary = build_summary(filters)
+    # The map view (?view=map) shows the same results on a map; every link that changes
+    # the filters keeps it.
+    view = "map" if request.GET.get("view") == "map" else "list"
+    view_query = "view=map" if view == "map" else ""
     context = {
         "page": page,
         "filters": filters,
+        "view": view,
+        "view_query": view_query,
         # The trial cards and the facet sidebar (hundreds of toggle links) are most of the
         # render: the template caches them per filter state and data version. The facet
         # groups are computed only when the sidebar is rendered (the template calls them).
         "cache_seconds": settings.CATALOGUE_CACHE_SECONDS,
         "cards_key": fragment_key(filters, "cards", filters.effective_sort, page.number, filters.page_size),
-        "facets_key": fragment_key(filters, "facets", filters.sort, filters.page_size),
+        "facets_key": fragment_key(filters, "facets", filters.sort, filters.page_size, view),
         "facet_groups": lambda: facet_groups(filters, facet_counts(filters)),
         "summary": summary,
         "base_query": base_query,
+        "page_base_query": "&".join(q for q in (base_query, view_query) if q),
+        "active_filters": active_filter_count(filters),
         "page_links": _page_links(page),
         "export_query": filters.querystring(drop=("page_size",)),
         "feed_query": filters.querystring(drop=("sort", "page_size")),
@@ -319,6 +342,8 @@ def trial_list_view(request: HttpRequest) -> HttpResponse:
         "data_state": data_state_for(filters),
         **_form_state(request, filters),
     }
+    if view == "map":
+        context.update(_map_view(filters, page))
     request.data_state = context["data_state"]  # the footer reads it too
     return render(request, "catalogue/trial_list.html", context)
 
@@ -341,6 +366,32 @@ def search_understood(filters: TrialFilters) -> dict[str, Any] | None:
         "concept_count": concept_count,
         "text_only_count": None if concept_count is None else total - concept_count,
     }
+
+
+def _map_view(filters: TrialFilters, page: Any) -> dict[str, Any]:
+    """The list's map view: the map reads every site of the filter from `results_map_view`;
+    beside it, the sites of this page's trials as a table (one more query, for the sites)."""
+    rows = page_rows(
+        filters, page.number, lambda queryset: queryset.defer(*LIST_DEFERRED_FIELDS).prefetch_related("sites")
+    )
+    query = filters.querystring(drop=("page", "page_size", "sort"))
+    near = near_point(filters)
+    return {
+        "map_data_url": reverse("catalogue:results_map") + (f"?{query}" if query else ""),
+        "map_trials": [(trial, site_rows(list(trial.sites.all()), [], near)) for trial in rows],
+        "site_statuses": status_legend(),
+        "near": near,
+    }
+
+
+@require_safe
+def results_map_view(request: HttpRequest) -> HttpResponse:
+    """The sites (with coordinates) of every trial in the filter, for the list's map view.
+    Invalid filters are ignored, as on the list page."""
+    filters = parse_filters(request.GET)
+    if limited := _limited(request, filters, ("results_map",)):
+        return limited
+    return JsonResponse(results_map(filters, near_point(filters)), json_dumps_params=JSON_PARAMS)
 
 
 # --- the trial page --------------------------------------------------------------------------
@@ -497,6 +548,37 @@ def comparison_rows(trial: Trial) -> list[ComparisonRow]:
     ]
 
 
+@dataclass
+class SiteRow:
+    site: Site
+    contacts: list[TrialContact]
+    place: str
+    place_zh: str
+    distance_km: int | None = None
+
+
+def site_rows(sites: list[Site], contacts: list[TrialContact], near: dict[str, Any] | None = None) -> list[SiteRow]:
+    """Each site with its own contacts and its place in words (English, and Chinese where
+    given); with a `near` place, its distance, nearest first (sites of unknown place last)."""
+    by_site: dict[int, list[TrialContact]] = {}
+    for contact in contacts:
+        if contact.site_id is not None:
+            by_site.setdefault(contact.site_id, []).append(contact)
+    rows = [
+        SiteRow(
+            site=site,
+            contacts=by_site.get(site.pk, []),
+            place=place(site.city, site.state, site.country),
+            place_zh="".join(p for p in (site.country_zh, site.state_zh, site.city_zh) if p),
+            distance_km=distance_to(site, near),
+        )
+        for site in sites
+    ]
+    if near is not None:
+        rows.sort(key=lambda row: (row.distance_km is None, row.distance_km or 0))
+    return rows
+
+
 @require_safe
 def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
     trial = trial_detail(registry_id)
@@ -509,7 +591,15 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
         return HttpResponseRedirect(reverse("catalogue:trial_detail", args=[primary.registry_id]))
     merged = [r for r in trial.merged_records.all() if r.pk != trial.pk]
     sites = list(trial.sites.all())
+    # Every contact of the trial (central and per site) in one query.
+    prefetch_related_objects([trial], "contacts")
+    contacts = list(trial.contacts.all())
     dose_levels = list(trial.dose_levels.all())
+    inclusion = criteria_sections(trial.inclusion_criteria)
+    exclusion = criteria_sections(trial.exclusion_criteria)
+    # From a near-me search (`?near=`, the cards' links carry it): each site's distance.
+    near = near_point(parse_filters({k: request.GET[k] for k in ("near", "within_km") if k in request.GET}))
+    site_map = trial_map(sites, near)
     references = list(trial.references.all())
     context = {
         "trial": trial,
@@ -523,6 +613,23 @@ def trial_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
         "diseases": list(trial.diseases.all()),
         "dose_levels": dose_levels,
         "sites": sites,
+        "site_rows": site_rows(sites, contacts, near),
+        "near": near,
+        "central_contacts": [c for c in contacts if c.site_id is None],
+        "site_contact_count": sum(1 for c in contacts if c.site_id is not None),
+        "site_map": site_map,
+        "site_map_note": (
+            f"{len(site_map['sites'])} of {len(sites)} sites have a known place. Select a site for its name and status."
+            if site_map
+            else ""
+        ),
+        "site_statuses": status_legend(s for s in sites if s.latitude is not None),
+        "criteria": {
+            "inclusion": inclusion,
+            "inclusion_split": has_list(inclusion),
+            "exclusion": exclusion,
+            "exclusion_split": has_list(exclusion),
+        },
         "merged_records": merged,
         "registry_ids": [trial.registry_id, *(r.registry_id for r in merged)],
         "curated_fields": list(trial.curated_fields or []),
@@ -618,6 +725,7 @@ def landscape_view(request: HttpRequest) -> HttpResponse:
         **form,
         "trend_hidden": filters.query_items(drop=("page", "sort", "page_size")),
         "download_formats": LANDSCAPE_FORMATS,
+        "world_map": world_map(filters),
         "data_state": data_state_for(filters),
     }
     request.data_state = context["data_state"]

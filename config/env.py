@@ -129,3 +129,23 @@ def parse_cache_url(url: str, variable: str = "CACHE_URL") -> str:
     if parts.scheme != "unix" and not parts.hostname:
         raise ConfigError(f"{variable} names no host: {parts.scheme}://host:6379/0")
     return url
+
+
+def tile_source(url: str, variable: str = "MAP_TILE_URL") -> str:
+    """The Content-Security-Policy source (scheme and host) that lets the map load the
+    tiles of a Leaflet tile URL template such as `https://{s}.tile.example.org/{z}/{x}/{y}.png`.
+
+    A `{s}` subdomain becomes a `*.` wildcard; a template that is not http(s), lacks
+    {z}/{x}/{y} or puts a placeholder anywhere else in the host is refused.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ConfigError(f"{variable}={url!r} must be an http(s) URL template")
+    if not all(token in url for token in ("{z}", "{x}", "{y}")):
+        raise ConfigError(f"{variable}={url!r} must contain {{z}}, {{x}} and {{y}}")
+    host = parts.netloc
+    if host.startswith("{s}."):
+        host = "*." + host[4:]
+    if "{" in host or "}" in host or "@" in host or not host.strip("*."):
+        raise ConfigError(f"{variable}={url!r}: only a leading {{s}} subdomain may vary in the host")
+    return f"{parts.scheme}://{host}"

@@ -21,6 +21,7 @@ from config.env import (
     local_database_url,
     parse_cache_url,
     parse_database_url,
+    tile_source,
 )
 from config.version import catalogue_version
 
@@ -121,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "catalogue.context_processors.freshness",
+                "catalogue.context_processors.maps",
             ],
         },
     },
@@ -172,6 +174,18 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Files served at the site's root (favicon.ico), by whitenoise as the static files are.
+WHITENOISE_ROOT = BASE_DIR / "public"
+
+# Maps (Leaflet, vendored in static/vendor). Without MAP_TILE_URL the maps draw the country
+# outlines shipped in static/maps (no tile server: works offline and in the tests); with it,
+# the tiles of that Leaflet URL template (e.g. https://{s}.tile.example.org/{z}/{x}/{y}.png),
+# credited with MAP_TILE_ATTRIBUTION (plain text), and the tile host joins the CSP's img-src.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "").strip()
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "").strip()
+MAP_TILE_SOURCE = tile_source(MAP_TILE_URL) if MAP_TILE_URL else ""
+if MAP_TILE_URL and not MAP_TILE_ATTRIBUTION:
+    raise ConfigError("MAP_TILE_ATTRIBUTION must be set with MAP_TILE_URL (tile providers require the credit)")
 
 # Security: always-on headers, plus HTTPS hardening in production.
 X_FRAME_OPTIONS = "DENY"
@@ -181,7 +195,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    f"img-src 'self' data:{' ' + MAP_TILE_SOURCE if MAP_TILE_SOURCE else ''}; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 if not DEBUG:

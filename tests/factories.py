@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from catalogue.models import Antigen, Disease, DoseLevel, Site, Trial
+from catalogue.models import Antigen, Disease, DoseLevel, Site, Trial, TrialContact
 from catalogue.trials import refresh_denormalized
 
 _counter = itertools.count(1)
@@ -21,10 +21,13 @@ def make_trial(
     antigens: tuple[str, ...] | list[str] = (),
     diseases: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
     dose_levels: list[dict[str, Any]] | None = None,
-    sites: list[dict[str, str]] | None = None,
+    sites: list[dict[str, Any]] | None = None,
+    contacts: list[dict[str, Any]] | None = None,
     **fields: Any,
 ) -> Trial:
-    """A trial; `diseases` are (name, category) pairs; `dose_levels` dicts of DoseLevel fields."""
+    """A trial; `diseases` are (name, category) pairs; `dose_levels` dicts of DoseLevel fields;
+    `sites` dicts of Site fields; `contacts` dicts of TrialContact fields, where `"site": i`
+    makes it the contact of the i-th site."""
     n = next(_counter)
     values: dict[str, Any] = {
         "registry": "ctgov",
@@ -69,7 +72,18 @@ def make_trial(
             for i, lvl in enumerate(levels)
         ]
     )
-    Site.objects.bulk_create([Site(trial=trial, position=i, **site) for i, site in enumerate(sites or [])])
+    made_sites = Site.objects.bulk_create([Site(trial=trial, position=i, **site) for i, site in enumerate(sites or [])])
+    TrialContact.objects.bulk_create(
+        [
+            TrialContact(
+                trial=trial,
+                position=i,
+                site=made_sites[contact["site"]] if contact.get("site") is not None else None,
+                **{k: v for k, v in contact.items() if k != "site"},
+            )
+            for i, contact in enumerate(contacts or [])
+        ]
+    )
     refresh_denormalized(trial)
     trial.refresh_from_db()
     return trial

@@ -7,6 +7,7 @@ summary and the views too; the template filters wrap them.
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -156,3 +157,77 @@ def distance_km(value: Any) -> str:
 def status_label(value: Any) -> str:
     """A (trial or site) status value's label: 'recruiting' → 'Recruiting'."""
     return Status(value).label if value in Status.values else str(value or "")
+
+
+# --- contacts: only what the registry publishes, with links where the text is usable --------
+
+CONTACT_ROLES = {
+    "central": "Contact",
+    "central_backup": "Backup contact",
+    "site": "Site contact",
+    "site_backup": "Backup site contact",
+    "study_leader": "Study leader",
+    "applicant": "Applicant",
+    "principal_investigator": "Principal investigator",
+    "sub_investigator": "Sub-investigator",
+    "investigator": "Investigator",
+    "study_chair": "Study chair",
+    "study_director": "Study director",
+    "public": "Public enquiries",
+    "scientific": "Scientific enquiries",
+}
+_PHONE_SPLIT = re.compile(r"\s*(?:[;,/、；，]|\bor\b)\s*", re.IGNORECASE)
+_PHONE_EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|分机|转)\s*(\d{1,6})\s*$", re.IGNORECASE)
+_PHONE_ALLOWED = re.compile(r"^\+?[\d\s().\-]{3,}$")
+_EMAIL_SPLIT = re.compile(r"[\s;,；，]+")
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+
+
+def contact_role_label(role: str) -> str:
+    """A contact's role in words: ours for the known roles, else the registry's word."""
+    return CONTACT_ROLES.get(role, role.replace("_", " ").capitalize())
+
+
+def phone_links(text: str | None) -> list[dict[str, str]]:
+    """Each phone number in `text` with a `tel:` href, or none when the text is not a number
+    a phone could dial (it is then shown as written)."""
+    numbers = []
+    for part in _PHONE_SPLIT.split((text or "").strip()):
+        if not part:
+            continue
+        href = ""
+        extension = _PHONE_EXTENSION.search(part)
+        number = part[: extension.start()] if extension else part
+        if _PHONE_ALLOWED.match(number):
+            digits = re.sub(r"\D", "", number)
+            if 3 <= len(digits) <= 20:
+                href = "tel:" + ("+" if number.lstrip().startswith("+") else "") + digits
+                if extension:
+                    href += f";ext={extension.group(1)}"
+        numbers.append({"text": part, "href": href})
+    return numbers
+
+
+def email_links(text: str | None) -> list[dict[str, str]]:
+    """Each e-mail address in `text` with a `mailto:` href; text that is not a list of
+    well-formed addresses is shown as written, without a link."""
+    text = (text or "").strip()
+    parts = [part for part in _EMAIL_SPLIT.split(text) if part]
+    if parts and all(_EMAIL.match(part) for part in parts):
+        return [{"text": part, "href": f"mailto:{part}"} for part in parts]
+    return [{"text": text, "href": ""}] if text else []
+
+
+@register.filter
+def contact_role(role: Any) -> str:
+    return contact_role_label(str(role or ""))
+
+
+@register.filter
+def phone_numbers(text: Any) -> list[dict[str, str]]:
+    return phone_links(text if isinstance(text, str) else "")
+
+
+@register.filter
+def email_addresses(text: Any) -> list[dict[str, str]]:
+    return email_links(text if isinstance(text, str) else "")

@@ -49,6 +49,9 @@ def assert_csp_clean(content: str) -> None:
     doc = BeautifulSoup(content, "html.parser")
     assert not doc.find_all("style"), "a <style> element"
     for script in doc.find_all("script"):
+        if script.get("type") == "application/json":  # data for a script, never run (json_script escapes <>&)
+            assert not script.get("src") and "<" not in script.get_text(), "a data block that is not JSON"
+            continue
         assert script.get("src") and not script.get_text().strip(), "an inline script"
     for tag in doc.find_all(True):
         for attribute in tag.attrs:
@@ -118,7 +121,7 @@ def test_facets_show_counts_selection_and_toggle_links(client, seed_trials):
     assert selected.get("aria-current") == "true"
     assert "selected" in selected.get_text()  # said in words, not by colour alone
     assert selected.select(".facet-value__count")[0].get_text() == "2"
-    assert selected.get("href") == LIST  # toggling the only filter off
+    assert selected.get("href") == LIST + "#results"  # toggling the only filter off, back at the results
     gd2 = links["GD2"]
     assert gd2.get("aria-current") is None
     assert "antigen=B7-H3" in gd2.get("href") and "antigen=GD2" in gd2.get("href")
@@ -316,8 +319,10 @@ def test_the_trial_page_lists_dose_levels_sites_and_provenance(client, seed_tria
     assert len(texts) == trial.dose_levels.count()
     for level, text in zip(trial.dose_levels.all(), texts):
         assert level.raw in text and level.arm in text
-    sites = doc.select("ul.sites li")
-    assert [s.get_text().split(" · ")[0] for s in sites] == [s.institution for s in trial.sites.all()]
+    sites = doc.select(".sites-table tbody th .site__name")
+    assert [s.get_text() for s in sites] == [s.institution for s in trial.sites.all()]
+    chinese = [el.get_text() for el in doc.select(".sites-table tbody th [lang=zh]")]
+    assert chinese == [s.institution_zh for s in trial.sites.all() if s.institution_zh]
     provenance = doc.select("section[aria-labelledby=prov-h]")[0].get_text()
     assert trial.source_format in provenance and trial.parser_version in provenance
     link = doc.select("a.button--secondary")[0]
@@ -325,16 +330,25 @@ def test_the_trial_page_lists_dose_levels_sites_and_provenance(client, seed_tria
     assert set(link.get("rel")) == {"noopener", "noreferrer"}
 
 
-def test_eligibility_text_keeps_its_line_breaks_and_is_escaped(client, db):
+def test_eligibility_criteria_are_numbered_lists_with_the_registry_text_behind_a_click(client, db):
     make_trial(
         registry_id="NCT90000010",
         inclusion_criteria="1. Age 18-70\n2. CD19 <positive> & measurable",
         exclusion_criteria="Active infection\nPregnancy",
     )
     response, doc = detail(client, "NCT90000010")
-    block = doc.select("section[aria-labelledby=eligibility] .pre-line")[0]
-    assert block.get_text() == "1. Age 18-70\n2. CD19 <positive> & measurable"
+    panel = doc.select("section[aria-labelledby=eligibility]")[0]
+    inclusion = panel.select("ol.criteria")[0]
+    assert [(li.get("value"), li.get_text()) for li in inclusion.select(":scope > li")] == [
+        ("1", "Age 18-70"),
+        ("2", "CD19 <positive> & measurable"),
+    ]
+    raw = panel.select("details.criteria__raw .pre-line")[0]
+    assert raw.get_text() == "1. Age 18-70\n2. CD19 <positive> & measurable"
     assert "CD19 &lt;positive&gt; &amp; measurable" in response.content.decode()
+    # Criteria with no numbering or bullets are shown as written, once.
+    assert len(panel.select("ol.criteria")) == 1
+    assert "Active infection\nPregnancy" in [p.get_text() for p in panel.select("p.criteria__intro")]
 
 
 def test_curated_fields_are_marked(client, seed_trials):
