@@ -36,7 +36,7 @@ DUMP_NAME = re.compile(r"catalogue-\d{8}-\d{6}\.dump")
 
 def snapshot(db: ScratchDatabase) -> dict:
     """Everything a restore must give back: the export, every row, sequences, indexes, extensions."""
-    export = json.loads(manage("export", "--format", "json", url=db.url).stdout)
+    export = json.loads(manage("export", "--format", "json", url=db.url).stdout)["trials"]
     with db.connect() as conn:
         tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
         rows = {}

@@ -136,7 +136,11 @@ def signature(conn, registry_id: str) -> dict | None:
 
     # Internal consistency of the one trial.
     assert antigen_names == m2m_antigens, f"{registry_id}: antigen_names {antigen_names} but M2M {m2m_antigens}"
-    assert disease_names == sorted({n for n, _ in m2m_diseases}), f"{registry_id}: disease_names out of step"
+    # disease_names: the trial's diseases and the tree nodes above them (the facet counts a trial under each)
+    named = {n for n, _ in m2m_diseases}
+    above = {r[0] for r in conn.execute("SELECT name FROM catalogue_disease WHERE name = ANY(%s)", [disease_names])}
+    assert disease_names == sorted(set(disease_names)), f"{registry_id}: disease_names not sorted and unique"
+    assert named <= set(disease_names) == above | named, f"{registry_id}: disease_names out of step"
     assert categories == sorted({c for _, c in m2m_diseases}), f"{registry_id}: disease_categories out of step"
     assert document is not None, f"{registry_id}: no source document"
     content, digest = bytes(document[0]), document[1]
