@@ -16,9 +16,9 @@ Per step: **click → load**, from the click event (its `timeStamp`, in the old 
 it is the navigation's own `loadEventEnd`. Beside it, as cross-checks: the wall-clock time
 Playwright took (click or goto until the `load` event), the new document's navigation → load
 and TTFB (requestStart → responseStart: the server's time plus the loopback). **Bytes** are the
-`transferSize` of the document and of every resource timing entry at `load`: headers plus the
-compressed body of what came over the network (static files served from the browser's cache on
-the clicks count 0).
+`transferSize` of the document and of every resource timing entry (the stylesheet, the script
+and the favicon, read once the network is quiet): headers plus the compressed body of what came
+over the network (static files served from the browser's cache on the clicks count 0).
 
 Two phases of `--runs` visits each (median, min and max per step):
 
@@ -221,6 +221,9 @@ def _measure(page: Any, name: str, wall_ms: float, response: Any) -> Step:
     page.wait_for_function(
         "() => { const n = performance.getEntriesByType('navigation')[0]; return n && n.loadEventEnd > 0; }"
     )
+    # The favicon comes around the load event, sometimes after it: its bytes count once the
+    # network is quiet (the timings are the entries' own, so waiting changes none of them).
+    page.wait_for_load_state("networkidle")
     t = page.evaluate(TIMINGS, CLICK_KEY)
     status = t["status"] or (response.status if response is not None else 0)
     if status != 200:
