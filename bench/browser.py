@@ -1,6 +1,6 @@
 """Browser timing: a first list load and two facet clicks in Chromium, as a visitor sees them.
 
-    python -m bench.browser [--runs 5] [--cold bump|restart] [--json]     (make bench-browser)
+    python -m bench.browser [--runs 5] [--cold bump|restart] [--settle S] [--json]   (make bench-browser)
 
 The app is served as deployed (bench/load.py's machinery): gunicorn on 127.0.0.1 with DEBUG=0,
 hashed static files from whitenoise, HTML compressed by catalogue.compression (Brotli or gzip,
@@ -25,7 +25,9 @@ Two phases of `--runs` visits each (median, min and max per step):
 - **cold** server cache: before each visit the data version moves (`--cold bump`, as a data
   change does: every cached count and fragment goes cold; writes one row) or gunicorn restarts
   (`--cold restart`: the processes are new too; writes nothing). Default: bump on the
-  benchmark's own database, restart on a DATABASE_URL (somebody else's data).
+  benchmark's own database, restart on a DATABASE_URL (somebody else's data). A new worker
+  builds its facet index on a thread and counts in SQL until it is done (seconds at 100,000
+  trials): `--settle S` waits S seconds after each start, so that only the cache is cold.
 - **warm** server cache: each URL of the visit is requested by as many clients at once as the
   workers take (every worker computes it), then one browser visit is made and discarded.
 
@@ -187,10 +189,12 @@ class Summary:
 class Phase:
     name: str  # "cold" / "warm"
     visits: list[list[Step]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # visits that failed (an error status, a timeout)
 
     def summaries(self) -> list[Summary]:
+        """Per step, over the visits that completed."""
         out = []
-        for i, first in enumerate(self.visits[0]):
+        for i, first in enumerate(self.visits[0] if self.visits else []):
             steps = [visit[i] for visit in self.visits]
             clicks = [s.click_ms for s in steps]
             sizes = [s.bytes for s in steps]
@@ -281,26 +285,36 @@ def run_browser_benchmark(
     cold server cache (`cold()` before each; no cold phase without it), then `warm(urls)`
     and one discarded visit again, then `runs` visits with a warm server cache.
     A dict: per phase the per-step summaries and every step of every visit."""
+    from playwright.sync_api import Error as PlaywrightError  # noqa: PLC0415 - a development package
+
     say = progress or (lambda message: None)
     warm = warm or (lambda urls: None)
-    phases: list[Phase] = []
-    urls = [s.url for s in visit(browser, base_url, clicks)]
+    urls = [s.url for s in visit(browser, base_url, clicks)]  # a failure here ends the run
     say("visit: " + " → ".join(urls))
     warm(urls)
+
+    def measure(phase: Phase, before: Callable[[], None] | None) -> Phase:
+        for n in range(1, runs + 1):
+            if before is not None:
+                before()
+            try:
+                phase.visits.append(visit(browser, base_url, clicks))
+            except (BenchError, PlaywrightError) as error:
+                phase.errors.append(str(error).splitlines()[0])
+                say(f"{phase.name} {n}/{runs}: failed: {phase.errors[-1]}")
+                continue
+            say(f"{phase.name} {n}/{runs}: " + ", ".join(f"{s.click_ms:.0f}" for s in phase.visits[-1]) + " ms")
+        return phase
+
+    phases: list[Phase] = []
     if cold is not None:
-        phase = Phase("cold")
-        for n in range(runs):
-            cold()
-            phase.visits.append(visit(browser, base_url, clicks))
-            say(f"cold {n + 1}/{runs}: " + ", ".join(f"{s.click_ms:.0f}" for s in phase.visits[-1]) + " ms")
-        phases.append(phase)
+        phases.append(measure(Phase("cold"), cold))
         warm(urls)
-        visit(browser, base_url, clicks)  # discarded: every step warm in the browser's worker too
-    phase = Phase("warm")
-    for n in range(runs):
-        phase.visits.append(visit(browser, base_url, clicks))
-        say(f"warm {n + 1}/{runs}: " + ", ".join(f"{s.click_ms:.0f}" for s in phase.visits[-1]) + " ms")
-    phases.append(phase)
+        try:
+            visit(browser, base_url, clicks)  # discarded: every step warm in the browser's worker too
+        except (BenchError, PlaywrightError) as error:
+            say(f"warm-up visit failed: {error}")
+    phases.append(measure(Phase("warm"), None))
     return {
         "runs": runs,
         "browser": f"Chromium {browser.version}",
@@ -309,6 +323,7 @@ def run_browser_benchmark(
             p.name: {
                 "steps": [asdict(s) for s in p.summaries()],
                 "visits": [[asdict(s) for s in v] for v in p.visits],
+                "errors": p.errors,
             }
             for p in phases
         },
@@ -316,9 +331,11 @@ def run_browser_benchmark(
 
 
 def clicks_meet_target(result: dict[str, Any]) -> dict[str, bool]:
-    """Per phase: every click step's median ≤ the target."""
+    """Per phase: every visit completed and every click step's median ≤ the target."""
     return {
-        name: all(s["median_ms"] <= TARGET_CLICK_MS for s in phase["steps"] if s["step"].startswith("click"))
+        name: bool(phase["steps"])
+        and not phase.get("errors")
+        and all(s["median_ms"] <= TARGET_CLICK_MS for s in phase["steps"] if s["step"].startswith("click"))
         for name, phase in result["phases"].items()
     }
 
@@ -341,6 +358,8 @@ def format_table(result: dict[str, Any]) -> str:
                 f"{kb(s['document_bytes_median']):>7}{kb(s['document_decoded']):>8}  {s['encoding'][:4]:<4} "
                 f"{s['results'] if s['results'] is not None else '-':>6}"
             )
+        if phase.get("errors"):
+            lines.append(f"{name:<13}{len(phase['errors'])} of {result['runs']} visits failed: {phase['errors'][0]}")
     met = clicks_meet_target(result)
     lines += [
         "",
@@ -432,6 +451,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", choices=("bump", "restart"), default=None,
                         help="how the server cache goes cold before each cold visit (default: bump on the "
                              "benchmark's own database, restart on a DATABASE_URL)")  # fmt: skip
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="seconds to wait after each gunicorn start (the facet index builds; default 0)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     parser.add_argument("-v", "--verbose", action="store_true", help="each visit's timings as it ends")
     args = parser.parse_args(argv)
@@ -472,12 +498,14 @@ def _main(args: argparse.Namespace, tag: str) -> int:
         gunicorn = load.Gunicorn(server, log)
         try:
             gunicorn.wait_ready(load.READY_PATH)
+            time.sleep(args.settle)
 
             def restart() -> None:
                 nonlocal gunicorn
                 gunicorn.stop()
                 gunicorn = load.Gunicorn(server, log)
                 gunicorn.wait_ready(load.READY_PATH)
+                time.sleep(args.settle)
 
             load.say(tag, f"{facts['trials']} trials in {facts['database']}; {server.describe()} (DEBUG=0); "
                           f"cold server cache by {cold_mode}; {args.runs} runs per phase")  # fmt: skip
@@ -496,13 +524,14 @@ def _main(args: argparse.Namespace, tag: str) -> int:
             gunicorn.stop()
 
     result.update(
-        facts, cold_mode=cold_mode, server=server.describe(), debug=False, commit=commit, dirty=dirty,
+        facts, cold_mode=cold_mode, settle_s=args.settle, server=server.describe(), debug=False, commit=commit, dirty=dirty,
         load_before=load_before, load_after=load.load_average(), cpus=os.cpu_count(), chromium=chromium_version(),
         date=time.strftime("%Y-%m-%d %H:%M %Z"), targets_met=clicks_meet_target(result),
     )  # fmt: skip
     print()
     print(f"== browser timing: {facts['trials']} trials ({facts['database']}), {server.describe()}, DEBUG=0, "
-          f"{result['browser']}; cold = {cold_mode} ==")  # fmt: skip
+          f"{result['browser']}; cold = {cold_mode}"
+          f"{f', settle {args.settle:g} s' if args.settle else ''} ==")  # fmt: skip
     print(format_table(result))
     print(f"load average {load_before} before, {result['load_after']} after; {os.cpu_count()} CPUs; "
           f"commit {commit}{' + uncommitted changes' if dirty else ''}")  # fmt: skip

@@ -33,6 +33,13 @@ def test_a_phase_summarizes_each_step_by_median_min_and_max_and_the_target_is_pe
     assert browser_bench.clicks_meet_target(result) == {"warm": True}  # the load of / is not a click
     result["phases"]["warm"]["steps"][1]["median_ms"] = browser_bench.TARGET_CLICK_MS + 1
     assert browser_bench.clicks_meet_target(result) == {"warm": False}
+    # A visit that failed (a 503 from the statement timeout, say) is reported, never met.
+    result["phases"]["warm"]["steps"][1]["median_ms"] = 100.0
+    result["phases"]["warm"]["errors"] = ["http://x/?antigen=CD19 answered 503"]
+    assert browser_bench.clicks_meet_target(result) == {"warm": False}
+    result["runs"] = 3
+    assert "1 of 3 visits failed: http://x/?antigen=CD19 answered 503" in browser_bench.format_table(result)
+    assert browser_bench.Phase("cold").summaries() == []
 
 
 def test_the_benchmark_launches_chromium_as_the_browser_tests_do():
