@@ -29,6 +29,9 @@ help:
 	@echo "make superuser   create an admin account"
 	@echo "make check-deploy   Django's deployment checks under production settings"
 	@echo "make loadtest   30 s of wrk per page type (list, API) against gunicorn on the current database"
+	@echo "make bench-browser   Chromium times a first load of the list and two facet clicks against gunicorn"
+	@echo "            (DEBUG=0): median/min/max of 5 fresh-browser visits, cold and warm server cache, bytes"
+	@echo "            (BENCH_BROWSER_ARGS=\"--json --cold restart\"; see bench/browser.py)"
 	@echo "make soak   5 min of load on 10,000 synthetic trials with an ingest running; fails on errors or memory growth"
 	@echo "            (SHARED_CACHE=1: both against the project's Redis as CACHE_URL)"
 	@echo "make redis / make redis-stop   start / stop the project's own Redis (.redis/, for CACHE_URL and the tests)"
@@ -157,6 +160,16 @@ restore:
 .PHONY: loadtest
 loadtest: venv db $(if $(SHARED_CACHE),redis)
 	$(if $(SHARED_CACHE),CACHE_URL=$$(scripts/redis.sh url)) $(BIN)/python -m bench.load loadtest
+
+# Browser timing: Chromium against gunicorn (DEBUG=0, whitenoise, Brotli/gzip) on 127.0.0.1:8079, 5 visits
+# in a fresh browser context each (first load of /, a click on the top antigen, a click on the top status)
+# with a cold server cache, then 5 with a warm one: median/min/max ms per step and bytes transferred.
+# The database: DATABASE_URL (cold = a gunicorn restart: nothing written), else catalogue_browser,
+# created and loaded with the real corpus (../shared/corpus/bulk/) once (cold = a data version bump).
+# BENCH_BROWSER_ARGS: --runs N, --cold bump|restart, --json, -v; BENCH_BROWSER_* knobs: bench/browser.py.
+.PHONY: bench-browser
+bench-browser: venv-dev db chromium
+	$(BIN)/python -m bench.browser $(BENCH_BROWSER_ARGS)
 
 # Soak (issue 7): wrk for SOAK_DURATION (5m) at SOAK_CONNECTIONS (32) against gunicorn (DEBUG=0) on
 # a database of 10,000 synthetic trials (catalogue_soak, created and seeded once) while an ingest of

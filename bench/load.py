@@ -111,6 +111,9 @@ SOAK_ID_PREFIX = "NCT98"  # + 6 digits: ids no registry has handed out (bench/sy
 SOAK_DATABASE = "catalogue_soak"
 SOAK_SEED = 7
 DRAIN_URL = "/api/trials/?page_size=1"
+# Answers once the app is up without computing (or caching) any list page: the browser
+# benchmark's cold runs start from a server that has not rendered one.
+READY_PATH = "/api/status/"
 
 
 class Failure(Exception):
@@ -306,16 +309,16 @@ class Gunicorn:
             command += ["--threads", str(server.worker_threads)]
         self.process = subprocess.Popen(command, cwd=ROOT)
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, path: str = "/") -> None:
         for _ in range(100):
-            if get(self.server.base + "/", timeout=60) == 200:
+            if get(self.server.base + path, timeout=60) == 200:
                 return
             if self.process.poll() is not None:
                 sys.stderr.write(self.log_text())
                 raise Failure("gunicorn did not start")
             time.sleep(0.3)
         sys.stderr.write("\n".join(self.log_text().splitlines()[-40:]) + "\n")
-        raise Failure(f"{self.server.base}/ does not answer 200")
+        raise Failure(f"{self.server.base}{path} does not answer 200")
 
     @property
     def alive(self) -> bool:
@@ -726,15 +729,19 @@ def soak_database(tag: str) -> None:
     if os.environ.get("DATABASE_URL"):
         say(tag, "using DATABASE_URL")
         return
+    own_database(tag, SOAK_DATABASE)
+
+
+def own_database(tag: str, name: str) -> None:
+    """Database `name` on the project's own cluster (started, and the database created, if
+    missing) as DATABASE_URL for this process and everything it starts."""
     subprocess.run([str(ROOT / "scripts" / "db.sh"), "start"], check=True, stdout=subprocess.DEVNULL)
     socket_dir = ROOT / ".pgdata" / "run"
-    os.environ["DATABASE_URL"] = (
-        f"postgres://postgres@/{SOAK_DATABASE}?host={urllib.parse.quote(str(socket_dir), safe='/')}"
-    )
+    os.environ["DATABASE_URL"] = f"postgres://postgres@/{name}?host={urllib.parse.quote(str(socket_dir), safe='/')}"
     with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [SOAK_DATABASE]).fetchone():
-            conn.execute(f"CREATE DATABASE {SOAK_DATABASE}")
-            say(tag, f"created database {SOAK_DATABASE}")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f"CREATE DATABASE {name}")
+            say(tag, f"created database {name}")
 
 
 def soak() -> int:
