@@ -458,6 +458,7 @@ def _count_facets(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]
             router.db_for_read(Trial),
             data_state_for(filters).token,
             background=settings.CATALOGUE_FACET_INDEX_BACKGROUND,
+            wait=settings.CATALOGUE_FACET_INDEX_WAIT,
         )
         if snapshot is not None:
             return _count_with_index(filters, snapshot, extra=extra, keep=keep, every=every, focus=focus)

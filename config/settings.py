@@ -259,12 +259,14 @@ CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 600)
 # Commits a batch writer never announced (it was killed) key the cache once they are this old.
 CATALOGUE_CACHE_STALE_SECONDS = env_int("CATALOGUE_CACHE_STALE_SECONDS", 30)
 # Facet counts come from an in-memory bitmap index of the facet columns, which follows
-# the database's row versions (catalogue/facet_index.py; about 25 MB per worker at
+# the database's row versions (catalogue/facet_index.py; about 20 MB per worker at
 # 100,000 trials). 0: count in SQL on every cache miss instead.
 CATALOGUE_FACET_INDEX = env_bool("CATALOGUE_FACET_INDEX", True)
 # Full builds of the index run on a thread of their own (web workers start one when they
 # load); until one is done, counts come from SQL. Off: the first count builds it inline.
 CATALOGUE_FACET_INDEX_BACKGROUND = env_bool("CATALOGUE_FACET_INDEX_BACKGROUND", True)
+# How long a request waits for a running build before counting in SQL instead.
+CATALOGUE_FACET_INDEX_WAIT = env_float("CATALOGUE_FACET_INDEX_WAIT", 5, minimum=0)
 CACHE_URL = os.environ.get("CACHE_URL", "").strip()
 CATALOGUE_CACHE_SHARED = bool(CACHE_URL)
 # After an ingest, harvest or renormalize, the landing page, every facet value holding at

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -180,6 +181,7 @@ def test_a_refresh_that_touches_every_row_is_still_a_refresh(catalogue, settings
 @committed
 def test_a_background_build_leaves_counting_to_sql_until_it_is_ready(catalogue, settings):
     settings.CATALOGUE_FACET_INDEX_BACKGROUND = True
+    settings.CATALOGUE_FACET_INDEX_WAIT = 0
     INDEX.clear()
     builds = INDEX.builds
     while_building = _count_facets(parse_filters({"antigen": ["CD19"]}))  # starts the build, counts in SQL
@@ -191,3 +193,18 @@ def test_a_background_build_leaves_counting_to_sql_until_it_is_ready(catalogue, 
     snapshot = INDEX.current("default", data_state().token)
     assert snapshot is not None
     assert normalized(_count_facets(filters)) == normalized(while_building)
+
+
+@committed
+def test_a_request_waits_for_a_running_build_rather_than_counting_in_sql(catalogue, settings):
+    settings.CATALOGUE_FACET_INDEX_BACKGROUND = True
+    settings.CATALOGUE_FACET_INDEX_WAIT = 60
+    INDEX.clear()
+    builds = INDEX.builds
+    filters = parse_filters({"antigen": ["CD19"]})
+    with CaptureQueriesContext(connection) as queries:  # the build reads on its own connection
+        waited = _count_facets(filters)
+    assert INDEX.builds == builds + 1, "the count did not wait for the build"
+    assert not [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]], "it counted in SQL"
+    settings.CATALOGUE_FACET_INDEX = False
+    assert normalized(waited) == normalized(_count_facets(filters))
