@@ -301,15 +301,16 @@ class _IndexExtras:
     missing: dict[str, int]  # count key -> the trials stating no value for it
 
 
-_extras_held: dict[str, Any] = {"snapshot": None, "token": None, "extras": None}
+# (snapshot, data token, extras), replaced as one: threads share it.
+_extras_held: list[tuple[facet_index.Snapshot, str, _IndexExtras]] = []
 
 
 def _index_extras(snapshot: facet_index.Snapshot, token: str | None) -> _IndexExtras:
     """The disease groups as bitmaps (the vocabulary's categories read once per data
     version: one query) and the "states none" bitmaps, once per snapshot."""
-    held = _extras_held
-    if token is not None and held["snapshot"] is snapshot and held["token"] == token:
-        return held["extras"]
+    held = _extras_held[-1] if _extras_held else None
+    if token is not None and held is not None and held[0] is snapshot and held[1] == token:
+        return held[2]
     with read_connection().cursor() as cursor:
         cursor.execute("SELECT name, category FROM catalogue_disease")
         categories = dict(cursor.fetchall())
@@ -341,7 +342,8 @@ def _index_extras(snapshot: facet_index.Snapshot, token: str | None) -> _IndexEx
         **{name: snapshot.of(name, NOT_STATED) for name in ("phase", "status")},
     }
     extras = _IndexExtras(group_of=group_of, groups=groups, missing=missing)
-    held.update(snapshot=snapshot, token=token, extras=extras)
+    if token is not None:
+        _extras_held[:] = [(snapshot, token, extras)]
     return extras
 
 
