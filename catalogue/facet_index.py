@@ -17,6 +17,10 @@ or a transaction committed a lower version after a higher one was read), it
 builds itself again from scratch. The SQL path in `catalogue.counts` stays the
 reference; the tests compare both on random filters.
 
+`select()` gives the filtered catalogue as bitmaps; the list's counts (`count()`)
+and the landscape's (`catalogue.landscape`, which also reads the sponsor type and
+enrollment bucket NUMBERS and the EMPTY arrays) are popcounts over it.
+
 One index per process, shared by its threads; refreshed under a lock, read
 through immutable snapshots.
 """

@@ -3,7 +3,11 @@ charts with a table alternative, each downloadable as SVG, PNG and CSV.
 
 All the counts come from one query: a CTE over `trial_list(filters=...)` (so the
 charts honour exactly the list's filters) and a UNION ALL of one GROUP BY per
-chart, cached per filter and data version like the list's counts. Each bar links
+chart, cached per filter and data version like the list's counts. When the list's
+counts would come from the in-memory facet index (`catalogue.facet_index`), so do
+these, in milliseconds instead of seconds at 100,000 trials: the filtered catalogue
+is one bitmap, each count a popcount; the query stays the reference (the tests
+compare both on random filters) and the fallback. Each bar links
 to the list filtered to that bar: the chart's own filter is replaced by the bar's
 value, every other filter kept. Charts of values that are not filters (sponsor
 type, enrollment size) and bins that are not one value ("before 2010") link
@@ -184,7 +188,8 @@ ORDERS: dict[str, list[str]] = {
 
 def landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
     """(total, {count key: {value: trials}}) for the filtered catalogue: cached per
-    filter and data version, like the list's counts; on a miss, one query.
+    filter and data version, like the list's counts, and read once per request; on a
+    miss, from the facet index or in one query.
 
     Keys: every simple chart's (value "" = trials stating none), "disease_name"
     ("group␟name"), "antigen_disease" ("antigen␟group"), "year_modality",
