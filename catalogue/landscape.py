@@ -28,6 +28,7 @@ import csv
 import datetime as dt
 import io
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -306,15 +307,16 @@ class _IndexExtras:
     missing: dict[str, int]  # count key -> the trials stating no value for it
 
 
-# (snapshot, data token, extras), replaced as one: threads share it.
-_extras_held: list[tuple[facet_index.Snapshot, str, _IndexExtras]] = []
+# (snapshot, data token, extras), replaced as one: threads share it. The snapshot is held
+# weakly: a replaced index snapshot is not kept alive by its extras.
+_extras_held: list[tuple[weakref.ref[facet_index.Snapshot], str, _IndexExtras]] = []
 
 
 def _index_extras(snapshot: facet_index.Snapshot, token: str | None) -> _IndexExtras:
     """The disease groups as bitmaps (the vocabulary's categories read once per data
     version: one query) and the "states none" bitmaps, once per snapshot."""
     held = _extras_held[-1] if _extras_held else None
-    if token is not None and held is not None and held[0] is snapshot and held[1] == token:
+    if token is not None and held is not None and held[0]() is snapshot and held[1] == token:
         return held[2]
     with read_connection().cursor() as cursor:
         cursor.execute("SELECT name, category FROM catalogue_disease")
@@ -348,7 +350,7 @@ def _index_extras(snapshot: facet_index.Snapshot, token: str | None) -> _IndexEx
     }
     extras = _IndexExtras(group_of=group_of, groups=groups, missing=missing)
     if token is not None:
-        _extras_held[:] = [(snapshot, token, extras)]
+        _extras_held[:] = [(weakref.ref(snapshot), token, extras)]
     return extras
 
 
