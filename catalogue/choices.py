@@ -89,6 +89,29 @@ class SponsorType(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# Enrollment sizes as the landscape charts them: (lowest, highest or None, label).
+ENROLLMENT_BUCKETS: tuple[tuple[int, int | None, str], ...] = (
+    (0, 10, "Up to 10"),
+    (11, 20, "11–20"),
+    (21, 50, "21–50"),
+    (51, 100, "51–100"),
+    (101, 250, "101–250"),
+    (251, 500, "251–500"),
+    (501, None, "More than 500"),
+)
+
+
+def enrollment_bucket_sql(ref: str) -> str:
+    """SQL giving the enrollment bucket ('0', '1', ...) of column reference `ref`; NULL when none is stated."""
+    whens = []
+    for i, (low, high, _) in enumerate(ENROLLMENT_BUCKETS):
+        if high is None:
+            whens.append(f"WHEN {ref} >= {int(low)} THEN '{i}'")
+        else:
+            whens.append(f"WHEN {ref} <= {int(high)} THEN '{i}'")
+    return f"CASE WHEN {ref} IS NULL THEN NULL {' '.join(whens)} END"
+
+
 class DiseaseKind(models.TextChoices):
     """A node's place in the disease tree (`catalogue.models.Disease`)."""
 

@@ -11,6 +11,8 @@ reads the groups only through it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from catalogue.choices import DiseaseCategory
 
 HEME = DiseaseCategory.HEMATOLOGIC_MALIGNANCY.value
@@ -142,3 +144,22 @@ def group_of(name: str, category: str | None) -> str:
         if name in members:
             return group
     return FALLBACK.get(category or "", UNKNOWN_CATEGORY_GROUP)
+
+
+def group_numbers(names: Iterable[str], categories: Mapping[str, str]) -> dict[str, int]:
+    """Each of `names` (a trial's disease names) -> its group number, as the landscape's
+    query assigns them: a name of the disease vocabulary (`categories`: name ->
+    category) falls in its mapped group, else in its category's catch-all; a name the
+    vocabulary does not hold, in UNKNOWN_CATEGORY_GROUP."""
+    mapped = dict(zip(*group_table()))
+    fallback = dict(zip(*fallback_table()))
+    unknown = NUMBER[UNKNOWN_CATEGORY_GROUP]
+    numbers = {}
+    for name in names:
+        number = None
+        if name in categories:
+            number = mapped.get(name)
+            if number is None:
+                number = fallback.get(categories[name])
+        numbers[name] = unknown if number is None else number
+    return numbers

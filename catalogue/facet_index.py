@@ -17,6 +17,10 @@ or a transaction committed a lower version after a higher one was read), it
 builds itself again from scratch. The SQL path in `catalogue.counts` stays the
 reference; the tests compare both on random filters.
 
+`select()` gives the filtered catalogue as bitmaps; the list's counts (`count()`)
+and the landscape's (`catalogue.landscape`, which also reads the sponsor type and
+enrollment bucket NUMBERS and the EMPTY arrays) are popcounts over it.
+
 One index per process, shared by its threads; refreshed under a lock, read
 through immutable snapshots.
 """
@@ -33,6 +37,7 @@ from typing import Any
 from django.db import connections
 
 from catalogue import facets
+from catalogue.choices import enrollment_bucket_sql
 from catalogue.filters import AGE_GROUPS
 
 log = logging.getLogger(__name__)
@@ -40,6 +45,7 @@ Counts = tuple[int, dict[str, dict[str, int]]]
 ENTRY = "_entry"  # catalogue entries: not merged into another registration
 IN_SCOPE = "_in_scope"
 BUILD_CHUNK = 5000  # rows read at a time by a full build
+EMPTY = "#empty"  # array facet name -> the trials whose array is empty (the landscape's "names none")
 
 
 def bitmap(ids: Iterable[int]) -> int:
@@ -72,7 +78,8 @@ class Snapshot:
 
 
 # Columns the scalar filters compare (few distinct values each), indexed as value -> ids
-# under "#name", so that age, dose, year, sex and volunteer filters are answered here too.
+# under "#name", so that age, dose, year, sex and volunteer filters are answered here too;
+# and the landscape's columns that are no facet (sponsor type, enrollment size bucket).
 NUMBERS = {
     "#min_age": "min_age_years",
     "#max_age": "max_age_years",
@@ -81,6 +88,8 @@ NUMBERS = {
     "#start_year": "EXTRACT(year FROM start_date)::int",
     "#sex": "sex",
     "#healthy_volunteers": "healthy_volunteers",
+    "#sponsor_type": "sponsor_type",
+    "#enrollment": enrollment_bucket_sql("enrollment"),
 }
 
 
@@ -109,10 +118,12 @@ def _collect(rows: list[tuple[Any, ...]], grouped: dict[str, dict[Any, list[int]
         for n, value in zip(ids, cells):
             if value is not None:
                 numbers[value].append(n)
+    empty = grouped.setdefault(EMPTY, defaultdict(list))
     for facet in facets.FACETS:
         values = grouped.setdefault(facet.name, defaultdict(list))
         cells = by_column[facet.column]
         if facet.array:
+            empty[facet.name].extend(n for n, cell in zip(ids, cells) if cell is not None and not cell)
             for n, cell in zip(ids, cells):
                 if cell:
                     for value in set(cell):
@@ -319,23 +330,38 @@ def scalar(snapshot: Snapshot, name: str, value: Any) -> int | None:
     return None
 
 
-def count(
+@dataclass(frozen=True)
+class Selection:
+    """The trials the filters keep, as bitmaps (`select`)."""
+
+    entries: int  # catalogue entries the non-facet filters keep, in scope or not
+    base: int  # ... within the scope asked for
+    masks: Mapping[str, int]  # facet -> the trials its filter keeps
+    everything: int  # the trials every filter keeps: the filtered catalogue
+
+    def within(self, facet: str) -> int:
+        """The trials every filter but `facet`'s keeps."""
+        if facet not in self.masks:
+            return self.everything
+        within = self.base
+        for name, mask in self.masks.items():
+            if name != facet:
+                within &= mask
+        return within
+
+
+def select(
     snapshot: Snapshot,
     selected: Mapping[str, list[str]],
     *,
     scalar: int | None,
     scope: str | None,
     every: Collection[str] = (),
-) -> tuple[int, dict[str, dict[str, int]], int | None]:
-    """(total, {facet: {value: count}}, hidden) under the filters: every value
-    each facet has (those counting at least one trial).
-
-    `selected`: the active facet filters' canonical values (OR within a facet;
-    AND for the facets in `every`, which are counted under their own selection
-    too: what adding one more value gives); `scalar`: the bitmap of trials the
-    other filters (search, age, dose, year) keep, None when there are none;
-    `scope`: "all", "out" or None (in scope only; then `hidden` counts the
-    out-of-scope trials the filters match)."""
+) -> Selection:
+    """The filtered catalogue: `selected`, the active facet filters' canonical values
+    (OR within a facet; AND for the facets in `every`); `scalar`, the bitmap of trials
+    the other filters (search, age, dose, year) keep, None when there are none;
+    `scope`: "all", "out" or None (in scope only)."""
     entries = snapshot.of(ENTRY, "1")
     in_scope = snapshot.of(IN_SCOPE, "1")
     if scalar is not None:
@@ -360,24 +386,36 @@ def count(
     everything = base
     for mask in masks.values():
         everything &= mask
+    return Selection(entries=entries, base=base, masks=masks, everything=everything)
+
+
+def count(
+    snapshot: Snapshot,
+    selected: Mapping[str, list[str]],
+    *,
+    scalar: int | None,
+    scope: str | None,
+    every: Collection[str] = (),
+) -> tuple[int, dict[str, dict[str, int]], int | None]:
+    """(total, {facet: {value: count}}, hidden) under the filters (`select`): every
+    value each facet has (those counting at least one trial), each facet counted
+    under the *other* filters (the facets in `every` under their own selection too:
+    what adding one more value gives); with `scope` None, `hidden` counts the
+    out-of-scope trials the filters match."""
+    selection = select(snapshot, selected, scalar=scalar, scope=scope, every=every)
     counts: dict[str, dict[str, int]] = {}
     for facet in facets.FACETS:
-        within = everything
-        if facet.name in masks and facet.name not in every:
-            within = base
-            for name, mask in masks.items():
-                if name != facet.name:
-                    within &= mask
+        within = selection.everything if facet.name in every else selection.within(facet.name)
         counts[facet.name] = {
             value: n for value, ids in snapshot.values(facet.name).items() if (n := (ids & within).bit_count())
         }
     hidden = None
     if scope is None:
-        out = entries & ~in_scope
-        for mask in masks.values():
+        out = selection.entries & ~snapshot.of(IN_SCOPE, "1")
+        for mask in selection.masks.values():
             out &= mask
         hidden = out.bit_count()
-    return everything.bit_count(), counts, hidden
+    return selection.everything.bit_count(), counts, hidden
 
 
 INDEX = FacetIndex()

@@ -3,7 +3,11 @@ charts with a table alternative, each downloadable as SVG, PNG and CSV.
 
 All the counts come from one query: a CTE over `trial_list(filters=...)` (so the
 charts honour exactly the list's filters) and a UNION ALL of one GROUP BY per
-chart, cached per filter and data version like the list's counts. Each bar links
+chart, cached per filter and data version like the list's counts. When the list's
+counts would come from the in-memory facet index (`catalogue.facet_index`), so do
+these, in milliseconds instead of seconds at 100,000 trials: the filtered catalogue
+is one bitmap, each count a popcount; the query stays the reference (the tests
+compare both on random filters) and the fallback. Each bar links
 to the list filtered to that bar: the chart's own filter is replaced by the bar's
 value, every other filter kept. Charts of values that are not filters (sponsor
 type, enrollment size) and bins that are not one value ("before 2010") link
@@ -24,8 +28,9 @@ import csv
 import datetime as dt
 import io
 import re
+import weakref
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -34,7 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from catalogue import disease_groups
+from catalogue import disease_groups, facet_index
 from catalogue.cache import DataState
 from catalogue.charts import (
     AXIS,
@@ -56,9 +61,27 @@ from catalogue.charts import (
     truncate,
     wrap,
 )
-from catalogue.choices import DiseaseCategory, Modality, Phase, SponsorType, Status
+from catalogue.choices import (
+    ENROLLMENT_BUCKETS,
+    NOT_STATED,
+    DiseaseCategory,
+    Modality,
+    Phase,
+    SponsorType,
+    Status,
+    enrollment_bucket_sql,
+)
 from catalogue.models import lookup_key
-from catalogue.selectors import CHOICE_LABELS, TrialFilters, cached, read_connection, trial_list
+from catalogue.selectors import (
+    CHOICE_LABELS,
+    TrialFilters,
+    cached,
+    data_state_for,
+    index_selection,
+    index_snapshot,
+    read_connection,
+    trial_list,
+)
 from catalogue.serializers import neutralised
 
 TOP_N = 20
@@ -90,16 +113,6 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#7
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "", "6 3")
 BAR = "#2c5ea8"
 OTHER_SERIES = "Other"
-
-ENROLLMENT_BUCKETS: tuple[tuple[int, int | None, str], ...] = (
-    (0, 10, "Up to 10"),
-    (11, 20, "11–20"),
-    (21, 50, "21–50"),
-    (51, 100, "51–100"),
-    (101, 250, "101–250"),
-    (251, 500, "251–500"),
-    (501, None, "More than 500"),
-)
 
 
 @dataclass(frozen=True)
@@ -176,22 +189,30 @@ ORDERS: dict[str, list[str]] = {
 
 def landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
     """(total, {count key: {value: trials}}) for the filtered catalogue: cached per
-    filter and data version, like the list's counts; on a miss, one query.
+    filter and data version, like the list's counts, and read once per request; on a
+    miss, from the facet index or in one query.
 
     Keys: every simple chart's (value "" = trials stating none), "disease_name"
     ("group␟name"), "antigen_disease" ("antigen␟group"), "year_modality",
     "year_registry" and "year_antigen" ("year␟value"; modality "" = none)."""
-    return cached(filters, COUNTS_KEY, lambda: _landscape_counts(filters))
+    if "landscape" not in filters.memo:  # the page, its charts and its map read them once
+        filters.memo["landscape"] = cached(filters, COUNTS_KEY, lambda: _count(filters))
+    return filters.memo["landscape"]
 
 
-def _enrollment_case() -> str:
-    whens = []
-    for i, (low, high, _) in enumerate(ENROLLMENT_BUCKETS):
-        if high is None:
-            whens.append(f"WHEN t.enrollment >= {int(low)} THEN '{i}'")
-        else:
-            whens.append(f"WHEN t.enrollment <= {int(high)} THEN '{i}'")
-    return f"CASE WHEN t.enrollment IS NULL THEN NULL {' '.join(whens)} END"
+COUNT_KEYS = (
+    "antigen", "phase", "status", "sponsor_type", "enrollment", "start_year", "disease_category", "disease",
+    "disease_name", "country", "modality", "antigen_disease", "year_modality", "year_registry", "year_antigen",
+)  # fmt: skip
+
+
+def _count(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
+    """From the in-memory facet index when it can answer the filters (as the list's
+    counts do), else the one query (`_landscape_counts`, the reference)."""
+    snapshot = index_snapshot(filters)
+    if snapshot is not None:
+        return _landscape_counts_with_index(filters, snapshot)
+    return _landscape_counts(filters)
 
 
 def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]]:
@@ -226,7 +247,7 @@ def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, i
         UNION ALL SELECT 'phase', t.phase::text, COUNT(*) FROM t GROUP BY 2
         UNION ALL SELECT 'status', t.status::text, COUNT(*) FROM t GROUP BY 2
         UNION ALL SELECT 'sponsor_type', t.sponsor_type::text, COUNT(*) FROM t GROUP BY 2
-        UNION ALL SELECT 'enrollment', {_enrollment_case()}, COUNT(*) FROM t GROUP BY 2
+        UNION ALL SELECT 'enrollment', {enrollment_bucket_sql("t.enrollment")}, COUNT(*) FROM t GROUP BY 2
         UNION ALL SELECT 'start_year', EXTRACT(YEAR FROM t.start_date)::int::text, COUNT(*) FROM t GROUP BY 2
         UNION ALL SELECT 'disease_category', v::text, COUNT(*) FROM t, unnest(t.disease_categories) v
                   WHERE v <> '' GROUP BY 2
@@ -252,12 +273,7 @@ def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, i
     with read_connection().cursor() as cursor:
         cursor.execute(union, args)
         rows = cursor.fetchall()
-    keys = ("antigen", "phase", "status", "sponsor_type", "enrollment", "start_year", "disease_category", "disease")
-    counts: dict[str, dict[str, int]] = {
-        key: {}
-        for key in (*keys, "disease_name", "country", "modality", "antigen_disease", "year_modality",
-                    "year_registry", "year_antigen")
-    }  # fmt: skip
+    counts: dict[str, dict[str, int]] = {key: {} for key in COUNT_KEYS}
     total = 0
     group = dict(enumerate(disease_groups.ALL_GROUPS))
     for key, value, n in rows:
@@ -277,6 +293,119 @@ def _landscape_counts(filters: TrialFilters) -> tuple[int, dict[str, dict[str, i
         else:
             counts[key][value] = n
     return total, counts
+
+
+# --- the same counts from the facet index -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _IndexExtras:
+    """What the landscape derives from one facet index snapshot and data version."""
+
+    group_of: dict[str, str]  # disease name -> its group (`disease_groups`)
+    groups: dict[str, int]  # group -> the trials with a disease in it
+    missing: dict[str, int]  # count key -> the trials stating no value for it
+
+
+# (snapshot, data token, extras), replaced as one: threads share it. The snapshot is held
+# weakly: a replaced index snapshot is not kept alive by its extras.
+_extras_held: list[tuple[weakref.ref[facet_index.Snapshot], str, _IndexExtras]] = []
+
+
+def _index_extras(snapshot: facet_index.Snapshot, token: str | None) -> _IndexExtras:
+    """The disease groups as bitmaps (the vocabulary's categories read once per data
+    version: one query) and the "states none" bitmaps, once per snapshot."""
+    held = _extras_held[-1] if _extras_held else None
+    if token is not None and held is not None and held[0]() is snapshot and held[1] == token:
+        return held[2]
+    with read_connection().cursor() as cursor:
+        cursor.execute("SELECT name, category FROM catalogue_disease")
+        categories = dict(cursor.fetchall())
+    names = snapshot.values("disease")
+    group_of = {
+        name: disease_groups.ALL_GROUPS[n] for name, n in disease_groups.group_numbers(names, categories).items()
+    }
+    groups: dict[str, int] = {}
+    for name, ids in names.items():
+        groups[group_of[name]] = groups.get(group_of[name], 0) | ids
+    entries = snapshot.of(facet_index.ENTRY, "1")
+
+    def none_of(bitmaps: Iterable[int]) -> int:
+        stated = 0
+        for ids in bitmaps:
+            stated |= ids
+        return entries & ~stated
+
+    missing = {
+        "disease": none_of(groups.values()),
+        "start_year": none_of(snapshot.values("#start_year").values()),
+        "enrollment": none_of(snapshot.values("#enrollment").values()),
+        # "" and NULL alike (the query's two "" rows are one bucket)
+        "sponsor_type": none_of(ids for value, ids in snapshot.values("#sponsor_type").items() if value != ""),
+        **{
+            name: snapshot.of(facet_index.EMPTY, name)
+            for name in ("antigen", "disease_category", "country", "modality")
+        },
+        **{name: snapshot.of(name, NOT_STATED) for name in ("phase", "status")},
+    }
+    extras = _IndexExtras(group_of=group_of, groups=groups, missing=missing)
+    if token is not None:
+        _extras_held[:] = [(weakref.ref(snapshot), token, extras)]
+    return extras
+
+
+def _landscape_counts_with_index(
+    filters: TrialFilters, snapshot: facet_index.Snapshot
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """`_landscape_counts` from the facet index: the filtered catalogue as one bitmap
+    (the list's own filter evaluation, `index_selection`), each count a popcount of
+    it and a value's bitmap, each cross count one of it and two values' (only values
+    counting at least one trial are crossed)."""
+    everything = index_selection(filters, snapshot).everything
+    extras = _index_extras(snapshot, data_state_for(filters).token)
+    counts: dict[str, dict[str, int]] = {key: {} for key in COUNT_KEYS}
+
+    def tally(key: str, bitmaps: Mapping[Any, int]) -> dict[str, int]:
+        """counts[key] (and "" for the trials stating none): {value: its filtered trials} of the values counted."""
+        kept: dict[str, int] = {}
+        for value, ids in bitmaps.items():
+            if value in ("", NOT_STATED) and key in ("phase", "status", "sponsor_type"):
+                continue  # counted as stating none
+            hits = ids & everything
+            if n := hits.bit_count():
+                counts[key][str(value)] = n
+                kept[str(value)] = hits
+        if key in extras.missing and (n := (extras.missing[key] & everything).bit_count()):
+            counts[key][""] = n
+        return kept
+
+    antigens = tally("antigen", snapshot.values("antigen"))
+    for key in ("phase", "status", "disease_category", "country"):
+        tally(key, snapshot.values(key))
+    modalities = tally("modality", snapshot.values("modality"))
+    tally("sponsor_type", snapshot.values("#sponsor_type"))
+    tally("enrollment", snapshot.values("#enrollment"))
+    years = tally("start_year", snapshot.values("#start_year"))
+    groups = tally("disease", extras.groups)
+    for name, ids in snapshot.values("disease").items():
+        if n := (ids & everything).bit_count():
+            counts["disease_name"][f"{extras.group_of[name]}{SEP}{name}"] = n
+    for antigen, trials in antigens.items():
+        for group, in_group in groups.items():
+            if n := (trials & in_group).bit_count():
+                counts["antigen_disease"][f"{antigen}{SEP}{group}"] = n
+    without_modality = extras.missing["modality"] & everything
+    crosses = (
+        ("year_modality", {**modalities, "": without_modality}),
+        ("year_registry", snapshot.values("registry")),
+        ("year_antigen", antigens),
+    )
+    for year, in_year in years.items():
+        for key, bitmaps in crosses:
+            for value, ids in bitmaps.items():
+                if n := (in_year & ids).bit_count():
+                    counts[key][f"{year}{SEP}{value}"] = n
+    return everything.bit_count(), counts
 
 
 # --- what a chart shows -----------------------------------------------------------------------

@@ -450,18 +450,11 @@ def _count_facets(filters: TrialFilters) -> tuple[int, dict[str, dict[str, int]]
         for facet in facets.FACETS
         if filters.values.get(facet.name) and facet.values is None
     }
-    every = tuple(f.name for f in facets.FACETS if f.match_all and filters.values.get(f.match_all) == "all")
+    every = every_facets(filters)
     focus = [*filters.open, *keep.get("disease", [])]
-    # With near= and a status filter, the status is a near site's (a column only SQL computes).
-    if settings.CATALOGUE_FACET_INDEX and not filters.filterset.row_columns():
-        snapshot = facet_index.INDEX.current(
-            router.db_for_read(Trial),
-            data_state_for(filters).token,
-            background=settings.CATALOGUE_FACET_INDEX_BACKGROUND,
-            wait=settings.CATALOGUE_FACET_INDEX_WAIT,
-        )
-        if snapshot is not None:
-            return _count_with_index(filters, snapshot, extra=extra, keep=keep, every=every, focus=focus)
+    snapshot = index_snapshot(filters)
+    if snapshot is not None:
+        return _count_with_index(filters, snapshot, extra=extra, keep=keep, focus=focus)
     return counts.count_facets(
         filters, _apply, base_queryset(), extra=extra, keep=keep, focus=focus, show=filters.show, every=every,
     )  # fmt: skip
@@ -480,19 +473,34 @@ def facet_sizes(filters: TrialFilters) -> dict[str, int]:
     return catalogue_counts(filters)[1].get("_sizes", {})
 
 
-def _count_with_index(
-    filters: TrialFilters,
-    snapshot: facet_index.Snapshot,
-    *,
-    extra: dict[str, QuerySet],
-    keep: dict[str, list[str]],
-    every: tuple[str, ...],
-    focus: list[str],
-) -> tuple[int, dict[str, Any]]:
-    """`_count_facets` through the in-memory facet index (catalogue/facet_index.py): the
-    same numbers as the SQL path, without counting in SQL. Age, dose, year, sex and
-    volunteer filters are answered by the index too; free text (and any filter it
-    cannot answer) by PostgreSQL, as the ids it keeps."""
+def index_snapshot(filters: TrialFilters) -> facet_index.Snapshot | None:
+    """The facet index at the request's data state when it can answer these filters
+    (CATALOGUE_FACET_INDEX on, the index built); None: count in SQL."""
+    assert filters.filterset is not None
+    # With near= and a status filter, the status is a near site's (a column only SQL computes).
+    if not settings.CATALOGUE_FACET_INDEX or filters.filterset.row_columns():
+        return None
+    return facet_index.INDEX.current(
+        router.db_for_read(Trial),
+        data_state_for(filters).token,
+        background=settings.CATALOGUE_FACET_INDEX_BACKGROUND,
+        wait=settings.CATALOGUE_FACET_INDEX_WAIT,
+    )
+
+
+def every_facets(filters: TrialFilters) -> tuple[str, ...]:
+    """The facets matching all their chosen values (`antigen_mode=all`)."""
+    return tuple(f.name for f in facets.FACETS if f.match_all and filters.values.get(f.match_all) == "all")
+
+
+def index_filters(
+    filters: TrialFilters, snapshot: facet_index.Snapshot
+) -> tuple[dict[str, list[str]], int | None, str | None, tuple[str, ...]]:
+    """The filters as the facet index takes them (`facet_index.select`, `count`):
+    (the facet filters' canonical values, the bitmap of the trials the other filters
+    keep or None, the scope, the facets in "all" mode). Age, dose, year, sex and
+    volunteer filters are answered by the index; free text (and any filter it cannot
+    answer) by PostgreSQL, as the ids it keeps (one query)."""
     assert filters.filterset is not None
     selected = {
         name: filters.filterset.canonical(facets.BY_NAME[name], value)
@@ -515,9 +523,27 @@ def _count_with_index(
         )
         answer = facet_index.bitmap(counts.ids_of(ids))
         kept = answer if kept is None else kept & answer
-    total, full, hidden = facet_index.count(
-        snapshot, selected, scalar=kept, scope=filters.values.get("scope"), every=every
-    )
+    return selected, kept, filters.values.get("scope"), every_facets(filters)
+
+
+def index_selection(filters: TrialFilters, snapshot: facet_index.Snapshot) -> facet_index.Selection:
+    """The trials `trial_list(filters)` lists, as bitmaps of the facet index."""
+    selected, kept, scope, every = index_filters(filters, snapshot)
+    return facet_index.select(snapshot, selected, scalar=kept, scope=scope, every=every)
+
+
+def _count_with_index(
+    filters: TrialFilters,
+    snapshot: facet_index.Snapshot,
+    *,
+    extra: dict[str, QuerySet],
+    keep: dict[str, list[str]],
+    focus: list[str],
+) -> tuple[int, dict[str, Any]]:
+    """`_count_facets` through the in-memory facet index (catalogue/facet_index.py): the
+    same numbers as the SQL path, without counting in SQL (`index_filters`)."""
+    selected, kept, scope, every = index_filters(filters, snapshot)
+    total, full, hidden = facet_index.count(snapshot, selected, scalar=kept, scope=scope, every=every)
     extras = {name: hidden if name == "hidden" else queryset.count() for name, queryset in extra.items()}
     return counts.shape(
         total, full, extras, token=data_state_for(filters).token, keep=keep, focus=focus, show=filters.show

@@ -150,19 +150,39 @@ def test_trials_without_a_start_date_are_noted_not_charted(db):
     assert "1 trial state no start date." in years.notes
 
 
-def test_all_charts_come_from_one_query(seed_trials, django_assert_num_queries):
+def test_all_charts_come_from_one_query(seed_trials, settings, django_assert_num_queries):
+    settings.CATALOGUE_FACET_INDEX = False  # the reference path (and the fallback): SQL
     # the data state (the cache key), the concepts the search's words may name, the charts
     with django_assert_num_queries(3):
         total, counts = landscape_counts(parse_filters({"age": "12", "q": "CAR"}))
     assert set(counts) == COUNT_KEYS
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2):  # the data state, the charts
         build_charts(parse_filters({"phase": "phase1"}))
 
 
-def test_the_landscape_page_uses_few_queries(client, seed_trials, django_assert_num_queries):
-    with django_assert_num_queries(3):  # the data state, the antigen synonym lookup, the chart query
+def test_all_charts_count_from_the_facet_index(seed_trials, django_assert_num_queries):
+    # the data state; the concepts the search's words may name; the facet index's build
+    # (once per process); the disease vocabulary's categories (once per data state); the
+    # ids the free-text search keeps (SET enable_seqscan = off, the ids, RESET)
+    with django_assert_num_queries(7):
+        total, counts = landscape_counts(parse_filters({"age": "12", "q": "CAR"}))
+    assert set(counts) == COUNT_KEYS
+    with django_assert_num_queries(1):  # the data state: the index and the disease groups are held
+        build_charts(parse_filters({"phase": "phase1"}))
+
+
+def test_the_landscape_page_uses_few_queries(client, seed_trials, settings, django_assert_num_queries):
+    # the data state, the antigen synonym lookup, the facet index's build (once per process)
+    # and the disease vocabulary's categories (once per data state); the counts, the charts
+    # and the map all come from the index
+    with django_assert_num_queries(4):
         response = client.get(LANDSCAPE, {"antigen": "B7-H3"})
     assert response.status_code == 200
+    with django_assert_num_queries(2):  # then only the data state and the antigen synonym lookup
+        assert client.get(LANDSCAPE, {"antigen": "CD19"}).status_code == 200
+    settings.CATALOGUE_FACET_INDEX = False
+    with django_assert_num_queries(3):  # without the index: the data state, the antigen synonyms, the chart query
+        assert client.get(LANDSCAPE, {"antigen": "GD2"}).status_code == 200
 
 
 def test_invalid_filters_show_notices_on_the_landscape(client, seed_trials):

@@ -426,11 +426,16 @@ def test_a_download_without_data_dates_says_so(client, seed_trials):
     assert "# Data as of: no registry update dates held." in text
 
 
-def test_a_download_costs_a_bounded_number_of_queries(client, seed_trials, django_assert_num_queries):
-    with django_assert_num_queries(
-        3
-    ):  # the data state, the antigen synonyms, the charts (the summary reuses the names)
+def test_a_download_costs_a_bounded_number_of_queries(client, seed_trials, settings, django_assert_num_queries):
+    # the data state, the antigen synonyms (the summary reuses the names), the facet index's
+    # build (once per process) and the disease vocabulary's categories (once per data state)
+    with django_assert_num_queries(4):
         download(client, "antigen_disease", "svg", {"antigen": "B7-H3"})
+    with django_assert_num_queries(2):  # then the data state and the antigen synonyms
+        download(client, "antigen_disease", "svg", {"antigen": "CD19"})
+    settings.CATALOGUE_FACET_INDEX = False
+    with django_assert_num_queries(3):  # without the index: the data state, the antigen synonyms, the charts
+        download(client, "antigen_disease", "svg", {"antigen": "GD2"})
 
 
 def test_invalid_filters_make_a_download_answer_400_and_unknown_charts_404(client, seed_trials):
