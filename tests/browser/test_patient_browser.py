@@ -310,13 +310,13 @@ def test_on_a_phone_the_filters_open_in_a_drawer(page: Page, live_server, artifa
     expect(toggle).to_have_text("Filters (2 active)")
     # The form's boxes below the search are folded (none is set): the results start on the first screen.
     expect(page.locator("details[data-more-filters]")).not_to_have_attribute("open", "")
+    shot(page, artifacts_dir, "drawer-closed", PHONE)
     assert page.locator("#results").bounding_box()["y"] < PHONE["height"] * 0.75
     toggle_box = toggle.bounding_box()
     heading_box = page.locator("#results-heading").bounding_box()
     assert toggle_box["y"] < heading_box["y"], "the button is at the top of the results"
     facets = page.locator("#facets")
     expect(facets).to_be_hidden()
-    shot(page, artifacts_dir, "drawer-closed", PHONE)
     toggle.click()
     expect(facets).to_be_visible()
     expect(toggle).to_have_attribute("aria-expanded", "true")
