@@ -494,23 +494,23 @@ def every_facets(filters: TrialFilters) -> tuple[str, ...]:
 
 
 def index_filters(
-    filters: TrialFilters, snapshot: facet_index.Snapshot
+    filters: TrialFilters, snapshot: facet_index.Snapshot, *, exclude: Collection[str] = ()
 ) -> tuple[dict[str, list[str]], int | None, str | None, tuple[str, ...]]:
     """The filters as the facet index takes them (`facet_index.select`, `count`):
     (the facet filters' canonical values, the bitmap of the trials the other filters
     keep or None, the scope, the facets in "all" mode). Age, dose, year, sex and
     volunteer filters are answered by the index; free text (and any filter it cannot
-    answer) by PostgreSQL, as the ids it keeps (one query)."""
+    answer) by PostgreSQL, as the ids it keeps (one query). `exclude`: filters left out."""
     assert filters.filterset is not None
     selected = {
         name: filters.filterset.canonical(facets.BY_NAME[name], value)
         for name, value in filters.values.items()
-        if name in facets.BY_NAME
+        if name in facets.BY_NAME and name not in exclude
     }
     kept: int | None = None
     in_sql: list[str] = []
     for name, value in filters.values.items():
-        if name in facets.BY_NAME or name in MODES or name == "scope":
+        if name in facets.BY_NAME or name in MODES or name == "scope" or name in exclude:
             continue
         answer = facet_index.scalar(snapshot, name, value)
         if answer is None:
@@ -544,10 +544,36 @@ def _count_with_index(
     same numbers as the SQL path, without counting in SQL (`index_filters`)."""
     selected, kept, scope, every = index_filters(filters, snapshot)
     total, full, hidden = facet_index.count(snapshot, selected, scalar=kept, scope=scope, every=every)
-    extras = {name: hidden if name == "hidden" else queryset.count() for name, queryset in extra.items()}
+    extras: dict[str, int | None] = {}
+    for name, queryset in extra.items():
+        answer = hidden if name == "hidden" else _concepts_count(filters, snapshot) if name == "concepts" else None
+        extras[name] = queryset.count() if answer is None else answer
     return counts.shape(
         total, full, extras, token=data_state_for(filters).token, keep=keep, focus=focus, show=filters.show
     )
+
+
+def _concepts_count(filters: TrialFilters, snapshot: facet_index.Snapshot) -> int | None:
+    """The trials tagged with the concepts the search names, under the other filters
+    (`_count_facets`' "concepts"), from the index; None when the search's concept
+    condition needs the text too (a negation, or an alternative naming no concept)."""
+    plan = search_plan(filters)
+    if plan is None or not plan.parts:
+        return None
+    facet_of_column = {facet.column: facet.name for facet in facets.FACETS}
+    tagged: int | None = None
+    for part in plan.parts:
+        if part.negated or not all(concepts for _, concepts in part.terms):
+            return None
+        ids = 0
+        for _, concepts in part.terms:
+            for concept in concepts:
+                ids |= snapshot.of(facet_of_column[search.KINDS[concept.kind]], concept.name)
+        tagged = ids if tagged is None else tagged & ids
+    selected, kept, scope, every = index_filters(filters, snapshot, exclude=("q",))
+    return (
+        facet_index.select(snapshot, selected, scalar=kept, scope=scope, every=every).everything & tagged
+    ).bit_count()
 
 
 def hidden_count(filters: TrialFilters) -> int:

@@ -78,7 +78,11 @@ PARAMS = st.fixed_dictionaries(
         "dose_min": st.sampled_from(["1e6", "3e6", "2e7"]),
         "dose_max": st.sampled_from(["1e6", "2.5e6"]),
         "start_year": st.sampled_from(["2019", "2021", "2022"]),
-        "q": st.sampled_from(["CAR-T", "trial number 7", "淋巴瘤"]),
+        # text only; concepts only (answered by the index); a negation and an alternative naming
+        # no concept (the "tagged" count then needs the text, in SQL)
+        "q": st.sampled_from(
+            ["CAR-T", "trial number 7", "淋巴瘤", "CD19 neuroblastoma", "CD19 or GD2", "myeloma -CD19", "GD2 or trial"]
+        ),
         "scope": st.sampled_from(["all", "out"]),
         "has_results": st.lists(st.sampled_from(["yes", "no", "not_stated"]), min_size=1, max_size=2),
         "has_publications": st.sampled_from(["yes", "no"]),
@@ -208,3 +212,12 @@ def test_a_request_waits_for_a_running_build_rather_than_counting_in_sql(catalog
     assert not [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]], "it counted in SQL"
     settings.CATALOGUE_FACET_INDEX = False
     assert normalized(waited) == normalized(_count_facets(filters))
+
+
+def test_the_trials_tagged_with_a_searched_concept_are_counted_without_sql(catalogue, settings):
+    with_index, with_sql = both({"q": "CD19 neuroblastoma", "registry": "ctgov"}, settings)
+    assert normalized(with_index) == normalized(with_sql)
+    assert normalized(with_index)[2]["concepts"] > 0
+    with CaptureQueriesContext(connection) as queries:
+        _count_facets(parse_filters({"q": "CD19 neuroblastoma", "registry": "ctgov"}))
+    assert not [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"].upper()], "a count ran in SQL"
