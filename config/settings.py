@@ -266,7 +266,7 @@ CATALOGUE_FACET_INDEX = env_bool("CATALOGUE_FACET_INDEX", True)
 # load); until one is done, counts come from SQL. Off: the first count builds it inline.
 CATALOGUE_FACET_INDEX_BACKGROUND = env_bool("CATALOGUE_FACET_INDEX_BACKGROUND", True)
 # How long a request waits for a running build before counting in SQL instead.
-CATALOGUE_FACET_INDEX_WAIT = env_float("CATALOGUE_FACET_INDEX_WAIT", 5, minimum=0)
+CATALOGUE_FACET_INDEX_WAIT = env_float("CATALOGUE_FACET_INDEX_WAIT", 10, minimum=0)
 CACHE_URL = os.environ.get("CACHE_URL", "").strip()
 CATALOGUE_CACHE_SHARED = bool(CACHE_URL)
 # After an ingest, harvest or renormalize, the landing page, every facet value holding at
