@@ -10,6 +10,8 @@ local threads = {}
 local paths = {}
 local counter = 0
 bad = 0          -- responses with a status outside 2xx/3xx
+limited = 0      -- ... of which 429 (the search rate limit)
+unavailable = 0  -- ... of which 503 (the statement timeout, or the database away)
 redirects = 0    -- 3xx responses
 sent = 0         -- requests written
 connections = 0  -- wrk's --connections, to bound the requests still in flight at the end
@@ -37,15 +39,18 @@ end
 function response(status, headers, body)
   if status < 200 or status >= 400 then
     bad = bad + 1
+    if status == 429 then limited = limited + 1 elseif status == 503 then unavailable = unavailable + 1 end
   elseif status >= 300 then
     redirects = redirects + 1
   end
 end
 
 function done(summary, latency, requests)
-  local b, r, total_sent, conns = 0, 0, 0, 0
+  local b, r, total_sent, conns, l429, u503 = 0, 0, 0, 0, 0, 0
   for _, thread in ipairs(threads) do
     b = b + (thread:get("bad") or 0)
+    l429 = l429 + (thread:get("limited") or 0)
+    u503 = u503 + (thread:get("unavailable") or 0)
     r = r + (thread:get("redirects") or 0)
     total_sent = total_sent + (thread:get("sent") or 0)
     conns = thread:get("connections") or conns
@@ -57,8 +62,8 @@ function done(summary, latency, requests)
   local unanswered = math.min(conns, math.max(0, total_sent - summary.requests))
   io.write(string.format(
     "RESULT requests=%d seconds=%.2f rps=%.2f p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f max_ms=%.1f "
-      .. "bad_status=%d redirects=%d socket_errors=%d timeouts=%d unanswered=%d\n",
+      .. "bad_status=%d status_429=%d status_503=%d redirects=%d socket_errors=%d timeouts=%d unanswered=%d\n",
     summary.requests, seconds, summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, b, r, e.connect + e.read + e.write + e.timeout, e.timeout, unanswered))
+    latency.max / 1000, b, l429, u503, r, e.connect + e.read + e.write + e.timeout, e.timeout, unanswered))
 end

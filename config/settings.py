@@ -280,8 +280,9 @@ def _shared_cache(prefix: str) -> dict:
         "LOCATION": parse_cache_url(CACHE_URL),
         "KEY_PREFIX": prefix,
         "TIMEOUT": CATALOGUE_CACHE_SECONDS or None,
-        # A Redis that stops answering costs a request a quarter second, not a hang.
-        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        # A Redis that is away costs a request a quarter second to find out, not a hang; one
+        # that is merely slow (a saturated host) gets a second before a read counts as a miss.
+        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 1.0},
     }
 
 
