@@ -186,10 +186,10 @@ class FacetIndex:
     """The process's index, brought up to date with `current(alias, token)`.
 
     A full build reads every trial (a second or two at 100,000 trials). With
-    `background`, it runs on its own thread and connection; `current()` waits up
-    to `wait` seconds for it and then answers None: the caller counts in SQL, as
-    before there was an index. Waiting is the cheaper choice while the build is
-    short: SQL counts at that scale cost as long and load the database besides.
+    `background`, it runs on its own thread and connection; at the process's start
+    `current()` waits up to `wait` seconds for it (SQL counts at that scale cost as
+    long and load the database besides), and later rebuilds are not waited for;
+    meanwhile it answers None: the caller counts in SQL.
     Refreshes (the rows changed since) are inline.
     """
 
@@ -199,6 +199,7 @@ class FacetIndex:
         self._building = False
         self._idle = threading.Event()  # set while no background build runs
         self._idle.set()
+        self._had_index = False  # an index was built since the start (or `clear`)
         self.builds = 0  # full builds so far (for the benchmarks and tests)
         self.refreshes = 0
 
@@ -210,7 +211,9 @@ class FacetIndex:
             return snapshot
         if snapshot is None and background:
             self.build_in_background(alias, token)
-            if wait <= 0 or not self._idle.wait(wait) or self._snapshot is None:
+            # Only a process that has never had an index waits (its start); after a rebuild
+            # was forced (a deleted row), SQL answers meanwhile rather than stall a request.
+            if self._had_index or wait <= 0 or not self._idle.wait(wait) or self._snapshot is None:
                 return None
         with self._lock:
             snapshot = self._snapshot
@@ -228,8 +231,10 @@ class FacetIndex:
         return snapshot
 
     def clear(self) -> None:
+        """Forget the index, as a process that just started."""
         with self._lock:
             self._snapshot = None
+            self._had_index = False
 
     def build_in_background(self, alias: str, token: str | None = None, *, read_token: Any = None) -> None:
         """Start a full build on its own thread, unless one is running. `read_token()`,
@@ -287,6 +292,7 @@ class FacetIndex:
             cursor.execute(f"SELECT {', '.join(_columns())} FROM catalogue_trial")
             snapshot = build(iter(lambda: cursor.fetchmany(BUILD_CHUNK), []), token)
         self.builds += 1
+        self._had_index = True
         return snapshot
 
 

@@ -221,3 +221,21 @@ def test_the_trials_tagged_with_a_searched_concept_are_counted_without_sql(catal
     with CaptureQueriesContext(connection) as queries:
         _count_facets(parse_filters({"q": "CD19 neuroblastoma", "registry": "ctgov"}))
     assert not [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"].upper()], "a count ran in SQL"
+
+
+@committed
+def test_after_a_deletion_sql_counts_while_the_index_rebuilds(catalogue, settings):
+    settings.CATALOGUE_FACET_INDEX_BACKGROUND = True
+    settings.CATALOGUE_FACET_INDEX_WAIT = 60
+    INDEX.clear()
+    filters = {"antigen": ["CD19"]}
+    _count_facets(parse_filters(filters))  # the start: waits for the first build
+    Trial.objects.filter(antigen_names__contains=["GPC3"]).delete()
+    with CaptureQueriesContext(connection) as queries:
+        after = _count_facets(parse_filters(filters))
+    assert [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]], "it did not count in SQL"
+    settings.CATALOGUE_FACET_INDEX = False
+    assert normalized(after) == normalized(_count_facets(parse_filters(filters)))
+    deadline = time.monotonic() + 60
+    while INDEX._snapshot is None and time.monotonic() < deadline:  # let the rebuild end before teardown
+        time.sleep(0.05)
