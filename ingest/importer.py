@@ -21,11 +21,12 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from catalogue import places
 from catalogue.choices import DiseaseKind
 from catalogue.disease_tree import DiseaseTree
 from catalogue.disease_tree import seed as seed_disease_tree
@@ -46,17 +47,18 @@ from catalogue.models import (
 from catalogue.trials import (
     RELATED_FIELDS,
     SCALAR_FIELDS,
-    contact_row,
+    contact_fields,
     field_value,
     from_json,
-    level_row,
-    reference_row,
+    level_fields,
+    reference_fields,
     same_value,
     set_denormalized,
     set_related,
-    site_row,
+    site_fields,
     to_json,
 )
+from ingest import bulk
 from ingest.merge import Merged, Source, dominated, merge
 from ingest.normalize import INPUTS, NormalizedTrial, normalize
 from ingest.normalize import antigens as antigen_vocab
@@ -92,8 +94,18 @@ class Vocabularies:
     """Antigen and disease vocabularies from the database, cached for one run."""
 
     def __init__(self) -> None:
+        # Moves each time a reload changes what `normalize` reads: a record normalized
+        # ahead of its write (`Prepared`) counts only if normalized at the same generation.
+        self.generation = 0
+        self._specs: tuple | None = None
         ensure_builtin_vocabulary()
         self.reload()
+
+    def prepare(self) -> None:
+        """Read now, not on first use, what the normalizers read besides the terms:
+        the gazetteer of places (about a second). Done once per process, before
+        worker processes start so that they share it."""
+        places.prepare()
 
     def reload(self) -> None:
         self.antigens = {a.name: a for a in Antigen.objects.all()}
@@ -112,13 +124,16 @@ class Vocabularies:
         self.disease_tree = DiseaseTree.from_diseases(self.diseases.values())
         # The normalizer assigns diseases only, never a group or a category (their
         # names are search and filter terms).
-        self.disease_vocabulary = _disease_vocabulary(
-            tuple(
-                disease_vocab.DiseaseSpec(d.name, d.category, tuple(d.synonyms))
-                for d in self.diseases.values()
-                if d.kind == DiseaseKind.DISEASE
-            )
+        disease_specs = tuple(
+            disease_vocab.DiseaseSpec(d.name, d.category, tuple(d.synonyms))
+            for d in self.diseases.values()
+            if d.kind == DiseaseKind.DISEASE
         )
+        self.disease_vocabulary = _disease_vocabulary(disease_specs)
+        specs = (self.antigen_vocabulary, self.product_vocabulary, self.disease_vocabulary)
+        if self._specs is not None and any(a is not b for a, b in zip(specs, self._specs)):
+            self.generation += 1
+        self._specs = specs
 
     def antigen(self, name: str) -> Antigen:
         if name not in self.antigens:
@@ -139,6 +154,27 @@ class Vocabularies:
 
     def products_of(self, names: list[str]) -> list[Product]:
         return [self.products[n] for n in names if n in self.products]
+
+    def prepared(self, record: TrialRecord) -> Prepared:
+        """What `record` gives before the database is read (see `Prepared`)."""
+        nt = self.normalize(record)
+        return Prepared(record.to_compact_dict(), nt, snapshot(nt), self.generation)
+
+
+@dataclass
+class Prepared:
+    """A record's stored form and, normalized on its own, its values: all that the
+    importer derives from a record without the database, so it can be computed
+    ahead, in another process (`ingest.pipeline`). It stands for the record's own
+    normalization only at the vocabularies' `generation` it was made with."""
+
+    stored: dict[str, Any]
+    nt: NormalizedTrial
+    new: dict[str, Any]
+    generation: int
+
+    def usable(self, vocab: Vocabularies) -> bool:
+        return self.generation == vocab.generation
 
 
 # Compiling a vocabulary's patterns takes about a second; the terms rarely change
@@ -231,16 +267,18 @@ def upsert(
     actor: str = "ingest",
     warnings: list[str] | None = None,
     unplaced: list[str] | None = None,
+    prepared: Prepared | None = None,
 ) -> Outcome:
     """Store `record` as `document`'s copy of its trial and re-merge the trial, in one
     transaction; return what happened. `warnings` collects values cut to fit;
-    `unplaced`, the sites written without coordinates (see `unplaced_sites`)."""
+    `unplaced`, the sites written without coordinates (see `unplaced_sites`).
+    `prepared`: the record's `Prepared` form, when it was computed ahead."""
     now = timezone.now()
     with transaction.atomic(savepoint=False):
         trial = _locked(record.registry, record.registry_id.strip())
         if trial is None:
             new = _prepare_new(record, vocab=vocab, document=document, parser_version=parser_version, now=now,
-                               actor=actor, warnings=warnings, unplaced=unplaced)  # fmt: skip
+                               actor=actor, warnings=warnings, unplaced=unplaced, prepared=prepared)  # fmt: skip
             _insert_new([new])
             return "created"
         return _update(trial, record, vocab=vocab, document=document, parser_version=parser_version, now=now,
@@ -258,17 +296,18 @@ class Item:
     unplaced: list[str] = field(default_factory=list)
     outcome: Outcome | None = None
     error: Exception | None = None
+    prepared: Prepared | None = None
 
 
 def upsert_many(items: list[Item], *, vocab: Vocabularies, actor: str = "ingest") -> None:
     """Upsert a batch of records inside the caller's transaction, setting each
     item's `outcome` (or `error`, for a record that failed alone).
 
-    Existing trials are updated one by one, each in a savepoint; new trials are
-    written together, a few multi-row statements for the whole batch. The records
-    must name distinct trials. When a multi-row statement fails the exception
-    propagates: the caller rolls the batch back and writes its records one by one
-    (`upsert`), so each record still gets its own outcome.
+    The batch's existing trials are read (and locked) in one query and updated one
+    by one, each in a savepoint. New trials are written together: their rows go in
+    one COPY per table, in one savepoint. When that fails, it is rolled back and
+    the new trials are written again one by one, each in a savepoint of its own, so
+    one bad record costs only itself. The records must name distinct trials.
     """
     now = timezone.now()
     by_key = {(i.record.registry, i.record.registry_id.strip()): i for i in items}
@@ -287,7 +326,7 @@ def upsert_many(items: list[Item], *, vocab: Vocabularies, actor: str = "ingest"
             if trial is None:
                 new.append(_prepare_new(item.record, vocab=vocab, document=item.document, parser_version=item.parser_version,
                                         now=now, actor=actor, warnings=item.warnings, item=item,
-                                        unplaced=item.unplaced))  # fmt: skip
+                                        unplaced=item.unplaced, prepared=item.prepared))  # fmt: skip
                 continue
             with transaction.atomic():
                 unplaced: list[str] = []
@@ -299,10 +338,51 @@ def upsert_many(items: list[Item], *, vocab: Vocabularies, actor: str = "ingest"
             item.error = exc
         except Exception as exc:  # a normalizer bug must cost one record, not the batch
             item.error = exc
-    _insert_new(new)
-    for prepared in new:
-        if prepared.item is not None:
-            prepared.item.outcome = "created"
+    if not new:
+        return
+    try:
+        with transaction.atomic():
+            _insert_new(new, now=now)
+    except DatabaseError:
+        for prepared in new:
+            _insert_alone(prepared, vocab=vocab, actor=actor)
+    else:
+        for prepared in new:
+            if prepared.item is not None:
+                prepared.item.outcome = "created"
+
+
+def _insert_alone(new: _NewTrial, *, vocab: Vocabularies, actor: str) -> None:
+    """Write one new trial of a batch whose multi-row write failed, in a savepoint of
+    its own, as `upsert` would: when another ingest has created the trial since the
+    batch looked, the record updates it."""
+    item = new.item
+    assert item is not None
+    for attempt in (1, 2):
+        warnings: list[str] = []
+        unplaced: list[str] = []
+        try:
+            with transaction.atomic():
+                if attempt == 1:
+                    _insert_new([new], now=new.trial.updated_at)
+                    item.outcome = "created"
+                else:
+                    item.outcome = upsert(item.record, vocab=vocab, document=item.document,
+                                          parser_version=item.parser_version, actor=actor, warnings=warnings,
+                                          unplaced=unplaced, prepared=item.prepared)  # fmt: skip
+                    item.warnings[:] = warnings
+                    item.unplaced[:] = unplaced
+            return
+        except IntegrityError as exc:
+            if attempt == 1 and "trial_registry_id_unique" in str(exc):
+                vocab.reload()
+                continue
+            item.error = exc
+        except DatabaseError as exc:
+            item.error = exc
+        except Exception as exc:  # a normalizer bug must cost one record, not the batch
+            item.error = exc
+        return
 
 
 def _update(
@@ -522,11 +602,15 @@ def _prepare_new(
     warnings: list[str] | None,
     item: Item | None = None,
     unplaced: list[str] | None = None,
+    prepared: Prepared | None = None,
 ) -> _NewTrial:
-    stored = record.to_compact_dict()
-    nt = vocab.normalize(record)
-    new = snapshot(nt)
-    trial = Trial(registry=nt.registry, registry_id=nt.registry_id, updated_at=now)
+    if prepared is not None and prepared.usable(vocab):
+        stored, nt, new = prepared.stored, prepared.nt, prepared.new
+    else:
+        stored = record.to_compact_dict()
+        nt = vocab.normalize(record)
+        new = snapshot(nt)
+    trial = Trial(registry=nt.registry, registry_id=nt.registry_id, updated_at=now, created_at=now)
     for field_name in SCALAR_FIELDS:
         setattr(trial, field_name, from_json(field_name, new[field_name]))
     trial.parsed = new
@@ -548,6 +632,7 @@ def _prepare_new(
         actor=actor,
         source_document=document,
         changes={f: [None, new[f]] for f in (*SCALAR_FIELDS, *RELATED_FIELDS) if new[f] not in (None, "", [])},
+        changed_at=now,
     )
     if unplaced is not None:
         unplaced.extend(unplaced_sites(nt.registry_id, new["sites"]))
@@ -565,39 +650,91 @@ def _prepare_new(
     )
 
 
-def _insert_new(new: list[_NewTrial]) -> None:
-    """Insert new trials and their rows: one statement per table for all of them."""
+# New trials go through a staging table: COPY cannot compute the search vector.
+_STAGE = "ingest_new_trial"
+_TRIAL_EXCLUDE = ("search_vector",)
+_ROW_EXCLUDE = ("id",)
+
+
+def _insert_new(new: list[_NewTrial], *, now=None) -> None:
+    """Insert new trials and their rows: their ids in one query, then one COPY per table
+    (the trials through a staging table, which adds their search vector). Run it in a
+    savepoint: a failure leaves rows of some tables written."""
     if not new:
         return
-    Trial.objects.bulk_create([n.trial for n in new])
+    ids = bulk.next_ids({Trial._meta.db_table: len(new), Site._meta.db_table: sum(len(n.sites) for n in new)})
+    for n, pk in zip(new, ids[Trial._meta.db_table]):
+        n.trial.pk = pk
+        if n.trial.created_at is None:
+            n.trial.created_at = now or timezone.now()
+    columns, formatters = bulk.columns(Trial, exclude=_TRIAL_EXCLUDE)
+    names = bulk.attnames(Trial, exclude=_TRIAL_EXCLUDE)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE {Trial._meta.db_table})")
+        bulk.copy_rows(_STAGE, columns, (bulk.row(n.trial, formatters, names) for n in new))
+        cursor.execute(
+            f"WITH staged AS (DELETE FROM {_STAGE} RETURNING *) "
+            f"INSERT INTO {Trial._meta.db_table} ({quoted}, search_vector) "
+            f"SELECT {quoted}, {_SEARCH_VECTOR} FROM staged"
+        )
     for n in new:
+        n.trial._state.adding = False
+        n.trial._state.db = connection.alias
         n.source.trial = n.trial
         n.change.trial = n.trial
-    TrialSource.objects.bulk_create([n.source for n in new])
-    through_antigens = [Trial.antigens.through(trial=n.trial, antigen=a) for n in new for a in n.antigens]
-    if through_antigens:
-        Trial.antigens.through.objects.bulk_create(through_antigens)
-    through_diseases = [Trial.diseases.through(trial=n.trial, disease=d) for n in new for d in n.diseases]
-    if through_diseases:
-        Trial.diseases.through.objects.bulk_create(through_diseases)
-    levels = [level_row(n.trial, i, d) for n in new for i, d in enumerate(n.dose_levels)]
-    if levels:
-        DoseLevel.objects.bulk_create(levels)
-    sites = [site_row(n.trial, i, s) for n in new for i, s in enumerate(n.sites)]
-    if sites:
-        Site.objects.bulk_create(sites)  # PostgreSQL returns their ids: the contacts below point at them
-    references = [reference_row(n.trial, i, r) for n in new for i, r in enumerate(n.references)]
-    if references:
-        Reference.objects.bulk_create(references)
-    by_position: dict[int, dict[int, Site]] = {}
-    for site in sites:
-        by_position.setdefault(site.trial_id, {})[site.position] = site
-    contacts = [
-        contact_row(n.trial, i, c, by_position.get(n.trial.pk, {})) for n in new for i, c in enumerate(n.contacts)
-    ]
-    if contacts:
-        TrialContact.objects.bulk_create(contacts)
-    TrialChange.objects.bulk_create([n.change for n in new])
+    _copy_objects(TrialSource, [n.source for n in new])
+    _copy_dicts(Trial.antigens.through, [{"trial_id": n.trial.pk, "antigen_id": a.pk} for n in new for a in n.antigens])
+    _copy_dicts(Trial.diseases.through, [{"trial_id": n.trial.pk, "disease_id": d.pk} for n in new for d in n.diseases])
+    _copy_dicts(
+        DoseLevel, [{"trial_id": n.trial.pk, **level_fields(i, d)} for n in new for i, d in enumerate(n.dose_levels)]
+    )
+    site_ids = iter(ids[Site._meta.db_table])
+    sites = []
+    by_position: dict[int, dict[int, int]] = {}
+    for n in new:
+        for i, s in enumerate(n.sites):
+            pk = next(site_ids)
+            by_position.setdefault(n.trial.pk, {})[i] = pk
+            sites.append({"id": pk, "trial_id": n.trial.pk, **site_fields(i, s)})
+    _copy_dicts(Site, sites, with_id=True)
+    _copy_dicts(
+        Reference, [{"trial_id": n.trial.pk, **reference_fields(i, r)} for n in new for i, r in enumerate(n.references)]
+    )
+    _copy_dicts(
+        TrialContact,
+        [{"trial_id": n.trial.pk, "site_id": by_position.get(n.trial.pk, {}).get(c.get("site")), **contact_fields(i, c)}
+         for n in new for i, c in enumerate(n.contacts)],
+    )  # fmt: skip
+    _copy_objects(TrialChange, [n.change for n in new])
+
+
+# `catalogue.trials.search_vector(F("title"), F("search_document"))`, over the staged rows
+# (the fast path's test compares the two).
+_SEARCH_VECTOR = (
+    "((setweight(to_tsvector('english'::regconfig, COALESCE(staged.title, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, COALESCE(staged.search_document, '')), 'B')) || "
+    "to_tsvector('simple'::regconfig, COALESCE(catalogue_cjk_tokens(staged.search_document), '')))"
+)
+
+
+def _copy_objects(model: type[models.Model], objects: list[models.Model]) -> None:
+    """COPY unsaved model instances (their ids from the table's default)."""
+    if not objects:
+        return
+    columns, formatters = bulk.columns(model, exclude=_ROW_EXCLUDE)
+    names = bulk.attnames(model, exclude=_ROW_EXCLUDE)
+    bulk.copy_rows(model._meta.db_table, columns, (bulk.row(o, formatters, names) for o in objects))
+
+
+def _copy_dicts(model: type[models.Model], rows: list[dict[str, Any]], *, with_id: bool = False) -> None:
+    """COPY rows given as {attribute name: value} (plain columns only: no array or JSON)."""
+    if not rows:
+        return
+    exclude = () if with_id else _ROW_EXCLUDE
+    columns, _ = bulk.columns(model, exclude=exclude)
+    names = bulk.attnames(model, exclude=exclude)
+    bulk.copy_rows(model._meta.db_table, columns, (tuple(r[a] for a in names) for r in rows))
 
 
 def unplaced_sites(registry_id: str, sites: list[dict[str, Any]]) -> list[str]:
