@@ -296,11 +296,13 @@ def set_denormalized(
     products: list[Product] | None = None,
     *,
     tree: DiseaseTree | None = None,
+    vector: bool = True,
 ) -> None:
     """Set (without saving) the facet arrays and the search columns. `products`: the
     trial's products (looked up from `product_names` when not given). `tree`: the
     disease tree (read when not given, if the trial has diseases): `disease_names`
-    holds each disease and all its ancestors."""
+    holds each disease and all its ancestors. `vector`: also the search vector's
+    expression (a writer that computes it in SQL itself leaves it out)."""
     if products is None:
         products = list(Product.objects.filter(name__in=trial.product_names)) if trial.product_names else []
     if tree is None and diseases:
@@ -310,7 +312,8 @@ def set_denormalized(
     trial.disease_names = tree.closure(d.name for d in diseases) if tree is not None else []
     trial.disease_categories = sorted({d.category for d in diseases})
     trial.search_document = search_document(trial, antigens, diseases, products)
-    trial.search_vector = search_vector(trial.title, trial.search_document)
+    if vector:
+        trial.search_vector = search_vector(trial.title, trial.search_document)
 
 
 def refresh_denormalized(

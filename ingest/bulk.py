@@ -11,10 +11,12 @@ are written. COPY fires the tables' triggers like INSERT does.
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+import psycopg
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
 
@@ -78,6 +80,15 @@ def copy_rows(table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]) -
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
         for values in rows:
             copy.write_row(values)
+
+
+@contextmanager
+def bound_cursor() -> Iterator[psycopg.Cursor]:
+    """A cursor of Django's connection that sends parameters apart from the statement
+    (server-side binding; Django's own cursors merge them into the SQL text)."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
 
 
 @cache

@@ -245,16 +245,29 @@ def store_documents(
     """`store_document` for several (content, format, parser_version, filename), in one
     statement. `digests`: their SHA-256, when the caller has them already."""
     digests = digests or [sha256(content) for content, *_ in documents]
-    rows: dict[str, SourceDocument] = {}
+    rows: dict[str, tuple] = {}
+    now = timezone.now()
     for digest, (content, format, parser_version, filename) in zip(digests, documents):
-        rows.setdefault(digest, SourceDocument(content=content, sha256=digest, format=format,
-                                               parser_version=parser_version, filename=filename[:500], size=len(content)))  # fmt: skip
-    stored = SourceDocument.objects.bulk_create(
-        list(rows.values()), update_conflicts=True, unique_fields=["sha256"], update_fields=["sha256"]
-    )
-    by_digest = {d.sha256: d for d in stored}
-    for document in stored:
-        document.content = b""  # not needed again: don't hold the bytes
+        rows.setdefault(digest, (content, digest, format, parser_version, filename[:500], len(content), now))
+    # Bound parameters, not SQL text: each document's bytes travel as they are (a page
+    # of a few MB escaped into the statement's text took as long to build as to store).
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    by_digest: dict[str, SourceDocument] = {}
+    with bulk.bound_cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SourceDocument._meta.db_table} (content, sha256, format, parser_version, filename, size,"
+            f" ingested_at) VALUES {values} ON CONFLICT (sha256) DO UPDATE SET sha256 = EXCLUDED.sha256"
+            " RETURNING id, sha256",
+            [value for row in rows.values() for value in row],
+        )
+        for pk, digest in cursor.fetchall():
+            _, _, format, parser_version, filename, size, _ = rows[digest]
+            by_digest[digest] = SourceDocument(id=pk, content=b"", sha256=digest, format=format,
+                                               parser_version=parser_version, filename=filename, size=size,
+                                               ingested_at=now)  # fmt: skip
+    for document in by_digest.values():
+        document._state.adding = False
+        document._state.db = connection.alias
     return [by_digest[digest] for digest in digests]
 
 
@@ -627,7 +640,9 @@ def _prepare_new(
     _set_provenance(trial, merged, nt)
     trial.ingested_at = now
     _fit(trial, warnings)
-    set_denormalized(trial, antigens, diseases, vocab.products_of(trial.product_names), tree=vocab.disease_tree)
+    # No search vector: the insert computes it in SQL (`_insert_new`).
+    set_denormalized(trial, antigens, diseases, vocab.products_of(trial.product_names), tree=vocab.disease_tree,
+                     vector=False)  # fmt: skip
     change = TrialChange(
         actor=actor,
         source_document=document,
@@ -782,19 +797,29 @@ def _field_sources(merged: Merged) -> dict[str, Any]:
 def _fit(trial: Trial, warnings: list[str] | None) -> None:
     """Cut over-long values to their column's size, with a warning naming the field,
     instead of refusing the whole trial."""
+    for name, attname, limit, item_limit in _limits():
+        value = getattr(trial, attname, None)
+        if limit and isinstance(value, str) and len(value) > limit:
+            setattr(trial, attname, value[:limit])
+            if warnings is not None:
+                warnings.append(f"{trial.registry_id}: {name} cut to {limit} characters (was {len(value)})")
+        elif item_limit and isinstance(value, list) and any(isinstance(v, str) and len(v) > item_limit for v in value):
+            setattr(trial, attname, [v[:item_limit] if isinstance(v, str) else v for v in value])
+            if warnings is not None:
+                warnings.append(f"{trial.registry_id}: {name} item(s) cut to {item_limit} characters")
+
+
+@lru_cache(maxsize=1)
+def _limits() -> tuple[tuple[str, str, int | None, int | None], ...]:
+    """(name, attribute, length limit, list item length limit) of each Trial column with a limit."""
+    found = []
     for column in Trial._meta.concrete_fields:
         limit = getattr(column, "max_length", None)
-        value = getattr(trial, column.attname, None)
-        if limit and isinstance(value, str) and len(value) > limit:
-            setattr(trial, column.attname, value[:limit])
-            if warnings is not None:
-                warnings.append(f"{trial.registry_id}: {column.name} cut to {limit} characters (was {len(value)})")
-        elif isinstance(column, models.Field) and hasattr(column, "base_field") and isinstance(value, list):
-            item_limit = getattr(column.base_field, "max_length", None)
-            if item_limit and any(isinstance(v, str) and len(v) > item_limit for v in value):
-                setattr(trial, column.attname, [v[:item_limit] if isinstance(v, str) else v for v in value])
-                if warnings is not None:
-                    warnings.append(f"{trial.registry_id}: {column.name} item(s) cut to {item_limit} characters")
+        base = getattr(column, "base_field", None) if isinstance(column, models.Field) else None
+        item_limit = getattr(base, "max_length", None) if base is not None else None
+        if limit or item_limit:
+            found.append((column.name, column.attname, limit, item_limit))
+    return tuple(found)
 
 
 __all__ = [
