@@ -462,8 +462,11 @@ def ingest_document(
 # exception, a worker that died) makes this process do that document itself.
 
 POOL_AFTER = 8  # inputs read before worker processes start: a small run needs none
-POOL_DOCUMENT_LIMIT = 2 * 1024 * 1024  # a bigger document is parsed here, record by record (bounded memory)
-AHEAD_PER_WORKER = 8  # documents handed to each worker at a time
+# A worker returns a document's records all at once: a bigger document (an export or a
+# page of many studies) is parsed here, record by record, in bounded memory.
+POOL_DOCUMENT_LIMIT = 512 * 1024
+AHEAD_PER_WORKER = 8  # documents handed to each worker at a time...
+AHEAD_BYTES = 4 * 1024 * 1024  # ...and at most this much of them in all
 
 
 def ingest_workers() -> int:
@@ -522,6 +525,10 @@ def _parse_ahead(content: bytes, format: str | None) -> _Parsed | None:
     return parsed
 
 
+def _size(content: bytes | ParseError) -> int:
+    return len(content) if isinstance(content, bytes) else 0
+
+
 def _database_sockets() -> list[int]:
     """The file descriptors of this process's open database connections."""
     sockets = []
@@ -546,6 +553,7 @@ def _worker_start(parent: int, sockets: list[int]) -> None:
         pass
     if os.getppid() != parent:
         os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the writer's to handle: it stops the workers
     null = os.open(os.devnull, os.O_RDWR)
     for fd in sockets:
         try:
@@ -561,6 +569,7 @@ class _Ahead:
     def __init__(self, vocab: Vocabularies, format: str | None, workers: int) -> None:
         self.vocab, self.format, self.workers = vocab, format, workers
         self.pool: ProcessPoolExecutor | None = None
+        self.broken = False
 
     def __enter__(self) -> _Ahead:
         return self
@@ -583,12 +592,23 @@ class _Ahead:
         self._start()
         window: deque[tuple[str, bytes | ParseError, Future | None]] = deque()
         pending = chain(head, source)
-        for name, content in islice(pending, self.workers * AHEAD_PER_WORKER):
-            window.append((name, content, self._submit(content)))
+        ahead = 0  # bytes of the documents in the window
+
+        def fill() -> None:
+            nonlocal ahead
+            while len(window) < self.workers * AHEAD_PER_WORKER and (ahead < AHEAD_BYTES or not window):
+                following = next(pending, None)
+                if following is None:
+                    return
+                name, content = following
+                window.append((name, content, self._submit(content)))
+                ahead += _size(content)
+
+        fill()
         while window:
             name, content, future = window.popleft()
-            for next_name, next_content in islice(pending, 1):
-                window.append((next_name, next_content, self._submit(next_content)))
+            ahead -= _size(content)
+            fill()
             yield name, content, self._result(future)
 
     def _start(self) -> None:
@@ -602,12 +622,12 @@ class _Ahead:
         )  # fmt: skip
 
     def _submit(self, content: bytes | ParseError) -> Future | None:
-        if self.pool is None or isinstance(content, ParseError) or len(content) > POOL_DOCUMENT_LIMIT:
+        if self.pool is None or self.broken or isinstance(content, ParseError) or len(content) > POOL_DOCUMENT_LIMIT:
             return None
         try:
             return self.pool.submit(_parse_ahead, content, self.format)
-        except RuntimeError:  # the pool broke (a worker died): the writer does the rest itself
-            self.pool = None
+        except Exception:  # the pool broke (a worker died) or cannot start: the writer does the rest itself
+            self.broken = True
             return None
 
     def _result(self, future: Future | None) -> _Parsed | None:
