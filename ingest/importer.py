@@ -295,7 +295,7 @@ def upsert(
             _insert_new([new])
             return "created"
         return _update(trial, record, vocab=vocab, document=document, parser_version=parser_version, now=now,
-                       actor=actor, warnings=warnings, unplaced=unplaced)  # fmt: skip
+                       actor=actor, warnings=warnings, unplaced=unplaced, prepared=prepared)  # fmt: skip
 
 
 @dataclass
@@ -345,7 +345,7 @@ def upsert_many(items: list[Item], *, vocab: Vocabularies, actor: str = "ingest"
                 unplaced: list[str] = []
                 item.outcome = _update(trial, item.record, vocab=vocab, document=item.document,
                                        parser_version=item.parser_version, now=now, actor=actor, warnings=item.warnings,
-                                       unplaced=unplaced)  # fmt: skip
+                                       unplaced=unplaced, prepared=item.prepared)  # fmt: skip
                 item.unplaced.extend(unplaced)
         except DatabaseError as exc:
             item.error = exc
@@ -409,6 +409,7 @@ def _update(
     actor: str,
     warnings: list[str] | None,
     unplaced: list[str] | None = None,
+    prepared: Prepared | None = None,
 ) -> Outcome:
     updated_before = trial.registry_updated
     sources = _active_sources(trial)
@@ -418,14 +419,14 @@ def _update(
             trial=trial, document=document
         )
         sources.append(mine)
-    stored = record.to_compact_dict()
+    stored = prepared.stored if prepared is not None else record.to_compact_dict()
     if mine.pk is None or mine.record != stored or mine.parser_version != parser_version or mine.dominated:
         fill_source(mine, record, stored, parser_version, now)
         mine.dominated = False
         mine.save()
     mine.document_sha = document.sha256
     changed = _apply(trial, sources, vocab=vocab, document=document, now=now, actor=actor, warnings=warnings,
-                     unplaced=unplaced)  # fmt: skip
+                     unplaced=unplaced, ahead=(record, prepared) if prepared is not None else None)  # fmt: skip
     date = parse_date(record.last_update_date)
     if date is not None and updated_before is not None and date < updated_before:
         return "older"
@@ -493,14 +494,20 @@ def _apply(
     warnings: list[str] | None,
     thorough: bool = False,
     unplaced: list[str] | None = None,
+    ahead: tuple[TrialRecord, Prepared] | None = None,
 ) -> bool:
-    """Merge `rows` into `trial` and write what changed. True when a value changed."""
+    """Merge `rows` into `trial` and write what changed. True when a value changed.
+    `ahead`: a record and its `Prepared` form, whose normalization stands for the
+    merge's when the merge gives that very record (a trial with one copy)."""
     merged, candidates = _merged(rows)
     for index in dominated(candidates):
         row = candidates[index].ref
         TrialSource.objects.filter(pk=row.pk).update(dominated=True)
-    nt = vocab.normalize(merged.record)
-    new = snapshot(nt)
+    if ahead is not None and ahead[1].usable(vocab) and merged.record == ahead[0]:
+        nt, new = ahead[1].nt, ahead[1].new
+    else:
+        nt = vocab.normalize(merged.record)
+        new = snapshot(nt)
     old = trial.parsed or {}
     applied: dict[str, list[Any]] = {}
     conflicts = dict(trial.curation_conflicts or {})

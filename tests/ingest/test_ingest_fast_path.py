@@ -156,6 +156,44 @@ def test_reingesting_through_the_fast_path_is_unchanged(pages: list[Path]) -> No
     assert stored() == expected
 
 
+def _amended(pages: list[Path], folder: Path, *, drop_sponsor: bool) -> list[Path]:
+    """Newer copies of the API v2 records: another title, a later date, and (`drop_sponsor`)
+    no sponsor, which the older copy then still supplies."""
+    out = []
+    for path in pages:
+        if path.suffix != ".json":
+            continue
+        data = json.loads(path.read_text())
+        data["protocolSection"]["identificationModule"]["briefTitle"] += " (amended)"
+        data["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2026-11-30"
+        if drop_sponsor:
+            data["protocolSection"].get("sponsorCollaboratorsModule", {}).pop("leadSponsor", None)
+        target = folder / path.name
+        target.write_text(json.dumps(data))
+        out.append(target)
+    return out
+
+
+@pytest.mark.parametrize("drop_sponsor", [False, True], ids=["newer-copy-covers-all", "older-copy-still-supplies"])
+def test_updates_through_the_fast_path_store_what_one_record_at_a_time_stores(
+    pages: list[Path], tmp_path, drop_sponsor: bool
+) -> None:
+    """Updated trials (a second copy each: the merge decides, and the normalization done
+    ahead is used only where it stands for the merge's) end up as written one by one."""
+    amended = _amended(pages, tmp_path, drop_sponsor=drop_sponsor)
+    one_at_a_time(pages)
+    reference = one_at_a_time(amended)
+    expected = stored()
+    assert reference.updated == len(amended) == 14
+    wipe()
+
+    fast(pages)
+    report = fast(amended)
+
+    assert _summary(report) == _summary(reference)
+    assert stored() == expected
+
+
 def _fail_sites_of(registry_id: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
