@@ -19,6 +19,7 @@ from ingest import pipeline
 from ingest.importer import Vocabularies, refresh, upsert
 from ingest.parsers import parse_document
 from ingest.pipeline import Batch, IngestReport, ingest_document, ingest_inputs, ingest_paths
+from ingest.records import TrialRecord
 from tests.conftest import SAMPLES, corpus_path
 
 pytestmark = pytest.mark.django_db
@@ -339,3 +340,22 @@ def test_reloaded_vocabularies_that_changed_move_the_generation() -> None:
     Antigen.objects.create(name="ZZTESTANTIGEN1", synonyms=["ZZT1"])
     vocab.reload()
     assert vocab.generation == generation + 1
+
+
+def test_the_snapshot_of_value_objects_is_what_asdict_gives(pages: list[Path]) -> None:
+    """`snapshot` reads the value objects' fields directly: only right while they hold plain values."""
+    from dataclasses import asdict
+
+    from ingest.importer import _as_dict
+
+    vocab = Vocabularies()
+    seen = 0
+    for page in pages:
+        for record in parse_document(page.read_bytes()).records:
+            nt = vocab.normalize(record)
+            for value in (*nt.dose_levels, *nt.sites, *nt.references, *nt.contacts):
+                assert _as_dict(value) == asdict(value)
+                assert all(v is None or type(v) in (str, int, float, bool) for v in _as_dict(value).values())
+                seen += 1
+            assert TrialRecord.from_dict(record.to_compact_dict()) == record
+    assert seen > 50
