@@ -344,6 +344,7 @@ def upsert_many(items: list[Item], *, vocab: Vocabularies, actor: str = "ingest"
             registry_id__in=sorted({key[1] for key in by_key})
         )
     }
+    sources = _active_sources_of(list(existing.values()))
     new: list[_NewTrial] = []
     for key, item in by_key.items():
         trial = existing.get(key)
@@ -357,7 +358,7 @@ def upsert_many(items: list[Item], *, vocab: Vocabularies, actor: str = "ingest"
                 unplaced: list[str] = []
                 item.outcome = _update(trial, item.record, vocab=vocab, document=item.document,
                                        parser_version=item.parser_version, now=now, actor=actor, warnings=item.warnings,
-                                       unplaced=unplaced, prepared=item.prepared)  # fmt: skip
+                                       unplaced=unplaced, prepared=item.prepared, sources=sources[trial.pk])  # fmt: skip
                 item.unplaced.extend(unplaced)
         except DatabaseError as exc:
             item.error = exc
@@ -422,9 +423,11 @@ def _update(
     warnings: list[str] | None,
     unplaced: list[str] | None = None,
     prepared: Prepared | None = None,
+    sources: list[TrialSource] | None = None,
 ) -> Outcome:
+    """`sources`: the trial's active copies, when the caller read them already."""
     updated_before = trial.registry_updated
-    sources = _active_sources(trial)
+    sources = list(sources) if sources is not None else _active_sources(trial)
     mine = next((s for s in sources if s.document_id == document.id), None)
     if mine is None:
         mine = TrialSource.objects.filter(trial=trial, document=document).first() or TrialSource(
@@ -474,11 +477,22 @@ def _locked(registry: str, registry_id: str) -> Trial | None:
 
 
 def _active_sources(trial: Trial) -> list[TrialSource]:
-    return list(
-        TrialSource.objects.filter(trial=trial, dominated=False)
+    return _active_sources_of([trial]).get(trial.pk, [])
+
+
+def _active_sources_of(trials: list[Trial]) -> dict[int, list[TrialSource]]:
+    """The copies each of `trials` (locked) merges from, in one query."""
+    found: dict[int, list[TrialSource]] = {t.pk: [] for t in trials}
+    if not trials:
+        return found
+    rows = (
+        TrialSource.objects.filter(trial__in=[t.pk for t in trials], dominated=False)
         .annotate(document_sha=F("document__sha256"))
         .order_by("id")
     )
+    for row in rows:
+        found[row.trial_id].append(row)
+    return found
 
 
 def fill_source(source: TrialSource, record: TrialRecord, stored: dict[str, Any], parser_version: str, now) -> None:
