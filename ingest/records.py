@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any
 
 from catalogue.registries import REGISTRY_KEYS
@@ -236,14 +237,22 @@ _NESTED: dict[str, type[_Record]] = {
 
 def _compact(record: _Record) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for f in fields(record):  # type: ignore[arg-type]
-        value = getattr(record, f.name)
+    for name in _field_names(type(record)):
+        value = getattr(record, name)
         if value is None:
             continue
         if isinstance(value, list):
-            value = [_compact(item) if isinstance(item, _Record) else item for item in value]
-        values[f.name] = value
+            if value and isinstance(value[0], _Record):  # a list of records (as in `filled`)
+                value = [_compact(item) if isinstance(item, _Record) else item for item in value]
+            else:
+                value = list(value)
+        values[name] = value
     return values
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:

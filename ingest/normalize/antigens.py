@@ -434,7 +434,10 @@ def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     if "α" in text or "a" in text:
         text = _ALPHA_ANTI.sub("anti-", text)
-    folded = text.translate(_GREEK).lower().translate(_GREEK)
+    if text.isascii():  # the table maps non-ASCII characters only
+        folded = text.lower()
+    else:
+        folded = text.translate(_GREEK).lower().translate(_GREEK)
     if "cluster" in folded:
         folded = _CLUSTER.sub("cd", folded)
     return folded

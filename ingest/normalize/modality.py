@@ -96,7 +96,8 @@ def _fold(text: str) -> str:
     lower = text.lower()
     if len(lower) != len(text):
         lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    lower = lower.translate(_DASHES)
+    if not lower.isascii():  # the table maps non-ASCII characters only
+        lower = lower.translate(_DASHES)
     if "cluster of" in lower:
         lower = _CLUSTER.sub(lambda m: "cd" + " " * (len(m.group(0)) - 2), lower)
     return lower

@@ -170,7 +170,7 @@ def _fold(text: str) -> str:
     lower = text.lower()
     if len(lower) != len(text):
         lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    return lower.translate(_DASHES)
+    return lower if lower.isascii() else lower.translate(_DASHES)  # the table maps non-ASCII characters only
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="*", help="pages to ingest (default: samples/ and the v2 corpus)")
         parser.add_argument("--pages", type=int, default=500, help="ingest at least this many pages")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="worker processes parsing ahead (default: INGEST_WORKERS or one per CPU; 0: none)",
+        )
         parser.add_argument("--json", action="store_true", help="print a JSON object as the last line")
 
-    def handle(self, *args, paths: list[str], pages: int, json: bool, **options) -> None:
+    def handle(self, *args, paths: list[str], pages: int, workers: int | None, json: bool, **options) -> None:
         files = [Path(p) for p in paths] or default_pages()
-        result = bench_ingest(files, min_pages=pages)
+        result = bench_ingest(files, min_pages=pages, workers=workers)
         self.stdout.write(
             f"ingested {result.pages} pages in {result.seconds:.2f} s: {result.pages_per_s:.0f} pages/s "
             f"({result.report.summary()})"
