@@ -44,12 +44,17 @@ def counterparts(trial: Trial) -> list[Trial]:
     return _counterparts([trial])[trial.pk]
 
 
+_LINK_FIELDS = ("id", "registry", "registry_id", "secondary_ids", "merged_into_id")
+
+
 def _counterparts(trials: list[Trial]) -> dict[int, list[Trial]]:
     """`counterparts` of many trials, in one query."""
     named = {t.pk: registry_ids_in(t.secondary_ids) - {t.registry_id} for t in trials}
     wanted = set().union(*named.values()) if named else set()
     ids = [t.registry_id for t in trials]
-    candidates = list(Trial.objects.filter(Q(registry_id__in=sorted(wanted)) | Q(secondary_ids__overlap=ids)))
+    candidates = list(
+        Trial.objects.filter(Q(registry_id__in=sorted(wanted)) | Q(secondary_ids__overlap=ids)).only(*_LINK_FIELDS)
+    )
     return {
         t.pk: [
             c for c in candidates
@@ -82,7 +87,8 @@ def link_new(trial_ids: list[int], *, threshold: float = SUGGEST_SIMILARITY) -> 
     that they name), and offer very similar titles from other registries to curators.
     A few queries for the whole run, however many trials it created. Returns
     (pairs linked, pairs suggested)."""
-    trials = list(Trial.objects.filter(pk__in=trial_ids, merged_into__isnull=True))
+    # Only the columns linking reads (others load on use): a run may create 10,000s of trials.
+    trials = list(Trial.objects.filter(pk__in=trial_ids, merged_into__isnull=True).only(*_LINK_FIELDS))
     linked = 0
     found = _counterparts(trials)
     for trial in trials:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, reset_queries, transaction
 from django.db import connections as db_connections
 from django.utils import timezone
 
@@ -328,6 +328,9 @@ class Batch:
                     _failed(p.problems, p.record.registry_id, item.error, self.vocab)
                 else:
                     self._done(p, item.outcome, item.warnings, item.unplaced)
+        # With DEBUG on, Django logs every statement of a connection (up to 9,000): in a
+        # long ingest that is hundreds of MB of SQL text nobody reads.
+        reset_queries()
         self.tick()
 
     def _documents(self, pending: list[_Pending]) -> dict[str, SourceDocument]:
