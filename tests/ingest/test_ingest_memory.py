@@ -2,7 +2,10 @@
 
 Each case writes its document into tmp_path, runs the real command in a child
 process (`--dry-run`, against the test database: nothing is kept) and reads
-that child's peak resident set size from the kernel (`os.wait4`).
+that child's peak resident set size from the kernel: the VmHWM the child itself
+reads as it exits (since its exec). Not `wait4`'s ru_maxrss: that keeps the RSS
+the child inherited from this test process at the fork, which after a few
+thousand tests is itself ~440 MB.
 """
 
 from __future__ import annotations
@@ -35,15 +38,25 @@ def ingest(path: Path, tmp_path: Path) -> tuple[int, float, str, str]:
 
     url = database_url(server_params(), connection.settings_dict["NAME"])
     assert connection.settings_dict["NAME"].startswith("test_")
-    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    out, err, peak_file = tmp_path / "stdout.txt", tmp_path / "stderr.txt", tmp_path / "peak.txt"
     with out.open("w") as stdout, err.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "manage.py", "ingest", "--dry-run", str(path)],
-            cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+        proc = subprocess.run(
+            [sys.executable, "-c", _REPORTING_PEAK, "manage.py", "ingest", "--dry-run", str(path)],
+            cwd=ROOT, env={**os.environ, "DATABASE_URL": url, "PEAK_FILE": str(peak_file)},
+            stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, check=False,
         )  # fmt: skip
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024, out.read_text(), err.read_text()
+    match = re.search(r"^VmHWM:\s+(\d+) kB", peak_file.read_text(), re.MULTILINE)
+    assert match, "the child did not report its peak"
+    return proc.returncode, int(match.group(1)) / 1024, out.read_text(), err.read_text()
+
+
+# manage.py run as the child's main module, which writes its /proc status (VmHWM) as it exits.
+_REPORTING_PEAK = """
+import atexit, os, runpy, sys
+atexit.register(lambda: open(os.environ["PEAK_FILE"], "w").write(open("/proc/self/status").read()))
+sys.argv = sys.argv[1:]
+runpy.run_path("manage.py", run_name="__main__")
+"""
 
 
 def write_empty_studies(path: Path, shape: str) -> None:
