@@ -64,7 +64,7 @@ import psycopg
 from bench import load
 
 ROOT = load.ROOT
-# Debian's Chromium, launched as tests/conftest.py launches it for the browser tests.
+# Debian's Chromium, launched the same way here and in the browser tests (tests/conftest.py).
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
