@@ -233,9 +233,11 @@ def index_scans() -> Iterator[None]:
             cursor.execute("RESET enable_seqscan")  # an aborted transaction rolls the SET back itself
 
 
-def ids_of(queryset: QuerySet) -> list[int]:
-    """The ids of `queryset`'s trials, read through the indexes (`index_scans`)."""
-    sql, params = queryset.order_by().values_list("id", flat=True).query.sql_with_params()
+def ids_of(queryset: QuerySet, *, ordered: bool = False) -> list[int]:
+    """The ids of `queryset`'s trials (in its order when `ordered`), read through the
+    indexes (`index_scans`)."""
+    queryset = queryset if ordered else queryset.order_by()
+    sql, params = queryset.values_list("id", flat=True).query.sql_with_params()
     with index_scans(), read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

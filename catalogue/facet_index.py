@@ -363,11 +363,13 @@ def select(
     scalar: int | None,
     scope: str | None,
     every: Collection[str] = (),
+    given: Mapping[str, int] | None = None,
 ) -> Selection:
     """The filtered catalogue: `selected`, the active facet filters' canonical values
     (OR within a facet; AND for the facets in `every`); `scalar`, the bitmap of trials
     the other filters (search, age, dose, year) keep, None when there are none;
-    `scope`: "all", "out" or None (in scope only)."""
+    `scope`: "all", "out" or None (in scope only); `given`: what a facet's filter also
+    requires, as bitmaps SQL gave (with `near`, a near site with the status)."""
     entries = snapshot.of(ENTRY, "1")
     in_scope = snapshot.of(IN_SCOPE, "1")
     if scalar is not None:
@@ -389,10 +391,28 @@ def select(
             for value in values:
                 mask |= snapshot.of(name, value)
         masks[name] = mask
+    for name, also in (given or {}).items():
+        masks[name] = masks.get(name, entries) & also
     everything = base
     for mask in masks.values():
         everything &= mask
     return Selection(entries=entries, base=base, masks=masks, everything=everything)
+
+
+def page_of(order: Iterable[int], kept: int, start: int, size: int) -> list[int]:
+    """The ids at positions [start, start + size) of `order` once the trials not in the
+    bitmap `kept` are left out."""
+    bits = kept.to_bytes((kept.bit_length() + 7) // 8, "little")
+    page: list[int] = []
+    for n in order:
+        if (n >> 3) < len(bits) and bits[n >> 3] >> (n & 7) & 1:
+            if start:
+                start -= 1
+            else:
+                page.append(n)
+                if len(page) == size:
+                    break
+    return page
 
 
 def count(
@@ -402,13 +422,14 @@ def count(
     scalar: int | None,
     scope: str | None,
     every: Collection[str] = (),
+    given: Mapping[str, int] | None = None,
 ) -> tuple[int, dict[str, dict[str, int]], int | None]:
     """(total, {facet: {value: count}}, hidden) under the filters (`select`): every
     value each facet has (those counting at least one trial), each facet counted
     under the *other* filters (the facets in `every` under their own selection too:
     what adding one more value gives); with `scope` None, `hidden` counts the
     out-of-scope trials the filters match."""
-    selection = select(snapshot, selected, scalar=scalar, scope=scope, every=every)
+    selection = select(snapshot, selected, scalar=scalar, scope=scope, every=every, given=given)
     counts: dict[str, dict[str, int]] = {}
     for facet in facets.FACETS:
         within = selection.everything if facet.name in every else selection.within(facet.name)

@@ -284,6 +284,9 @@ class Trial(models.Model):
     target_combination = models.CharField(max_length=400, null=True, blank=True, editable=False)
     search_document = models.TextField(blank=True, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
+    # What a search's relevance ranks: the title's and the conditions' words, small enough to
+    # stay in the row. Computed by a trigger on every write (migration 0023).
+    rank_vector = SearchVectorField(null=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     # Set by ingest/curation only when a value really changes (not auto_now).

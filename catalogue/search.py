@@ -186,7 +186,9 @@ def _text_query(text: str, *, phrase: bool = False) -> SearchQuery | None:
         if phrase:
             query = SearchQuery(f'"{rest}"', search_type="websearch", config="english")
         else:
-            query = SearchQuery(rest, search_type="websearch", config="english")
+            # AND, not websearch's phrase: 'car-t' <-> 'car' makes the index recheck every match
+            # out of TOAST, and a hyphenated word's parts always follow the word itself.
+            query = SearchQuery(rest, search_type="plain", config="english")
             # Two-letter prefixes ('t' of CAR-T) would match most of the catalogue: exact words only.
             prefixes = " & ".join(f"{word}:*" if len(word) >= 3 else word for word in words)
             query = either(query, SearchQuery(prefixes, search_type="raw", config="english"))

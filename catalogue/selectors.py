@@ -25,10 +25,11 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchRank
+from django.contrib.postgres.search import SearchRank, SearchVectorExact, SearchVectorField
 from django.core.paginator import Page, Paginator
 from django.db import router
-from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Func, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Collate
 from django.http import QueryDict
 
 from catalogue import cache, counts, facet_index, facets, nearby, search
@@ -298,22 +299,7 @@ def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> Qu
     if sort == "distance" and near is not None:
         queryset = queryset.order_by(F("distance_km").asc(nulls_last=True), "registry_id")
     elif sort == "relevance" and q:
-        assert filters.filterset is not None
-        plan = filters.filterset.search_plan(q)
-        query = plan.rank_query()
-        concepts = [c for c in plan.concepts if c.kind != "product"]
-        # A search that names a product (Kymriah, CTL019) puts that product's trials first.
-        products = [c.name for c in plan.concepts if c.kind == "product"]
-        queryset = queryset.annotate(
-            relevance=(SearchRank(F("search_vector"), query) if query is not None else Value(0.0))
-            + Case(
-                When(Q(title__icontains=q) | Q(title_zh__icontains=q) | Q(registry_id__iexact=q), then=Value(1.0)),
-                default=Value(0.0),
-                output_field=FloatField(),
-            )
-            + _boost([c.condition() for c in concepts], 1.0)
-            + _boost([Q(product_names__overlap=products)] if products else [], 10.0)
-        ).order_by("-relevance", "registry_id")
+        queryset = queryset.annotate(relevance=_relevance(filters, q)).order_by(*RELEVANCE_ORDER)
     elif sort == "updated":
         queryset = queryset.order_by(F("registry_updated").desc(nulls_last=True), "registry_id")
     elif sort == "registry_id":
@@ -321,6 +307,80 @@ def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> Qu
     else:
         queryset = queryset.order_by(F("start_date").desc(nulls_last=True), "registry_id")
     return queryset
+
+
+# Ties by registry id, compared as bytes (the same order as the default collation for
+# ids, which are ASCII, without its cost: a broad search sorts ~40,000 of them).
+RELEVANCE_ORDER = (F("relevance").desc(), Collate(F("registry_id"), "C"))
+
+
+def _relevance(filters: TrialFilters, q: str) -> Any:
+    """How well a trial answers the search `q`: 10 for a product it names (Kymriah,
+    CTL019), 1 for a concept it is tagged with, 1 when its title (English or Chinese)
+    has the search's words or it is the registry id searched for, plus the text rank
+    of its title and conditions (`rank_vector`, migration 0023)."""
+    assert filters.filterset is not None
+    plan = filters.filterset.search_plan(q)
+    query = plan.rank_query()
+    concepts = [c for c in plan.concepts if c.kind != "product"]
+    products = [c.name for c in plan.concepts if c.kind == "product"]
+    in_title = Q(registry_id__iexact=q)
+    if query is not None:
+        in_title |= Q(SearchVectorExact(_TitleWords(F("rank_vector")), query))
+    return (
+        (SearchRank(F("rank_vector"), query) if query is not None else Value(0.0))
+        + Case(When(in_title, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+        + _boost([c.condition() for c in concepts], 1.0)
+        + _boost([Q(product_names__overlap=products)] if products else [], 10.0)
+    )
+
+
+class _TitleWords(Func):
+    """The title's words of a rank vector (its weight A: the English and the Chinese title)."""
+
+    template = """ts_filter(%(expressions)s, '{a}'::"char"[])"""
+    output_field = SearchVectorField()
+
+
+def search_order(filters: TrialFilters) -> list[int]:
+    """The ids of every trial the search (`q` alone) matches, in `trial_list`'s relevance
+    order: one pass over the matches, read through the indexes, that gives the facet
+    index both the search's bitmap and the order of a result page (`page_rows`).
+    Memoized per request."""
+    if "search_order" not in filters.memo:
+        q = filters.values["q"]
+        matches = _apply(
+            filters, Trial.objects.all(), exclude=[n for n in filters.values if n != "q"], scope_default=False
+        )
+        ordered = matches.annotate(relevance=_relevance(filters, q)).order_by(*RELEVANCE_ORDER)
+        filters.memo["search_order"] = counts.ids_of(ordered, ordered=True)
+    return filters.memo["search_order"]
+
+
+def ranks_by_pass(filters: TrialFilters) -> bool:
+    """Whether a search's result page is ranked by one pass over all its matches
+    (`search_order`) and picked from them with the facet index, rather than ranked in
+    SQL within the other filters. The pass costs about as much as the matches' ids,
+    which the counts need anyway; ranking in SQL costs about as much again for the
+    matches the other filters keep. So: the pass, unless the other filters keep under
+    a third of the catalogue (or one of them only SQL can answer, such as `near`)."""
+    if not filters.values.get("q") or filters.effective_sort != "relevance":
+        return False
+    if "ranks_by_pass" not in filters.memo:
+        snapshot = index_snapshot(filters)
+        others = {
+            n: v for n, v in filters.values.items() if n not in facets.BY_NAME and n not in (*MODES, "scope", "q")
+        }
+        if snapshot is None or any(facet_index.scalar(snapshot, n, v) is None for n, v in others.items()):
+            filters.memo["ranks_by_pass"] = False
+        else:
+            selected, kept, scope, every, given = index_filters(filters, snapshot, exclude=("q",))
+            selection = facet_index.select(snapshot, selected, scalar=kept, scope=scope, every=every, given=given)
+            kept_by_others = selection.everything
+            filters.memo["ranks_by_pass"] = (
+                kept_by_others.bit_count() * 3 >= snapshot.of(facet_index.ENTRY, "1").bit_count()
+            )
+    return filters.memo["ranks_by_pass"]
 
 
 def _boost(conditions: list[Q], weight: float) -> Case | Value:
@@ -342,7 +402,7 @@ def trial_page(filters: TrialFilters) -> Page:
 # Columns the list page never shows: not loaded for a result page.
 LIST_DEFERRED_FIELDS: tuple[str, ...] = (
     "raw", "parsed", "curation_conflicts", "brief_summary", "inclusion_criteria", "exclusion_criteria",
-    "search_document", "search_vector", "conditions", "interventions", "official_title",
+    "search_document", "search_vector", "rank_vector", "conditions", "interventions", "official_title",
     "keywords", "field_sources", "missing_fields",
 )  # fmt: skip
 
@@ -387,6 +447,14 @@ def page_rows(filters: TrialFilters, number: int, prepare: Callable[[QuerySet], 
     prefetch). One query (plus what `prepare` prefetches); ranking a search's matches
     by relevance reads them through the indexes (`counts.index_scans`: 2 more)."""
     start = (number - 1) * filters.page_size
+    if ranks_by_pass(filters):
+        snapshot = index_snapshot(filters)
+        assert snapshot is not None
+        ids = facet_index.page_of(
+            search_order(filters), index_selection(filters, snapshot, ranked=True).everything, start, filters.page_size
+        )
+        # The same query as below for just these trials: the same rows, annotations and order.
+        return list(prepare(trial_list(filters=filters)).filter(pk__in=ids)) if ids else []
     rows = prepare(trial_list(filters=filters))[start : start + filters.page_size]
     if filters.values.get("q") and filters.effective_sort == "relevance":
         with counts.index_scans():
@@ -481,9 +549,7 @@ def facet_sizes(filters: TrialFilters) -> dict[str, int]:
 def index_snapshot(filters: TrialFilters) -> facet_index.Snapshot | None:
     """The facet index at the request's data state when it can answer these filters
     (CATALOGUE_FACET_INDEX on, the index built); None: count in SQL."""
-    assert filters.filterset is not None
-    # With near= and a status filter, the status is a near site's (a column only SQL computes).
-    if not settings.CATALOGUE_FACET_INDEX or filters.filterset.row_columns():
+    if not settings.CATALOGUE_FACET_INDEX:
         return None
     return facet_index.INDEX.current(
         router.db_for_read(Trial),
@@ -499,13 +565,16 @@ def every_facets(filters: TrialFilters) -> tuple[str, ...]:
 
 
 def index_filters(
-    filters: TrialFilters, snapshot: facet_index.Snapshot, *, exclude: Collection[str] = ()
-) -> tuple[dict[str, list[str]], int | None, str | None, tuple[str, ...]]:
+    filters: TrialFilters, snapshot: facet_index.Snapshot, *, exclude: Collection[str] = (), ranked: bool = False
+) -> tuple[dict[str, list[str]], int | None, str | None, tuple[str, ...], dict[str, int]]:
     """The filters as the facet index takes them (`facet_index.select`, `count`):
     (the facet filters' canonical values, the bitmap of the trials the other filters
-    keep or None, the scope, the facets in "all" mode). Age, dose, year, sex and
-    volunteer filters are answered by the index; free text (and any filter it cannot
-    answer) by PostgreSQL, as the ids it keeps (one query). `exclude`: filters left out."""
+    keep or None, the scope, the facets in "all" mode, the facets whose trials only
+    SQL can say, as bitmaps). Age, dose, year, sex and volunteer filters are answered
+    by the index; `near` by one query of the site table (with a status filter, a near
+    site must have the status too: `given`); free text (and any filter the index cannot
+    answer) by PostgreSQL, as the ids it keeps (one query; with `ranked`, a search by
+    `search_order`). `exclude`: filters left out."""
     assert filters.filterset is not None
     selected = {
         name: filters.filterset.canonical(facets.BY_NAME[name], value)
@@ -515,26 +584,59 @@ def index_filters(
     kept: int | None = None
     in_sql: list[str] = []
     for name, value in filters.values.items():
-        if name in facets.BY_NAME or name in MODES or name == "scope" or name in exclude:
-            continue
+        if name in facets.BY_NAME or name in MODES or name in ("scope", "within_km") or name in exclude:
+            continue  # within_km: a parameter of `near`
         answer = facet_index.scalar(snapshot, name, value)
         if answer is None:
             in_sql.append(name)
         else:
             kept = answer if kept is None else kept & answer
-    if in_sql:
-        ids = _apply(
-            filters, Trial.objects.all(), exclude=[n for n in filters.values if n not in in_sql], scope_default=False
-        )
-        answer = facet_index.bitmap(counts.ids_of(ids))
+    given: dict[str, int] = {}
+    if "near" in in_sql:
+        in_sql.remove("near")
+        near, qualifying = _trials_near(filters)
+        kept = near if kept is None else kept & near
+        if "status" in selected:
+            given["status"] = qualifying
+    if "q" in in_sql and (ranked or "search_order" in filters.memo):
+        # The ranked pass, which a result page reads its order from (`page_rows`).
+        in_sql.remove("q")
+        if "search_bitmap" not in filters.memo:
+            filters.memo["search_bitmap"] = facet_index.bitmap(search_order(filters))
+        answer = filters.memo["search_bitmap"]
         kept = answer if kept is None else kept & answer
-    return selected, kept, filters.values.get("scope"), every_facets(filters)
+    if in_sql:
+        key = ("sql_ids", *sorted(in_sql))
+        if key not in filters.memo:
+            ids = _apply(
+                filters,
+                Trial.objects.all(),
+                exclude=[n for n in filters.values if n not in in_sql],
+                scope_default=False,
+            )
+            filters.memo[key] = facet_index.bitmap(counts.ids_of(ids))
+        kept = filters.memo[key] if kept is None else kept & filters.memo[key]
+    return selected, kept, filters.values.get("scope"), every_facets(filters), given
 
 
-def index_selection(filters: TrialFilters, snapshot: facet_index.Snapshot) -> facet_index.Selection:
+def _trials_near(filters: TrialFilters) -> tuple[int, int]:
+    """(the trials with a site near the `near` place, those whose near site has one of
+    the status filter's statuses or states none), as bitmaps; memoized per request."""
+    if "near" not in filters.memo:
+        assert filters.filterset is not None
+        near, qualifying = nearby.trials_near(
+            filters.values["near"], filters.filterset.radius_km(), filters.values.get("status")
+        )
+        filters.memo["near"] = (facet_index.bitmap(near), facet_index.bitmap(qualifying))
+    return filters.memo["near"]
+
+
+def index_selection(
+    filters: TrialFilters, snapshot: facet_index.Snapshot, *, ranked: bool = False
+) -> facet_index.Selection:
     """The trials `trial_list(filters)` lists, as bitmaps of the facet index."""
-    selected, kept, scope, every = index_filters(filters, snapshot)
-    return facet_index.select(snapshot, selected, scalar=kept, scope=scope, every=every)
+    selected, kept, scope, every, given = index_filters(filters, snapshot, ranked=ranked)
+    return facet_index.select(snapshot, selected, scalar=kept, scope=scope, every=every, given=given)
 
 
 def _count_with_index(
@@ -546,9 +648,10 @@ def _count_with_index(
     focus: list[str],
 ) -> tuple[int, dict[str, Any]]:
     """`_count_facets` through the in-memory facet index (catalogue/facet_index.py): the
-    same numbers as the SQL path, without counting in SQL (`index_filters`)."""
-    selected, kept, scope, every = index_filters(filters, snapshot)
-    total, full, hidden = facet_index.count(snapshot, selected, scalar=kept, scope=scope, every=every)
+    same numbers as the SQL path, without counting in SQL (`index_filters`). A search
+    sorted by relevance may be matched by the ranked pass its result page reads (`ranks_by_pass`)."""
+    selected, kept, scope, every, given = index_filters(filters, snapshot, ranked=ranks_by_pass(filters))
+    total, full, hidden = facet_index.count(snapshot, selected, scalar=kept, scope=scope, every=every, given=given)
     extras: dict[str, int | None] = {}
     for name, queryset in extra.items():
         answer = hidden if name == "hidden" else _concepts_count(filters, snapshot) if name == "concepts" else None
@@ -560,25 +663,29 @@ def _count_with_index(
 
 def _concepts_count(filters: TrialFilters, snapshot: facet_index.Snapshot) -> int | None:
     """The trials tagged with the concepts the search names, under the other filters
-    (`_count_facets`' "concepts"), from the index; None when the search's concept
-    condition needs the text too (a negation, or an alternative naming no concept)."""
+    (`_count_facets`' "concepts"), from the index: the search's matches that carry, for
+    each part naming concepts, one of its concepts (a part's text is the rest of what
+    it matches). None when a part mixes terms naming concepts with terms that don't
+    (only SQL can tell those apart)."""
     plan = search_plan(filters)
-    if plan is None or not plan.parts:
+    if plan is None:
         return None
     facet_of_column = {facet.column: facet.name for facet in facets.FACETS}
     tagged: int | None = None
     for part in plan.parts:
-        if part.negated or not all(concepts for _, concepts in part.terms):
+        named = [concepts for _, concepts in part.terms]
+        if part.negated or not any(named):
+            continue  # the same in both: the search's matches already meet it
+        if not all(named):
             return None
         ids = 0
-        for _, concepts in part.terms:
+        for concepts in named:
             for concept in concepts:
                 ids |= snapshot.of(facet_of_column[search.KINDS[concept.kind]], concept.name)
         tagged = ids if tagged is None else tagged & ids
-    selected, kept, scope, every = index_filters(filters, snapshot, exclude=("q",))
-    return (
-        facet_index.select(snapshot, selected, scalar=kept, scope=scope, every=every).everything & tagged
-    ).bit_count()
+    if tagged is None:
+        return None
+    return (index_selection(filters, snapshot, ranked=ranks_by_pass(filters)).everything & tagged).bit_count()
 
 
 def hidden_count(filters: TrialFilters) -> int:

@@ -74,11 +74,11 @@ NESTED_FIELDS = {"dose_levels", "references", "raw", "sites", "contacts", "evide
 # Columns the export never reads; not loaded.
 EXPORT_DEFERRED_FIELDS: tuple[str, ...] = (
     "parsed", "curation_conflicts", "brief_summary", "inclusion_criteria", "exclusion_criteria",
-    "search_document", "search_vector", "conditions", "interventions", "keywords", "field_sources",
+    "search_document", "search_vector", "rank_vector", "conditions", "interventions", "keywords", "field_sources",
     "missing_fields", "evidence",
 )  # fmt: skip
 DETAIL_DEFERRED_FIELDS: tuple[str, ...] = (
-    "parsed", "curation_conflicts", "search_document", "search_vector", "interventions", "keywords",
+    "parsed", "curation_conflicts", "search_document", "search_vector", "rank_vector", "interventions", "keywords",
     "field_sources", "missing_fields",
 )  # fmt: skip
 CHUNK_SIZE = 500

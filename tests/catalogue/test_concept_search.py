@@ -286,16 +286,16 @@ def test_a_search_costs_one_lookup_of_its_concepts_then_nothing_more_when_cached
     builtin_vocabulary()
     make_trial(title="CD19 CAR-T", diseases=[("Follicular lymphoma", HEME)])
     # the data state, the concepts its words may name, the facet index's build, the ids the
-    # search keeps (with sequential scans off: a SET and a RESET around it), the disease tree
-    # (once per data version), the page's rows ranked by relevance through the indexes (a SET
-    # and a RESET again); how many are tagged with the concepts comes from the index
-    with django_assert_num_queries(10):
+    # search keeps in relevance order (with sequential scans off: a SET and a RESET around
+    # it), the disease tree (once per data version), the page's rows by id; how many are
+    # tagged with the concepts comes from the index
+    with django_assert_num_queries(8):
         assert client.get(LIST, {"q": "淋巴瘤 CD19"}).status_code == 200
     with django_assert_num_queries(1):  # the data state: the counts, the sidebar and the cards are cached
         assert client.get(LIST, {"q": "淋巴瘤 CD19"}).status_code == 200
     # The same words under other filters: the concepts are not looked up again (the search's
-    # ids and the rows, each with their SET and RESET, besides the data state).
-    with django_assert_num_queries(7):
+    # ranked ids with their SET and RESET, and the rows, besides the data state).
+    with django_assert_num_queries(5):
         assert client.get(LIST, {"q": "淋巴瘤 CD19", "phase": "phase1"}).status_code == 200
     # Opening a tree node or showing a facet in full: no more queries than any other filter.
     with django_assert_num_queries(3):  # the data state, the disease lookup, the rows (counted from the index)
