@@ -70,7 +70,7 @@ start() {
         rm -f "$SOCKDIR"/.s.PGSQL.* 2>/dev/null || true
         touch "$LOG" && { [ "$(id -u)" = 0 ] && chown postgres: "$LOG" || true; }
         as_owner "$BINDIR/pg_ctl" -D "$PGDATA" -l "$LOG" -w -t 60 \
-            -o "-c listen_addresses='' -c unix_socket_directories='$SOCKDIR' -c max_connections=100" start >/dev/null \
+            -o "-c listen_addresses='' -c unix_socket_directories='$SOCKDIR' -c max_connections=100 -c shared_buffers=$(shared_buffers)" start >/dev/null \
             || { tail -20 "$LOG" >&2; die "server failed to start (log: $LOG)"; }
         echo "db: started (socket in $SOCKDIR)"
     fi
@@ -78,6 +78,17 @@ start() {
         as_owner "$BINDIR/createdb" -h "$SOCKDIR" -U postgres "$DBNAME"
         echo "db: created database $DBNAME"
     fi
+}
+
+# A quarter of the memory, at most 1 GB (PG_SHARED_BUFFERS overrides): the trial table
+# and its indexes at 100,000 trials fit, where Debian's 128 MB made every broad search
+# read its rows through the kernel (BENCHMARKS.md, issue 20).
+shared_buffers() {
+    if [ -n "${PG_SHARED_BUFFERS:-}" ]; then echo "$PG_SHARED_BUFFERS"; return; fi
+    mb=$(awk '/^MemTotal:/ { print int($2 / 4096) }' /proc/meminfo 2>/dev/null || echo 128)
+    [ "${mb:-0}" -gt 1024 ] && mb=1024
+    [ "${mb:-0}" -lt 128 ] && mb=128
+    echo "${mb}MB"
 }
 
 stop() {
