@@ -59,6 +59,17 @@ def bitmap(ids: Iterable[int]) -> int:
     return int.from_bytes(buffer, "little")
 
 
+def members(ids: int) -> list[int]:
+    """The trial ids of a bitmap, in increasing order."""
+    found = []
+    for i, byte in enumerate(ids.to_bytes((ids.bit_length() + 7) // 8, "little")):
+        while byte:
+            low = byte & -byte
+            found.append(i * 8 + low.bit_length() - 1)
+            byte ^= low
+    return found
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The index at one data state."""

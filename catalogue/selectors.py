@@ -18,6 +18,8 @@ change commits), so a cached value is never served after the data changed.
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +30,8 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchRank, SearchVectorExact, SearchVectorField
 from django.core.paginator import Page, Paginator
 from django.db import router
-from django.db.models import Case, F, FloatField, Func, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Func, Prefetch, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Collate
 from django.http import QueryDict
 
@@ -280,13 +283,21 @@ def _apply(
     return queryset
 
 
-def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> QuerySet:
+def trial_list(
+    *, filters: TrialFilters | Mapping[str, Any] | None = None, ids: Sequence[int] | None = None
+) -> QuerySet:
     """The filtered, ordered catalogue entries. The one read path for lists.
 
     With `near`, each entry carries `nearest_site`: its nearest qualifying site
-    ({institution, city, country, status, distance_km}, see `catalogue.nearby`)."""
+    ({institution, city, country, status, distance_km}, see `catalogue.nearby`).
+    `ids`: entries the filters are known to keep (the facet index said so): these are
+    read by id, in the same order and with the same annotations, without evaluating
+    the filters again."""
     filters = _as_filters(filters)
-    queryset = _apply(filters, base_queryset())
+    if ids is None:
+        queryset = _apply(filters, base_queryset())
+    else:
+        queryset = base_queryset().filter(_id_in(ids))
     sort = filters.effective_sort
     q = filters.values.get("q")
     near = filters.values.get("near")
@@ -297,7 +308,7 @@ def trial_list(*, filters: TrialFilters | Mapping[str, Any] | None = None) -> Qu
         if sort == "distance":
             queryset = queryset.annotate(distance_km=nearby.nearest_distance(near, within, statuses))
     if sort == "distance" and near is not None:
-        queryset = queryset.order_by(F("distance_km").asc(nulls_last=True), "registry_id")
+        queryset = queryset.order_by(F("distance_km").asc(nulls_last=True), Collate(F("registry_id"), "C"))
     elif sort == "relevance" and q:
         queryset = queryset.annotate(relevance=_relevance(filters, q)).order_by(*RELEVANCE_ORDER)
     elif sort == "updated":
@@ -357,6 +368,26 @@ def search_order(filters: TrialFilters) -> list[int]:
     return filters.memo["search_order"]
 
 
+# Up to this many trials, a page whose filters include one only SQL answers (near, q) reads
+# the trials the facet index kept by id, rather than evaluate those filters again (each is
+# a GiST or GIN scan and a look at every match: 50–150 ms at 100,000 trials).
+PAGE_BY_IDS_MAX = 10_000
+
+
+def _kept_by_index(filters: TrialFilters) -> list[int] | None:
+    """The ids of the trials the filters keep, from the facet index, when reading a page
+    by them is cheaper than filtering again (`PAGE_BY_IDS_MAX`); else None."""
+    if not (filters.values.get("near") is not None or filters.values.get("q")):
+        return None
+    snapshot = index_snapshot(filters)
+    if snapshot is None:
+        return None
+    everything = index_selection(filters, snapshot).everything
+    if everything.bit_count() > PAGE_BY_IDS_MAX:
+        return None
+    return facet_index.members(everything)
+
+
 def ranks_by_pass(filters: TrialFilters) -> bool:
     """Whether a search's result page is ranked by one pass over all its matches
     (`search_order`) and picked from them with the facet index, rather than ranked in
@@ -381,6 +412,11 @@ def ranks_by_pass(filters: TrialFilters) -> bool:
                 kept_by_others.bit_count() * 3 >= snapshot.of(facet_index.ENTRY, "1").bit_count()
             )
     return filters.memo["ranks_by_pass"]
+
+
+def _id_in(ids: Sequence[int]) -> RawSQL:
+    """`id = ANY(ids)`: one array parameter, where `pk__in` makes one parameter per id."""
+    return RawSQL(f"{Trial._meta.db_table}.id = ANY(%s)", (list(ids),), BooleanField())
 
 
 def _boost(conditions: list[Q], weight: float) -> Case | Value:
@@ -453,8 +489,27 @@ def page_rows(filters: TrialFilters, number: int, prepare: Callable[[QuerySet], 
         ids = facet_index.page_of(
             search_order(filters), index_selection(filters, snapshot, ranked=True).everything, start, filters.page_size
         )
-        # The same query as below for just these trials: the same rows, annotations and order.
-        return list(prepare(trial_list(filters=filters)).filter(pk__in=ids)) if ids else []
+        return list(prepare(trial_list(filters=filters, ids=ids))) if ids else []
+    kept = _kept_by_index(filters)
+    if kept is not None and filters.effective_sort == "distance":
+        # Ordered by the distances the site query gave; SQL orders the page's trials and those
+        # tied with its first or last (ties go by registry id).
+        km = _nearby(filters).km
+        ordered = sorted((km[n], n) for n in kept)
+        if start >= len(ordered):
+            return []
+        low, high = ordered[start][0], ordered[min(start + filters.page_size, len(ordered)) - 1][0]
+        before = bisect.bisect_left(ordered, (low, -1))
+        tied = [n for distance, n in ordered[before : bisect.bisect_right(ordered, (high, math.inf))]]
+        page = slice(start - before, start - before + filters.page_size)
+        if len(tied) > 2 * filters.page_size:
+            # Many sites at one spot (a city's centre): their trials' order is their registry ids'.
+            registry_ids = dict(Trial.objects.filter(_id_in(tied)).order_by().values_list("id", "registry_id"))
+            tied.sort(key=lambda n: (km[n], registry_ids[n]))  # str order: the "C" collation's
+            return list(prepare(trial_list(filters=filters, ids=tied[page])))
+        return list(prepare(trial_list(filters=filters, ids=tied))[page])
+    if kept is not None:
+        return list(prepare(trial_list(filters=filters, ids=kept))[start : start + filters.page_size])
     rows = prepare(trial_list(filters=filters))[start : start + filters.page_size]
     if filters.values.get("q") and filters.effective_sort == "relevance":
         with counts.index_scans():
@@ -621,13 +676,23 @@ def index_filters(
 
 def _trials_near(filters: TrialFilters) -> tuple[int, int]:
     """(the trials with a site near the `near` place, those whose near site has one of
-    the status filter's statuses or states none), as bitmaps; memoized per request."""
+    the status filter's statuses or states none), as bitmaps; memoized per request
+    with the distances (`_nearby`)."""
+    found = _nearby(filters)
+    if "near_bitmaps" not in filters.memo:
+        filters.memo["near_bitmaps"] = (facet_index.bitmap(found.near), facet_index.bitmap(found.qualifying))
+    return filters.memo["near_bitmaps"]
+
+
+def _nearby(filters: TrialFilters) -> nearby.TrialsNear:
+    """`nearby.trials_near` for the filters, once per request."""
     if "near" not in filters.memo:
         assert filters.filterset is not None
-        near, qualifying = nearby.trials_near(
-            filters.values["near"], filters.filterset.radius_km(), filters.values.get("status")
+        filters.memo["near"] = nearby.trials_near(
+            filters.values["near"],
+            filters.filterset.radius_km(),
+            filters.values.get("status"),
         )
-        filters.memo["near"] = (facet_index.bitmap(near), facet_index.bitmap(qualifying))
     return filters.memo["near"]
 
 

@@ -367,3 +367,74 @@ def test_the_landscape_and_the_downloads_take_near_like_the_list(client, around_
     rows = client.get(reverse("catalogue:export_json"), params)
     assert rows.status_code == 200
     assert {r["registry_id"] for r in json.loads(b"".join(rows.streaming_content))["trials"]} == expected
+
+
+# --- result pages through the facet index ------------------------------------------------------------
+
+
+@pytest.fixture
+def crowded_houston(around_houston, settings) -> None:
+    """Around Houston, plus 45 trials whose sites share one spot (a city's centre, as the
+    gazetteer places them), with ids in mixed case and out of creation order."""
+    settings.CATALOGUE_CACHE_SECONDS = 0
+    for i in range(45):
+        registry_id = f"NCT8{(i * 37) % 45:07d}" if i % 3 else f"ChiCTR25{(i * 7) % 45:08d}"
+        make_trial(
+            registry="chictr" if registry_id.startswith("ChiCTR") else "ctgov",
+            registry_id=registry_id,
+            status=["recruiting", "completed", "not_yet_recruiting"][i % 3],
+            phase=["phase1", "phase2"][i % 2],
+            sites=[site(29.76, -95.37, [None, "recruiting", "completed"][i % 3], f"Centre {i}")],
+        )
+
+
+def page_both(params: dict, number: int, django_settings) -> tuple[list, list]:
+    """(page `number` through the facet index, the same page from SQL alone): registry ids
+    and nearest sites."""
+    from catalogue.selectors import page_rows
+
+    def read() -> list:
+        rows = page_rows(parse_filters(params), number, lambda queryset: queryset)
+        return [(t.registry_id, t.nearest_site) for t in rows]
+
+    django_settings.CATALOGUE_FACET_INDEX = True
+    with_index = read()
+    django_settings.CATALOGUE_FACET_INDEX = False
+    with_sql = read()
+    django_settings.CATALOGUE_FACET_INDEX = True
+    return with_index, with_sql
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"near": "Houston", "within_km": "100", "sort": "distance"},
+        {"near": "Houston", "within_km": "100", "status": "recruiting", "sort": "distance"},
+        {"near": "Houston", "within_km": "100", "status": ["recruiting", "completed"], "sort": "distance"},
+        {"near": "Houston", "within_km": "100"},
+        {"near": "Houston", "within_km": "100", "status": "recruiting", "phase": "phase2"},
+        {"near": "29.76,-95.37", "within_km": "5", "sort": "registry_id", "q": "CAR-T"},
+    ],
+)
+@pytest.mark.parametrize("page_size", ["4", "20"])
+def test_a_near_page_read_through_the_index_is_the_page_sql_gives(crowded_houston, settings, params, page_size):
+    for number in range(1, 14):
+        with_index, with_sql = page_both({**params, "page_size": page_size}, number, settings)
+        assert with_index == with_sql, number
+    assert page_both({**params, "page_size": "4"}, 1, settings)[0]  # the pages are not all empty
+
+
+def test_trials_near_gives_what_has_site_near_keeps_and_the_nearest_distance(around_houston):
+    from catalogue import nearby
+    from catalogue.models import Trial
+
+    houston = parse_filters({"near": "Houston"}).values["near"]
+    found = nearby.trials_near(houston, 100, ["recruiting"])
+    near = Trial.objects.filter(nearby.has_site_near(houston, 100))
+    qualifying = Trial.objects.filter(nearby.has_site_near(houston, 100, ["recruiting"]))
+    assert sorted(found.near) == sorted(near.values_list("id", flat=True))
+    assert sorted(found.qualifying) == sorted(qualifying.values_list("id", flat=True))
+    expected = dict(
+        qualifying.annotate(km=nearby.nearest_distance(houston, 100, ["recruiting"])).values_list("id", "km")
+    )
+    assert found.km == expected
