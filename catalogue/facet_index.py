@@ -241,6 +241,10 @@ class FacetIndex:
             self.build_in_background(alias, token)
         return snapshot
 
+    def wait_for_build(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for a background build to end; whether none runs."""
+        return self._idle.wait(timeout)
+
     def clear(self) -> None:
         """Forget the index, as a process that just started."""
         with self._lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ImproperlyConfigured
 from django.db import router
 
+from catalogue import places
 from catalogue.cache import data_state
 from catalogue.facet_index import INDEX
 from catalogue.models import Trial
@@ -37,6 +40,19 @@ def check_static_manifest() -> None:
 def start_facet_index() -> None:
     """Build the in-memory facet index (catalogue/facet_index.py) on a thread as the
     worker loads, so its first visitors' counts come from it; until it is ready they
-    are counted in SQL, as without an index."""
+    are counted in SQL, as without an index. Then `settle()`, on that thread too."""
     if settings.CATALOGUE_FACET_INDEX and settings.CATALOGUE_FACET_INDEX_BACKGROUND:
         INDEX.build_in_background(router.db_for_read(Trial), read_token=lambda: data_state().token)
+    threading.Thread(target=settle, kwargs={"wait": 60.0}, name="settle", daemon=True).start()
+
+
+def settle(*, wait: float = 0) -> None:
+    """Read the city gazetteer `near=` looks places up in (0.9 s, which the first such
+    request paid), wait up to `wait` s for the facet index's build, then move everything
+    the process holds into the collector's permanent generation (`gc.freeze`): ~300,000
+    long-lived objects that each full collection walked, a 40–90 ms pause in the middle
+    of whichever request triggered it (BENCHMARKS.md, issue 20)."""
+    places.prepare()
+    INDEX.wait_for_build(wait)
+    gc.collect()
+    gc.freeze()
