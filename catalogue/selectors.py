@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchRank, SearchVectorExact, SearchVectorField
+from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
 from django.db import router
 from django.db.models import BooleanField, Case, F, FloatField, Func, Prefetch, Q, QuerySet, Value, When
@@ -337,7 +337,7 @@ def _relevance(filters: TrialFilters, q: str) -> Any:
     products = [c.name for c in plan.concepts if c.kind == "product"]
     in_title = Q(registry_id__iexact=q)
     if query is not None:
-        in_title |= Q(SearchVectorExact(_TitleWords(F("rank_vector")), query))
+        in_title |= Q(_InTitle(F("rank_vector"), query))
     return (
         (SearchRank(F("rank_vector"), query) if query is not None else Value(0.0))
         + Case(When(in_title, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
@@ -346,11 +346,19 @@ def _relevance(filters: TrialFilters, q: str) -> Any:
     )
 
 
-class _TitleWords(Func):
-    """The title's words of a rank vector (its weight A: the English and the Chinese title)."""
+class _InTitle(Func):
+    """`vector @@ query` with every word of the query restricted to weight A, the title's
+    in a rank vector: the query's text form with `:A` after each lexeme (the query is a
+    constant, so PostgreSQL rewrites it once; filtering each vector instead cost a third
+    of a broad search's ranking)."""
 
-    template = """ts_filter(%(expressions)s, '{a}'::"char"[])"""
-    output_field = SearchVectorField()
+    output_field = BooleanField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        vector, vector_params = compiler.compile(self.source_expressions[0])
+        query, query_params = compiler.compile(self.source_expressions[1])
+        weighted = f"regexp_replace(({query})::text, %s, %s, 'g')::tsquery"
+        return f"{vector} @@ {weighted}", [*vector_params, *query_params, r"('(?:[^']|'')*')(?::(\*))?", r"\1:\2A"]
 
 
 def search_order(filters: TrialFilters) -> list[int]:
