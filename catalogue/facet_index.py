@@ -431,33 +431,25 @@ def page_of(order: Iterable[int], kept: int, start: int, size: int) -> list[int]
 
 
 def count(
-    snapshot: Snapshot,
-    selected: Mapping[str, list[str]],
-    *,
-    scalar: int | None,
-    scope: str | None,
-    every: Collection[str] = (),
-    given: Mapping[str, int] | None = None,
+    snapshot: Snapshot, selection: Selection, *, every: Collection[str] = (), hidden: bool = True
 ) -> tuple[int, dict[str, dict[str, int]], int | None]:
-    """(total, {facet: {value: count}}, hidden) under the filters (`select`): every
-    value each facet has (those counting at least one trial), each facet counted
-    under the *other* filters (the facets in `every` under their own selection too:
-    what adding one more value gives); with `scope` None, `hidden` counts the
-    out-of-scope trials the filters match."""
-    selection = select(snapshot, selected, scalar=scalar, scope=scope, every=every, given=given)
+    """(total, {facet: {value: count}}, hidden) of the filtered catalogue `selection`
+    (`select`): every value each facet has (those counting at least one trial), each
+    facet counted under the *other* filters (the facets in `every` under their own
+    selection too: what adding one more value gives); with `hidden`, how many
+    out-of-scope trials the filters match (None without)."""
     counts: dict[str, dict[str, int]] = {}
     for facet in facets.FACETS:
         within = selection.everything if facet.name in every else selection.within(facet.name)
         counts[facet.name] = {
             value: n for value, ids in snapshot.values(facet.name).items() if (n := (ids & within).bit_count())
         }
-    hidden = None
-    if scope is None:
+    out = None
+    if hidden:
         out = selection.entries & ~snapshot.of(IN_SCOPE, "1")
         for mask in selection.masks.values():
             out &= mask
-        hidden = out.bit_count()
-    return selection.everything.bit_count(), counts, hidden
+    return selection.everything.bit_count(), counts, None if out is None else out.bit_count()
 
 
 INDEX = FacetIndex()

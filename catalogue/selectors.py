@@ -413,9 +413,7 @@ def ranks_by_pass(filters: TrialFilters) -> bool:
         if snapshot is None or any(facet_index.scalar(snapshot, n, v) is None for n, v in others.items()):
             filters.memo["ranks_by_pass"] = False
         else:
-            selected, kept, scope, every, given = index_filters(filters, snapshot, exclude=("q",))
-            selection = facet_index.select(snapshot, selected, scalar=kept, scope=scope, every=every, given=given)
-            kept_by_others = selection.everything
+            kept_by_others = index_selection(filters, snapshot, exclude=("q",)).everything
             filters.memo["ranks_by_pass"] = (
                 kept_by_others.bit_count() * 3 >= snapshot.of(facet_index.ENTRY, "1").bit_count()
             )
@@ -630,7 +628,7 @@ def every_facets(filters: TrialFilters) -> tuple[str, ...]:
 def index_filters(
     filters: TrialFilters, snapshot: facet_index.Snapshot, *, exclude: Collection[str] = (), ranked: bool = False
 ) -> tuple[dict[str, list[str]], int | None, str | None, tuple[str, ...], dict[str, int]]:
-    """The filters as the facet index takes them (`facet_index.select`, `count`):
+    """The filters as the facet index takes them (`index_selection`, `facet_index.select`):
     (the facet filters' canonical values, the bitmap of the trials the other filters
     keep or None, the scope, the facets in "all" mode, the facets whose trials only
     SQL can say, as bitmaps). Age, dose, year, sex and volunteer filters are answered
@@ -705,10 +703,11 @@ def _nearby(filters: TrialFilters) -> nearby.TrialsNear:
 
 
 def index_selection(
-    filters: TrialFilters, snapshot: facet_index.Snapshot, *, ranked: bool = False
+    filters: TrialFilters, snapshot: facet_index.Snapshot, *, ranked: bool = False, exclude: Collection[str] = ()
 ) -> facet_index.Selection:
-    """The trials `trial_list(filters)` lists, as bitmaps of the facet index."""
-    selected, kept, scope, every, given = index_filters(filters, snapshot, ranked=ranked)
+    """The trials `trial_list(filters)` lists (but for the filters in `exclude`), as
+    bitmaps of the facet index (`index_filters`)."""
+    selected, kept, scope, every, given = index_filters(filters, snapshot, ranked=ranked, exclude=exclude)
     return facet_index.select(snapshot, selected, scalar=kept, scope=scope, every=every, given=given)
 
 
@@ -723,8 +722,9 @@ def _count_with_index(
     """`_count_facets` through the in-memory facet index (catalogue/facet_index.py): the
     same numbers as the SQL path, without counting in SQL (`index_filters`). A search
     sorted by relevance may be matched by the ranked pass its result page reads (`ranks_by_pass`)."""
-    selected, kept, scope, every, given = index_filters(filters, snapshot, ranked=ranks_by_pass(filters))
-    total, full, hidden = facet_index.count(snapshot, selected, scalar=kept, scope=scope, every=every, given=given)
+    selection = index_selection(filters, snapshot, ranked=ranks_by_pass(filters))
+    scoped = "scope" in filters.values
+    total, full, hidden = facet_index.count(snapshot, selection, every=every_facets(filters), hidden=not scoped)
     extras: dict[str, int | None] = {}
     for name, queryset in extra.items():
         answer = hidden if name == "hidden" else _concepts_count(filters, snapshot) if name == "concepts" else None
